@@ -1,0 +1,346 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
+import { IncidentNotFoundError, StoreUnavailableError } from "../../core/errors.js";
+import type { Incident, IncidentWithTimeline, Transition } from "../../core/incident.js";
+import type {
+  FiringOutcome,
+  IncidentPage,
+  IncidentQuery,
+  IncidentStore,
+} from "../../core/incident-store.js";
+import { decodeCursor, encodeCursor } from "./cursor.js";
+import {
+  type IncidentItem,
+  toIncident,
+  toIncidentItem,
+  transitionUpdate,
+} from "./incident-item.js";
+import { INDEXES } from "./table-schema.js";
+
+/** The fingerprint item: which incident is open for it, and that incident's live counters. */
+interface FingerprintItem {
+  openIncidentId?: string;
+  /** Set once the incident item is written; differs from openIncidentId while creation is under way. */
+  committedIncidentId?: string;
+  incidentStatus?: string;
+  openedAt?: string;
+  lastSeenAt?: string;
+  occurrences?: number;
+  lastIncidentId?: string;
+}
+
+const fingerprintKey = (fingerprint: string) => ({ pk: `FP#${fingerprint}`, sk: "FP" });
+const incidentKey = (id: string) => ({ pk: `INC#${id}`, sk: "INC" });
+
+/** Most queries one list page may take when filters discard most of what an index returns. */
+const MAX_QUERIES_PER_PAGE = 10;
+const BATCH_GET_LIMIT = 100;
+
+/**
+ * The incident store on one DynamoDB table, with conditional single-item writes only (no
+ * transactions: cheaper, and what dynalite supports). Request costs:
+ * a duplicate is one UpdateItem; a new incident three writes (fingerprint, incident,
+ * commit); a resolve two (fingerprint, incident). A creation interrupted half-way is finished
+ * by whichever delivery of the same fingerprint comes next.
+ */
+export class DynamoIncidentStore implements IncidentStore {
+  private readonly db: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
+    this.db = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    });
+  }
+
+  async recordFiring(candidate: IncidentWithTimeline): Promise<FiringOutcome> {
+    const { Attributes } = await this.call(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: fingerprintKey(candidate.fingerprint),
+          UpdateExpression:
+            "SET openIncidentId = if_not_exists(openIncidentId, :id), incidentStatus = if_not_exists(incidentStatus, :status), " +
+            "openedAt = if_not_exists(openedAt, :now), lastSeenAt = :now ADD occurrences :one",
+          ExpressionAttributeValues: {
+            ":id": candidate.id,
+            ":status": candidate.status,
+            ":now": candidate.createdAt,
+            ":one": 1,
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      ),
+    );
+    const fingerprint = Attributes as FingerprintItem;
+    const openId = fingerprint.openIncidentId!;
+    if (fingerprint.committedIncidentId === openId) {
+      return {
+        incident: { id: openId, status: fingerprint.incidentStatus as Incident["status"] },
+        created: false,
+      };
+    }
+    // Creation is ours, or someone else's that may have died half-way: either way, finish it.
+    const created = await this.createIncident({
+      ...candidate,
+      id: openId,
+      createdAt: fingerprint.openedAt ?? candidate.createdAt,
+    });
+    await this.commit(candidate.fingerprint, openId);
+    return { incident: { id: openId, status: "triggered" }, created };
+  }
+
+  async resolveFingerprint(candidate: IncidentWithTimeline, transition: Transition) {
+    let previous: FingerprintItem;
+    try {
+      const { Attributes } = await this.call(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: fingerprintKey(candidate.fingerprint),
+            UpdateExpression:
+              "SET lastIncidentId = openIncidentId REMOVE openIncidentId, committedIncidentId, incidentStatus, openedAt, occurrences",
+            ConditionExpression: "attribute_exists(openIncidentId)",
+            ReturnValues: "ALL_OLD",
+          }),
+        ),
+      );
+      previous = Attributes as FingerprintItem;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Nothing open: a repeat of a resolve whose second write may not have happened.
+      const fingerprint = await this.getFingerprint(candidate.fingerprint);
+      if (!fingerprint?.lastIncidentId) return null;
+      return this.applyIdempotently(fingerprint.lastIncidentId, transition);
+    }
+    const id = previous.openIncidentId!;
+    if (previous.committedIncidentId !== id) {
+      await this.createIncident({
+        ...candidate,
+        id,
+        createdAt: previous.openedAt ?? candidate.createdAt,
+      });
+    }
+    const final: Transition = {
+      ...transition,
+      changes: {
+        ...transition.changes,
+        occurrences: previous.occurrences ?? 1,
+        lastSeenAt: previous.lastSeenAt ?? transition.event.at,
+      },
+    };
+    return this.applyIdempotently(id, final);
+  }
+
+  async get(id: string): Promise<IncidentWithTimeline | null> {
+    const { Item } = await this.call(() =>
+      this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: incidentKey(id), ConsistentRead: true }),
+      ),
+    );
+    if (!Item) return null;
+    const [incident] = await this.withLiveCounters([Item as IncidentItem]);
+    return { ...incident!, timeline: (Item as IncidentItem).timeline };
+  }
+
+  async list(query: IncidentQuery): Promise<IncidentPage> {
+    const { index, partition, filters } = chooseIndex(query);
+    const names: Record<string, string> = { "#pk": index.partition };
+    const values: Record<string, unknown> = { ":pk": partition };
+    let keyCondition = "#pk = :pk";
+    if (query.since || query.until) {
+      values[":from"] = query.since ?? "";
+      values[":to"] = `${query.until ?? "9999"}\uffff`;
+      names["#sk"] = index.sort;
+      keyCondition += " AND #sk BETWEEN :from AND :to";
+    }
+    const conditions = Object.entries(filters).map(([field, value]) => {
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      return `#${field} = :${field}`;
+    });
+    const items: IncidentItem[] = [];
+    let startKey = query.cursor ? decodeCursor(query.cursor) : undefined;
+    for (let queries = 0; queries < MAX_QUERIES_PER_PAGE && items.length < query.limit; queries++) {
+      const page = await this.call(() =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index.name,
+            KeyConditionExpression: keyCondition,
+            FilterExpression: conditions.length > 0 ? conditions.join(" AND ") : undefined,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ScanIndexForward: false,
+            Limit: query.limit - items.length,
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      items.push(...((page.Items ?? []) as IncidentItem[]));
+      startKey = page.LastEvaluatedKey;
+      if (!startKey) break;
+    }
+    return {
+      incidents: await this.withLiveCounters(items),
+      nextCursor: startKey ? encodeCursor(startKey) : null,
+    };
+  }
+
+  /** Writes the incident item unless it exists; true when this call wrote it. */
+  private async createIncident(incident: IncidentWithTimeline): Promise<boolean> {
+    try {
+      await this.call(() =>
+        this.db.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: toIncidentItem(incident),
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private async commit(fingerprint: string, id: string): Promise<void> {
+    try {
+      await this.call(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: fingerprintKey(fingerprint),
+            UpdateExpression: "SET committedIncidentId = :id",
+            ConditionExpression: "openIncidentId = :id",
+            ExpressionAttributeValues: { ":id": id },
+          }),
+        ),
+      );
+    } catch (error) {
+      // Resolved meanwhile: nothing left to commit.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Applies a transition; one that the incident's state no longer allows is a no-op. */
+  private async applyIdempotently(id: string, transition: Transition) {
+    try {
+      const { Attributes } = await this.call(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: incidentKey(id),
+            ...transitionUpdate(transition),
+            ReturnValues: "ALL_NEW",
+          }),
+        ),
+      );
+      return { id, status: (Attributes as IncidentItem).status };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = await this.get(id);
+      if (!current) throw new IncidentNotFoundError(id);
+      return { id, status: current.status };
+    }
+  }
+
+  private async getFingerprint(fingerprint: string): Promise<FingerprintItem | undefined> {
+    const { Item } = await this.call(() =>
+      this.db.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: fingerprintKey(fingerprint),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return Item as FingerprintItem | undefined;
+  }
+
+  /** Open incidents count their duplicates on the fingerprint item; merge those in (one BatchGet). */
+  private async withLiveCounters(items: IncidentItem[]): Promise<Incident[]> {
+    const open = items.filter((item) => item.status !== "resolved");
+    const live = new Map<string, FingerprintItem>();
+    const keys = [...new Set(open.map((item) => item.fingerprint))].map(fingerprintKey);
+    for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
+      const chunk = keys.slice(start, start + BATCH_GET_LIMIT);
+      const { Responses } = await this.call(() =>
+        this.db.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tableName]: { Keys: chunk, ConsistentRead: true } },
+          }),
+        ),
+      );
+      // Keys DynamoDB leaves unprocessed keep the counters stored on the incident item.
+      for (const fp of (Responses?.[this.tableName] ?? []) as FingerprintItem[]) {
+        if (fp.openIncidentId) live.set(fp.openIncidentId, fp);
+      }
+    }
+    return items.map((item) => {
+      const incident = toIncident(item);
+      const counters = live.get(incident.id);
+      return counters
+        ? {
+            ...incident,
+            occurrences: counters.occurrences ?? incident.occurrences,
+            lastSeenAt: counters.lastSeenAt ?? incident.lastSeenAt,
+          }
+        : incident;
+    });
+  }
+
+  /**
+   * Faults of the service (5xx, throttling, network) become StoreUnavailableError, which
+   * callers may retry; the SDK has already retried them with backoff. Anything else (a
+   * condition, a malformed request) passes through unchanged.
+   */
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (isServiceFault(error)) {
+        throw new StoreUnavailableError(`DynamoDB request failed: ${(error as Error).name}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+const THROTTLING = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "LimitExceededException",
+]);
+
+function isServiceFault(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const sdk = error as Error & { $fault?: string; $metadata?: unknown };
+  // No $metadata: the request never got an answer (connection refused, reset, timeout).
+  return sdk.$metadata === undefined || sdk.$fault === "server" || THROTTLING.has(error.name);
+}
+
+function chooseIndex(query: IncidentQuery) {
+  const filters: Record<string, string> = {};
+  if (query.severity) filters.severity = query.severity;
+  if (query.status) {
+    if (query.team) filters.team = query.team;
+    return { index: INDEXES.byStatus, partition: `STATUS#${query.status}`, filters };
+  }
+  if (query.team) return { index: INDEXES.byTeam, partition: `TEAM#${query.team}`, filters };
+  return { index: INDEXES.byTime, partition: "INCIDENT", filters };
+}

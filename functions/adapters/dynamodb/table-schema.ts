@@ -1,0 +1,73 @@
+import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+
+/**
+ * The single table's keys and indexes, shared by the CDK stack and the local bootstrap so
+ * the two cannot drift. Items:
+ * - `FP#<fingerprint>` / `FP`: the fingerprint's open incident id and its live counters.
+ * - `INC#<id>` / `INC`: the incident with its timeline.
+ */
+export const TABLE_KEYS = { partition: "pk", sort: "sk" } as const;
+
+export const INDEXES = {
+  byStatus: { name: "byStatus", partition: "statusKey", sort: "createdKey" },
+  byTeam: { name: "byTeam", partition: "teamKey", sort: "createdKey" },
+  byTime: { name: "byTime", partition: "kind", sort: "createdKey" },
+} as const;
+
+/** Every incident field but the timeline: list pages show these, the timeline stays out of the indexes. */
+export const SUMMARY_ATTRIBUTES = [
+  "id",
+  "fingerprint",
+  "status",
+  "severity",
+  "team",
+  "title",
+  "labels",
+  "annotations",
+  "source",
+  "runbook",
+  "level",
+  "occurrences",
+  "createdAt",
+  "lastSeenAt",
+  "acknowledgedAt",
+  "acknowledgedBy",
+  "resolvedAt",
+  "resolvedBy",
+  "channels",
+  "escalationPolicy",
+  "delay",
+  "generatorUrl",
+  "dashboardUrl",
+  "silenceUrl",
+] as const;
+
+/** CreateTable input for local and test tables (on AWS the CDK stack creates it). */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const indexes = Object.values(INDEXES);
+  const keyNames = new Set<string>([
+    TABLE_KEYS.partition,
+    TABLE_KEYS.sort,
+    ...indexes.flatMap((i) => [i.partition, i.sort]),
+  ]);
+  return {
+    TableName: tableName,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [...keyNames].map((name) => ({
+      AttributeName: name,
+      AttributeType: "S",
+    })),
+    KeySchema: [
+      { AttributeName: TABLE_KEYS.partition, KeyType: "HASH" },
+      { AttributeName: TABLE_KEYS.sort, KeyType: "RANGE" },
+    ],
+    GlobalSecondaryIndexes: indexes.map((index) => ({
+      IndexName: index.name,
+      KeySchema: [
+        { AttributeName: index.partition, KeyType: "HASH" },
+        { AttributeName: index.sort, KeyType: "RANGE" },
+      ],
+      Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...SUMMARY_ATTRIBUTES] },
+    })),
+  };
+}

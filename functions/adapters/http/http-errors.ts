@@ -1,0 +1,73 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import {
+  IncidentConflictError,
+  IncidentNotFoundError,
+  InvalidInputError,
+  StoreUnavailableError,
+} from "../../core/errors.js";
+import { type HttpMiddleware, type HttpResult, json } from "./types.js";
+
+/** A failure at the HTTP edge (auth, size, syntax), with the status it answers. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+/** A query parameter that is missing or malformed (400). */
+export class InvalidParameterError extends InvalidInputError {}
+
+function toResponse(error: unknown): HttpResult {
+  if (error instanceof HttpError) {
+    return json(error.statusCode, { error: error.code, message: error.message }, error.headers);
+  }
+  if (error instanceof InvalidParameterError) {
+    return json(400, { error: "invalid_parameter", message: error.message, field: error.field });
+  }
+  if (error instanceof InvalidInputError) {
+    return json(422, { error: "invalid_payload", message: error.message, field: error.field });
+  }
+  if (error instanceof IncidentNotFoundError) {
+    return json(404, { error: "not_found", message: error.message });
+  }
+  if (error instanceof IncidentConflictError) {
+    return json(409, { error: "conflict", message: error.message, status: error.currentStatus });
+  }
+  if (error instanceof StoreUnavailableError) {
+    // The details stay in the log: a 5xx says only what the caller should do.
+    return json(
+      503,
+      { error: "unavailable", message: "storage is unavailable; retry later" },
+      { "retry-after": "5" },
+    );
+  }
+  return json(500, { error: "internal", message: "internal error" });
+}
+
+/**
+ * Maps every error to a JSON response, like middy's http-error-handler: the message is
+ * exposed only for client errors; server errors are logged with their cause.
+ */
+export function errorResponses(logger: Logger): HttpMiddleware {
+  return {
+    onError: async (request) => {
+      const response = toResponse(request.error);
+      const status = response.statusCode ?? 500;
+      const fields = { status, path: request.event.rawPath, error: request.error };
+      if (status >= 500) logger.error("request failed", fields);
+      else
+        logger.info("request refused", {
+          status,
+          path: request.event.rawPath,
+          reason: request.error?.message,
+        });
+      request.response = response;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { Alert } from "../core/alert.js";
+import type { Config } from "../core/config.js";
+import { openIncident, planTransition, type Runbook } from "../core/incident.js";
+import type { IncidentStore } from "../core/incident-store.js";
+import { routeAlert } from "../core/route-tree.js";
+
+export interface IngestDeps {
+  store: IncidentStore;
+  config: Config;
+  /** A fresh, unique incident id. */
+  newId: () => string;
+  /** The runbook for an alert, if one serves it. */
+  findRunbook?: (alert: Alert) => Runbook | null;
+}
+
+export interface IngestedIncident {
+  id: string;
+  status: string;
+  deduplicated: boolean;
+}
+
+export interface IngestResult {
+  accepted: number;
+  incidents: IngestedIncident[];
+  /** Incidents this delivery opened (exactly one delivery reports each). */
+  opened: string[];
+}
+
+/** How many alerts of one delivery are written at once. */
+const CONCURRENCY = 8;
+
+/**
+ * Turns validated alerts into incidents: routes each, opens or deduplicates firing ones,
+ * resolves resolved ones. Any storage failure rejects the whole call so the sender retries;
+ * every write is repeatable, so the retry finishes what the failed call began.
+ */
+export async function ingestAlerts(
+  deps: IngestDeps,
+  alerts: readonly Alert[],
+  now: string,
+): Promise<IngestResult> {
+  const results: Array<{ incident: IngestedIncident | null; opened: boolean }> = new Array(
+    alerts.length,
+  );
+  let next = 0;
+  const worker = async () => {
+    while (next < alerts.length) {
+      const index = next++;
+      results[index] = await ingestOne(deps, alerts[index]!, now);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, alerts.length) }, worker));
+  return {
+    accepted: alerts.length,
+    incidents: results.flatMap((r) => (r.incident ? [r.incident] : [])),
+    opened: results.flatMap((r) => (r.opened && r.incident ? [r.incident.id] : [])),
+  };
+}
+
+async function ingestOne(deps: IngestDeps, alert: Alert, now: string) {
+  const routing = routeAlert(deps.config, alert.labels);
+  const runbook = deps.findRunbook?.(alert) ?? null;
+  const candidate = openIncident({ id: deps.newId(), alert, routing, runbook, now });
+  if (alert.status === "firing") {
+    const { incident, created } = await deps.store.recordFiring(candidate);
+    return {
+      incident: { id: incident.id, status: incident.status, deduplicated: !created },
+      opened: created,
+    };
+  }
+  const transition = planTransition(
+    {
+      type: "resolve",
+      actor: alert.source,
+      detail: `the alert resolved at ${alert.endsAt ?? now}`,
+    },
+    now,
+  );
+  const resolved = await deps.store.resolveFingerprint(candidate, transition);
+  // A resolve matches an existing incident: in that sense it is always a duplicate.
+  return {
+    incident: resolved ? { id: resolved.id, status: resolved.status, deduplicated: true } : null,
+    opened: false,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Domain errors. They carry no HTTP status: the HTTP adapter maps them to responses
+ * (functions/adapters/http-errors.ts), exposing details only for client errors.
+ */
+export class TocsinError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The input does not follow its schema; `field` names the offending path. */
+export class InvalidInputError extends TocsinError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(field ? `${field}: ${message}` : message);
+  }
+}
+
+/** The configuration file is unusable; the message names the field. */
+export class InvalidConfigError extends TocsinError {}
+
+/** No incident with that id. */
+export class IncidentNotFoundError extends TocsinError {
+  constructor(readonly incidentId: string) {
+    super(`no incident with id ${incidentId}`);
+  }
+}
+
+/**
+ * A state change lost a race or is not allowed from the current state.
+ * `currentStatus` is what the store holds now, so callers can say what happened instead.
+ */
+export class IncidentConflictError extends TocsinError {
+  constructor(
+    readonly incidentId: string,
+    readonly currentStatus: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A storage dependency failed or throttled; retrying later is safe. */
+export class StoreUnavailableError extends TocsinError {}

@@ -1,0 +1,177 @@
+import type { Alert, AlertSource, Labels, Severity } from "./alert.js";
+import { alertTitle } from "./alert.js";
+import type { Routing } from "./route-tree.js";
+
+export const INCIDENT_STATUSES = ["triggered", "acknowledged", "resolved"] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+export type TimelineEventType =
+  | "triggered"
+  | "notified"
+  | "notification_failed"
+  | "escalated"
+  | "exhausted"
+  | "acknowledged"
+  | "snoozed"
+  | "resolved"
+  | "reopened";
+
+/** One step in an incident's history. Times are ISO-8601 UTC. */
+export interface TimelineEvent {
+  at: string;
+  type: TimelineEventType;
+  level?: number;
+  channel?: string;
+  target?: string;
+  actor?: string;
+  detail?: string;
+}
+
+export interface Runbook {
+  name: string;
+  url: string;
+}
+
+export interface Incident {
+  id: string;
+  fingerprint: string;
+  status: IncidentStatus;
+  severity: Severity;
+  team: string;
+  title: string;
+  labels: Labels;
+  annotations: Labels;
+  source: AlertSource;
+  runbook: Runbook | null;
+  /** Escalation level reached; 0 until the first level is notified. */
+  level: number;
+  occurrences: number;
+  createdAt: string;
+  lastSeenAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  /** Where the route tree sent it: channel ids, escalation policy id, initial delay (s). */
+  channels: string[];
+  escalationPolicy: string | null;
+  delay: number;
+  generatorUrl: string | null;
+  dashboardUrl: string | null;
+  silenceUrl: string | null;
+}
+
+export interface IncidentWithTimeline extends Incident {
+  timeline: TimelineEvent[];
+}
+
+/** A new incident for a firing alert, with its first timeline event. Pure: id and now are given. */
+export function openIncident(input: {
+  id: string;
+  alert: Alert;
+  routing: Routing;
+  runbook: Runbook | null;
+  now: string;
+}): IncidentWithTimeline {
+  const { id, alert, routing, runbook, now } = input;
+  return {
+    id,
+    fingerprint: alert.fingerprint,
+    status: "triggered",
+    severity: routing.severity,
+    team: routing.team,
+    title: alertTitle(alert),
+    labels: alert.labels,
+    annotations: alert.annotations,
+    source: alert.source,
+    runbook,
+    level: 0,
+    occurrences: 1,
+    createdAt: now,
+    lastSeenAt: now,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    channels: routing.channels,
+    escalationPolicy: routing.escalation,
+    delay: routing.delay,
+    generatorUrl: alert.generatorUrl,
+    dashboardUrl: alert.dashboardUrl,
+    silenceUrl: alert.silenceUrl,
+    timeline: [
+      {
+        at: now,
+        type: "triggered",
+        actor: alert.source,
+        detail: `${routing.severity} alert for team ${routing.team} (fired at ${alert.startsAt})`,
+      },
+    ],
+  };
+}
+
+/** Something that asks an incident to change state. */
+export type IncidentCommand =
+  | { type: "acknowledge"; actor: string }
+  | { type: "resolve"; actor: string; detail?: string };
+
+/**
+ * A state change ready to apply: allowed only while the incident is in one of `from`.
+ * Stores apply it as one conditional write, so two racing changes never both win.
+ */
+export interface Transition {
+  from: readonly IncidentStatus[];
+  changes: Partial<Incident>;
+  event: TimelineEvent;
+}
+
+const ALLOWED_FROM: Readonly<Record<IncidentCommand["type"], readonly IncidentStatus[]>> = {
+  acknowledge: ["triggered"],
+  resolve: ["triggered", "acknowledged"],
+};
+
+/** The transition a command asks for at `now`. */
+export function planTransition(command: IncidentCommand, now: string): Transition {
+  const from = ALLOWED_FROM[command.type];
+  switch (command.type) {
+    case "acknowledge":
+      return {
+        from,
+        changes: { status: "acknowledged", acknowledgedAt: now, acknowledgedBy: command.actor },
+        event: { at: now, type: "acknowledged", actor: command.actor },
+      };
+    case "resolve":
+      return {
+        from,
+        changes: { status: "resolved", resolvedAt: now, resolvedBy: command.actor },
+        event: {
+          at: now,
+          type: "resolved",
+          actor: command.actor,
+          ...(command.detail ? { detail: command.detail } : {}),
+        },
+      };
+  }
+}
+
+export type TransitionOutcome =
+  | { applied: true; incident: IncidentWithTimeline }
+  | { applied: false; incident: IncidentWithTimeline; reason: string };
+
+/** Applies a transition to an incident held in memory: the reference the stores must agree with. */
+export function applyTransition(
+  incident: IncidentWithTimeline,
+  transition: Transition,
+): TransitionOutcome {
+  if (!transition.from.includes(incident.status)) {
+    return { applied: false, incident, reason: `incident is ${incident.status}` };
+  }
+  return {
+    applied: true,
+    incident: {
+      ...incident,
+      ...transition.changes,
+      timeline: [...incident.timeline, transition.event],
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { Context } from "aws-lambda";
+import type { HttpEvent, HttpResult } from "../adapters/http/types.js";
+import { json } from "../adapters/http/types.js";
+import { getIncident, health, listIncidents, type ReadApiDeps } from "./incidents.js";
+
+type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+/** One function for the read routes, dispatching on API Gateway's route key. */
+export function readApi(deps: ReadApiDeps): Handler {
+  const byRoute: Record<string, Handler> = {
+    "GET /incidents": listIncidents(deps),
+    "GET /incidents/{id}": getIncident(deps),
+    "GET /healthz": health(),
+  };
+  return async (event, context) => {
+    const handler = byRoute[event.routeKey];
+    return handler
+      ? handler(event, context)
+      : json(404, { error: "not_found", message: `no route ${event.routeKey}` });
+  };
+}

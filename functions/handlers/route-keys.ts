@@ -1,0 +1,11 @@
+/**
+ * Which function serves which route, as API Gateway route keys. The CDK stack and the
+ * local server both read this, so the routes are the same in both places.
+ */
+export const ROUTE_KEYS = {
+  alertmanagerWebhook: ["POST /webhooks/alertmanager"],
+  grafanaWebhook: ["POST /webhooks/grafana"],
+  readApi: ["GET /incidents", "GET /incidents/{id}", "GET /healthz"],
+} as const;
+
+export type FunctionName = keyof typeof ROUTE_KEYS;

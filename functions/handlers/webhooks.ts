@@ -1,0 +1,56 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import middy from "@middy/core";
+import { requireGrafanaSignature, requireToken } from "../adapters/http/auth.js";
+import { jsonBody, rawBody } from "../adapters/http/body.js";
+import { errorResponses } from "../adapters/http/http-errors.js";
+import { requestLog } from "../adapters/http/request-log.js";
+import {
+  type HttpEvent,
+  type HttpMiddleware,
+  type HttpResult,
+  json,
+} from "../adapters/http/types.js";
+import { type IngestDeps, ingestAlerts } from "../app/ingest-alerts.js";
+import type { Alert } from "../core/alert.js";
+import { parseAlertmanagerPayload, parseGrafanaPayload } from "../core/webhook-payloads.js";
+
+export interface WebhookDeps extends IngestDeps {
+  logger: Logger;
+  webhookToken: () => string;
+  grafanaHmacSecret: () => string | undefined;
+  /** Wall-clock time; handlers are the edge that reads it. */
+  now: () => Date;
+}
+
+function webhookHandler(
+  deps: WebhookDeps,
+  parse: (body: unknown) => Alert[],
+  verify: HttpMiddleware[] = [],
+) {
+  return middy<HttpEvent, HttpResult>()
+    .use(requestLog(deps.logger))
+    .use(errorResponses(deps.logger))
+    .use(requireToken(deps.webhookToken))
+    .use(rawBody())
+    .use(verify)
+    .use(jsonBody())
+    .handler(async (event) => {
+      const alerts = parse(event.jsonBody);
+      const result = await ingestAlerts(deps, alerts, deps.now().toISOString());
+      for (const id of result.opened)
+        deps.logger.info("incident opened", { event: "incident_opened", incidentId: id });
+      return json(202, { accepted: result.accepted, incidents: result.incidents });
+    });
+}
+
+/** POST /webhooks/alertmanager: Alertmanager webhook v4, bearer or basic token. */
+export function alertmanagerWebhook(deps: WebhookDeps) {
+  return webhookHandler(deps, parseAlertmanagerPayload);
+}
+
+/** POST /webhooks/grafana: Grafana webhook contact point, token plus HMAC when configured. */
+export function grafanaWebhook(deps: WebhookDeps) {
+  return webhookHandler(deps, parseGrafanaPayload, [
+    requireGrafanaSignature(deps.grafanaHmacSecret, () => deps.now().getTime() / 1000),
+  ]);
+}

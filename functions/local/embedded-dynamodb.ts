@@ -1,0 +1,59 @@
+import { mkdirSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-dynamodb";
+import dynalite from "dynalite";
+import { createTableInput } from "../adapters/dynamodb/table-schema.js";
+
+export interface EmbeddedDynamo {
+  client: DynamoDBClient;
+  endpoint: string;
+  close: () => Promise<void>;
+}
+
+/**
+ * Starts dynalite (a DynamoDB implementation on LevelDB) on 127.0.0.1, persisted under
+ * `dataDir` or in memory for ":memory:", and makes sure tocsin's table exists.
+ */
+export async function startEmbeddedDynamo(
+  dataDir: string,
+  tableName: string,
+): Promise<EmbeddedDynamo> {
+  const path = dataDir === ":memory:" ? undefined : `${dataDir}/dynamodb`;
+  if (path) mkdirSync(path, { recursive: true });
+  const server = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(path ? { path } : {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region: "local",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+  } catch (error) {
+    if (!(error instanceof ResourceNotFoundException)) throw error;
+    await client.send(new CreateTableCommand(createTableInput(tableName)));
+  }
+  return {
+    client,
+    endpoint,
+    close: async () => {
+      client.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
