@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoIncidentStore } from "../adapters/dynamodb/incident-store.js";
+import type { SecretSource } from "../adapters/http/auth.js";
 import type { Config } from "../core/config.js";
 import { readApi } from "../handlers/read-api.js";
 import { alertmanagerWebhook, grafanaWebhook } from "../handlers/webhooks.js";
@@ -10,9 +11,9 @@ export interface Runtime {
   dynamodb: DynamoDBClient;
   tableName: string;
   config: Config;
-  webhookToken: () => string;
-  apiToken: () => string;
-  grafanaHmacSecret: () => string | undefined;
+  webhookToken: SecretSource;
+  apiToken: SecretSource;
+  grafanaHmacSecret: () => Promise<string | undefined> | string | undefined;
   logger?: Logger;
   now?: () => Date;
 }

@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
-import { requireToken } from "../adapters/http/auth.js";
+import { requireToken, type SecretSource } from "../adapters/http/auth.js";
 import { errorResponses, InvalidParameterError } from "../adapters/http/http-errors.js";
 import { requestLog } from "../adapters/http/request-log.js";
 import { type HttpEvent, type HttpResult, json } from "../adapters/http/types.js";
@@ -12,7 +12,7 @@ import type { IncidentQuery, IncidentStore } from "../core/incident-store.js";
 export interface ReadApiDeps {
   logger: Logger;
   store: IncidentStore;
-  apiToken: () => string;
+  apiToken: SecretSource;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;

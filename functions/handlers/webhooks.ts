@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
-import { requireGrafanaSignature, requireToken } from "../adapters/http/auth.js";
+import { requireGrafanaSignature, requireToken, type SecretSource } from "../adapters/http/auth.js";
 import { jsonBody, rawBody } from "../adapters/http/body.js";
 import { errorResponses } from "../adapters/http/http-errors.js";
 import { requestLog } from "../adapters/http/request-log.js";
@@ -16,8 +16,8 @@ import { parseAlertmanagerPayload, parseGrafanaPayload } from "../core/webhook-p
 
 export interface WebhookDeps extends IngestDeps {
   logger: Logger;
-  webhookToken: () => string;
-  grafanaHmacSecret: () => string | undefined;
+  webhookToken: SecretSource;
+  grafanaHmacSecret: () => Promise<string | undefined> | string | undefined;
   /** Wall-clock time; handlers are the edge that reads it. */
   now: () => Date;
 }

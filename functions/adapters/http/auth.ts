@@ -2,6 +2,9 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { HttpError } from "./http-errors.js";
 import type { HttpEvent, HttpMiddleware } from "./types.js";
 
+/** Where a secret comes from: a value at hand locally, a cached Secrets Manager read on AWS. */
+export type SecretSource = () => string | Promise<string>;
+
 /** Compares secrets in constant time (hashing first so lengths leak nothing either). */
 export function secretsEqual(given: string, expected: string): boolean {
   const a = createHash("sha256").update(given).digest();
@@ -27,12 +30,12 @@ const unauthorized = (message: string) =>
   new HttpError(401, "unauthorized", message, { "www-authenticate": 'Bearer realm="tocsin"' });
 
 /** Requires the token as a Bearer token or as Basic auth's password. */
-export function requireToken(token: () => string): HttpMiddleware {
+export function requireToken(token: SecretSource): HttpMiddleware {
   return {
     before: async ({ event }) => {
       const given = presentedToken(event);
       if (given === null) throw unauthorized("send the token as 'Authorization: Bearer <token>'");
-      if (!secretsEqual(given, token())) throw unauthorized("the token is not valid");
+      if (!secretsEqual(given, await token())) throw unauthorized("the token is not valid");
     },
   };
 }
@@ -48,12 +51,12 @@ const MAX_SIGNATURE_AGE_SECONDS = 300;
  * https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/
  */
 export function requireGrafanaSignature(
-  secret: () => string | undefined,
+  secret: () => Promise<string | undefined> | string | undefined,
   nowSeconds: () => number,
 ): HttpMiddleware {
   return {
     before: async ({ event }) => {
-      const key = secret();
+      const key = await secret();
       if (!key) return;
       const signature = event.headers[GRAFANA_SIGNATURE_HEADER];
       if (!signature) throw unauthorized(`the ${GRAFANA_SIGNATURE_HEADER} header is missing`);
