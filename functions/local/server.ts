@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Config } from "../core/config.js";
 import { composeHandlers } from "../entry/compose.js";
 import { type FunctionName, ROUTE_KEYS } from "../handlers/route-keys.js";
@@ -26,6 +27,8 @@ export interface LocalServer {
   server: Server;
   app: ReturnType<typeof composeHandlers>;
   dynamoEndpoint: string;
+  /** The client the store uses (tests and benchmarks add middleware to it, e.g. to count requests). */
+  dynamoClient: DynamoDBClient;
   close: () => Promise<void>;
 }
 
@@ -56,6 +59,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     server,
     app,
     dynamoEndpoint: dynamo.endpoint,
+    dynamoClient: dynamo.client,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
