@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../functions/core/config.js";
+import { InvalidConfigError } from "../../functions/core/errors.js";
+
+const minimal = `
+severities:
+  critical: { channels: [] }
+  high: { channels: [] }
+  warning: { channels: [] }
+  info: { channels: [] }
+`;
+
+function problem(text: string): string {
+  try {
+    parseConfig(text, "test.yaml");
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("the config was accepted");
+}
+
+describe("config validation", () => {
+  it("accepts a minimal config and fills defaults", () => {
+    const config = parseConfig(minimal);
+    expect(config.defaults).toEqual({ severity: "warning", team: "default" });
+    expect(config.severities.high).toEqual({ channels: [], escalation: null, delay: 0 });
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ["not YAML", "severities: [", /not valid YAML at line \d/],
+    [
+      "a missing severity",
+      "severities: { critical: {}, high: {}, warning: {} }",
+      /severities\.info: /,
+    ],
+    ["an unknown top-level field", `${minimal}\nroutes: []`, /\(top level\).*routes/],
+    [
+      "an unknown channel in a severity",
+      minimal.replace("critical: { channels: [] }", "critical: { channels: [pager] }"),
+      /severities\.critical\.channels\.0: unknown channel "pager"/,
+    ],
+    [
+      "a bad duration",
+      minimal.replace("high: { channels: [] }", "high: { channels: [], delay: 15 minutes }"),
+      /severities\.high\.delay: not a duration/,
+    ],
+    [
+      "a bad matcher",
+      `${minimal}\nroute: { routes: [{ matchers: ['team~"x"'] }] }`,
+      /route\.routes\.0\.matchers\.0: bad matcher/,
+    ],
+    [
+      "a bad regex",
+      `${minimal}\nroute: { routes: [{ matchers: ['team=~"("'] }] }`,
+      /route\.routes\.0\.matchers\.0: bad regular expression/,
+    ],
+    [
+      "an unknown team in a route",
+      `${minimal}\nroute: { routes: [{ team: ghost }] }`,
+      /route\.routes\.0\.team: unknown team "ghost"/,
+    ],
+    [
+      "an unknown policy",
+      minimal.replace("info: { channels: [] }", "info: { channels: [], escalation: nope }"),
+      /severities\.info\.escalation: unknown escalation policy "nope"/,
+    ],
+    [
+      "a bad email address",
+      `${minimal}\nchannels: { mail: { type: email, address: not-an-address } }`,
+      /channels\.mail\.address/,
+    ],
+    [
+      "levels out of order",
+      `${minimal}\nescalationPolicies: { p: { levels: [{ after: 15m, targets: [{ oncall: primary }] }, { after: 5m, targets: [{ oncall: secondary }] }] } }`,
+      /escalationPolicies\.p\.levels\.1\.after: must be later/,
+    ],
+    [
+      "an unknown user in a rotation",
+      `${minimal}\nteams: { t: { name: T, schedules: { primary: { rotation: { users: [zed], shift: 1w, start: "2026-01-05" } } } } }`,
+      /teams\.t\.schedules\.primary\.rotation\.users\.0: unknown user "zed"/,
+    ],
+  ];
+  it.each(bad)("refuses %s, naming the field", (_name, text, message) => {
+    const text_ = problem(text);
+    expect(text_).toMatch(message);
+    expect(text_).toMatch(/^test\.yaml/);
+  });
+});

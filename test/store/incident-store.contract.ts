@@ -1,0 +1,298 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { InvalidInputError, StoreUnavailableError } from "../../functions/core/errors.js";
+import type { IncidentStore } from "../../functions/core/incident-store.js";
+import type { Faults } from "../support/dynamo.js";
+import { at, candidate, resolveAt } from "../support/incidents.js";
+
+export interface StoreUnderTest {
+  store: IncidentStore;
+  /** Present when the store has a dependency whose faults can be injected. */
+  faults?: Faults;
+}
+
+/**
+ * What every IncidentStore must do. Run it against each implementation with a factory
+ * that gives an empty store per test.
+ */
+export function incidentStoreContract(name: string, make: () => Promise<StoreUnderTest>) {
+  describe(`IncidentStore contract: ${name}`, () => {
+    it("opens an incident for a new fingerprint, with a triggered event", async () => {
+      const { store } = await make();
+      const fresh = candidate("fp-new", at(0));
+      const outcome = await store.recordFiring(fresh);
+      expect(outcome).toEqual({ incident: { id: fresh.id, status: "triggered" }, created: true });
+      const stored = await store.get(fresh.id);
+      expect(stored).toMatchObject({
+        id: fresh.id,
+        status: "triggered",
+        occurrences: 1,
+        createdAt: at(0),
+        lastSeenAt: at(0),
+      });
+      expect(stored!.timeline.map((event) => event.type)).toEqual(["triggered"]);
+    });
+
+    it("counts a duplicate on the open incident: occurrences and lastSeenAt, nothing else", async () => {
+      const { store } = await make();
+      const first = candidate("fp-dup", at(0));
+      await store.recordFiring(first);
+      const second = await store.recordFiring(candidate("fp-dup", at(3)));
+      expect(second).toEqual({ incident: { id: first.id, status: "triggered" }, created: false });
+      const stored = await store.get(first.id);
+      expect(stored).toMatchObject({ occurrences: 2, createdAt: at(0), lastSeenAt: at(3) });
+      expect(stored!.timeline).toHaveLength(1);
+      const page = await store.list({ limit: 10 });
+      expect(page.incidents.map((i) => [i.id, i.occurrences])).toEqual([[first.id, 2]]);
+    });
+
+    it("keeps one open incident when 16 deliveries of the same alert arrive at once", async () => {
+      const { store } = await make();
+      const outcomes = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => store.recordFiring(candidate("fp-storm", at(1, i)))),
+      );
+      const ids = new Set(outcomes.map((o) => o.incident.id));
+      expect(ids.size).toBe(1);
+      expect(outcomes.filter((o) => o.created)).toHaveLength(1);
+      const page = await store.list({ limit: 50 });
+      expect(page.incidents).toHaveLength(1);
+      expect(page.incidents[0]!.occurrences).toBe(16);
+    });
+
+    it("resolves the open incident, carrying its counters, and records the event", async () => {
+      const { store } = await make();
+      const fresh = candidate("fp-res", at(0));
+      await store.recordFiring(fresh);
+      await store.recordFiring(candidate("fp-res", at(2)));
+      const resolved = await store.resolveFingerprint(candidate("fp-res", at(5)), resolveAt(at(5)));
+      expect(resolved).toEqual({ id: fresh.id, status: "resolved" });
+      const stored = await store.get(fresh.id);
+      expect(stored).toMatchObject({
+        status: "resolved",
+        resolvedAt: at(5),
+        resolvedBy: "alertmanager",
+        occurrences: 2,
+        lastSeenAt: at(2),
+      });
+      expect(stored!.timeline.map((event) => [event.type, event.at])).toEqual([
+        ["triggered", at(0)],
+        ["resolved", at(5)],
+      ]);
+    });
+
+    it("treats a repeated resolve as done: same answer, no second event", async () => {
+      const { store } = await make();
+      const fresh = candidate("fp-res2", at(0));
+      await store.recordFiring(fresh);
+      await store.resolveFingerprint(candidate("fp-res2", at(5)), resolveAt(at(5)));
+      expect(await store.resolveFingerprint(candidate("fp-res2", at(6)), resolveAt(at(6)))).toEqual(
+        { id: fresh.id, status: "resolved" },
+      );
+      expect((await store.get(fresh.id))!.timeline).toHaveLength(2);
+    });
+
+    it("ignores a resolve for a fingerprint it never saw, writing nothing", async () => {
+      const { store } = await make();
+      expect(
+        await store.resolveFingerprint(candidate("fp-ghost", at(0)), resolveAt(at(0))),
+      ).toBeNull();
+      expect((await store.list({ limit: 10 })).incidents).toEqual([]);
+    });
+
+    it("opens a new incident when the alert fires again after a resolve", async () => {
+      const { store } = await make();
+      const first = candidate("fp-again", at(0));
+      await store.recordFiring(first);
+      await store.resolveFingerprint(candidate("fp-again", at(5)), resolveAt(at(5)));
+      const second = candidate("fp-again", at(9));
+      const outcome = await store.recordFiring(second);
+      expect(outcome).toEqual({ incident: { id: second.id, status: "triggered" }, created: true });
+      expect((await store.get(first.id))!.status).toBe("resolved");
+      expect(await store.get(second.id)).toMatchObject({
+        status: "triggered",
+        occurrences: 1,
+        createdAt: at(9),
+      });
+    });
+
+    it("returns null for an unknown id", async () => {
+      const { store } = await make();
+      expect(await store.get("no-such-incident")).toBeNull();
+    });
+
+    it("lists newest first, filtered by status, severity, team and time, paging with a cursor", async () => {
+      const { store } = await make();
+      const made: Array<{
+        id: string;
+        minute: number;
+        team: string;
+        severity: "critical" | "warning";
+      }> = [];
+      for (let minute = 0; minute < 12; minute++) {
+        const team = minute % 3 === 0 ? "ml-inference" : "ml-training";
+        const severity = minute % 2 === 0 ? "critical" : "warning";
+        const c = candidate(`fp-list-${minute}`, at(minute), { team, severity });
+        await store.recordFiring(c);
+        made.push({ id: c.id, minute, team, severity });
+      }
+      await store.resolveFingerprint(candidate("fp-list-4", at(30)), resolveAt(at(30)));
+      const newestFirst = [...made].reverse();
+      const ids = async (query: Parameters<IncidentStore["list"]>[0]) =>
+        (await store.list(query)).incidents.map((i) => i.id);
+
+      expect(await ids({ limit: 100 })).toEqual(newestFirst.map((m) => m.id));
+      expect(await ids({ limit: 100, status: "resolved" })).toEqual([made[4]!.id]);
+      expect(await ids({ limit: 100, status: "triggered", team: "ml-inference" })).toEqual(
+        newestFirst.filter((m) => m.team === "ml-inference").map((m) => m.id),
+      );
+      expect(await ids({ limit: 100, severity: "warning", team: "ml-training" })).toEqual(
+        newestFirst
+          .filter((m) => m.severity === "warning" && m.team === "ml-training")
+          .map((m) => m.id),
+      );
+      expect(await ids({ limit: 100, since: at(3), until: at(5) })).toEqual([
+        made[5]!.id,
+        made[4]!.id,
+        made[3]!.id,
+      ]);
+
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.list({ limit: 5, severity: "critical", cursor });
+        expect(page.incidents.length).toBeLessThanOrEqual(5);
+        seen.push(...page.incidents.map((i) => i.id));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+      expect(seen).toEqual(newestFirst.filter((m) => m.severity === "critical").map((m) => m.id));
+    });
+
+    it("refuses a cursor it did not make", async () => {
+      const { store } = await make();
+      await expect(store.list({ limit: 5, cursor: "not-a-cursor" })).rejects.toBeInstanceOf(
+        InvalidInputError,
+      );
+    });
+
+    it("agrees with a model over random sequences of fires and resolves", async () => {
+      const step = fc.record({
+        fingerprint: fc.constantFrom("a", "b", "c"),
+        resolve: fc.boolean(),
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+          const { store } = await make();
+          const open = new Map<string, string>();
+          const incidents = new Map<string, { status: string; occurrences: number }>();
+          for (const [i, s] of steps.entries()) {
+            const now = at(0, i);
+            if (s.resolve) {
+              const result = await store.resolveFingerprint(
+                candidate(s.fingerprint, now),
+                resolveAt(now),
+              );
+              const expected = open.get(s.fingerprint);
+              if (expected) {
+                expect(result).toEqual({ id: expected, status: "resolved" });
+                incidents.get(expected)!.status = "resolved";
+                open.delete(s.fingerprint);
+              }
+            } else {
+              const c = candidate(s.fingerprint, now);
+              const { incident, created } = await store.recordFiring(c);
+              const expected = open.get(s.fingerprint);
+              expect(created).toBe(expected === undefined);
+              if (expected) {
+                expect(incident.id).toBe(expected);
+                incidents.get(expected)!.occurrences++;
+              } else {
+                open.set(s.fingerprint, c.id);
+                incidents.set(c.id, { status: "triggered", occurrences: 1 });
+              }
+            }
+          }
+          const listed = (await store.list({ limit: 500 })).incidents;
+          expect(
+            new Map(listed.map((i) => [i.id, { status: i.status, occurrences: i.occurrences }])),
+          ).toEqual(incidents);
+        }),
+        { numRuns: 40 },
+      );
+    });
+
+    describe("when the storage fails half-way", () => {
+      it("finishes an interrupted creation on the sender's retry: one incident, not zero, not two", async () => {
+        const { store, faults } = await make();
+        if (!faults) return;
+        faults.failNext("PutItemCommand");
+        await expect(store.recordFiring(candidate("fp-half", at(0)))).rejects.toBeInstanceOf(
+          StoreUnavailableError,
+        );
+        const retry = await store.recordFiring(candidate("fp-half", at(1)));
+        expect(retry.created).toBe(true);
+        const page = await store.list({ limit: 10 });
+        expect(page.incidents.map((i) => i.id)).toEqual([retry.incident.id]);
+        expect(page.incidents[0]).toMatchObject({
+          status: "triggered",
+          createdAt: at(0),
+          occurrences: 2,
+        });
+        // Committed now: the next duplicate is a single write.
+        faults.sent.length = 0;
+        await store.recordFiring(candidate("fp-half", at(2)));
+        expect(faults.sent).toEqual(["UpdateItemCommand"]);
+      });
+
+      it("finishes an interrupted resolve on the sender's retry", async () => {
+        const { store, faults } = await make();
+        if (!faults) return;
+        const fresh = candidate("fp-half-res", at(0));
+        await store.recordFiring(fresh);
+        // The fingerprint write goes through, the incident write fails.
+        faults.failNext("UpdateItemCommand", { skip: 1 });
+        await expect(
+          store.resolveFingerprint(candidate("fp-half-res", at(5)), resolveAt(at(5))),
+        ).rejects.toBeInstanceOf(StoreUnavailableError);
+        expect((await store.get(fresh.id))!.status).toBe("triggered");
+        expect(
+          await store.resolveFingerprint(candidate("fp-half-res", at(6)), resolveAt(at(6))),
+        ).toEqual({
+          id: fresh.id,
+          status: "resolved",
+        });
+        const stored = await store.get(fresh.id);
+        expect(stored!.timeline.map((e) => e.type)).toEqual(["triggered", "resolved"]);
+        expect(stored!.resolvedAt).toBe(at(6));
+      });
+
+      it("resolves an incident whose creation was interrupted, when the resolve comes first", async () => {
+        const { store, faults } = await make();
+        if (!faults) return;
+        faults.failNext("PutItemCommand");
+        await expect(store.recordFiring(candidate("fp-half-2", at(0)))).rejects.toBeInstanceOf(
+          StoreUnavailableError,
+        );
+        const resolved = await store.resolveFingerprint(
+          candidate("fp-half-2", at(4)),
+          resolveAt(at(4)),
+        );
+        expect(resolved?.status).toBe("resolved");
+        const stored = await store.get(resolved!.id);
+        expect(stored).toMatchObject({ status: "resolved", createdAt: at(0), resolvedAt: at(4) });
+        expect(stored!.timeline.map((e) => e.type)).toEqual(["triggered", "resolved"]);
+        // And the alert firing again opens a new incident.
+        expect((await store.recordFiring(candidate("fp-half-2", at(8)))).created).toBe(true);
+      });
+
+      it("says the storage is unavailable when the first write fails, having written nothing", async () => {
+        const { store, faults } = await make();
+        if (!faults) return;
+        faults.failNext("UpdateItemCommand");
+        await expect(store.recordFiring(candidate("fp-down", at(0)))).rejects.toBeInstanceOf(
+          StoreUnavailableError,
+        );
+        expect((await store.list({ limit: 10 })).incidents).toEqual([]);
+      });
+    });
+  });
+}

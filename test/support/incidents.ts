@@ -1,0 +1,61 @@
+import type { Alert } from "../../functions/core/alert.js";
+import {
+  type IncidentWithTimeline,
+  openIncident,
+  planTransition,
+} from "../../functions/core/incident.js";
+import type { Routing } from "../../functions/core/route-tree.js";
+
+let ids = 0;
+
+export const ROUTING: Routing = {
+  team: "ml-training",
+  severity: "critical",
+  channels: ["slack-incidents"],
+  escalation: "standard",
+  delay: 0,
+  matchedRoutes: ["0"],
+};
+
+export function alert(fingerprint: string, overrides: Partial<Alert> = {}): Alert {
+  return {
+    source: "alertmanager",
+    status: "firing",
+    fingerprint,
+    labels: {
+      alertname: "TrainingNaNLoss",
+      job: fingerprint,
+      severity: "critical",
+      team: "ml-training",
+    },
+    annotations: { summary: `loss is NaN on ${fingerprint}` },
+    startsAt: "2026-11-30T09:00:00.000Z",
+    endsAt: null,
+    generatorUrl: "http://prometheus.example/graph",
+    dashboardUrl: null,
+    silenceUrl: null,
+    ...overrides,
+  };
+}
+
+/** A candidate incident for a firing alert of `fingerprint`, as ingest builds it. */
+export function candidate(
+  fingerprint: string,
+  now: string,
+  routing: Partial<Routing> = {},
+): IncidentWithTimeline {
+  return openIncident({
+    id: `inc-${process.pid}-${++ids}`,
+    alert: alert(fingerprint),
+    routing: { ...ROUTING, ...routing },
+    runbook: null,
+    now,
+  });
+}
+
+export const resolveAt = (now: string) =>
+  planTransition({ type: "resolve", actor: "alertmanager" }, now);
+
+/** A minute after 09:00 on the test day, as ISO. */
+export const at = (minute: number, second = 0) =>
+  new Date(Date.UTC(2026, 10, 30, 9, minute, second)).toISOString();
