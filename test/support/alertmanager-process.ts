@@ -53,7 +53,9 @@ export interface RunningAlertmanager {
  * Runs a real, single-node Alertmanager whose only route sends every alert, as a group of
  * its own (`group_by: ['...']`), to one webhook with `send_resolved`.
  */
-export async function startAlertmanager(options: AlertmanagerOptions): Promise<RunningAlertmanager> {
+export async function startAlertmanager(
+  options: AlertmanagerOptions,
+): Promise<RunningAlertmanager> {
   const dir = await mkdtemp(join(tmpdir(), "tocsin-alertmanager-"));
   const tokenFile = join(dir, "webhook-token");
   const configFile = join(dir, "alertmanager.yml");
@@ -122,7 +124,9 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<R
         body: JSON.stringify(alerts),
       });
       if (!response.ok) {
-        throw new Error(`Alertmanager refused the alerts: ${response.status} ${await response.text()}`);
+        throw new Error(
+          `Alertmanager refused the alerts: ${response.status} ${await response.text()}`,
+        );
       }
     },
     listAlerts: async () => {
