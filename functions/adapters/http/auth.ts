@@ -41,7 +41,11 @@ export function requireToken(token: SecretSource): HttpMiddleware {
 }
 
 export const GRAFANA_SIGNATURE_HEADER = "x-grafana-alerting-signature";
-export const GRAFANA_TIMESTAMP_HEADER = "x-grafana-alerting-signature-timestamp";
+/** Grafana lets the contact point name its timestamp header; these are the names its docs use. */
+export const GRAFANA_TIMESTAMP_HEADERS = [
+  "x-grafana-alerting-timestamp",
+  "x-grafana-alerting-signature-timestamp",
+];
 const MAX_SIGNATURE_AGE_SECONDS = 300;
 
 /**
@@ -60,7 +64,9 @@ export function requireGrafanaSignature(
       if (!key) return;
       const signature = event.headers[GRAFANA_SIGNATURE_HEADER];
       if (!signature) throw unauthorized(`the ${GRAFANA_SIGNATURE_HEADER} header is missing`);
-      const timestamp = event.headers[GRAFANA_TIMESTAMP_HEADER];
+      const timestamp = GRAFANA_TIMESTAMP_HEADERS.map((name) => event.headers[name]).find(
+        (v) => v !== undefined,
+      );
       if (timestamp !== undefined) {
         const age = Math.abs(nowSeconds() - Number(timestamp));
         if (!Number.isFinite(age) || age > MAX_SIGNATURE_AGE_SECONDS)
