@@ -218,12 +218,13 @@ describe("POST /webhooks/grafana", () => {
     "accepts a valid signature of timestamp:body within five minutes (timestamp in %s)",
     async (header) => {
       const ts = String(NOW.getTime() / 1000 - 60);
-      const result = await send({ "x-grafana-alerting-signature": sign(`${ts}:${body}`), [header]: ts });
+      const result = await send({
+        "x-grafana-alerting-signature": sign(`${ts}:${body}`),
+        [header]: ts,
+      });
       expect(result.statusCode).toBe(202);
     },
   );
-    expect(result.statusCode).toBe(202);
-  });
 
   const refusals: Array<[string, Record<string, string>]> = [
     ["no signature", {}],
