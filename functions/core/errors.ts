@@ -19,6 +19,9 @@ export class InvalidInputError extends TocsinError {
   }
 }
 
+/** A query parameter (filter, page size, cursor) is missing or malformed. */
+export class InvalidParameterError extends InvalidInputError {}
+
 /** The configuration file is unusable; the message names the field. */
 export class InvalidConfigError extends TocsinError {}
 

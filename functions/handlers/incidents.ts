@@ -1,11 +1,11 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
 import { requireToken, type SecretSource } from "../adapters/http/auth.js";
-import { errorResponses, InvalidParameterError } from "../adapters/http/http-errors.js";
+import { errorResponses } from "../adapters/http/http-errors.js";
 import { requestLog } from "../adapters/http/request-log.js";
 import { type HttpEvent, type HttpResult, json } from "../adapters/http/types.js";
 import { SEVERITIES } from "../core/alert.js";
-import { IncidentNotFoundError } from "../core/errors.js";
+import { IncidentNotFoundError, InvalidParameterError } from "../core/errors.js";
 import { INCIDENT_STATUSES } from "../core/incident.js";
 import type { IncidentQuery, IncidentStore } from "../core/incident-store.js";
 

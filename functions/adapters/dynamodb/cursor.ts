@@ -1,4 +1,4 @@
-import { InvalidInputError } from "../../core/errors.js";
+import { InvalidParameterError } from "../../core/errors.js";
 
 /** A DynamoDB LastEvaluatedKey as an opaque, URL-safe cursor. */
 export function encodeCursor(key: Record<string, unknown>): string {
@@ -20,5 +20,5 @@ export function decodeCursor(cursor: string): Record<string, unknown> {
   } catch {
     // fall through to the error below
   }
-  throw new InvalidInputError("cursor", "not a cursor this API returned");
+  throw new InvalidParameterError("cursor", "not a cursor this API returned");
 }

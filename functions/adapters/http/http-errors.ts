@@ -3,6 +3,7 @@ import {
   IncidentConflictError,
   IncidentNotFoundError,
   InvalidInputError,
+  InvalidParameterError,
   StoreUnavailableError,
 } from "../../core/errors.js";
 import { type HttpMiddleware, type HttpResult, json } from "./types.js";
@@ -19,9 +20,6 @@ export class HttpError extends Error {
     this.name = "HttpError";
   }
 }
-
-/** A query parameter that is missing or malformed (400). */
-export class InvalidParameterError extends InvalidInputError {}
 
 function toResponse(error: unknown): HttpResult {
   if (error instanceof HttpError) {
