@@ -141,6 +141,14 @@ const configSchema = z.strictObject({
     info: severityPolicySchema,
   }),
   route: routeSchema.optional(),
+  runbooks: z
+    .strictObject({
+      /** The folder of runbooks, relative to the config file. */
+      dir: z.string().default("runbooks"),
+      /** Where people read them: runbook links are this plus the file name. */
+      baseUrl: z.url().default("https://github.com/tocsin-dev/tocsin/blob/main/runbooks/"),
+    })
+    .prefault({}),
 });
 
 export type Config = z.output<typeof configSchema>;

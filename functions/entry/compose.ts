@@ -4,6 +4,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoIncidentStore } from "../adapters/dynamodb/incident-store.js";
 import type { SecretSource } from "../adapters/http/auth.js";
 import type { Config } from "../core/config.js";
+import { findRunbook, type RunbookDefinition } from "../core/runbook.js";
 import { readApi } from "../handlers/read-api.js";
 import { alertmanagerWebhook, grafanaWebhook } from "../handlers/webhooks.js";
 
@@ -11,6 +12,7 @@ export interface Runtime {
   dynamodb: DynamoDBClient;
   tableName: string;
   config: Config;
+  runbooks: readonly RunbookDefinition[];
   webhookToken: SecretSource;
   apiToken: SecretSource;
   grafanaHmacSecret: () => Promise<string | undefined> | string | undefined;
@@ -29,6 +31,8 @@ export function composeHandlers(runtime: Runtime) {
     store,
     config: runtime.config,
     newId: randomUUID,
+    findRunbook: (alert: Parameters<typeof findRunbook>[2]) =>
+      findRunbook(runtime.runbooks, runtime.config.runbooks.baseUrl, alert),
     logger,
     webhookToken: runtime.webhookToken,
     grafanaHmacSecret: runtime.grafanaHmacSecret,

@@ -1,6 +1,6 @@
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { loadConfigFile } from "../adapters/config-file.js";
+import { loadServiceFiles } from "../adapters/config-file.js";
 import { composeHandlers } from "./compose.js";
 
 /** How long a secret read from Secrets Manager is reused before it is read again. */
@@ -27,10 +27,12 @@ function secret(arn: string) {
  */
 export function lambdaHandlers() {
   const grafanaArn = process.env.GRAFANA_HMAC_SECRET_ARN;
+  const { config, runbooks } = loadServiceFiles(process.env.TOCSIN_CONFIG ?? "tocsin.yaml");
   return composeHandlers({
     dynamodb: new DynamoDBClient({}),
     tableName: required("TABLE_NAME"),
-    config: loadConfigFile(process.env.TOCSIN_CONFIG ?? "tocsin.yaml"),
+    config,
+    runbooks,
     webhookToken: secret(required("WEBHOOK_TOKEN_SECRET_ARN")),
     apiToken: secret(required("API_TOKEN_SECRET_ARN")),
     grafanaHmacSecret: grafanaArn ? secret(grafanaArn) : () => undefined,

@@ -3,7 +3,7 @@
  * config, starts embedded DynamoDB and the HTTP server, and prints how to use it.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { loadConfigFile } from "../adapters/config-file.js";
+import { loadServiceFiles } from "../adapters/config-file.js";
 import { InvalidConfigError } from "../core/errors.js";
 import { localSettings } from "./environment.js";
 import { startLocalServer } from "./server.js";
@@ -13,16 +13,16 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 async function main() {
   const settings = localSettings(process.env);
-  const config = loadConfigFile(settings.configPath);
+  const { config, runbooks } = loadServiceFiles(settings.configPath);
   const logger = new Logger({ serviceName: "tocsin" });
-  const local = await startLocalServer({ ...settings, config, logger });
+  const local = await startLocalServer({ ...settings, config, runbooks, logger });
   const generated = (which: "webhook" | "api") =>
     settings.generated.includes(which) ? " (generated; set it to keep it)" : "";
   process.stdout.write(
     [
       "",
       `tocsin is listening on ${local.url}`,
-      `  config:         ${settings.configPath}`,
+      `  config:         ${settings.configPath} (${runbooks.length} runbooks)`,
       `  data:           ${settings.dataDir === ":memory:" ? "in memory (gone at exit)" : `${settings.dataDir}/dynamodb`}`,
       `  webhook token:  ${settings.webhookToken}${generated("webhook")}   -> TOCSIN_WEBHOOK_TOKEN`,
       `  API token:      ${settings.apiToken}${generated("api")}   -> TOCSIN_API_TOKEN`,

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { Config } from "../core/config.js";
+import type { RunbookDefinition } from "../core/runbook.js";
 import { composeHandlers } from "../entry/compose.js";
 import { type FunctionName, ROUTE_KEYS } from "../handlers/route-keys.js";
 import { startEmbeddedDynamo } from "./embedded-dynamodb.js";
@@ -12,6 +13,7 @@ export const LOCAL_TABLE = "tocsin";
 
 export interface LocalServerOptions {
   config: Config;
+  runbooks?: readonly RunbookDefinition[];
   host: string;
   port: number;
   dataDir: string;
@@ -39,6 +41,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     dynamodb: dynamo.client,
     tableName: LOCAL_TABLE,
     config: options.config,
+    runbooks: options.runbooks ?? [],
     webhookToken: () => options.webhookToken,
     apiToken: () => options.apiToken,
     grafanaHmacSecret: () => options.grafanaHmacSecret,

@@ -3,7 +3,9 @@ import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import { loadRunbooks } from "../../functions/adapters/runbook-files.js";
 import { parseConfig } from "../../functions/core/config.js";
+import { findRunbook } from "../../functions/core/runbook.js";
 import {
   alertmanagerWebhook,
   grafanaWebhook,
@@ -98,6 +100,30 @@ describe("POST /webhooks/alertmanager", () => {
         source: "alertmanager",
       }),
     ]);
+  });
+
+  it("attaches the runbook that serves the alert, else its runbook_url annotation", async () => {
+    const runbooks = loadRunbooks(new URL("../../runbooks/", import.meta.url).pathname);
+    const handler = alertmanagerWebhook({
+      ...deps,
+      findRunbook: (alert) => findRunbook(runbooks, "https://runbooks.example/", alert),
+    });
+    const payload = fixture("alertmanager-0.25-firing.json") as {
+      alerts: Array<Record<string, unknown>>;
+    };
+    const nan = {
+      ...payload.alerts[0]!,
+      fingerprint: "nan",
+      labels: { alertname: "TrainingNaNLoss", severity: "critical" },
+    };
+    await post(handler, JSON.stringify({ ...payload, alerts: [payload.alerts[0], nan] }));
+    const byFingerprint = Object.fromEntries(
+      (await incidents()).map((i) => [i.fingerprint, i.runbook]),
+    );
+    expect(byFingerprint).toEqual({
+      nan: { name: "NaN Loss", url: "https://runbooks.example/training-nan-loss.md" },
+      "7d2d332feada5c59": { name: "HighErrorRate", url: "https://runbooks/x" },
+    });
   });
 
   it("decodes a base64 body, as API Gateway sends some", async () => {

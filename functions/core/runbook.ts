@@ -1,0 +1,93 @@
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { type Labels, SEVERITIES } from "./alert.js";
+import { InvalidConfigError } from "./errors.js";
+import type { Runbook } from "./incident.js";
+import { type Matcher, matchesAll, parseMatcher } from "./matchers.js";
+
+/** A runbook file from runbooks/, parsed: which alerts it serves and what to do. */
+export interface RunbookDefinition {
+  /** File name, e.g. `training-nan-loss.md`. */
+  file: string;
+  title: string;
+  matchers: Matcher[];
+  severity: (typeof SEVERITIES)[number];
+  team: string;
+  summary: string;
+  /** The numbered steps of its Diagnosis section, in order. */
+  diagnosis: string[];
+  /** The Markdown after the front matter. */
+  body: string;
+}
+
+const REQUIRED_SECTIONS = ["Symptoms", "Diagnosis", "Resolution", "Post-incident"];
+
+const frontMatterSchema = z.strictObject({
+  title: z.string().min(1),
+  alerts: z.array(z.string()).min(1, "list at least one matcher"),
+  severity: z.enum(SEVERITIES),
+  team: z.string().min(1),
+  summary: z.string().min(1),
+});
+
+const FRONT_MATTER = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/;
+
+/**
+ * Parses a runbook: YAML front matter (title, alerts as Alertmanager matchers, severity,
+ * team, summary) and a body with the sections Symptoms, Diagnosis (numbered steps),
+ * Resolution and Post-incident. Throws InvalidConfigError naming the file and the problem.
+ */
+export function parseRunbook(file: string, text: string): RunbookDefinition {
+  const fail = (message: string): never => {
+    throw new InvalidConfigError(`runbooks/${file}: ${message}`);
+  };
+  const parts = FRONT_MATTER.exec(text.replace(/\r\n/g, "\n"));
+  if (!parts) return fail("no front matter: start the file with a '---' block");
+  let raw: unknown;
+  try {
+    raw = parseYaml(parts[1]!);
+  } catch (error) {
+    return fail(`front matter is not YAML: ${(error as Error).message}`);
+  }
+  const result = frontMatterSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    return fail(`front matter ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
+  }
+  const body = parts[2]!;
+  const headings = [...body.matchAll(/^## (.+)$/gm)].map((m) => m[1]!.trim());
+  const missing = REQUIRED_SECTIONS.filter((section) => !headings.includes(section));
+  if (missing.length > 0) fail(`missing section(s): ${missing.join(", ")}`);
+  const matchers = result.data.alerts.map((text, i) => {
+    try {
+      return parseMatcher(text);
+    } catch (error) {
+      return fail(`front matter alerts.${i}: ${(error as Error).message}`);
+    }
+  });
+  const diagnosisSection = body.split(/^## Diagnosis\s*$/m)[1]!.split(/^## /m)[0]!;
+  const diagnosis = [...diagnosisSection.matchAll(/^\d+\.\s+(.+)$/gm)].map((m) => m[1]!.trim());
+  if (diagnosis.length === 0) fail("the Diagnosis section has no numbered steps");
+  return { file, ...result.data, matchers, diagnosis, body };
+}
+
+/** Where a runbook is read: `baseUrl` is, for example, the repository's web view of runbooks/. */
+export function runbookUrl(definition: RunbookDefinition, baseUrl: string): string {
+  return `${baseUrl.replace(/\/?$/, "/")}${definition.file}`;
+}
+
+/**
+ * The runbook for an alert: the first runbook whose matchers all fit its labels, else
+ * its `runbook_url` annotation, else none.
+ */
+export function findRunbook(
+  runbooks: readonly RunbookDefinition[],
+  baseUrl: string,
+  alert: { labels: Labels; annotations: Labels },
+): Runbook | null {
+  const definition = runbooks.find((runbook) => matchesAll(runbook.matchers, alert.labels));
+  if (definition) return { name: definition.title, url: runbookUrl(definition, baseUrl) };
+  const url = alert.annotations.runbook_url || alert.annotations.runbook;
+  if (url && /^https?:\/\//.test(url)) return { name: alert.labels.alertname ?? "runbook", url };
+  return null;
+}
