@@ -46,6 +46,8 @@ export interface Incident {
   /** Escalation level reached; 0 until the first level is notified. */
   level: number;
   occurrences: number;
+  /** When the alert started firing, by the sender's clock (its startsAt). */
+  startedAt: string;
   createdAt: string;
   lastSeenAt: string;
   acknowledgedAt: string | null;
@@ -87,6 +89,7 @@ export function openIncident(input: {
     runbook,
     level: 0,
     occurrences: 1,
+    startedAt: alert.startsAt,
     createdAt: now,
     lastSeenAt: now,
     acknowledgedAt: null,

@@ -115,6 +115,30 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
       });
     });
 
+    it("does not reopen for a late firing delivery of an episode already resolved", async () => {
+      const { store } = await make();
+      const episode = candidate("fp-late", at(1), {}, at(0));
+      await store.recordFiring(episode);
+      await store.resolveFingerprint(candidate("fp-late", at(5), {}, at(0)), resolveAt(at(5)));
+      const late = await store.recordFiring(candidate("fp-late", at(6), {}, at(0)));
+      expect(late).toEqual({ incident: { id: episode.id, status: "resolved" }, created: false });
+      expect((await store.list({ limit: 10 })).incidents.map((i) => [i.id, i.status])).toEqual([
+        [episode.id, "resolved"],
+      ]);
+      // A new episode (a later startsAt) does open a new incident.
+      expect((await store.recordFiring(candidate("fp-late", at(7), {}, at(7)))).created).toBe(true);
+    });
+
+    it("does not let a late resolve of an earlier episode close the one open now", async () => {
+      const { store } = await make();
+      await store.recordFiring(candidate("fp-two", at(1), {}, at(0)));
+      await store.resolveFingerprint(candidate("fp-two", at(2), {}, at(0)), resolveAt(at(2)));
+      const second = candidate("fp-two", at(8), {}, at(8));
+      await store.recordFiring(second);
+      await store.resolveFingerprint(candidate("fp-two", at(9), {}, at(0)), resolveAt(at(9)));
+      expect((await store.get(second.id))!.status).toBe("triggered");
+    });
+
     it("returns null for an unknown id", async () => {
       const { store } = await make();
       expect(await store.get("no-such-incident")).toBeNull();

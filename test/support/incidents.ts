@@ -38,15 +38,19 @@ export function alert(fingerprint: string, overrides: Partial<Alert> = {}): Aler
   };
 }
 
-/** A candidate incident for a firing alert of `fingerprint`, as ingest builds it. */
+/**
+ * A candidate incident for an alert of `fingerprint`, as ingest builds it. The alert
+ * started at `startsAt`, by default `now` (a new episode each time).
+ */
 export function candidate(
   fingerprint: string,
   now: string,
   routing: Partial<Routing> = {},
+  startsAt = now,
 ): IncidentWithTimeline {
   return openIncident({
     id: `inc-${process.pid}-${++ids}`,
-    alert: alert(fingerprint),
+    alert: alert(fingerprint, { startsAt }),
     routing: { ...ROUTING, ...routing },
     runbook: null,
     now,

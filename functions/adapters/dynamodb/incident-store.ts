@@ -34,6 +34,9 @@ interface FingerprintItem {
   lastSeenAt?: string;
   occurrences?: number;
   lastIncidentId?: string;
+  /** The sender's startsAt of the open alert episode, and of the last resolved one. */
+  openStartedAt?: string;
+  resolvedStartedAt?: string;
 }
 
 const fingerprintKey = (fingerprint: string) => ({ pk: `FP#${fingerprint}`, sk: "FP" });
@@ -63,25 +66,38 @@ export class DynamoIncidentStore implements IncidentStore {
   }
 
   async recordFiring(candidate: IncidentWithTimeline): Promise<FiringOutcome> {
-    const { Attributes } = await this.call(() =>
-      this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: fingerprintKey(candidate.fingerprint),
-          UpdateExpression:
-            "SET openIncidentId = if_not_exists(openIncidentId, :id), incidentStatus = if_not_exists(incidentStatus, :status), " +
-            "openedAt = if_not_exists(openedAt, :now), lastSeenAt = :now ADD occurrences :one",
-          ExpressionAttributeValues: {
-            ":id": candidate.id,
-            ":status": candidate.status,
-            ":now": candidate.createdAt,
-            ":one": 1,
-          },
-          ReturnValues: "ALL_NEW",
-        }),
-      ),
-    );
-    const fingerprint = Attributes as FingerprintItem;
+    let fingerprint: FingerprintItem;
+    try {
+      const { Attributes } = await this.call(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: fingerprintKey(candidate.fingerprint),
+            UpdateExpression:
+              "SET openIncidentId = if_not_exists(openIncidentId, :id), incidentStatus = if_not_exists(incidentStatus, :status), " +
+              "openedAt = if_not_exists(openedAt, :now), openStartedAt = if_not_exists(openStartedAt, :startedAt), " +
+              "lastSeenAt = :now ADD occurrences :one",
+            // A firing delivery of an episode already resolved (a late retry, an HA peer
+            // lagging) must not open a new incident: a new episode starts later.
+            ConditionExpression:
+              "attribute_exists(openIncidentId) OR attribute_not_exists(resolvedStartedAt) OR resolvedStartedAt < :startedAt",
+            ExpressionAttributeValues: {
+              ":id": candidate.id,
+              ":status": candidate.status,
+              ":now": candidate.createdAt,
+              ":startedAt": candidate.startedAt,
+              ":one": 1,
+            },
+            ReturnValues: "ALL_NEW",
+          }),
+        ),
+      );
+      fingerprint = Attributes as FingerprintItem;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const stale = await this.getFingerprint(candidate.fingerprint);
+      return { incident: { id: stale!.lastIncidentId!, status: "resolved" }, created: false };
+    }
     const openId = fingerprint.openIncidentId!;
     if (fingerprint.committedIncidentId === openId) {
       return {
@@ -108,8 +124,12 @@ export class DynamoIncidentStore implements IncidentStore {
             TableName: this.tableName,
             Key: fingerprintKey(candidate.fingerprint),
             UpdateExpression:
-              "SET lastIncidentId = openIncidentId REMOVE openIncidentId, committedIncidentId, incidentStatus, openedAt, occurrences",
-            ConditionExpression: "attribute_exists(openIncidentId)",
+              "SET lastIncidentId = openIncidentId, resolvedStartedAt = if_not_exists(openStartedAt, :startedAt) " +
+              "REMOVE openIncidentId, committedIncidentId, incidentStatus, openedAt, occurrences, openStartedAt",
+            // A late resolve of an earlier episode must not close the episode open now.
+            ConditionExpression:
+              "attribute_exists(openIncidentId) AND (attribute_not_exists(openStartedAt) OR openStartedAt <= :startedAt)",
+            ExpressionAttributeValues: { ":startedAt": candidate.startedAt },
             ReturnValues: "ALL_OLD",
           }),
         ),
@@ -117,7 +137,8 @@ export class DynamoIncidentStore implements IncidentStore {
       previous = Attributes as FingerprintItem;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Nothing open: a repeat of a resolve whose second write may not have happened.
+      // Nothing open, or a later episode open: this resolve is a repeat (whose second write
+      // may not have happened) or late; either way it concerns the last incident.
       const fingerprint = await this.getFingerprint(candidate.fingerprint);
       if (!fingerprint?.lastIncidentId) return null;
       return this.applyIdempotently(fingerprint.lastIncidentId, transition);

@@ -28,6 +28,7 @@ export const SUMMARY_ATTRIBUTES = [
   "runbook",
   "level",
   "occurrences",
+  "startedAt",
   "createdAt",
   "lastSeenAt",
   "acknowledgedAt",

@@ -1,0 +1,243 @@
+/**
+ * `npm start` as a user runs it: a child process configured only through the environment
+ * (DESIGN.md, Environment), its banner, and what it does with a bad config.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Incident, IncidentWithTimeline } from "../../functions/core/incident.js";
+import { fixture } from "../support/fixtures.js";
+import { freePort } from "../support/free-port.js";
+import { pollUntil } from "../support/poll-until.js";
+import { type Exit, type ProcessGroup, spawnProcessGroup } from "../support/process-group.js";
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+const STARTUP_TIMEOUT_MS = 30_000;
+const hasCurl = existsSync("/usr/bin/curl");
+
+/** The caller's environment without anything tocsin reads, plus `settings`. */
+function environment(settings: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (/^(TOCSIN_|SLACK_|PAGERDUTY_)/.test(name) || name === "PORT" || name === "HOST") {
+      delete env[name];
+    }
+  }
+  return { ...env, ...settings };
+}
+
+function npmStart(settings: Record<string, string>): ProcessGroup {
+  return spawnProcessGroup("npm", ["start"], { cwd: REPO, env: environment(settings) });
+}
+
+/** Waits for the process to exit, failing after `timeoutMs` with what it printed. */
+async function exitOf(child: ProcessGroup, timeoutMs = STARTUP_TIMEOUT_MS): Promise<Exit> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`npm start did not exit within ${timeoutMs} ms:\n${child.output()}`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([child.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe("npm start", { timeout: 60_000 }, () => {
+  describe("with the default config", () => {
+    const webhookToken = randomBytes(24).toString("base64url");
+    const apiToken = randomBytes(24).toString("base64url");
+    let server: ProcessGroup | undefined;
+    let url = "";
+
+    const api = async <T>(path: string): Promise<T> => {
+      const response = await fetch(`${url}${path}`, {
+        headers: { authorization: `Bearer ${apiToken}` },
+      });
+      expect(response.status, `GET ${path}`).toBe(200);
+      return (await response.json()) as T;
+    };
+    const postAlertmanager = (body: unknown, token = webhookToken) =>
+      fetch(`${url}/webhooks/alertmanager`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+
+    beforeAll(async () => {
+      const port = await freePort();
+      url = `http://127.0.0.1:${port}`;
+      server = npmStart({
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        TOCSIN_DATA_DIR: ":memory:",
+        TOCSIN_WEBHOOK_TOKEN: webhookToken,
+        TOCSIN_API_TOKEN: apiToken,
+      });
+      const started = server;
+      await Promise.race([
+        pollUntil(async () => ((await fetch(`${url}/healthz`)).ok ? true : undefined), {
+          what: `npm start to answer ${url}/healthz`,
+          timeoutMs: STARTUP_TIMEOUT_MS,
+          diagnostics: () => `output of npm start:\n${started.output()}`,
+        }),
+        started.exited.then((exit) => {
+          throw new Error(`npm start exited early (${JSON.stringify(exit)}):\n${started.output()}`);
+        }),
+      ]);
+      // The banner is written right after the server starts listening.
+      await pollUntil(() => (started.stdout().includes("See the incidents:") ? true : undefined), {
+        what: "the banner",
+        timeoutMs: 5_000,
+        diagnostics: () => started.output(),
+      });
+    }, STARTUP_TIMEOUT_MS + 10_000);
+
+    afterAll(async () => {
+      await server?.stop();
+    });
+
+    it("answers /healthz without a token", async () => {
+      const response = await fetch(`${url}/healthz`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ status: "ok" });
+    });
+
+    it("prints the URL, the given tokens and curl lines for both", () => {
+      const banner = server!.stdout();
+      expect(banner).toContain(`tocsin is listening on ${url}`);
+      expect(banner).toContain("in memory");
+      expect(banner).toMatch(new RegExp(`webhook token:\\s+${webhookToken}\\s`));
+      expect(banner).toMatch(new RegExp(`API token:\\s+${apiToken}\\s`));
+      // Tokens that were given are not reported as generated.
+      expect(banner).not.toContain("generated");
+      expect(banner).toContain(`curl -s -H 'Authorization: Bearer ${webhookToken}'`);
+      expect(banner).toContain(`${url}/webhooks/alertmanager`);
+      expect(banner).toContain(`curl -s -H 'Authorization: Bearer ${apiToken}' ${url}/incidents`);
+    });
+
+    it.skipIf(!hasCurl)("prints curl commands that work when pasted into a shell", async () => {
+      const lines = server!.stdout().split("\n");
+      const post = lines.indexOf("Post an alert as Alertmanager would:");
+      const list = lines.indexOf("See the incidents:");
+      expect(post, "banner section 'Post an alert'").toBeGreaterThanOrEqual(0);
+      expect(list, "banner section 'See the incidents'").toBeGreaterThan(post);
+      const sh = promisify(execFile);
+      const posted = await sh("sh", ["-c", lines.slice(post + 1, list).join("\n")]);
+      const answer = JSON.parse(posted.stdout) as { accepted: number; incidents: Incident[] };
+      expect(answer).toMatchObject({ accepted: 1, incidents: [{ status: "triggered" }] });
+      const listed = await sh("sh", ["-c", lines[list + 1]!]);
+      const { incidents } = JSON.parse(listed.stdout) as { incidents: Incident[] };
+      expect(incidents.find((i) => i.id === answer.incidents[0]!.id)).toMatchObject({
+        title: "Loss is NaN on llama-70b",
+        severity: "critical",
+        team: "ml-training",
+      });
+    });
+
+    it("turns a captured Alertmanager 0.25 delivery into an incident, once", async () => {
+      const payload = fixture("alertmanager-0.25-firing.json");
+      const first = await postAlertmanager(payload);
+      expect(first.status).toBe(202);
+      const accepted = (await first.json()) as {
+        accepted: number;
+        incidents: Array<{ id: string; status: string; deduplicated: boolean }>;
+      };
+      expect(accepted).toMatchObject({
+        accepted: 1,
+        incidents: [{ status: "triggered", deduplicated: false }],
+      });
+      const id = accepted.incidents[0]!.id;
+
+      const repeat = await postAlertmanager(payload);
+      expect(repeat.status).toBe(202);
+      expect(await repeat.json()).toMatchObject({ incidents: [{ id, deduplicated: true }] });
+
+      const { incidents } = await api<{ incidents: Incident[] }>("/incidents");
+      const mine = incidents.filter((i) => i.fingerprint === "7d2d332feada5c59");
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatchObject({
+        id,
+        status: "triggered",
+        source: "alertmanager",
+        severity: "critical",
+        team: "platform", // no team label: the config's default team
+        title: "5xx > 5% for 5m",
+        occurrences: 2,
+      });
+      const detail = await api<IncidentWithTimeline>(`/incidents/${id}`);
+      expect(detail.timeline[0]).toMatchObject({ type: "triggered" });
+    });
+
+    it("refuses a delivery without the webhook token and writes nothing", async () => {
+      const before = await api<{ incidents: Incident[] }>("/incidents");
+      const payload = fixture("alertmanager-0.25-firing-warning.json");
+      const response = await postAlertmanager(payload, "not-the-token");
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: expect.any(String) });
+      const after = await api<{ incidents: Incident[] }>("/incidents");
+      expect(after.incidents).toHaveLength(before.incidents.length);
+    });
+  });
+
+  describe("with a bad config", () => {
+    let dir = "";
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), "tocsin-bad-config-"));
+    });
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    const severities = (critical: string, high = "{}") =>
+      `severities:\n  critical: ${critical}\n  high: ${high}\n  warning: {}\n  info: {}\n`;
+    it.each([
+      {
+        problem: "an unknown channel",
+        yaml: severities("{ channels: [nope] }"),
+        expected: ['severities.critical.channels.0: unknown channel "nope"'],
+      },
+      {
+        problem: "a duration that is not one",
+        yaml: severities("{}", "{ delay: soon }"),
+        expected: ["severities.high.delay", "not a duration"],
+      },
+      {
+        problem: "a missing file",
+        yaml: null,
+        expected: ["cannot read the config file", "ENOENT"],
+      },
+    ])("exits non-zero naming the problem: $problem", async ({ yaml, expected }) => {
+      const path = join(dir, `${randomBytes(6).toString("hex")}.yaml`);
+      if (yaml !== null) await writeFile(path, yaml);
+      const child = npmStart({
+        PORT: String(await freePort()),
+        TOCSIN_CONFIG: path,
+        TOCSIN_DATA_DIR: ":memory:",
+      });
+      try {
+        const exit = await exitOf(child);
+        expect(exit.code, child.output()).not.toBe(0);
+        expect(exit.code, child.output()).not.toBeNull();
+        const stderr = child.stderr();
+        expect(stderr).toContain("tocsin: ");
+        expect(stderr).toContain(path);
+        for (const text of expected) expect(stderr).toContain(text);
+        // A config error is for a human: no stack trace, and no server was started.
+        expect(stderr).not.toMatch(/^\s+at /m);
+        expect(child.stdout()).not.toContain("tocsin is listening");
+      } finally {
+        await child.stop();
+      }
+    });
+  });
+});
