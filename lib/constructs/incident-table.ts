@@ -1,0 +1,68 @@
+import { RemovalPolicy } from "aws-cdk-lib";
+import { AttributeType, BillingMode, ProjectionType, Table } from "aws-cdk-lib/aws-dynamodb";
+import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
+import { Construct } from "constructs";
+import {
+  INDEXES,
+  SUMMARY_ATTRIBUTES,
+  TABLE_KEYS,
+} from "../../functions/adapters/dynamodb/table-schema.js";
+
+/** What ingest does: dedup by conditional UpdateItem, incident and timeline writes, reads. */
+export const INGEST_ACTIONS = [
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:Query",
+  "dynamodb:BatchGetItem",
+] as const;
+
+/** What the read API does: nothing that writes. */
+export const READ_ACTIONS = [
+  "dynamodb:GetItem",
+  "dynamodb:Query",
+  "dynamodb:BatchGetItem",
+] as const;
+
+/**
+ * The single incident table. Keys and indexes come from table-schema.ts, which the local
+ * bootstrap also reads, so the table on AWS and the one under `npm start` cannot drift.
+ * It outlives the stack: incidents are the audit trail.
+ */
+export class IncidentTable extends Construct {
+  readonly table: Table;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.table = new Table(this, "Table", {
+      partitionKey: { name: TABLE_KEYS.partition, type: AttributeType.STRING },
+      sortKey: { name: TABLE_KEYS.sort, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const index of Object.values(INDEXES)) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partition, type: AttributeType.STRING },
+        sortKey: { name: index.sort, type: AttributeType.STRING },
+        // List pages need the summary, never the timeline: keep the indexes small.
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: [...SUMMARY_ATTRIBUTES],
+      });
+    }
+  }
+
+  /**
+   * Allows exactly these actions on the table and its indexes. Explicit, unlike
+   * Table.grantReadWriteData, which would also allow DeleteItem, Scan and the batch writes.
+   */
+  grant(grantee: IGrantable, actions: readonly string[]): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: [...actions],
+      resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/*`],
+    });
+  }
+}

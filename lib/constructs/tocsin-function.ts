@@ -1,0 +1,96 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Duration } from "aws-cdk-lib";
+import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
+import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
+
+/** The repository root: entry points, tocsin.yaml and runbooks/ are resolved from here. */
+export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** Where the config file lands in the bundle; Lambda unpacks the bundle into /var/task. */
+export const BUNDLED_CONFIG_PATH = "/var/task/tocsin.yaml";
+
+/**
+ * ESM output has no `require`, but some of our dependencies are CommonJS and call it
+ * (esbuild's shim throws "Dynamic require ... is not supported" otherwise). Powertools
+ * documents the same banner for ESM bundles.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __tocsinCreateRequire } from 'node:module';" +
+  "const require = __tocsinCreateRequire(import.meta.url);";
+
+export interface TocsinFunctionProps {
+  /** The entry file, relative to the repository root; it must export `handler`. */
+  readonly entry: string;
+  readonly description?: string;
+  /** @default 512 (more memory is more CPU: shorter cold starts for the same cost) */
+  readonly memorySize?: number;
+  /** @default 10 seconds (API Gateway gives up on an integration after 30) */
+  readonly timeout?: Duration;
+  /** Added to the defaults (TOCSIN_CONFIG, NODE_OPTIONS). Never put secret values here. */
+  readonly environment?: Record<string, string>;
+  /** @default one month */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * Every tocsin Lambda: Node.js 22 on arm64, one minified ESM file with source maps,
+ * X-Ray active, its own log group with a retention, and the config file and runbooks
+ * bundled beside the code so the handler reads them from /var/task.
+ */
+export class TocsinFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: TocsinFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    });
+    super(scope, id, {
+      entry: join(PROJECT_ROOT, props.entry),
+      handler: "handler",
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      environment: {
+        TOCSIN_CONFIG: BUNDLED_CONFIG_PATH,
+        NODE_OPTIONS: "--enable-source-maps",
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: "node22",
+        // Prefer packages' ESM builds: they tree-shake better than their CJS builds.
+        mainFields: ["module", "main"],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        // Stack traces need the mappings, not a second copy of every source file.
+        sourcesContent: false,
+        // Bundle the AWS SDK v3 instead of using the copy in the nodejs22.x runtime. The
+        // runtime does ship v3, but at a version AWS picks and updates without notice;
+        // package-lock.json pins the one our tests ran against (Powertools Parameters and
+        // lib-dynamodb included). Bundled and tree-shaken, only the two clients we use
+        // are loaded, and a runtime update cannot change behaviour under us.
+        bundleAwsSDK: true,
+        externalModules: [],
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          // Runs in a shell after esbuild, LOCAL bundling or Docker alike. Runbooks are the
+          // *.md files (the loader reads nothing else), not the folder's tooling files.
+          afterBundling: (inputDir: string, outputDir: string) => [
+            `cp "${inputDir}/tocsin.yaml" "${outputDir}/tocsin.yaml"`,
+            `mkdir -p "${outputDir}/runbooks"`,
+            `cp "${inputDir}"/runbooks/*.md "${outputDir}/runbooks/"`,
+          ],
+        },
+      },
+    });
+  }
+}
