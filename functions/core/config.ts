@@ -1,3 +1,4 @@
+import { DateTime, IANAZone } from "luxon";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
 import { SEVERITIES, type Severity } from "./alert.js";
@@ -50,20 +51,34 @@ const userSchema = z.strictObject({
 
 const rotationSchema = z.strictObject({
   users: z.array(name).min(1),
-  shift: duration,
+  shift: duration.refine((seconds) => seconds >= 60, "a shift of at least a minute, such as 1w"),
   handoff: z
     .string()
-    .regex(/^\d{2}:\d{2}$/, "a time of day such as 09:00")
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time of day such as 09:00")
     .default("09:00"),
-  timezone: z.string().default("UTC"),
-  start: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date such as 2026-01-05"),
+  timezone: z
+    .string()
+    .refine((zone) => IANAZone.isValidZone(zone), {
+      error: (issue) =>
+        `not an IANA time zone: ${JSON.stringify(issue.input)} (e.g. Europe/London)`,
+    })
+    .default("UTC"),
+  start: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, "a date such as 2026-01-05")
+    .refine((date) => DateTime.fromISO(date).isValid, "not a calendar date"),
 });
 
-const overrideSchema = z.strictObject({
-  user: name,
-  start: z.iso.datetime({ offset: true }),
-  end: z.iso.datetime({ offset: true }),
-});
+const overrideSchema = z
+  .strictObject({
+    user: name,
+    start: z.iso.datetime({ offset: true }),
+    end: z.iso.datetime({ offset: true }),
+  })
+  .refine((o) => Date.parse(o.end) > Date.parse(o.start), {
+    message: "must be later than start",
+    path: ["end"],
+  });
 
 const scheduleSchema = z.strictObject({
   rotation: rotationSchema,

@@ -1,5 +1,12 @@
 import type { Severity } from "./alert.js";
-import type { Incident, IncidentStatus, IncidentWithTimeline, Transition } from "./incident.js";
+import type {
+  Incident,
+  IncidentStatus,
+  IncidentWithTimeline,
+  TimelineEvent,
+  Transition,
+} from "./incident.js";
+import type { SlackMessageRef } from "./notification.js";
 
 export interface FiringOutcome {
   incident: Pick<Incident, "id" | "status">;
@@ -33,9 +40,14 @@ export interface IncidentPage {
 export interface IncidentStore {
   /**
    * Records a firing alert: opens `candidate` if its fingerprint has no open incident,
-   * else counts one more occurrence of the open one.
+   * else counts one more occurrence of the open one. `onOpen` runs before an opening is
+   * committed (e.g. to start the escalation); if it throws, the opening stays unfinished
+   * and the next delivery of the fingerprint runs it again, so it must be repeatable.
    */
-  recordFiring(candidate: IncidentWithTimeline): Promise<FiringOutcome>;
+  recordFiring(
+    candidate: IncidentWithTimeline,
+    onOpen?: (incident: IncidentWithTimeline) => Promise<void>,
+  ): Promise<FiringOutcome>;
   /**
    * Resolves the open incident of `candidate.fingerprint` with `transition`, if there is one.
    * Returns the resolved incident, or null when nothing was open.
@@ -45,5 +57,22 @@ export interface IncidentStore {
     transition: Transition,
   ): Promise<Pick<Incident, "id" | "status"> | null>;
   get(id: string): Promise<IncidentWithTimeline | null>;
+  /**
+   * Claims escalation step `step` of an open, unacknowledged incident, setting `level`
+   * and appending `events`, in one conditional write. Answers false when the incident is
+   * no longer triggered or the step was claimed already (a retried step).
+   */
+  claimEscalationStep(
+    id: string,
+    step: number,
+    level: number,
+    events: TimelineEvent[],
+  ): Promise<boolean>;
+  /** Appends timeline events (delivery outcomes), and remembers a Slack message if given. */
+  recordDeliveries(
+    id: string,
+    events: TimelineEvent[],
+    slackMessage?: { channelId: string; ref: SlackMessageRef },
+  ): Promise<void>;
   list(query: IncidentQuery): Promise<IncidentPage>;
 }

@@ -1,5 +1,6 @@
 import type { Alert, AlertSource, Labels, Severity } from "./alert.js";
 import { alertTitle } from "./alert.js";
+import type { SlackMessageRef } from "./notification.js";
 import type { Routing } from "./route-tree.js";
 
 export const INCIDENT_STATUSES = ["triggered", "acknowledged", "resolved"] as const;
@@ -61,6 +62,8 @@ export interface Incident {
   generatorUrl: string | null;
   dashboardUrl: string | null;
   silenceUrl: string | null;
+  /** The incident's Slack messages by channel id, once posted. */
+  slackMessages: Record<string, SlackMessageRef>;
 }
 
 export interface IncidentWithTimeline extends Incident {
@@ -102,6 +105,7 @@ export function openIncident(input: {
     generatorUrl: alert.generatorUrl,
     dashboardUrl: alert.dashboardUrl,
     silenceUrl: alert.silenceUrl,
+    slackMessages: {},
     timeline: [
       {
         at: now,

@@ -13,6 +13,8 @@ export interface IncidentItem extends IncidentWithTimeline {
   teamKey: string;
   kind: "INCIDENT";
   createdKey: string;
+  /** The last escalation step claimed; internal to the escalation. */
+  escalationStep?: number;
 }
 
 export function toIncidentItem(incident: IncidentWithTimeline): IncidentItem {
@@ -29,7 +31,7 @@ export function toIncidentItem(incident: IncidentWithTimeline): IncidentItem {
 
 /** The domain incident, without storage keys or timeline. */
 export function toIncident(item: IncidentItem): Incident {
-  const { pk, sk, statusKey, teamKey, kind, createdKey, timeline, ...incident } = item;
+  const { pk, sk, statusKey, teamKey, kind, createdKey, timeline, escalationStep, ...incident } = item;
   return incident;
 }
 

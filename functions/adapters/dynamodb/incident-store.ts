@@ -8,7 +8,8 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { IncidentNotFoundError, StoreUnavailableError } from "../../core/errors.js";
-import type { Incident, IncidentWithTimeline, Transition } from "../../core/incident.js";
+import type { Incident, IncidentWithTimeline, TimelineEvent, Transition } from "../../core/incident.js";
+import type { SlackMessageRef } from "../../core/notification.js";
 import type {
   FiringOutcome,
   IncidentPage,
@@ -65,7 +66,10 @@ export class DynamoIncidentStore implements IncidentStore {
     });
   }
 
-  async recordFiring(candidate: IncidentWithTimeline): Promise<FiringOutcome> {
+  async recordFiring(
+    candidate: IncidentWithTimeline,
+    onOpen?: (incident: IncidentWithTimeline) => Promise<void>,
+  ): Promise<FiringOutcome> {
     let fingerprint: FingerprintItem;
     try {
       const { Attributes } = await this.call(() =>
@@ -106,11 +110,9 @@ export class DynamoIncidentStore implements IncidentStore {
       };
     }
     // Creation is ours, or someone else's that may have died half-way: either way, finish it.
-    const created = await this.createIncident({
-      ...candidate,
-      id: openId,
-      createdAt: fingerprint.openedAt ?? candidate.createdAt,
-    });
+    const incident = { ...candidate, id: openId, createdAt: fingerprint.openedAt ?? candidate.createdAt };
+    const created = await this.createIncident(incident);
+    await onOpen?.(incident);
     await this.commit(candidate.fingerprint, openId);
     return { incident: { id: openId, status: "triggered" }, created };
   }
@@ -215,6 +217,51 @@ export class DynamoIncidentStore implements IncidentStore {
       incidents: await this.withLiveCounters(items),
       nextCursor: startKey ? encodeCursor(startKey) : null,
     };
+  }
+
+  async claimEscalationStep(id: string, step: number, level: number, events: TimelineEvent[]): Promise<boolean> {
+    try {
+      await this.call(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: incidentKey(id),
+            UpdateExpression: "SET escalationStep = :step, #level = :level, #timeline = list_append(#timeline, :events)",
+            ConditionExpression: "#status = :triggered AND (attribute_not_exists(escalationStep) OR escalationStep < :step)",
+            ExpressionAttributeNames: { "#status": "status", "#level": "level", "#timeline": "timeline" },
+            ExpressionAttributeValues: { ":step": step, ":level": level, ":events": events, ":triggered": "triggered" },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async recordDeliveries(id: string, events: TimelineEvent[], slackMessage?: { channelId: string; ref: SlackMessageRef }) {
+    const names: Record<string, string> = { "#timeline": "timeline" };
+    const values: Record<string, unknown> = { ":events": events };
+    let update = "SET #timeline = list_append(#timeline, :events)";
+    if (slackMessage) {
+      names["#slack"] = "slackMessages";
+      names["#channel"] = slackMessage.channelId;
+      values[":ref"] = slackMessage.ref;
+      update += ", #slack.#channel = if_not_exists(#slack.#channel, :ref)";
+    }
+    await this.call(() =>
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: incidentKey(id),
+          UpdateExpression: update,
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      ),
+    );
   }
 
   /** Writes the incident item unless it exists; true when this call wrote it. */

@@ -41,6 +41,7 @@ export const SUMMARY_ATTRIBUTES = [
   "generatorUrl",
   "dashboardUrl",
   "silenceUrl",
+  "slackMessages",
 ] as const;
 
 /** CreateTable input for local and test tables (on AWS the CDK stack creates it). */

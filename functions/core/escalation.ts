@@ -1,0 +1,164 @@
+import type { Config, EscalationPolicy } from "./config.js";
+import type { Incident, TimelineEvent } from "./incident.js";
+import type { Notification, Recipient } from "./notification.js";
+import { whoIsOnCall } from "./schedule.js";
+
+/** One message to send for an escalation step. */
+export interface Delivery {
+  channelId: string;
+  kind: Extract<Notification["kind"], "trigger" | "escalate">;
+  level: number;
+  recipients: Recipient[];
+}
+
+/** What one step of an incident's escalation does, decided without I/O. */
+export interface EscalationPlan {
+  /** The step this plan is for: 0 tells the route's channels; k ≥ 1 is the k-th level fired. */
+  step: number;
+  /** The escalation level reached (0 when no level fired yet), and the repeat cycle. */
+  level: number;
+  cycle: number;
+  deliveries: Delivery[];
+  /** Timeline events the step records besides delivery outcomes (escalated, problems). */
+  events: TimelineEvent[];
+  /** The next step and how long to wait for it, or null when the policy is exhausted. */
+  next: { step: number; waitSeconds: number } | null;
+}
+
+export interface EscalationContext {
+  config: Config;
+  now: Date;
+  /** Local only: divides every delay (60 turns minutes into seconds). */
+  timeScale: number;
+}
+
+/** Seconds from the incident's creation to the k-th level (k ≥ 1), repeats included. */
+function levelOffset(policy: EscalationPolicy, delay: number, k: number): number {
+  const n = policy.levels.length;
+  const last = policy.levels[n - 1]!.after;
+  const gap = n > 1 ? last - policy.levels[n - 2]!.after : 1800;
+  // A repeat starts one gap after the last level, as the levels themselves are spaced.
+  const cycleLength = last + Math.max(gap, 300);
+  const cycle = Math.floor((k - 1) / n);
+  return delay + policy.levels[(k - 1) % n]!.after + cycle * cycleLength;
+}
+
+function recipientsOf(
+  config: Config,
+  incident: Incident,
+  policy: EscalationPolicy,
+  index: number,
+  now: Date,
+) {
+  const team = config.teams[incident.team];
+  const recipients: Recipient[] = [];
+  const channels: string[] = [];
+  const problems: string[] = [];
+  const person = (userId: string | undefined, role: string) => {
+    const user = userId ? config.users[userId] : undefined;
+    if (!userId || !user) problems.push(`team ${incident.team} has no ${role}`);
+    else if (!recipients.some((r) => r.userId === userId)) recipients.push({ userId, ...user });
+  };
+  for (const target of policy.levels[index]!.targets) {
+    if ("oncall" in target) {
+      const schedule = team?.schedules[target.oncall];
+      person(
+        schedule ? whoIsOnCall(schedule, now) : undefined,
+        `${target.oncall} on-call schedule`,
+      );
+    } else if ("user" in target) person(target.user, `user ${target.user}`);
+    else if ("role" in target) person(team?.manager, target.role);
+    else channels.push(target.channel);
+  }
+  return { recipients, channels, problems };
+}
+
+/**
+ * Decides step `step` of an incident's escalation at `now`: which channels to tell, whom
+ * to page, and when the next step is due. Step 0 tells the route's channels; when the
+ * first level is due at once (critical) it is folded into step 0, so the first Slack
+ * message already mentions the primary on-call. Each level pages the policy's `page`
+ * channels, replies in the incident's Slack threads and tells its channel targets.
+ */
+export function planEscalationStep(
+  incident: Incident,
+  step: number,
+  context: EscalationContext,
+): EscalationPlan {
+  const { config, now, timeScale } = context;
+  const policy = incident.escalationPolicy
+    ? config.escalationPolicies[incident.escalationPolicy]
+    : undefined;
+  const total = policy ? policy.levels.length * (policy.repeat + 1) : 0;
+  const at = now.toISOString();
+  const deliveries: Delivery[] = [];
+  const events: TimelineEvent[] = [];
+  const slackChannels = incident.channels.filter((id) => config.channels[id]?.type === "slack");
+  let fired = step;
+
+  const fireLevel = (k: number, folded: boolean) => {
+    const n = policy!.levels.length;
+    const level = ((k - 1) % n) + 1;
+    const { recipients, channels, problems } = recipientsOf(
+      config,
+      incident,
+      policy!,
+      level - 1,
+      now,
+    );
+    const kind = k === 1 ? "trigger" : "escalate";
+    for (const channelId of policy!.page) deliveries.push({ channelId, kind, level, recipients });
+    for (const channelId of channels)
+      deliveries.push({ channelId, kind: "escalate", level, recipients });
+    if (folded) {
+      for (const delivery of deliveries)
+        if (delivery.level === 0 && slackChannels.includes(delivery.channelId))
+          delivery.recipients = recipients;
+    } else {
+      for (const channelId of slackChannels)
+        deliveries.push({ channelId, kind: "escalate", level, recipients });
+    }
+    if (k > 1) {
+      const who = recipients.map((r) => r.name).join(", ") || "nobody";
+      events.push({
+        at,
+        type: "escalated",
+        level,
+        detail: `to level ${level}${k > n ? ` (repeat ${Math.floor((k - 1) / n)})` : ""}: ${who}`,
+      });
+    }
+    for (const problem of problems)
+      events.push({ at, type: "notification_failed", level, detail: problem });
+  };
+
+  if (step === 0) {
+    for (const channelId of incident.channels)
+      deliveries.push({ channelId, kind: "trigger", level: 0, recipients: [] });
+    if (policy && levelOffset(policy, incident.delay, 1) === 0) {
+      fired = 1;
+      fireLevel(1, true);
+    }
+  } else if (policy && step <= total) {
+    fireLevel(step, false);
+  }
+
+  const n = policy?.levels.length ?? 1;
+  const level = fired === 0 ? 0 : ((fired - 1) % n) + 1;
+  const cycle = fired === 0 ? 0 : Math.floor((fired - 1) / n);
+  if (!policy || fired >= total) {
+    if (policy && fired >= total) {
+      events.push({
+        at,
+        type: "exhausted",
+        level,
+        detail: "the policy's last level is reached: nobody else to escalate to",
+      });
+    }
+    return { step, level, cycle, deliveries, events, next: null };
+  }
+  const due =
+    Date.parse(incident.createdAt) +
+    (levelOffset(policy, incident.delay, fired + 1) * 1000) / timeScale;
+  const waitSeconds = Math.max(0, Math.ceil((due - now.getTime()) / 1000));
+  return { step, level, cycle, deliveries, events, next: { step: fired + 1, waitSeconds } };
+}
