@@ -1,0 +1,185 @@
+/**
+ * `npm run bench`: what one alert costs in DynamoDB requests, and how many alerts per second
+ * the local server takes compared with raw conditional writes to the same embedded DynamoDB.
+ * A benchmark, not a test: it prints a Markdown table and the same figures as JSON, and
+ * exits 0 unless something could not run. BENCH_HTTP_CLIENT=fetch loads the server through
+ * fetch instead of node:http.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+
+import { cpus } from "node:os";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { loadConfigFile } from "../functions/adapters/config-file.js";
+import { startEmbeddedDynamo } from "../functions/local/embedded-dynamodb.js";
+import { startLocalServer } from "../functions/local/server.js";
+import { alertmanagerDelivery } from "./alerts.js";
+import { compareRates } from "./compare-rates.js";
+import { FetchClient, JsonClient, type JsonHttp, runConcurrently } from "./http-client.js";
+import { type BenchResult, type CounterCheck, fmt, markdown } from "./report.js";
+import { measureRequestCosts } from "./request-costs.js";
+import { RequestCounter, total, WireCounter } from "./request-counter.js";
+import {
+  type AlertMix,
+  baselineOperation,
+  serverOperation,
+  writeFingerprint,
+} from "./throughput.js";
+
+const FINGERPRINTS = 20;
+const ALERTS = 2_000;
+/** The duplicates-only breakdown is smaller: it explains the ratio, it is not the figure. */
+const DUPLICATE_ALERTS = 1_000;
+const CONCURRENCY = 8;
+const REPEATS = 3;
+/** Alerts per turn when the two sides alternate within a run. */
+const BLOCK = 250;
+const WARM_UP_KEYS = 200;
+const RATIO_AIM = 0.5;
+const BASELINE_TABLE = "bench-baseline";
+const WEBHOOK_TOKEN = "bench-webhook-token";
+const API_TOKEN = "bench-api-token";
+
+const portOf = (endpoint: string) => Number(new URL(endpoint).port);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function counterCheck(counter: RequestCounter, wire: WireCounter): CounterCheck {
+  const counts = counter.snapshot();
+  const attempts = total(counts.attempts);
+  return {
+    attempts,
+    calls: total(counts.calls),
+    reportedAttempts: counts.reportedAttempts,
+    wireRequests: wire.requests,
+    ok: attempts === wire.requests && attempts === counts.reportedAttempts,
+  };
+}
+
+async function main() {
+  const started = performance.now();
+  const local = await startLocalServer({
+    config: loadConfigFile("tocsin.yaml"),
+    host: "127.0.0.1",
+    port: 0,
+    dataDir: ":memory:",
+    webhookToken: WEBHOOK_TOKEN,
+    apiToken: API_TOKEN,
+    logger: new Logger({ serviceName: "tocsin", logLevel: "ERROR" }),
+  });
+  const baseline = await startEmbeddedDynamo(":memory:", BASELINE_TABLE);
+  const serverCounter = new RequestCounter();
+  serverCounter.attach(local.dynamoClient);
+  const serverWire = new WireCounter(portOf(local.dynamoEndpoint));
+  const baselineCounter = new RequestCounter();
+  baselineCounter.attach(baseline.client);
+  const baselineWire = new WireCounter(portOf(baseline.endpoint));
+  const clientName = process.env.BENCH_HTTP_CLIENT === "fetch" ? "fetch" : "node:http";
+  const load: JsonHttp =
+    clientName === "fetch" ? new FetchClient(local.url) : new JsonClient(local.url, CONCURRENCY);
+  const probe = new FetchClient(local.url);
+
+  try {
+    log(`requests per alert: ${FINGERPRINTS} fingerprints through ${local.url} ...`);
+    const costs = await measureRequestCosts({
+      http: probe,
+      counter: serverCounter,
+      webhookToken: WEBHOOK_TOKEN,
+      apiToken: API_TOKEN,
+      fingerprints: FINGERPRINTS,
+    });
+
+    log("throughput: warm-up ...");
+    const openKeys = Array.from({ length: WARM_UP_KEYS }, (_, i) => `warm-${i}`);
+    for (const isNew of [true, false]) {
+      await runConcurrently(openKeys.length, CONCURRENCY, async (i) => {
+        const answer = await load.post(
+          "/webhooks/alertmanager",
+          WEBHOOK_TOKEN,
+          alertmanagerDelivery(openKeys[i]!, "firing"),
+        );
+        if (answer.status !== 202) throw new Error(`warm-up: HTTP ${answer.status}`);
+        await writeFingerprint(baseline.client, BASELINE_TABLE, openKeys[i]!, isNew);
+      });
+    }
+    const compare = (mix: AlertMix) =>
+      compareRates({
+        mix,
+        repeats: REPEATS,
+        block: BLOCK,
+        aim: RATIO_AIM,
+        client: clientName,
+        log,
+        server: {
+          operation: (run) => serverOperation(load, WEBHOOK_TOKEN, mix, run),
+          counter: serverCounter,
+        },
+        baseline: {
+          operation: (run) => baselineOperation(baseline.client, BASELINE_TABLE, mix, run),
+          counter: baselineCounter,
+        },
+      });
+    const common = { concurrency: CONCURRENCY, openKeys };
+    const throughput = await compare({
+      ...common,
+      name: "half new, half duplicate",
+      count: ALERTS,
+      isNew: (index) => index % 2 === 0,
+    });
+    const duplicatesOnly = await compare({
+      ...common,
+      name: "duplicates only",
+      count: DUPLICATE_ALERTS,
+      isNew: () => false,
+    });
+
+    const result: BenchResult = {
+      environment: {
+        node: process.version,
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model ?? "unknown",
+        date: new Date().toISOString(),
+      },
+      requestCosts: costs.costs,
+      counterCheck: {
+        server: counterCheck(serverCounter, serverWire),
+        baseline: counterCheck(baselineCounter, baselineWire),
+      },
+      throughput,
+      duplicatesOnly,
+      anomalies: costs.anomalies,
+      seconds: (performance.now() - started) / 1000,
+    };
+    const { server: s, baseline: b } = result.counterCheck;
+    const { environment: env } = result;
+    process.stdout.write(
+      [
+        "",
+        `## tocsin bench (${env.node}, ${env.cpus} × ${env.cpu}, load client ${clientName})`,
+        "",
+        markdown(result),
+        "",
+        `Counter check, SDK middleware against what dynalite received: server ${s.attempts} requests counted, ${s.wireRequests} received, ${s.reportedAttempts} by $metadata.attempts, ${s.calls} commands (${s.ok ? "ok" : "MISMATCH"}); baseline ${b.attempts} / ${b.wireRequests} / ${b.reportedAttempts} / ${b.calls} (${b.ok ? "ok" : "MISMATCH"}).`,
+        result.anomalies.length
+          ? `Anomalies (${result.anomalies.length}):\n${result.anomalies.map((a) => `- ${a}`).join("\n")}`
+          : "Anomalies: none (every answer had the expected status, dedup flag and incident id).",
+        `Took ${fmt(result.seconds, 1)} s.`,
+        "",
+        "```json",
+        JSON.stringify(result, null, 2),
+        "```",
+        "",
+      ].join("\n"),
+    );
+  } finally {
+    serverWire.stop();
+    baselineWire.stop();
+    load.close();
+    probe.close();
+    await local.close();
+    await baseline.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});
