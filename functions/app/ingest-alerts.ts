@@ -1,5 +1,6 @@
 import type { Alert } from "../core/alert.js";
 import type { Config } from "../core/config.js";
+import type { EscalationRunner } from "../core/escalation-runner.js";
 import { openIncident, planTransition, type Runbook } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
 import { routeAlert } from "../core/route-tree.js";
@@ -11,6 +12,8 @@ export interface IngestDeps {
   newId: () => string;
   /** The runbook for an alert, if one serves it. */
   findRunbook?: (alert: Alert) => Runbook | null;
+  /** Starts and stops escalations; without it incidents are only recorded. */
+  escalation?: EscalationRunner;
 }
 
 export interface IngestedIncident {
@@ -62,7 +65,11 @@ async function ingestOne(deps: IngestDeps, alert: Alert, now: string) {
   const runbook = deps.findRunbook?.(alert) ?? null;
   const candidate = openIncident({ id: deps.newId(), alert, routing, runbook, now });
   if (alert.status === "firing") {
-    const { incident, created } = await deps.store.recordFiring(candidate);
+    const { incident, created } = await deps.store.recordFiring(candidate, async (opened) => {
+      // Nothing to tell for an info alert: it is recorded only.
+      if (deps.escalation && (opened.channels.length > 0 || opened.escalationPolicy))
+        await deps.escalation.start(opened.id);
+    });
     return {
       incident: { id: incident.id, status: incident.status, deduplicated: !created },
       opened: created,
@@ -77,6 +84,7 @@ async function ingestOne(deps: IngestDeps, alert: Alert, now: string) {
     now,
   );
   const resolved = await deps.store.resolveFingerprint(candidate, transition);
+  if (resolved && deps.escalation) await deps.escalation.stop(resolved.id, "resolve");
   // A resolve matches an existing incident: in that sense it is always a duplicate.
   return {
     incident: resolved ? { id: resolved.id, status: resolved.status, deduplicated: true } : null,

@@ -1,0 +1,203 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../functions/core/config.js";
+import { planEscalationStep } from "../../functions/core/escalation.js";
+import { openIncident } from "../../functions/core/incident.js";
+import { routeAlert } from "../../functions/core/route-tree.js";
+import { alert } from "../support/incidents.js";
+
+const config = parseConfig(readFileSync(new URL("../../tocsin.yaml", import.meta.url), "utf8"));
+// Monday 30 November 2026, 09:30 UTC = 04:30 in New York: week 47 of ml-training's rotation
+// has not handed off yet (10:00 local), so Dmitri is primary and Erin secondary.
+const CREATED = new Date("2026-11-30T09:30:00Z");
+const minutes = (n: number) => new Date(CREATED.getTime() + n * 60_000);
+
+function incidentFor(severity: string) {
+  const labels = { alertname: "TrainingNaNLoss", severity, team: "ml-training" };
+  return openIncident({
+    id: `inc-${severity}`,
+    alert: alert("fp", { labels }),
+    routing: routeAlert(config, labels),
+    runbook: null,
+    now: CREATED.toISOString(),
+  });
+}
+
+const summary = (plan: ReturnType<typeof planEscalationStep>) => ({
+  level: plan.level,
+  deliveries: plan.deliveries.map(
+    (d) => `${d.channelId}:${d.kind}:${d.level}:${d.recipients.map((r) => r.userId).join("+")}`,
+  ),
+  events: plan.events.map((e) => `${e.type}:${e.level ?? ""}`),
+  next: plan.next,
+});
+
+describe("the default escalation, step by step", () => {
+  const critical = incidentFor("critical");
+  const plan = (step: number, at: Date, timeScale = 1) =>
+    summary(planEscalationStep(critical, step, { config, now: at, timeScale }));
+
+  it("critical: at once, Slack #incidents mentioning the primary, email oncall@, PagerDuty to the primary", () => {
+    expect(plan(0, minutes(0))).toEqual({
+      level: 1,
+      deliveries: [
+        "slack-incidents:trigger:0:dmitri",
+        "email-oncall:trigger:0:",
+        "pagerduty:trigger:1:dmitri",
+      ],
+      events: [],
+      next: { step: 2, waitSeconds: 900 },
+    });
+  });
+
+  it("critical: at 15 minutes the secondary, in PagerDuty and in the Slack thread", () => {
+    expect(plan(2, minutes(15))).toEqual({
+      level: 2,
+      deliveries: ["pagerduty:escalate:2:erin", "slack-incidents:escalate:2:erin"],
+      events: ["escalated:2"],
+      next: { step: 3, waitSeconds: 900 },
+    });
+  });
+
+  it("critical: at 30 minutes the engineering manager, then the VP at 60, then nobody", () => {
+    expect(plan(3, minutes(30))).toMatchObject({
+      level: 3,
+      deliveries: ["pagerduty:escalate:3:grace", "slack-incidents:escalate:3:grace"],
+      next: { step: 4, waitSeconds: 1800 },
+    });
+    expect(plan(4, minutes(60))).toMatchObject({
+      level: 4,
+      deliveries: ["pagerduty:escalate:4:vp", "slack-incidents:escalate:4:vp"],
+      events: ["escalated:4", "exhausted:4"],
+      next: null,
+    });
+  });
+
+  it("waits for what is left when a step runs late, never a negative time", () => {
+    expect(plan(2, minutes(17)).next).toEqual({ step: 3, waitSeconds: 780 });
+    expect(plan(2, minutes(45)).next).toEqual({ step: 3, waitSeconds: 0 });
+  });
+
+  it("divides every wait by the time scale (local only)", () => {
+    expect(plan(0, minutes(0), 60).next).toEqual({ step: 2, waitSeconds: 15 });
+    expect(plan(3, new Date(CREATED.getTime() + 30_000), 60).next).toEqual({
+      step: 4,
+      waitSeconds: 30,
+    });
+  });
+
+  it("high: Slack #alerts and email team@ at once, PagerDuty only after 15 minutes", () => {
+    const high = incidentFor("high");
+    expect(summary(planEscalationStep(high, 0, { config, now: minutes(0), timeScale: 1 }))).toEqual(
+      {
+        level: 0,
+        deliveries: ["slack-alerts:trigger:0:", "email-team:trigger:0:"],
+        events: [],
+        next: { step: 1, waitSeconds: 900 },
+      },
+    );
+    expect(
+      summary(planEscalationStep(high, 1, { config, now: minutes(15), timeScale: 1 })),
+    ).toEqual({
+      level: 1,
+      deliveries: ["pagerduty:trigger:1:dmitri", "slack-alerts:escalate:1:dmitri"],
+      events: [],
+      next: { step: 2, waitSeconds: 900 },
+    });
+  });
+
+  it("warning: Slack #alerts only, no escalation", () => {
+    expect(
+      summary(
+        planEscalationStep(incidentFor("warning"), 0, { config, now: minutes(0), timeScale: 1 }),
+      ),
+    ).toEqual({
+      level: 0,
+      deliveries: ["slack-alerts:trigger:0:"],
+      events: [],
+      next: null,
+    });
+  });
+
+  it("info: nothing at all", () => {
+    expect(
+      summary(
+        planEscalationStep(incidentFor("info"), 0, { config, now: minutes(0), timeScale: 1 }),
+      ),
+    ).toEqual({
+      level: 0,
+      deliveries: [],
+      events: [],
+      next: null,
+    });
+  });
+
+  it("asks the schedule at the time of the step: after the 10:00 New York handoff, Erin is primary", () => {
+    const afterHandoff = new Date("2026-11-30T15:05:00Z");
+    const late = { ...critical, createdAt: "2026-11-30T15:00:00.000Z" };
+    expect(
+      summary(planEscalationStep(late, 0, { config, now: afterHandoff, timeScale: 1 })).deliveries,
+    ).toContain("pagerduty:trigger:1:erin");
+  });
+});
+
+describe("policies with repeats, channels and gaps", () => {
+  const custom = parseConfig(`
+users: { ann: { name: Ann }, ben: { name: Ben } }
+teams: { t: { name: T, schedules: {} } }
+channels:
+  pd: { type: pagerduty }
+  ops: { type: slack, channel: "#ops" }
+escalationPolicies:
+  twice: { page: [pd], repeat: 1, levels: [{ after: 0, targets: [{ user: ann }] }, { after: 10m, targets: [{ user: ben }, { channel: ops }] }] }
+  broken: { page: [pd], levels: [{ after: 0, targets: [{ oncall: primary }, { role: manager }] }] }
+severities:
+  critical: { channels: [], escalation: twice }
+  high: { channels: [], escalation: broken }
+  warning: { channels: [] }
+  info: { channels: [] }
+defaults: { team: t }
+`);
+  const incident = (severity: string) =>
+    openIncident({
+      id: "i",
+      alert: alert("fp", { labels: { alertname: "X", severity } }),
+      routing: routeAlert(custom, { severity }),
+      runbook: null,
+      now: CREATED.toISOString(),
+    });
+
+  it("repeats the levels after one more gap, then stops", () => {
+    const steps = [0, 2, 3, 4].map((step, i) =>
+      summary(
+        planEscalationStep(incident("critical"), step, {
+          config: custom,
+          now: minutes([0, 10, 20, 30][i]!),
+          timeScale: 1,
+        }),
+      ),
+    );
+    expect(steps.map((s) => [s.level, s.deliveries, s.next])).toEqual([
+      [1, ["pd:trigger:1:ann"], { step: 2, waitSeconds: 600 }],
+      [2, ["pd:escalate:2:ben", "ops:escalate:2:ben"], { step: 3, waitSeconds: 600 }],
+      [1, ["pd:escalate:1:ann"], { step: 4, waitSeconds: 600 }],
+      [2, ["pd:escalate:2:ben", "ops:escalate:2:ben"], null],
+    ]);
+  });
+
+  it("records what it cannot resolve (no schedule, no manager) as failures, and still pages the rest", () => {
+    const plan = planEscalationStep(incident("high"), 0, {
+      config: custom,
+      now: minutes(0),
+      timeScale: 1,
+    });
+    expect(plan.deliveries).toEqual([
+      { channelId: "pd", kind: "trigger", level: 1, recipients: [] },
+    ]);
+    expect(plan.events.map((e) => [e.type, e.detail])).toEqual([
+      ["notification_failed", "team t has no primary on-call schedule"],
+      ["notification_failed", "team t has no manager"],
+      ["exhausted", "the policy's last level is reached: nobody else to escalate to"],
+    ]);
+  });
+});
