@@ -1,12 +1,18 @@
-import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import { HttpApi, HttpMethod, HttpStage, PayloadFormatVersion } from "aws-cdk-lib/aws-apigatewayv2";
 import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
 import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
+import { Topic } from "aws-cdk-lib/aws-sns";
+import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { Construct } from "constructs";
+import { parseConfig } from "../functions/core/config.js";
 import { type FunctionName, ROUTE_KEYS } from "../functions/handlers/route-keys.js";
+import { EscalationStateMachine } from "./constructs/escalation.js";
 import { INGEST_ACTIONS, IncidentTable, READ_ACTIONS } from "./constructs/incident-table.js";
-import { TocsinFunction } from "./constructs/tocsin-function.js";
+import { PROJECT_ROOT, TocsinFunction } from "./constructs/tocsin-function.js";
 
 export interface TocsinStackProps extends StackProps {
   /** Creates a Grafana HMAC secret; the grafana webhook then requires a valid signature. */
@@ -28,6 +34,13 @@ const ENTRIES: Record<FunctionName, { entry: string; description: string }> = {
     description: "tocsin: incidents read API",
   },
 };
+
+/** What an escalation step does to the table: read the incident, claim steps, record outcomes. */
+const ESCALATION_ACTIONS = [
+  "dynamodb:GetItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:BatchGetItem",
+] as const;
 
 const HTTP_METHODS = new Set<string>(Object.values(HttpMethod));
 
@@ -102,6 +115,56 @@ export class TocsinStack extends Stack {
       readApi: fn("readApi"),
     };
 
+    // The escalation: one function behind the Standard state machine, plus what it talks to.
+    const config = parseConfig(readFileSync(join(PROJECT_ROOT, "tocsin.yaml"), "utf8"));
+    const emailTopics: Record<string, string> = {};
+    const topics: Topic[] = [];
+    for (const [id, channel] of Object.entries(config.channels)) {
+      if (channel.type !== "email") continue;
+      const topic = new Topic(this, `Email-${id}`, { displayName: `tocsin ${channel.address}` });
+      topic.addSubscription(new EmailSubscription(channel.address));
+      emailTopics[channel.address] = topic.topicArn;
+      topics.push(topic);
+    }
+    const slackBotToken = tokenSecret(
+      this,
+      "SlackBotToken",
+      "tocsin: Slack bot token (xoxb-…): put yours here",
+    );
+    const pagerDutyKey = tokenSecret(
+      this,
+      "PagerDutyRoutingKey",
+      "tocsin: PagerDuty Events v2 routing key: put yours here",
+    );
+    const escalationFunction = new TocsinFunction(this, "Escalation", {
+      entry: "functions/entry/escalation.ts",
+      description: "tocsin: one step of an incident's escalation (notify, wait, check)",
+      timeout: Duration.seconds(60),
+      environment: {
+        TABLE_NAME: incidents.table.tableName,
+        SLACK_BOT_TOKEN_SECRET_ARN: slackBotToken.secretArn,
+        PAGERDUTY_ROUTING_KEY_SECRET_ARN: pagerDutyKey.secretArn,
+        EMAIL_TOPICS: JSON.stringify(emailTopics),
+      },
+    });
+    incidents.grant(escalationFunction, ESCALATION_ACTIONS);
+    grantSecretRead(escalationFunction, slackBotToken, pagerDutyKey);
+    for (const topic of topics) topic.grantPublish(escalationFunction);
+    const escalation = new EscalationStateMachine(this, "Escalation", {
+      handler: escalationFunction,
+    });
+    for (const name of ["alertmanagerWebhook", "grafanaWebhook"] as const) {
+      functions[name].addEnvironment("STATE_MACHINE_ARN", escalation.stateMachine.stateMachineArn);
+      escalation.stateMachine.grantStartExecution(functions[name]);
+      Grant.addToPrincipal({
+        grantee: functions[name],
+        actions: ["states:StopExecution"],
+        resourceArns: [
+          `arn:${this.partition}:states:${this.region}:${this.account}:execution:${escalation.stateMachine.stateMachineName}:*`,
+        ],
+      });
+    }
+
     incidents.grant(functions.alertmanagerWebhook, INGEST_ACTIONS);
     incidents.grant(functions.grafanaWebhook, INGEST_ACTIONS);
     incidents.grant(functions.readApi, READ_ACTIONS);
@@ -144,6 +207,11 @@ export class TocsinStack extends Stack {
       description: "aws secretsmanager get-secret-value --secret-id <arn> gives the token",
     });
     new CfnOutput(this, "ApiTokenSecretArn", { value: apiToken.secretArn });
+    new CfnOutput(this, "SlackBotTokenSecretArn", { value: slackBotToken.secretArn });
+    new CfnOutput(this, "PagerDutyRoutingKeySecretArn", { value: pagerDutyKey.secretArn });
+    new CfnOutput(this, "EscalationStateMachineArn", {
+      value: escalation.stateMachine.stateMachineArn,
+    });
     if (grafanaHmacSecret) {
       new CfnOutput(this, "GrafanaHmacSecretArn", { value: grafanaHmacSecret.secretArn });
     }

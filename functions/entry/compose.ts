@@ -3,8 +3,12 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoIncidentStore } from "../adapters/dynamodb/incident-store.js";
 import type { SecretSource } from "../adapters/http/auth.js";
+import type { Alert } from "../core/alert.js";
 import type { Config } from "../core/config.js";
+import type { EscalationRunner } from "../core/escalation-runner.js";
+import type { Notifier } from "../core/notification.js";
 import { findRunbook, type RunbookDefinition } from "../core/runbook.js";
+import { escalationHandler } from "../handlers/escalation.js";
 import { readApi } from "../handlers/read-api.js";
 import { alertmanagerWebhook, grafanaWebhook } from "../handlers/webhooks.js";
 
@@ -16,6 +20,12 @@ export interface Runtime {
   webhookToken: SecretSource;
   apiToken: SecretSource;
   grafanaHmacSecret: () => Promise<string | undefined> | string | undefined;
+  /** The channels' adapters, by channel type. */
+  notifiers?: Partial<Record<Notifier["kind"], Notifier>>;
+  /** Builds the escalation runner around the escalation handler (the local engine needs it). */
+  escalationRunner?: (handler: ReturnType<typeof escalationHandler>) => EscalationRunner;
+  /** Local only: divides every escalation delay. */
+  timeScale?: number;
   logger?: Logger;
   now?: () => Date;
 }
@@ -26,25 +36,39 @@ export interface Runtime {
  */
 export function composeHandlers(runtime: Runtime) {
   const logger = runtime.logger ?? new Logger({ serviceName: "tocsin" });
+  const now = runtime.now ?? (() => new Date());
   const store = new DynamoIncidentStore(runtime.dynamodb, runtime.tableName);
+  const escalation = escalationHandler({
+    store,
+    config: runtime.config,
+    runbooks: runtime.runbooks,
+    notifiers: runtime.notifiers ?? {},
+    logger,
+    timeScale: runtime.timeScale ?? 1,
+    now,
+  });
+  const runner = runtime.escalationRunner?.(escalation);
   const webhookDeps = {
     store,
     config: runtime.config,
     newId: randomUUID,
-    findRunbook: (alert: Parameters<typeof findRunbook>[2]) =>
+    findRunbook: (alert: Alert) =>
       findRunbook(runtime.runbooks, runtime.config.runbooks.baseUrl, alert),
+    ...(runner ? { escalation: runner } : {}),
     logger,
     webhookToken: runtime.webhookToken,
     grafanaHmacSecret: runtime.grafanaHmacSecret,
-    now: runtime.now ?? (() => new Date()),
+    now,
   };
   return {
     store,
     logger,
+    runner,
     handlers: {
       alertmanagerWebhook: alertmanagerWebhook(webhookDeps),
       grafanaWebhook: grafanaWebhook(webhookDeps),
       readApi: readApi({ logger, store, apiToken: runtime.apiToken }),
+      escalation,
     },
   };
 }

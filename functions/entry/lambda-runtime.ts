@@ -1,7 +1,12 @@
+import { Logger } from "@aws-lambda-powertools/logger";
 import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { loadServiceFiles } from "../adapters/config-file.js";
-import { composeHandlers } from "./compose.js";
+import { buildNotifiers } from "../adapters/notifiers/notifiers.js";
+import { StepFunctionsRunner } from "../adapters/step-functions-runner.js";
+import { composeHandlers, type Runtime } from "./compose.js";
 
 /** How long a secret read from Secrets Manager is reused before it is read again. */
 const SECRET_MAX_AGE_SECONDS = 300;
@@ -20,21 +25,60 @@ function secret(arn: string) {
   };
 }
 
+/** Reads a secret once at cold start, if its ARN is configured. */
+async function optionalSecret(variable: string): Promise<string | undefined> {
+  const arn = process.env[variable];
+  return arn ? secret(arn)() : undefined;
+}
+
+/** What every function shares: table from TABLE_NAME, config bundled beside the code. */
+function baseRuntime(): Omit<Runtime, "webhookToken" | "apiToken" | "grafanaHmacSecret"> {
+  const { config, runbooks } = loadServiceFiles(process.env.TOCSIN_CONFIG ?? "tocsin.yaml");
+  return { dynamodb: new DynamoDBClient({}), tableName: required("TABLE_NAME"), config, runbooks };
+}
+
 /**
- * The handlers as Lambda runs them: table from TABLE_NAME, config bundled beside the code
- * (TOCSIN_CONFIG), tokens from Secrets Manager by ARN, read lazily and cached, so a function
- * only ever reads the secrets its routes use.
+ * The HTTP handlers as Lambda runs them: tokens from Secrets Manager by ARN, read lazily
+ * and cached, so a function only ever reads the secrets its routes use; escalations
+ * started on the state machine in STATE_MACHINE_ARN.
  */
 export function lambdaHandlers() {
   const grafanaArn = process.env.GRAFANA_HMAC_SECRET_ARN;
-  const { config, runbooks } = loadServiceFiles(process.env.TOCSIN_CONFIG ?? "tocsin.yaml");
+  const stateMachineArn = process.env.STATE_MACHINE_ARN;
   return composeHandlers({
-    dynamodb: new DynamoDBClient({}),
-    tableName: required("TABLE_NAME"),
-    config,
-    runbooks,
+    ...baseRuntime(),
     webhookToken: secret(required("WEBHOOK_TOKEN_SECRET_ARN")),
     apiToken: secret(required("API_TOKEN_SECRET_ARN")),
     grafanaHmacSecret: grafanaArn ? secret(grafanaArn) : () => undefined,
+    ...(stateMachineArn
+      ? { escalationRunner: () => new StepFunctionsRunner(new SFNClient({}), stateMachineArn) }
+      : {}),
   }).handlers;
+}
+
+/** The escalation function: notifier credentials from Secrets Manager, email through SNS topics. */
+export async function escalationLambdaHandler() {
+  const logger = new Logger({ serviceName: "tocsin" });
+  const notifiers = buildNotifiers({
+    slack: { token: await optionalSecret("SLACK_BOT_TOKEN_SECRET_ARN") },
+    pagerDuty: {
+      routingKey: await optionalSecret("PAGERDUTY_ROUTING_KEY_SECRET_ARN"),
+      keyFromEnv: (name) => process.env[name],
+    },
+    email: {
+      sns: { client: new SNSClient({}), topics: JSON.parse(process.env.EMAIL_TOPICS ?? "{}") },
+    },
+    logger,
+  });
+  const noRoute = async (): Promise<string> => {
+    throw new Error("the escalation function serves no HTTP route");
+  };
+  return composeHandlers({
+    ...baseRuntime(),
+    webhookToken: noRoute,
+    apiToken: noRoute,
+    grafanaHmacSecret: () => undefined,
+    notifiers,
+    logger,
+  }).handlers.escalation;
 }

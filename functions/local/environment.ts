@@ -8,6 +8,15 @@ export interface LocalSettings {
   webhookToken: string;
   apiToken: string;
   grafanaHmacSecret: string | undefined;
+  timeScale: number;
+  notifiers: {
+    slack: { token?: string | undefined; apiUrl?: string | undefined };
+    pagerDuty: {
+      routingKey?: string | undefined;
+      server?: string | undefined;
+      keyFromEnv: (name: string) => string | undefined;
+    };
+  };
   /** Which tokens were generated here rather than given, so the banner can say so. */
   generated: Array<"webhook" | "api">;
 }
@@ -24,6 +33,12 @@ export function localSettings(env: NodeJS.ProcessEnv): LocalSettings {
   const port = Number(env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, not ${env.PORT}`);
+  const timeScale = Number(env.TOCSIN_TIME_SCALE ?? 1);
+  if (!Number.isFinite(timeScale) || timeScale < 1) {
+    throw new Error(
+      `TOCSIN_TIME_SCALE must be a number of at least 1, not ${env.TOCSIN_TIME_SCALE}`,
+    );
+  }
   return {
     port,
     host: env.HOST || "127.0.0.1",
@@ -32,6 +47,15 @@ export function localSettings(env: NodeJS.ProcessEnv): LocalSettings {
     webhookToken,
     apiToken,
     grafanaHmacSecret: env.TOCSIN_GRAFANA_HMAC_SECRET || undefined,
+    timeScale,
+    notifiers: {
+      slack: { token: env.SLACK_BOT_TOKEN || undefined, apiUrl: env.SLACK_API_URL || undefined },
+      pagerDuty: {
+        routingKey: env.PAGERDUTY_ROUTING_KEY || undefined,
+        server: env.PAGERDUTY_SERVER || undefined,
+        keyFromEnv: (name) => env[name] || undefined,
+      },
+    },
     generated,
   };
 }

@@ -42,6 +42,8 @@ export interface LocalEscalationOptions {
 export class LocalEscalationEngine implements EscalationRunner {
   private readonly machine: InstanceType<typeof StateMachine>;
   private readonly running = new Map<string, { abort: () => void; done: Promise<unknown> }>();
+  /** Execution names ever started: like Step Functions, a name runs once. */
+  private readonly started = new Set<string>();
   private readonly taskHandlers: Record<string, (input: EscalationTaskInput) => Promise<unknown>>;
 
   constructor(private readonly options: LocalEscalationOptions) {
@@ -78,7 +80,8 @@ export class LocalEscalationEngine implements EscalationRunner {
   }
 
   private execute(name: string, input: Record<string, unknown>) {
-    if (this.running.has(name)) return;
+    if (this.started.has(name)) return;
+    this.started.add(name);
     const execution = this.machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: this.taskHandlers as never },
     });

@@ -1,12 +1,16 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Logger } from "@aws-lambda-powertools/logger";
+import { join } from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { fileOutbox } from "../adapters/notifiers/email-outbox.js";
+import { buildNotifiers, type NotifierSettings } from "../adapters/notifiers/notifiers.js";
 import type { Config } from "../core/config.js";
 import type { RunbookDefinition } from "../core/runbook.js";
 import { composeHandlers } from "../entry/compose.js";
 import { type FunctionName, ROUTE_KEYS } from "../handlers/route-keys.js";
 import { startEmbeddedDynamo } from "./embedded-dynamodb.js";
+import { LocalEscalationEngine } from "./escalation-engine.js";
 import { apiGatewayBridge } from "./http-bridge.js";
 
 export const LOCAL_TABLE = "tocsin";
@@ -20,6 +24,12 @@ export interface LocalServerOptions {
   webhookToken: string;
   apiToken: string;
   grafanaHmacSecret?: string | undefined;
+  /** Channel credentials and endpoints; without them deliveries are recorded as not delivered. */
+  notifiers?: Omit<NotifierSettings, "logger" | "email">;
+  /** Divides every escalation delay (60 turns minutes into seconds). */
+  timeScale?: number;
+  /** Called with every state the escalation engine enters (benchmarks count them). */
+  onStateEntered?: (incidentId: string, state: string) => void;
   logger?: Logger;
   now?: () => Date;
 }
@@ -31,12 +41,32 @@ export interface LocalServer {
   dynamoEndpoint: string;
   /** The client the store uses (tests and benchmarks add middleware to it, e.g. to count requests). */
   dynamoClient: DynamoDBClient;
+  /** The local escalation engine (tests wait for it to be idle). */
+  escalation: LocalEscalationEngine;
   close: () => Promise<void>;
 }
 
 /** The whole service on one machine: embedded DynamoDB plus the Lambda handlers behind HTTP. */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const dynamo = await startEmbeddedDynamo(options.dataDir, LOCAL_TABLE);
+  const logger = options.logger ?? new Logger({ serviceName: "tocsin" });
+  // Without SNS, email goes to the console and, when data persists, to <data>/outbox/.
+  const outbox =
+    options.dataDir === ":memory:"
+      ? async (message: { to: string; subject: string }) =>
+          logger.info("email (local outbox)", {
+            event: "email_outbox",
+            to: message.to,
+            subject: message.subject,
+          })
+      : fileOutbox(join(options.dataDir, "outbox"));
+  const notifiers = buildNotifiers({
+    slack: options.notifiers?.slack ?? {},
+    pagerDuty: options.notifiers?.pagerDuty ?? {},
+    email: { outbox },
+    logger,
+  });
+  let engine: LocalEscalationEngine | undefined;
   const app = composeHandlers({
     dynamodb: dynamo.client,
     tableName: LOCAL_TABLE,
@@ -45,7 +75,17 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     webhookToken: () => options.webhookToken,
     apiToken: () => options.apiToken,
     grafanaHmacSecret: () => options.grafanaHmacSecret,
-    ...(options.logger ? { logger: options.logger } : {}),
+    notifiers,
+    timeScale: options.timeScale ?? 1,
+    escalationRunner: (handler) => {
+      engine = new LocalEscalationEngine({
+        handler,
+        logger,
+        ...(options.onStateEntered ? { onStateEntered: options.onStateEntered } : {}),
+      });
+      return engine;
+    },
+    logger,
     ...(options.now ? { now: options.now } : {}),
   });
   const routes = (Object.keys(ROUTE_KEYS) as FunctionName[]).flatMap((name) =>
@@ -63,7 +103,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     app,
     dynamoEndpoint: dynamo.endpoint,
     dynamoClient: dynamo.client,
+    escalation: engine!,
     close: async () => {
+      await engine?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dynamo.close();

@@ -31,7 +31,8 @@ export function toIncidentItem(incident: IncidentWithTimeline): IncidentItem {
 
 /** The domain incident, without storage keys or timeline. */
 export function toIncident(item: IncidentItem): Incident {
-  const { pk, sk, statusKey, teamKey, kind, createdKey, timeline, escalationStep, ...incident } = item;
+  const { pk, sk, statusKey, teamKey, kind, createdKey, timeline, escalationStep, ...incident } =
+    item;
   return incident;
 }
 

@@ -8,14 +8,19 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import { IncidentNotFoundError, StoreUnavailableError } from "../../core/errors.js";
-import type { Incident, IncidentWithTimeline, TimelineEvent, Transition } from "../../core/incident.js";
-import type { SlackMessageRef } from "../../core/notification.js";
+import type {
+  Incident,
+  IncidentWithTimeline,
+  TimelineEvent,
+  Transition,
+} from "../../core/incident.js";
 import type {
   FiringOutcome,
   IncidentPage,
   IncidentQuery,
   IncidentStore,
 } from "../../core/incident-store.js";
+import type { SlackMessageRef } from "../../core/notification.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import {
   type IncidentItem,
@@ -110,7 +115,11 @@ export class DynamoIncidentStore implements IncidentStore {
       };
     }
     // Creation is ours, or someone else's that may have died half-way: either way, finish it.
-    const incident = { ...candidate, id: openId, createdAt: fingerprint.openedAt ?? candidate.createdAt };
+    const incident = {
+      ...candidate,
+      id: openId,
+      createdAt: fingerprint.openedAt ?? candidate.createdAt,
+    };
     const created = await this.createIncident(incident);
     await onOpen?.(incident);
     await this.commit(candidate.fingerprint, openId);
@@ -219,17 +228,33 @@ export class DynamoIncidentStore implements IncidentStore {
     };
   }
 
-  async claimEscalationStep(id: string, step: number, level: number, events: TimelineEvent[]): Promise<boolean> {
+  async claimEscalationStep(
+    id: string,
+    step: number,
+    level: number,
+    events: TimelineEvent[],
+  ): Promise<boolean> {
     try {
       await this.call(() =>
         this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: incidentKey(id),
-            UpdateExpression: "SET escalationStep = :step, #level = :level, #timeline = list_append(#timeline, :events)",
-            ConditionExpression: "#status = :triggered AND (attribute_not_exists(escalationStep) OR escalationStep < :step)",
-            ExpressionAttributeNames: { "#status": "status", "#level": "level", "#timeline": "timeline" },
-            ExpressionAttributeValues: { ":step": step, ":level": level, ":events": events, ":triggered": "triggered" },
+            UpdateExpression:
+              "SET escalationStep = :step, #level = :level, #timeline = list_append(#timeline, :events)",
+            ConditionExpression:
+              "#status = :triggered AND (attribute_not_exists(escalationStep) OR escalationStep < :step)",
+            ExpressionAttributeNames: {
+              "#status": "status",
+              "#level": "level",
+              "#timeline": "timeline",
+            },
+            ExpressionAttributeValues: {
+              ":step": step,
+              ":level": level,
+              ":events": events,
+              ":triggered": "triggered",
+            },
           }),
         ),
       );
@@ -240,7 +265,11 @@ export class DynamoIncidentStore implements IncidentStore {
     }
   }
 
-  async recordDeliveries(id: string, events: TimelineEvent[], slackMessage?: { channelId: string; ref: SlackMessageRef }) {
+  async recordDeliveries(
+    id: string,
+    events: TimelineEvent[],
+    slackMessage?: { channelId: string; ref: SlackMessageRef },
+  ) {
     const names: Record<string, string> = { "#timeline": "timeline" };
     const values: Record<string, unknown> = { ":events": events };
     let update = "SET #timeline = list_append(#timeline, :events)";

@@ -1,0 +1,259 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { loadServiceFiles } from "../../functions/adapters/config-file.js";
+import type { IncidentWithTimeline } from "../../functions/core/incident.js";
+import { type LocalServer, startLocalServer } from "../../functions/local/server.js";
+import { FakePagerDuty } from "../support/fake-pagerduty.js";
+import { FakeSlack } from "../support/fake-slack.js";
+import { pollUntil } from "../support/poll-until.js";
+
+/** Waits until `condition` holds, checking every 50 ms. */
+const until = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number) =>
+  pollUntil(async () => ((await condition()) ? true : undefined), {
+    what,
+    timeoutMs,
+    intervalMs: 50,
+  });
+
+// 15 minutes become 1.5 s: the whole default escalation plays in about 6 s.
+const SCALE = 600;
+const LEVEL_GAP_MS = (15 * 60 * 1000) / SCALE;
+const WEBHOOK = "e2e-webhook-token";
+const API = "e2e-api-token";
+const ROUTING_KEY = "0123456789abcdef0123456789abcdef";
+
+let slack: FakeSlack;
+let pagerDuty: FakePagerDuty;
+let local: LocalServer;
+let sequence = 0;
+
+beforeAll(async () => {
+  slack = await FakeSlack.start({ token: "xoxb-e2e" });
+  pagerDuty = await FakePagerDuty.start();
+  const { config, runbooks } = loadServiceFiles("tocsin.yaml");
+  local = await startLocalServer({
+    config,
+    runbooks,
+    host: "127.0.0.1",
+    port: 0,
+    dataDir: ":memory:",
+    webhookToken: WEBHOOK,
+    apiToken: API,
+    timeScale: SCALE,
+    notifiers: {
+      slack: { token: "xoxb-e2e", apiUrl: slack.apiUrl },
+      pagerDuty: { routingKey: ROUTING_KEY, server: pagerDuty.server, ca: pagerDuty.ca },
+    },
+    logger: new Logger({ serviceName: "tocsin-e2e", logLevel: "ERROR" }),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await local?.close();
+  await slack?.close();
+  await pagerDuty?.close();
+});
+
+beforeEach(() => {
+  slack.reset();
+  pagerDuty.reset();
+});
+
+// Each test's escalations end with it, so none pages into the next test.
+afterEach(async () => {
+  await local.escalation.close();
+});
+
+async function fire(
+  labels: Record<string, string>,
+  status: "firing" | "resolved" = "firing",
+  startsAt?: string,
+) {
+  const response = await fetch(`${local.url}/webhooks/alertmanager`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${WEBHOOK}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      version: "4",
+      status,
+      alerts: [
+        {
+          status,
+          labels,
+          annotations: { summary: `${labels.alertname} on ${labels.job}` },
+          startsAt: startsAt ?? "2026-11-30T09:00:00Z",
+        },
+      ],
+    }),
+  });
+  expect(response.status).toBe(202);
+  const body = (await response.json()) as { incidents: Array<{ id: string }> };
+  return body.incidents[0]!.id;
+}
+
+async function incident(id: string): Promise<IncidentWithTimeline> {
+  const response = await fetch(`${local.url}/incidents/${id}`, {
+    headers: { authorization: `Bearer ${API}` },
+  });
+  return (await response.json()) as IncidentWithTimeline;
+}
+
+const labels = (severity: string, extra: Record<string, string> = {}) => ({
+  alertname: "TrainingNaNLoss",
+  job: `llama-${++sequence}`,
+  severity,
+  team: "ml-training",
+  ...extra,
+});
+
+const eventsFor = (id: string) => pagerDuty.events.filter((event) => event.dedup_key === id);
+const notified = (i: IncidentWithTimeline) =>
+  i.timeline
+    .filter((e) => e.type === "notified")
+    .map((e) => `${e.level}:${e.channel}:${e.detail?.split(":")[0]}`);
+
+describe("escalation on the local engine, with fake Slack and PagerDuty", () => {
+  it("critical: pages at once, escalates through levels 1-4 on time, and stops at resolve", async () => {
+    const alertLabels = labels("critical");
+    const started = performance.now();
+    const id = await fire(alertLabels);
+
+    // At once: PagerDuty trigger for the primary, the Slack post with buttons mentioning them.
+    await until(
+      () => eventsFor(id).length >= 1 && slack.callsTo("chat.postMessage").length >= 1,
+      "the first page and post",
+      5_000,
+    );
+    const trigger = eventsFor(id)[0] as {
+      event_action: string;
+      payload: { severity: string; custom_details: Record<string, unknown> };
+    };
+    expect(trigger.event_action).toBe("trigger");
+    expect(trigger.payload.severity).toBe("critical");
+    const post = slack.callsTo("chat.postMessage")[0]!;
+    expect(post.args.channel).toBe("#incidents");
+    const actions = (
+      post.args.blocks as Array<{
+        type: string;
+        elements?: Array<{ action_id: string; value: string }>;
+      }>
+    ).find((b) => b.type === "actions")!;
+    expect(actions.elements!.map((e) => [e.action_id, e.value])).toEqual([
+      ["acknowledge", id],
+      ["resolve", id],
+      ["snooze", id],
+    ]);
+    expect(JSON.stringify(post.args.blocks)).toMatch(/<@U0[A-Z0-9]+>/);
+
+    // Levels 2, 3 and 4 at 15, 30 and 60 (scaled) minutes, each a PagerDuty event and a thread reply.
+    await until(async () => (await incident(id)).level === 4, "level 4", 15_000);
+    const arrival = eventsFor(id).map((event, i) => ({
+      i,
+      at: pagerDuty.requests.find((r) => r.body === event)!.at - started,
+    }));
+    expect(arrival).toHaveLength(4);
+    const expected = [0, 1, 2, 4].map((gaps) => gaps * LEVEL_GAP_MS);
+    arrival.forEach(({ at }, i) => {
+      expect(at).toBeGreaterThanOrEqual(expected[i]! - 50);
+      expect(at).toBeLessThan(expected[i]! + 1_000);
+    });
+    expect(slack.callsTo("chat.postMessage").filter((c) => c.args.thread_ts)).toHaveLength(3);
+
+    const escalated = await incident(id);
+    expect(escalated.timeline.filter((e) => e.type === "escalated").map((e) => e.level)).toEqual([
+      2, 3, 4,
+    ]);
+    expect(escalated.timeline.some((e) => e.type === "exhausted")).toBe(true);
+    expect(notified(escalated)).toEqual(
+      expect.arrayContaining([
+        "0:slack-incidents:trigger",
+        "0:email-oncall:trigger",
+        "1:pagerduty:trigger",
+        "2:pagerduty:escalate",
+        "4:slack-incidents:escalate",
+      ]),
+    );
+
+    // Resolve: PagerDuty resolve with the same key, the Slack message updated.
+    await fire(alertLabels, "resolved");
+    await until(
+      () => eventsFor(id).some((e) => e.event_action === "resolve"),
+      "PagerDuty resolve",
+      5_000,
+    );
+    await until(
+      () =>
+        slack
+          .callsTo("chat.update")
+          .some((c) => !JSON.stringify(c.args.blocks ?? "").includes('"action_id":"acknowledge"')),
+      "Slack update",
+      5_000,
+    );
+    expect((await incident(id)).status).toBe("resolved");
+  }, 30_000);
+
+  it("high: never pages when resolved within its 15-minute delay", async () => {
+    const alertLabels = labels("high");
+    const id = await fire(alertLabels);
+    await until(() => slack.callsTo("chat.postMessage").length >= 1, "the #alerts post", 5_000);
+    expect(slack.callsTo("chat.postMessage")[0]!.args.channel).toBe("#alerts");
+    await fire(alertLabels, "resolved");
+    await new Promise((resolve) => setTimeout(resolve, LEVEL_GAP_MS * 1.5));
+    expect(eventsFor(id)).toEqual([]);
+    const resolved = await incident(id);
+    expect(resolved.status).toBe("resolved");
+    expect(resolved.level).toBe(0);
+  }, 20_000);
+
+  it("high: pages the primary after the delay when nobody resolved it", async () => {
+    const id = await fire(labels("high"));
+    await until(() => eventsFor(id).length === 1, "the delayed page", 5_000);
+    expect(eventsFor(id)[0]).toMatchObject({
+      event_action: "trigger",
+      payload: { severity: "error" },
+    });
+    expect((await incident(id)).level).toBeGreaterThanOrEqual(1);
+  }, 20_000);
+
+  it("warning: only a Slack post in #alerts; info: nothing at all", async () => {
+    const warning = await fire(labels("warning"));
+    const info = await fire(labels("info"));
+    await until(() => slack.callsTo("chat.postMessage").length >= 1, "the warning post", 5_000);
+    await new Promise((resolve) => setTimeout(resolve, LEVEL_GAP_MS * 1.5));
+    expect(slack.callsTo("chat.postMessage").map((c) => c.args.channel)).toEqual(["#alerts"]);
+    expect(eventsFor(warning)).toEqual([]);
+    expect(eventsFor(info)).toEqual([]);
+    expect((await incident(info)).timeline.map((e) => e.type)).toEqual(["triggered"]);
+  }, 20_000);
+
+  it("honours Slack's Retry-After on a 429", async () => {
+    slack.failNext("chat.postMessage", { status: 429, retryAfter: 1 });
+    await fire(labels("warning"));
+    await until(
+      () => slack.callsTo("chat.postMessage").filter((c) => c.status === 200).length === 1,
+      "the retried post",
+      8_000,
+    );
+    const [limited, posted] = slack.callsTo("chat.postMessage");
+    expect(limited!.status).toBe(429);
+    expect(posted!.at - limited!.at).toBeGreaterThanOrEqual(990);
+  }, 20_000);
+
+  it("retries PagerDuty's 500s, then records the failure, while Slack still goes out", async () => {
+    pagerDuty.failNext({ status: 500, times: Number.POSITIVE_INFINITY });
+    const id = await fire(labels("critical"));
+    await until(
+      async () =>
+        (await incident(id)).timeline.some(
+          (e) => e.type === "notification_failed" && e.channel === "pagerduty",
+        ),
+      "the recorded failure",
+      15_000,
+    );
+    expect(pagerDuty.requests.filter((r) => r.status === 500).length).toBeGreaterThan(1);
+    expect(slack.callsTo("chat.postMessage").some((c) => c.args.channel === "#incidents")).toBe(
+      true,
+    );
+    const failed = (await incident(id)).timeline.find((e) => e.type === "notification_failed")!;
+    expect(failed.detail).toMatch(/500/);
+  }, 30_000);
+});

@@ -1,0 +1,236 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Block } from "../../functions/adapters/notifiers/slack-message.js";
+import {
+  SlackNotifier,
+  type SlackNotifierOptions,
+} from "../../functions/adapters/notifiers/slack-notifier.js";
+import type { SlackMessageRef } from "../../functions/core/notification.js";
+import { FakeSlack } from "../support/fake-slack.js";
+import { freePort } from "../support/free-port.js";
+import { DMITRI, ERIN, notification } from "./notifications.js";
+
+const TOKEN = "xoxb-test-token";
+const FAST = { retries: 2, factor: 2, minTimeout: 5, maxTimeout: 20 };
+
+let slack: FakeSlack;
+beforeAll(async () => {
+  slack = await FakeSlack.start({ token: TOKEN });
+});
+afterEach(() => slack.reset());
+afterAll(async () => {
+  await slack.close();
+});
+
+function notifier(options: SlackNotifierOptions = {}): SlackNotifier {
+  return new SlackNotifier({
+    token: TOKEN,
+    slackApiUrl: slack.apiUrl,
+    retryConfig: FAST,
+    ...options,
+  });
+}
+
+function buttons(blocks: unknown): string[] {
+  return (blocks as Block[])
+    .filter((block) => block.type === "actions")
+    .flatMap((block) =>
+      block.type === "actions" ? block.elements.map((b) => `${b.action_id}=${b.value}`) : [],
+    );
+}
+
+/** A trigger posted through the notifier, for the tests that need a message to work on. */
+async function posted(): Promise<SlackMessageRef> {
+  const outcome = await notifier().send(
+    notification("slack-incidents", { level: 0, recipients: [] }),
+  );
+  return outcome.slackMessage!;
+}
+
+describe("SlackNotifier", () => {
+  it("posts the incident to the channel as named and returns where the message lives", async () => {
+    const outcome = await notifier().send(
+      notification("slack-incidents", { level: 0, recipients: [DMITRI] }),
+    );
+
+    const [call, ...more] = slack.calls;
+    expect(more).toEqual([]);
+    expect(call).toMatchObject({
+      method: "chat.postMessage",
+      token: TOKEN,
+      contentType: "application/x-www-form-urlencoded",
+    });
+    expect(call!.args).toMatchObject({ channel: "#incidents", unfurl_links: "false" });
+    expect(call!.args.text).toBe(
+      "[CRITICAL] GPU 3 memory above 95% on trainer-7 (ml-training) <@U0DMITRI1>",
+    );
+    expect(buttons(call!.args.blocks)).toEqual([
+      "acknowledge=inc-20261130-0001",
+      "resolve=inc-20261130-0001",
+      "snooze=inc-20261130-0001",
+    ]);
+    expect(JSON.stringify(call!.args.blocks)).toContain("*Paged:* <@U0DMITRI1>");
+    const channel = slack.channelId("#incidents");
+    expect(channel).toMatch(/^C[A-Z0-9]+$/);
+    expect(outcome).toEqual({
+      status: "delivered",
+      detail: "posted to #incidents",
+      slackMessage: { channel, ts: expect.stringMatching(/^\d+\.\d{6}$/) },
+    });
+    expect(slack.messages.has(`${channel}/${outcome.slackMessage!.ts}`)).toBe(true);
+  });
+
+  it("escalates with a reply in the thread and an update of the message", async () => {
+    const ref = await posted();
+    slack.clearCalls();
+
+    const outcome = await notifier().send(
+      notification("slack-incidents", {
+        kind: "escalate",
+        level: 2,
+        recipients: [ERIN],
+        slackMessage: ref,
+      }),
+    );
+
+    expect(slack.calls.map((c) => c.method)).toEqual(["chat.postMessage", "chat.update"]);
+    const [reply, update] = slack.calls;
+    expect(reply!.args).toMatchObject({ channel: ref.channel, thread_ts: ref.ts });
+    expect(reply!.args.text).toBe(
+      ":arrow_double_up: Escalated to level 2: <@U0ERIN001>, please take a look.",
+    );
+    expect(update!.args).toMatchObject({ channel: ref.channel, ts: ref.ts });
+    expect(JSON.stringify(update!.args.blocks)).toContain("Escalated to level 2");
+    expect(buttons(update!.args.blocks)).toHaveLength(3);
+    expect(outcome).toEqual({
+      status: "delivered",
+      detail: "replied in the thread in #incidents and updated the message",
+    });
+  });
+
+  it("still counts an escalation as delivered when only the update fails", async () => {
+    const ref = await posted();
+    slack.failNext("chat.update", { error: "cant_update_message" });
+
+    const outcome = await notifier().send(
+      notification("slack-incidents", {
+        kind: "escalate",
+        level: 2,
+        recipients: [ERIN],
+        slackMessage: ref,
+      }),
+    );
+
+    expect(outcome).toEqual({
+      status: "delivered",
+      detail:
+        "replied in the thread in #incidents but could not update the message (Slack refused the message: cant_update_message)",
+    });
+  });
+
+  it("updates the message on acknowledge (Resolve only) and on resolve (no buttons)", async () => {
+    const ref = await posted();
+    slack.clearCalls();
+
+    const acknowledged = await notifier().send(
+      notification("slack-incidents", {
+        kind: "acknowledge",
+        actor: "U0DMITRI1",
+        recipients: [],
+        slackMessage: ref,
+      }),
+    );
+    const resolved = await notifier().send(
+      notification("slack-incidents", {
+        kind: "resolve",
+        actor: "alertmanager",
+        recipients: [],
+        slackMessage: ref,
+      }),
+    );
+
+    expect(slack.calls.map((c) => c.method)).toEqual(["chat.update", "chat.update"]);
+    expect(buttons(slack.calls[0]!.args.blocks)).toEqual(["resolve=inc-20261130-0001"]);
+    expect(JSON.stringify(slack.calls[0]!.args.blocks)).toContain("Acknowledged by <@U0DMITRI1>");
+    expect(buttons(slack.calls[1]!.args.blocks)).toEqual([]);
+    expect(acknowledged).toEqual({
+      status: "delivered",
+      detail: "updated the message in #incidents",
+    });
+    expect(resolved.status).toBe("delivered");
+    expect(slack.messages.get(`${ref.channel}/${ref.ts}`)!.text).toMatch(/^\[RESOLVED\]/);
+  });
+
+  it("posts a new message for a state change when there is none to update", async () => {
+    const outcome = await notifier().send(
+      notification("slack-incidents", { kind: "resolve", actor: "alertmanager", recipients: [] }),
+    );
+
+    expect(slack.calls.map((c) => c.method)).toEqual(["chat.postMessage"]);
+    expect(slack.calls[0]!.args.channel).toBe("#incidents");
+    expect(outcome.slackMessage?.channel).toBe(slack.channelId("#incidents"));
+  });
+
+  it("waits out a 429's Retry-After, then posts", async () => {
+    slack.failNext("chat.postMessage", { status: 429, retryAfter: 1 });
+
+    const outcome = await notifier().send(notification("slack-incidents"));
+
+    expect(outcome.status).toBe("delivered");
+    const [limited, accepted] = slack.callsTo("chat.postMessage");
+    expect([limited!.status, accepted!.status]).toEqual([429, 200]);
+    expect(accepted!.at - limited!.at).toBeGreaterThanOrEqual(990);
+  });
+
+  it("retries a 500 a bounded number of times, then fails with the status", async () => {
+    slack.failNext("chat.postMessage", { status: 500, times: 2 });
+    const recovered = await notifier().send(notification("slack-incidents"));
+    expect(recovered.status).toBe("delivered");
+    expect(slack.calls.map((c) => c.status)).toEqual([500, 500, 200]);
+
+    slack.clearCalls();
+    slack.failNext("chat.postMessage", { status: 500, times: Number.POSITIVE_INFINITY });
+    const outcome = await notifier().send(notification("slack-incidents"));
+    expect(outcome).toEqual({ status: "failed", detail: "Slack answered 500" });
+    expect(slack.calls).toHaveLength(3);
+  });
+
+  it("fails at once on a Slack error such as channel_not_found", async () => {
+    slack.failNext("chat.postMessage", { error: "channel_not_found" });
+
+    const outcome = await notifier().send(notification("slack-incidents"));
+
+    expect(outcome).toEqual({
+      status: "failed",
+      detail: "Slack refused the message: channel_not_found",
+    });
+    expect(slack.calls).toHaveLength(1);
+  });
+
+  it("reports a refused token without repeating it", async () => {
+    const outcome = await notifier({ token: "xoxb-revoked" }).send(notification("slack-incidents"));
+
+    expect(outcome).toEqual({
+      status: "failed",
+      detail: "Slack refused the message: invalid_auth",
+    });
+  });
+
+  it("reports Slack as unreachable after WebClient's bounded retries", async () => {
+    const port = await freePort();
+
+    const outcome = await notifier({ slackApiUrl: `http://127.0.0.1:${port}/api/` }).send(
+      notification("slack-incidents"),
+    );
+
+    expect(outcome.status).toBe("failed");
+    expect(outcome.detail).toMatch(/^Slack unreachable: fetch failed/);
+  });
+
+  it("sends nothing and says so without a token", async () => {
+    for (const token of [undefined, "", "  "]) {
+      const outcome = await notifier({ token }).send(notification("slack-incidents"));
+      expect(outcome).toEqual({ status: "not_delivered", detail: "not delivered: no credentials" });
+    }
+    expect(slack.calls).toHaveLength(0);
+  });
+});

@@ -1,0 +1,205 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
+import { selfSignedCert } from "./self-signed-cert.js";
+
+/** One request the fake received, whatever it answered. */
+export interface PagerDutyRequest {
+  /** performance.now() when the request arrived, in ms. */
+  at: number;
+  method: string;
+  path: string;
+  headers: IncomingMessage["headers"];
+  /** The parsed JSON body, or the raw text when it was not JSON. */
+  body: unknown;
+  /** The status the fake answered (0 when it dropped the connection). */
+  status: number;
+}
+
+/** How the next requests fail: an HTTP status (with Retry-After), or a dropped connection. */
+export interface PagerDutyFailure {
+  status?: number;
+  /** Seconds, sent as `Retry-After`. */
+  retryAfter?: number;
+  /** How many requests in a row fail this way; default 1, `Infinity` for all. */
+  times?: number;
+  /** Close the socket without answering (a network error for the client). */
+  drop?: boolean;
+}
+
+const ACTIONS = new Set(["trigger", "acknowledge", "resolve"]);
+const SEVERITIES = new Set(["critical", "error", "warning", "info"]);
+
+/**
+ * A stand-in for the PagerDuty Events API v2 (`POST /v2/enqueue`) over HTTPS on 127.0.0.1
+ * with a self-signed certificate: clients trust `ca`. It validates events the way PagerDuty
+ * documents (https://developer.pagerduty.com/api-reference/368ae3d938c9e-send-an-event-to-pager-duty)
+ * and answers 202 `{status: "success", dedup_key, message: "Event processed"}`.
+ */
+export class FakePagerDuty {
+  readonly requests: PagerDutyRequest[] = [];
+  private failures: Array<Required<Omit<PagerDutyFailure, "retryAfter">> & PagerDutyFailure> = [];
+  private generated = 0;
+
+  private constructor(
+    private readonly httpsServer: Server,
+    /** The certificate to trust (PEM). */
+    readonly ca: string,
+  ) {}
+
+  static async start(): Promise<FakePagerDuty> {
+    const { key, cert } = await selfSignedCert();
+    let fake: FakePagerDuty | undefined;
+    const server = createServer({ key, cert }, (req, res) => {
+      void fake!.handle(req, res);
+    });
+    fake = new FakePagerDuty(server, cert);
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve());
+    });
+    return fake;
+  }
+
+  /** host:port, as pdjs takes it in `server`. */
+  get server(): string {
+    return `127.0.0.1:${(this.httpsServer.address() as AddressInfo).port}`;
+  }
+
+  /** Bodies of the events it accepted, in order. */
+  get events(): Array<Record<string, unknown>> {
+    return this.requests
+      .filter((request) => request.status === 202)
+      .map((request) => request.body as Record<string, unknown>);
+  }
+
+  /** Makes the next `times` requests fail as described. */
+  failNext(failure: PagerDutyFailure): void {
+    this.failures.push({ status: 500, times: 1, drop: false, ...failure });
+  }
+
+  reset(): void {
+    this.requests.length = 0;
+    this.failures = [];
+  }
+
+  async close(): Promise<void> {
+    this.httpsServer.closeAllConnections();
+    await new Promise<void>((resolve) => this.httpsServer.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = performance.now();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // recorded as text; answered 400 below
+    }
+    const record: PagerDutyRequest = {
+      at,
+      method: req.method ?? "",
+      path: req.url ?? "",
+      headers: req.headers,
+      body,
+      status: 0,
+    };
+    this.requests.push(record);
+
+    const failure = this.failures[0];
+    if (failure) {
+      failure.times -= 1;
+      if (failure.times <= 0) this.failures.shift();
+      if (failure.drop) {
+        req.socket.destroy();
+        return;
+      }
+      record.status = failure.status;
+      const headers: Record<string, string> = {};
+      if (failure.retryAfter !== undefined) headers["retry-after"] = String(failure.retryAfter);
+      if (failure.status === 429) {
+        return send(res, 429, headers, {
+          status: "throttle event",
+          message: "Requests for this service are arriving too quickly. Please retry later.",
+        });
+      }
+      if (failure.status < 500) {
+        return send(res, failure.status, headers, {
+          status: "invalid event",
+          message: "Event object is invalid",
+          errors: ["injected failure"],
+        });
+      }
+      // Load balancers answer 5xx in plain text, so clients must not rely on a JSON body.
+      res.writeHead(failure.status, { ...headers, "content-type": "text/plain" });
+      res.end("upstream unavailable");
+      return;
+    }
+
+    if (record.method !== "POST" || record.path !== "/v2/enqueue") {
+      record.status = 404;
+      return send(res, 404, {}, { status: "not found", message: "Not Found" });
+    }
+    const errors = validate(body);
+    if (errors.length > 0) {
+      record.status = 400;
+      return send(
+        res,
+        400,
+        {},
+        { status: "invalid event", message: "Event object is invalid", errors },
+      );
+    }
+    const event = body as Record<string, unknown>;
+    record.status = 202;
+    send(
+      res,
+      202,
+      {},
+      {
+        status: "success",
+        message: "Event processed",
+        dedup_key: (event.dedup_key as string | undefined) ?? `generated-${++this.generated}`,
+      },
+    );
+  }
+}
+
+function validate(body: unknown): string[] {
+  if (typeof body !== "object" || body === null) return ["Event object is not valid JSON"];
+  const event = body as Record<string, unknown>;
+  const errors: string[] = [];
+  if (typeof event.routing_key !== "string" || event.routing_key.trim() === "")
+    errors.push("'routing_key' is missing or blank");
+  else if (!/^[A-Za-z0-9]{32}$/.test(event.routing_key)) errors.push("Invalid routing key");
+  if (typeof event.event_action !== "string" || !ACTIONS.has(event.event_action))
+    errors.push("'event_action' is invalid (must be trigger, acknowledge or resolve)");
+  if (event.event_action === "trigger") {
+    const payload = (event.payload ?? {}) as Record<string, unknown>;
+    for (const field of ["summary", "source", "severity"]) {
+      if (typeof payload[field] !== "string" || payload[field] === "")
+        errors.push(`'payload.${field}' is missing or blank`);
+    }
+    if (typeof payload.summary === "string" && payload.summary.length > 1024)
+      errors.push("'payload.summary' is longer than 1024 characters");
+    if (typeof payload.severity === "string" && !SEVERITIES.has(payload.severity))
+      errors.push("'payload.severity' is invalid");
+  } else if (typeof event.dedup_key !== "string" || event.dedup_key === "") {
+    errors.push("'dedup_key' is missing or blank");
+  }
+  return errors;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  body: unknown,
+): void {
+  res.writeHead(status, { ...headers, "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
