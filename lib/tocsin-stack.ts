@@ -33,6 +33,10 @@ const ENTRIES: Record<FunctionName, { entry: string; description: string }> = {
     entry: "functions/entry/read-api.ts",
     description: "tocsin: incidents read API",
   },
+  slackInteractions: {
+    entry: "functions/entry/slack-interactions.ts",
+    description: "tocsin: Slack buttons (acknowledge, resolve, snooze)",
+  },
 };
 
 /** What an escalation step does to the table: read the incident, claim steps, record outcomes. */
@@ -113,6 +117,7 @@ export class TocsinStack extends Stack {
         grafanaHmacSecret ? { GRAFANA_HMAC_SECRET_ARN: grafanaHmacSecret.secretArn } : {},
       ),
       readApi: fn("readApi"),
+      slackInteractions: fn("slackInteractions"),
     };
 
     // The escalation: one function behind the Standard state machine, plus what it talks to.
@@ -150,10 +155,26 @@ export class TocsinStack extends Stack {
     incidents.grant(escalationFunction, ESCALATION_ACTIONS);
     grantSecretRead(escalationFunction, slackBotToken, pagerDutyKey);
     for (const topic of topics) topic.grantPublish(escalationFunction);
-    const escalation = new EscalationStateMachine(this, "Escalation", {
+    const escalation = new EscalationStateMachine(this, "EscalationWorkflow", {
       handler: escalationFunction,
     });
-    for (const name of ["alertmanagerWebhook", "grafanaWebhook"] as const) {
+    const slackSigningSecret = tokenSecret(
+      this,
+      "SlackSigningSecret",
+      "tocsin: the Slack app's signing secret: put yours here",
+    );
+    functions.slackInteractions.addEnvironment(
+      "SLACK_SIGNING_SECRET_ARN",
+      slackSigningSecret.secretArn,
+    );
+    functions.slackInteractions.addEnvironment(
+      "SLACK_BOT_TOKEN_SECRET_ARN",
+      slackBotToken.secretArn,
+    );
+    grantSecretRead(functions.slackInteractions, slackSigningSecret, slackBotToken);
+    incidents.grant(functions.slackInteractions, ESCALATION_ACTIONS);
+    // Ingest starts and stops escalations; a click stops them, mirrors and resumes snoozes.
+    for (const name of ["alertmanagerWebhook", "grafanaWebhook", "slackInteractions"] as const) {
       functions[name].addEnvironment("STATE_MACHINE_ARN", escalation.stateMachine.stateMachineArn);
       escalation.stateMachine.grantStartExecution(functions[name]);
       Grant.addToPrincipal({
@@ -208,6 +229,7 @@ export class TocsinStack extends Stack {
     });
     new CfnOutput(this, "ApiTokenSecretArn", { value: apiToken.secretArn });
     new CfnOutput(this, "SlackBotTokenSecretArn", { value: slackBotToken.secretArn });
+    new CfnOutput(this, "SlackSigningSecretArn", { value: slackSigningSecret.secretArn });
     new CfnOutput(this, "PagerDutyRoutingKeySecretArn", { value: pagerDutyKey.secretArn });
     new CfnOutput(this, "EscalationStateMachineArn", {
       value: escalation.stateMachine.stateMachineArn,

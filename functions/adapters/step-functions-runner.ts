@@ -21,17 +21,40 @@ export class StepFunctionsRunner implements EscalationRunner {
     await this.startOnce(incidentId, { incidentId, step: 0 });
   }
 
-  async stop(incidentId: string, reason: "acknowledge" | "resolve"): Promise<void> {
+  async stop(incidentId: string, snoozes = 0): Promise<void> {
     // arn:aws:states:<region>:<account>:stateMachine:<name> → …:execution:<name>:<execution>
-    const executionArn = `${this.stateMachineArn.replace(":stateMachine:", ":execution:")}:${incidentId}`;
-    try {
-      await this.client.send(
-        new StopExecutionCommand({ executionArn, cause: `incident ${reason}d` }),
-      );
-    } catch (error) {
-      if (!(error instanceof ExecutionDoesNotExist)) throw error;
-    }
-    await this.startOnce(`${incidentId}-${reason}`, { incidentId, mirror: reason });
+    const prefix = `${this.stateMachineArn.replace(":stateMachine:", ":execution:")}:`;
+    const names = [
+      incidentId,
+      ...Array.from({ length: snoozes }, (_, i) => `${incidentId}-snooze-${i + 1}`),
+    ];
+    await Promise.all(
+      names.map(async (name) => {
+        try {
+          await this.client.send(
+            new StopExecutionCommand({
+              executionArn: `${prefix}${name}`,
+              cause: "acknowledged, resolved or snoozed",
+            }),
+          );
+        } catch (error) {
+          if (!(error instanceof ExecutionDoesNotExist)) throw error;
+        }
+      }),
+    );
+  }
+
+  async mirror(incidentId: string, kind: "acknowledge" | "resolve"): Promise<void> {
+    await this.startOnce(`${incidentId}-${kind}`, { incidentId, mirror: kind });
+  }
+
+  async resume(
+    incidentId: string,
+    step: number,
+    waitSeconds: number,
+    attempt: string,
+  ): Promise<void> {
+    await this.startOnce(`${incidentId}-snooze-${attempt}`, { incidentId, step, waitSeconds });
   }
 
   private async startOnce(name: string, input: Record<string, unknown>) {

@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Config } from "../core/config.js";
-import { type Delivery, planEscalationStep } from "../core/escalation.js";
+import { type Delivery, planEscalationStep, resumeAfterSnooze } from "../core/escalation.js";
 import type { Incident, TimelineEvent } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
 import type {
@@ -10,7 +10,7 @@ import type {
   RunbookDetails,
   SlackMessageRef,
 } from "../core/notification.js";
-import type { RunbookDefinition } from "../core/runbook.js";
+import { type RunbookDefinition, runbookUrl } from "../core/runbook.js";
 
 export interface EscalationDeps {
   store: IncidentStore;
@@ -33,13 +33,19 @@ export interface StepOutput extends StepInput {
 }
 
 function runbookDetails(deps: EscalationDeps, incident: Incident): RunbookDetails | null {
-  if (!incident.runbook) return null;
-  const definition = deps.runbooks.find((r) => r.title === incident.runbook!.name);
+  const runbook = incident.runbook;
+  if (!runbook) return null;
+  // Found by its link, which names the file; an annotation's runbook has no file behind it,
+  // and notifiers then show the incident's runbook link alone.
+  const definition = deps.runbooks.find(
+    (r) => runbookUrl(r, deps.config.runbooks.baseUrl) === runbook.url,
+  );
+  if (!definition) return null;
   return {
-    ...incident.runbook,
-    summary: definition?.summary ?? "",
-    diagnosis: definition?.diagnosis ?? [],
-    body: definition?.body ?? "",
+    ...runbook,
+    summary: definition.summary,
+    diagnosis: definition.diagnosis,
+    body: definition.body,
   };
 }
 
@@ -136,19 +142,26 @@ export async function runEscalationStep(
   now: () => Date,
 ): Promise<StepOutput> {
   const stop = { ...input, done: true, waitSeconds: 0 };
-  const incident = await deps.store.get(input.incidentId);
-  if (!incident || incident.status !== "triggered") return stop;
-  const plan = planEscalationStep(incident, input.step, {
-    config: deps.config,
-    now: now(),
-    timeScale: deps.timeScale,
+  const stored = await deps.store.get(input.incidentId);
+  if (!stored || stored.status !== "triggered") return stop;
+  const at = now();
+  const context = { config: deps.config, now: at, timeScale: deps.timeScale };
+  // A snooze that is over resumes here: the level reached fires again, later ones follow.
+  const resume =
+    stored.snoozedUntil && stored.snoozedUntil <= at.toISOString()
+      ? resumeAfterSnooze(stored, stored.escalationStep, context)
+      : null;
+  const incident =
+    resume && resume.step === input.step ? { ...stored, escalationBaseAt: resume.baseAt } : stored;
+  const plan = planEscalationStep(incident, input.step, context);
+  const claimed = await deps.store.claimEscalationStep(incident.id, {
+    step: input.step,
+    reached: plan.reached,
+    level: plan.level,
+    events: plan.events,
+    now: at.toISOString(),
+    resume: incident === stored ? undefined : { baseAt: resume!.baseAt },
   });
-  const claimed = await deps.store.claimEscalationStep(
-    incident.id,
-    input.step,
-    plan.level,
-    plan.events,
-  );
   if (claimed) {
     const notifications = plan.deliveries.flatMap(
       (d) => toNotification(deps, { ...incident, level: plan.level }, d) ?? [],

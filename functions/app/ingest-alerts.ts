@@ -84,7 +84,10 @@ async function ingestOne(deps: IngestDeps, alert: Alert, now: string) {
     now,
   );
   const resolved = await deps.store.resolveFingerprint(candidate, transition);
-  if (resolved && deps.escalation) await deps.escalation.stop(resolved.id, "resolve");
+  if (resolved && deps.escalation) {
+    await deps.escalation.stop(resolved.id);
+    await deps.escalation.mirror(resolved.id, "resolve");
+  }
   // A resolve matches an existing incident: in that sense it is always a duplicate.
   return {
     incident: resolved ? { id: resolved.id, status: resolved.status, deduplicated: true } : null,

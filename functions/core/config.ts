@@ -88,6 +88,16 @@ const scheduleSchema = z.strictObject({
 const teamSchema = z.strictObject({
   name: z.string().min(1),
   manager: name.optional(),
+  /**
+   * Who may acknowledge, resolve or snooze the team's incidents from Slack: anyone in the
+   * workspace, the people of its schedules (and its manager), or a list of Slack user ids.
+   */
+  responders: z
+    .union([
+      z.enum(["anyone", "rotation"]),
+      z.array(z.string().regex(/^[UW][A-Z0-9]+$/, "a Slack user id such as U024BE7LH")).min(1),
+    ])
+    .default("anyone"),
   schedules: z.record(name, scheduleSchema).default({}),
 });
 

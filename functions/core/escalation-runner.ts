@@ -1,16 +1,25 @@
 /**
  * Runs incidents' escalations: Step Functions on AWS, the same definition on the local
- * engine. Both calls are repeatable: one execution per incident, named after its id.
+ * engine. Every call is repeatable: executions are named after the incident id (and what
+ * they do), so a retried call never runs one twice.
  *
  * Errors: any rejection is retryable (the engine was unreachable); callers let the sender
  * retry rather than lose the escalation.
  */
 export interface EscalationRunner {
-  /** Starts the escalation of a newly opened incident (a second start is a no-op). */
+  /** Starts the escalation of a newly opened incident. */
   start(incidentId: string): Promise<void>;
   /**
-   * Stops it because the incident was acknowledged or resolved, and tells the channels
-   * that heard of the incident (PagerDuty, Slack) about the change.
+   * Stops the running escalation at once (acknowledged, resolved or snoozed), including
+   * the executions that resumed it after `snoozes` earlier snoozes. One left running
+   * anyway notifies nobody: every step first checks that the incident is still triggered.
    */
-  stop(incidentId: string, reason: "acknowledge" | "resolve"): Promise<void>;
+  stop(incidentId: string, snoozes?: number): Promise<void>;
+  /** Tells the channels that heard of the incident (PagerDuty, Slack) about a change. */
+  mirror(incidentId: string, kind: "acknowledge" | "resolve"): Promise<void>;
+  /**
+   * Resumes a snoozed escalation at `step` after `waitSeconds`; `attempt` tells one
+   * snooze of an incident from the next.
+   */
+  resume(incidentId: string, step: number, waitSeconds: number, attempt: string): Promise<void>;
 }

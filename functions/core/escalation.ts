@@ -17,6 +17,8 @@ export interface EscalationPlan {
   step: number;
   /** The escalation level reached (0 when no level fired yet), and the repeat cycle. */
   level: number;
+  /** The index of the last level fired, counting repeats (k ≥ 1), or 0: what a resume re-fires. */
+  reached: number;
   cycle: number;
   deliveries: Delivery[];
   /** Timeline events the step records besides delivery outcomes (escalated, problems). */
@@ -154,11 +156,37 @@ export function planEscalationStep(
         detail: "the policy's last level is reached: nobody else to escalate to",
       });
     }
-    return { step, level, cycle, deliveries, events, next: null };
+    return { step, level, reached: fired, cycle, deliveries, events, next: null };
   }
-  const due =
-    Date.parse(incident.createdAt) +
-    (levelOffset(policy, incident.delay, fired + 1) * 1000) / timeScale;
+  const base = Date.parse(incident.escalationBaseAt ?? incident.createdAt);
+  const due = base + (levelOffset(policy, incident.delay, fired + 1) * 1000) / timeScale;
   const waitSeconds = Math.max(0, Math.ceil((due - now.getTime()) / 1000));
-  return { step, level, cycle, deliveries, events, next: { step: fired + 1, waitSeconds } };
+  return {
+    step,
+    level,
+    reached: fired,
+    cycle,
+    deliveries,
+    events,
+    next: { step: fired + 1, waitSeconds },
+  };
+}
+
+/**
+ * Where a snoozed escalation resumes: the level it had reached (the first level if none
+ * had fired yet), re-fired at `now`, with later levels spaced as the policy spaces them
+ * from there. Returns the step and the new base that delays count from.
+ */
+export function resumeAfterSnooze(
+  incident: Incident,
+  reached: number,
+  context: EscalationContext,
+): { step: number; baseAt: string } | null {
+  const policy = incident.escalationPolicy
+    ? context.config.escalationPolicies[incident.escalationPolicy]
+    : undefined;
+  if (!policy) return null;
+  const step = Math.max(reached, 1);
+  const offset = (levelOffset(policy, incident.delay, step) * 1000) / context.timeScale;
+  return { step, baseAt: new Date(context.now.getTime() - offset).toISOString() };
 }

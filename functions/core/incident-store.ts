@@ -58,16 +58,29 @@ export interface IncidentStore {
   ): Promise<Pick<Incident, "id" | "status"> | null>;
   get(id: string): Promise<IncidentWithTimeline | null>;
   /**
-   * Claims escalation step `step` of an open, unacknowledged incident, setting `level`
-   * and appending `events`, in one conditional write. Answers false when the incident is
-   * no longer triggered or the step was claimed already (a retried step).
+   * Claims an escalation step of a triggered incident in one conditional write: sets
+   * `escalationStep` to `reached` and `level`, and appends `events`. A normal claim needs
+   * the step not claimed yet and no snooze running; a `resume` claim needs a snooze that is
+   * over, clears it and moves the escalation's base time. False when the condition fails
+   * (acknowledged, resolved, snoozed, or a retried step).
    */
   claimEscalationStep(
     id: string,
-    step: number,
-    level: number,
-    events: TimelineEvent[],
+    claim: {
+      step: number;
+      reached: number;
+      level: number;
+      events: TimelineEvent[];
+      now: string;
+      resume?: { baseAt: string } | undefined;
+    },
   ): Promise<boolean>;
+  /**
+   * Applies an acknowledge, resolve or snooze to `incident` as one conditional write;
+   * a resolve also frees the fingerprint, so the alert firing again opens a new incident.
+   * Throws IncidentConflictError with the current status when the state forbids it.
+   */
+  applyTransition(incident: Incident, transition: Transition): Promise<IncidentWithTimeline>;
   /** Appends timeline events (delivery outcomes), and remembers a Slack message if given. */
   recordDeliveries(
     id: string,

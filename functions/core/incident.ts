@@ -64,6 +64,12 @@ export interface Incident {
   silenceUrl: string | null;
   /** The incident's Slack messages by channel id, once posted. */
   slackMessages: Record<string, SlackMessageRef>;
+  /** While snoozed: when the escalation resumes at the level it had reached. */
+  snoozedUntil: string | null;
+  /** What escalation delays count from: createdAt, moved on by a snooze. */
+  escalationBaseAt: string | null;
+  /** How many levels have fired, repeats counted (0 before the first): where a snooze resumes. */
+  escalationStep: number;
 }
 
 export interface IncidentWithTimeline extends Incident {
@@ -106,6 +112,9 @@ export function openIncident(input: {
     dashboardUrl: alert.dashboardUrl,
     silenceUrl: alert.silenceUrl,
     slackMessages: {},
+    snoozedUntil: null,
+    escalationBaseAt: null,
+    escalationStep: 0,
     timeline: [
       {
         at: now,
@@ -120,7 +129,8 @@ export function openIncident(input: {
 /** Something that asks an incident to change state. */
 export type IncidentCommand =
   | { type: "acknowledge"; actor: string }
-  | { type: "resolve"; actor: string; detail?: string };
+  | { type: "resolve"; actor: string; detail?: string }
+  | { type: "snooze"; actor: string; seconds: number };
 
 /**
  * A state change ready to apply: allowed only while the incident is in one of `from`.
@@ -135,6 +145,7 @@ export interface Transition {
 const ALLOWED_FROM: Readonly<Record<IncidentCommand["type"], readonly IncidentStatus[]>> = {
   acknowledge: ["triggered"],
   resolve: ["triggered", "acknowledged"],
+  snooze: ["triggered"],
 };
 
 /** The transition a command asks for at `now`. */
@@ -158,6 +169,19 @@ export function planTransition(command: IncidentCommand, now: string): Transitio
           ...(command.detail ? { detail: command.detail } : {}),
         },
       };
+    case "snooze": {
+      const until = new Date(Date.parse(now) + command.seconds * 1000).toISOString();
+      return {
+        from,
+        changes: { snoozedUntil: until },
+        event: {
+          at: now,
+          type: "snoozed",
+          actor: command.actor,
+          detail: `escalation paused until ${until}`,
+        },
+      };
+    }
   }
 }
 

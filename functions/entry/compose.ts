@@ -3,6 +3,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoIncidentStore } from "../adapters/dynamodb/incident-store.js";
 import type { SecretSource } from "../adapters/http/auth.js";
+import type { SlackResponder } from "../adapters/notifiers/slack-responder.js";
 import type { Alert } from "../core/alert.js";
 import type { Config } from "../core/config.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
@@ -10,6 +11,7 @@ import type { Notifier } from "../core/notification.js";
 import { findRunbook, type RunbookDefinition } from "../core/runbook.js";
 import { escalationHandler } from "../handlers/escalation.js";
 import { readApi } from "../handlers/read-api.js";
+import { slackInteractions } from "../handlers/slack-interactions.js";
 import { alertmanagerWebhook, grafanaWebhook } from "../handlers/webhooks.js";
 
 export interface Runtime {
@@ -26,6 +28,11 @@ export interface Runtime {
   escalationRunner?: (handler: ReturnType<typeof escalationHandler>) => EscalationRunner;
   /** Local only: divides every escalation delay. */
   timeScale?: number;
+  /** Slack app: the signing secret that button clicks are verified with, and its workspace. */
+  slackSigningSecret?: SecretSource;
+  slackTeamId?: string | undefined;
+  /** Answers clicks with ephemeral messages. */
+  slackResponder?: SlackResponder;
   logger?: Logger;
   now?: () => Date;
 }
@@ -69,6 +76,21 @@ export function composeHandlers(runtime: Runtime) {
       grafanaWebhook: grafanaWebhook(webhookDeps),
       readApi: readApi({ logger, store, apiToken: runtime.apiToken }),
       escalation,
+      slackInteractions: slackInteractions({
+        store,
+        config: runtime.config,
+        escalation: runner,
+        timeScale: runtime.timeScale ?? 1,
+        logger,
+        signingSecret:
+          runtime.slackSigningSecret ??
+          (async () => {
+            throw new Error("SLACK_SIGNING_SECRET is not set: Slack buttons are refused");
+          }),
+        teamId: runtime.slackTeamId,
+        responder: runtime.slackResponder ?? { ephemeral: async () => undefined },
+        now,
+      }),
     },
   };
 }

@@ -5,6 +5,7 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { loadServiceFiles } from "../adapters/config-file.js";
 import { buildNotifiers } from "../adapters/notifiers/notifiers.js";
+import { type SlackResponder, slackResponder } from "../adapters/notifiers/slack-responder.js";
 import { StepFunctionsRunner } from "../adapters/step-functions-runner.js";
 import { composeHandlers, type Runtime } from "./compose.js";
 
@@ -45,11 +46,29 @@ function baseRuntime(): Omit<Runtime, "webhookToken" | "apiToken" | "grafanaHmac
 export function lambdaHandlers() {
   const grafanaArn = process.env.GRAFANA_HMAC_SECRET_ARN;
   const stateMachineArn = process.env.STATE_MACHINE_ARN;
+  const signingArn = process.env.SLACK_SIGNING_SECRET_ARN;
+  const botTokenArn = process.env.SLACK_BOT_TOKEN_SECRET_ARN;
+  let responder: SlackResponder | undefined;
   return composeHandlers({
     ...baseRuntime(),
     webhookToken: secret(required("WEBHOOK_TOKEN_SECRET_ARN")),
     apiToken: secret(required("API_TOKEN_SECRET_ARN")),
     grafanaHmacSecret: grafanaArn ? secret(grafanaArn) : () => undefined,
+    ...(signingArn
+      ? {
+          slackSigningSecret: secret(signingArn),
+          slackTeamId: process.env.SLACK_TEAM_ID || undefined,
+        }
+      : {}),
+    // The bot token is read on the first click that needs an answer, then kept.
+    slackResponder: {
+      ephemeral: async (channel, user, text) => {
+        responder ??= slackResponder({
+          token: botTokenArn ? await secret(botTokenArn)() : undefined,
+        });
+        await responder.ephemeral(channel, user, text);
+      },
+    },
     ...(stateMachineArn
       ? { escalationRunner: () => new StepFunctionsRunner(new SFNClient({}), stateMachineArn) }
       : {}),

@@ -6,6 +6,7 @@ export const ROUTE_KEYS = {
   alertmanagerWebhook: ["POST /webhooks/alertmanager"],
   grafanaWebhook: ["POST /webhooks/grafana"],
   readApi: ["GET /incidents", "GET /incidents/{id}", "GET /healthz"],
+  slackInteractions: ["POST /slack/interactions"],
 } as const;
 
 export type FunctionName = keyof typeof ROUTE_KEYS;

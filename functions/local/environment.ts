@@ -9,6 +9,7 @@ export interface LocalSettings {
   apiToken: string;
   grafanaHmacSecret: string | undefined;
   timeScale: number;
+  slack: { signingSecret?: string | undefined; teamId?: string | undefined };
   notifiers: {
     slack: { token?: string | undefined; apiUrl?: string | undefined };
     pagerDuty: {
@@ -48,6 +49,10 @@ export function localSettings(env: NodeJS.ProcessEnv): LocalSettings {
     apiToken,
     grafanaHmacSecret: env.TOCSIN_GRAFANA_HMAC_SECRET || undefined,
     timeScale,
+    slack: {
+      signingSecret: env.SLACK_SIGNING_SECRET || undefined,
+      teamId: env.SLACK_TEAM_ID || undefined,
+    },
     notifiers: {
       slack: { token: env.SLACK_BOT_TOKEN || undefined, apiUrl: env.SLACK_API_URL || undefined },
       pagerDuty: {

@@ -62,9 +62,23 @@ export class LocalEscalationEngine implements EscalationRunner {
     this.execute(incidentId, { incidentId, step: 0 });
   }
 
-  async stop(incidentId: string, reason: "acknowledge" | "resolve"): Promise<void> {
-    this.running.get(incidentId)?.abort();
-    this.execute(`${incidentId}-${reason}`, { incidentId, mirror: reason });
+  async stop(incidentId: string): Promise<void> {
+    for (const [name, execution] of this.running) {
+      if (name === incidentId || name.startsWith(`${incidentId}-snooze-`)) execution.abort();
+    }
+  }
+
+  async mirror(incidentId: string, kind: "acknowledge" | "resolve"): Promise<void> {
+    this.execute(`${incidentId}-${kind}`, { incidentId, mirror: kind });
+  }
+
+  async resume(
+    incidentId: string,
+    step: number,
+    waitSeconds: number,
+    attempt: string,
+  ): Promise<void> {
+    this.execute(`${incidentId}-snooze-${attempt}`, { incidentId, step, waitSeconds });
   }
 
   /** Resolves when every execution has ended (tests, shutdown). */

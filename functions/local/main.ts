@@ -28,6 +28,7 @@ async function main() {
       `  API token:      ${settings.apiToken}${generated("api")}   -> TOCSIN_API_TOKEN`,
       `  Slack:          ${settings.notifiers.slack.token ? `bot token set${settings.notifiers.slack.apiUrl ? ` (${settings.notifiers.slack.apiUrl})` : ""}` : "no SLACK_BOT_TOKEN: messages recorded as not delivered"}`,
       `  PagerDuty:      ${settings.notifiers.pagerDuty.routingKey ? `routing key set${settings.notifiers.pagerDuty.server ? ` (${settings.notifiers.pagerDuty.server})` : ""}` : "no PAGERDUTY_ROUTING_KEY: pages recorded as not delivered"}`,
+      `  Slack buttons:  ${settings.slack.signingSecret ? `POST ${local.url}/slack/interactions${settings.slack.teamId ? ` (workspace ${settings.slack.teamId} only)` : ""}` : "no SLACK_SIGNING_SECRET: clicks are refused"}`,
       `  email:          ${settings.dataDir === ":memory:" ? "written to this console" : `written to ${settings.dataDir}/outbox/`}`,
       `  escalation:     the Step Functions definition, run locally${settings.timeScale > 1 ? `, delays divided by ${settings.timeScale}` : ""}`,
       "",

@@ -5,6 +5,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { fileOutbox } from "../adapters/notifiers/email-outbox.js";
 import { buildNotifiers, type NotifierSettings } from "../adapters/notifiers/notifiers.js";
+import { slackResponder } from "../adapters/notifiers/slack-responder.js";
 import type { Config } from "../core/config.js";
 import type { RunbookDefinition } from "../core/runbook.js";
 import { composeHandlers } from "../entry/compose.js";
@@ -26,6 +27,8 @@ export interface LocalServerOptions {
   grafanaHmacSecret?: string | undefined;
   /** Channel credentials and endpoints; without them deliveries are recorded as not delivered. */
   notifiers?: Omit<NotifierSettings, "logger" | "email">;
+  /** The Slack app's signing secret (button clicks) and, optionally, its workspace id. */
+  slack?: { signingSecret?: string | undefined; teamId?: string | undefined };
   /** Divides every escalation delay (60 turns minutes into seconds). */
   timeScale?: number;
   /** Called with every state the escalation engine enters (benchmarks count them). */
@@ -77,6 +80,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     grafanaHmacSecret: () => options.grafanaHmacSecret,
     notifiers,
     timeScale: options.timeScale ?? 1,
+    ...(options.slack?.signingSecret
+      ? { slackSigningSecret: () => options.slack!.signingSecret! }
+      : {}),
+    slackTeamId: options.slack?.teamId,
+    slackResponder: slackResponder({
+      token: options.notifiers?.slack.token,
+      slackApiUrl: options.notifiers?.slack.apiUrl,
+    }),
     escalationRunner: (handler) => {
       engine = new LocalEscalationEngine({
         handler,

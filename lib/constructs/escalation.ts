@@ -24,7 +24,7 @@ import { Construct } from "constructs";
  * same handler by these names (functions/local/escalation-engine.ts).
  */
 export const ESCALATION_STATES = {
-  route: "Start or mirror?",
+  route: "Start, resume or mirror?",
   escalate: "Escalate",
   done: "Done?",
   wait: "Wait for next level",
@@ -106,9 +106,13 @@ export function escalationDefinition(scope: Construct, handler: IFunction): ICha
   mirror.addCatch(recordFailure, { resultPath: "$.error" });
   mirror.next(stopped);
 
-  return new Choice(scope, s.route, { stateName: s.route })
-    .when(Condition.isPresent("$.mirror"), mirror)
-    .otherwise(escalate);
+  return (
+    new Choice(scope, s.route, { stateName: s.route })
+      .when(Condition.isPresent("$.mirror"), mirror)
+      // A snoozed escalation resumes with a wait first.
+      .when(Condition.isPresent("$.waitSeconds"), wait)
+      .otherwise(escalate)
+  );
 }
 
 /** The Standard workflow, one execution per incident, named after the incident id. */

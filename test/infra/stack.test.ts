@@ -3,26 +3,38 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTableInput } from "../../functions/adapters/dynamodb/table-schema.js";
+import { parseConfig } from "../../functions/core/config.js";
 import { type FunctionName, ROUTE_KEYS } from "../../functions/handlers/route-keys.js";
 import { PROJECT_ROOT } from "../../lib/constructs/tocsin-function.js";
+import { LOCAL_HANDLER_ARN } from "../../lib/escalation-definition.js";
 import { httpEvent } from "../support/http-events.js";
 import {
   actionsOf,
   asArray,
   assetDir,
+  endsFrom,
   environmentOf,
+  escalationDefinition,
+  escalationFunctionId,
+  everyFunctionId,
   functionIds,
   functionServing,
   type Json,
   ofType,
+  plaintextSecretProblem,
   type Resources,
   readableSecrets,
+  resolveText,
+  roleStatements,
   type Synthesized,
+  stateMachineOf,
   statementsOf,
   synthesize,
 } from "./template-queries.js";
 
-// Synthesized once per variant in beforeAll: bundling three functions takes seconds.
+const SECRET = "AWS::SecretsManager::Secret";
+
+// Synthesized once per variant in beforeAll: bundling four functions takes seconds.
 /** Bundled: the bundle tests read its assets. */
 let plain: Synthesized;
 /** With the Grafana HMAC secret; not bundled, its template is all the tests read. */
@@ -141,32 +153,80 @@ describe("functions", () => {
     }
   });
 
-  it("get every variable lambda-runtime.ts requires, as references, not values", () => {
+  it("get every variable lambda-runtime.ts reads, as references, not values", () => {
     const { resources } = plain;
-    for (const [id] of ofType(resources, "AWS::Lambda::Function")) {
-      const env = environmentOf(resources, id);
-      expect(resources[env.TABLE_NAME.Ref].Type).toBe("AWS::DynamoDB::Table");
-      for (const name of ["WEBHOOK_TOKEN_SECRET_ARN", "API_TOKEN_SECRET_ARN"]) {
-        expect(resources[env[name].Ref]?.Type, `${id} ${name}`).toBe("AWS::SecretsManager::Secret");
-      }
+    const ids = everyFunctionId(plain);
+    const typeOf = (id: string, name: string) =>
+      resources[environmentOf(resources, id)[name]?.Ref]?.Type;
+    for (const [name, id] of Object.entries(ids)) {
+      expect(typeOf(id, "TABLE_NAME"), name).toBe("AWS::DynamoDB::Table");
     }
+    for (const [name, id] of Object.entries(functionIds(resources))) {
+      expect(typeOf(id, "WEBHOOK_TOKEN_SECRET_ARN"), name).toBe(SECRET);
+      expect(typeOf(id, "API_TOKEN_SECRET_ARN"), name).toBe(SECRET);
+    }
+    // Optional in lambda-runtime.ts, so nothing fails without them but the escalation itself:
+    // no STATE_MACHINE_ARN, no escalation starts; no secret ARN, no Slack or PagerDuty.
+    const [machineId] = stateMachineOf(resources);
+    for (const id of [ids.alertmanagerWebhook, ids.grafanaWebhook]) {
+      expect(environmentOf(resources, id).STATE_MACHINE_ARN, id).toEqual({ Ref: machineId });
+    }
+    expect(environmentOf(resources, ids.readApi).STATE_MACHINE_ARN).toBeUndefined();
+    expect(typeOf(ids.escalation, "SLACK_BOT_TOKEN_SECRET_ARN")).toBe(SECRET);
+    expect(typeOf(ids.escalation, "PAGERDUTY_ROUTING_KEY_SECRET_ARN")).toBe(SECRET);
   });
 
   it("never carry a token or secret value in their environment", () => {
     for (const synth of [plain, withHmac]) {
       for (const [id] of ofType(synth.resources, "AWS::Lambda::Function")) {
         for (const [name, value] of Object.entries(environmentOf(synth.resources, id))) {
-          // The local server's plaintext variables must never reach Lambda.
-          expect(name, id).not.toMatch(/^(TOCSIN_.*(TOKEN|SECRET)|SLACK_|PAGERDUTY_)/);
-          if (/TOKEN|SECRET|PASSWORD|KEY/.test(name)) {
-            expect(name, id).toMatch(/_ARN$/);
-            expect(synth.resources[value.Ref]?.Type, `${id} ${name}`).toBe(
-              "AWS::SecretsManager::Secret",
-            );
-          }
+          expect(plaintextSecretProblem(name, value, synth.resources), id).toBeUndefined();
         }
       }
     }
+  });
+
+  describe("the no-plaintext-secret rule those are held to", () => {
+    const resources: Resources = {
+      SlackBotToken: { Type: SECRET },
+      Incidents: { Type: "AWS::DynamoDB::Table" },
+    };
+    const secretRef = { Ref: "SlackBotToken" };
+    // What CDK writes for `secret.secretValue`: CloudFormation puts the value in its place.
+    const dynamicReference = {
+      "Fn::Join": ["", ["{{resolve:secretsmanager:", secretRef, ":SecretString:::}}"]],
+    };
+
+    it.each([
+      ["TOCSIN_WEBHOOK_TOKEN", "3f9c0d6a51e24b7b"],
+      ["TOCSIN_API_TOKEN", "3f9c0d6a51e24b7b"],
+      ["TOCSIN_GRAFANA_HMAC_SECRET", "3f9c0d6a51e24b7b"],
+      ["SLACK_BOT_TOKEN", "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"],
+      ["SLACK_SIGNING_SECRET", "8f742231b10e8888abcd99yyyzzz85a5"],
+      ["PAGERDUTY_ROUTING_KEY", "R0UT1NGK3YR0UT1NGK3YR0UT1NGK3Y00"],
+      // Local redirections: in Lambda they would send the token to another server.
+      ["SLACK_API_URL", "http://127.0.0.1:9000/api/"],
+      ["PAGERDUTY_SERVER", "127.0.0.1:9001"],
+      ["DATABASE_PASSWORD", "hunter2"],
+      ["SLACK_BOT_TOKEN", secretRef],
+      ["SLACK_BOT_TOKEN_SECRET_ARN", "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"],
+      ["SLACK_BOT_TOKEN_SECRET_ARN", dynamicReference],
+      ["PAGERDUTY_ROUTING_KEY_SECRET_ARN", { Ref: "Incidents" }],
+      ["WEBHOOK_TOKEN_SECRET_ARN", { "Fn::GetAtt": ["SlackBotToken", "SecretString"] }],
+    ])("refuses %s = %j", (name, value) => {
+      expect(plaintextSecretProblem(name, value, resources)).toBeDefined();
+    });
+
+    it.each([
+      ["SLACK_BOT_TOKEN_SECRET_ARN", secretRef],
+      ["PAGERDUTY_ROUTING_KEY_SECRET_ARN", secretRef],
+      ["GRAFANA_HMAC_SECRET_ARN", secretRef],
+      ["TABLE_NAME", { Ref: "Incidents" }],
+      ["TOCSIN_CONFIG", "/var/task/tocsin.yaml"],
+      ["EMAIL_TOPICS", "{}"],
+    ])("allows %s = %j", (name, value) => {
+      expect(plaintextSecretProblem(name, value, resources)).toBeUndefined();
+    });
   });
 
   it("secrets are generated by Secrets Manager, never written into the template", () => {
@@ -211,10 +271,80 @@ describe("least privilege", () => {
     }
   });
 
+  it("the escalation function reads the incident, claims steps, records outcomes: no more", () => {
+    const statements = statementsOf(plain.resources, escalationFunctionId(plain));
+    expect(actionsOf(statements, "dynamodb")).toEqual([
+      "dynamodb:BatchGetItem",
+      "dynamodb:GetItem",
+      "dynamodb:UpdateItem",
+    ]);
+  });
+
+  it("the escalation function may publish only to the email topics, and start nothing", () => {
+    const { resources } = plain;
+    const statements = statementsOf(resources, escalationFunctionId(plain));
+    expect(actionsOf(statements, "sns")).toEqual(["sns:Publish"]);
+    const topics = ofType(resources, "AWS::SNS::Topic").map(([id]) => `<${id}>`);
+    expect(topics.length).toBeGreaterThan(0);
+    const published = statements
+      .filter((s) => actionsOf([s], "sns").length > 0)
+      .flatMap((s) => asArray(s.Resource).map(resolveText));
+    expect(published.sort()).toEqual(topics.sort());
+    const services = new Set(
+      statements.flatMap((s) => asArray<string>(s.Action).map((a) => a.split(":")[0])),
+    );
+    expect([...services].sort()).toEqual(["dynamodb", "secretsmanager", "sns", "xray"]);
+  });
+
+  it("the webhooks may start only the escalation, stop only its executions; no one else", () => {
+    const { resources } = plain;
+    const [machineId] = stateMachineOf(resources);
+    const ids = everyFunctionId(plain);
+    for (const id of [ids.alertmanagerWebhook, ids.grafanaWebhook]) {
+      const granted = statementsOf(resources, id)
+        .filter((s) => actionsOf([s], "states").length > 0)
+        .map((s) => ({
+          actions: asArray<string>(s.Action).sort(),
+          resources: asArray(s.Resource).map(resolveText),
+        }))
+        .sort((a, b) => a.actions.join().localeCompare(b.actions.join()));
+      expect(granted, id).toEqual([
+        // Ref of a state machine is its ARN.
+        { actions: ["states:StartExecution"], resources: [`<${machineId}>`] },
+        {
+          actions: ["states:StopExecution"],
+          resources: [`arn:aws:states:eu-west-1:123456789012:execution:<${machineId}.Name>:*`],
+        },
+      ]);
+    }
+    for (const id of [ids.readApi, ids.escalation]) {
+      expect(actionsOf(statementsOf(resources, id), "states"), id).toEqual([]);
+    }
+  });
+
+  it("the state machine may invoke the escalation function and nothing else", () => {
+    const { resources } = plain;
+    const [, machine] = stateMachineOf(resources);
+    const escalation = escalationFunctionId(plain);
+    const granted = roleStatements(resources, machine.Properties.RoleArn["Fn::GetAtt"][0])
+      .filter((s) => !asArray<string>(s.Action).every((action) => action.startsWith("xray:")))
+      .map((s) => ({
+        actions: asArray<string>(s.Action).sort(),
+        resources: asArray(s.Resource).map(resolveText),
+      }));
+    expect(granted).toEqual([
+      {
+        actions: ["lambda:InvokeFunction"],
+        // The function and its versions or aliases: still only the escalation function.
+        resources: [`<${escalation}.Arn>`, `<${escalation}.Arn>:*`],
+      },
+    ]);
+  });
+
   it("table access names the table and its indexes, never `*`", () => {
     const tableId = ofType(plain.resources, "AWS::DynamoDB::Table")[0]![0];
     const tableArn = { "Fn::GetAtt": [tableId, "Arn"] };
-    for (const id of Object.values(functionIds(plain.resources))) {
+    for (const id of Object.values(everyFunctionId(plain))) {
       const dynamo = statementsOf(plain.resources, id).filter(
         (s) => actionsOf([s], "dynamodb").length > 0,
       );
@@ -233,10 +363,15 @@ describe("least privilege", () => {
     const secretRef = (synth: Synthesized, id: string, variable: string) =>
       environmentOf(synth.resources, id)[variable].Ref;
     for (const synth of [plain, withHmac]) {
-      const ids = functionIds(synth.resources);
+      const ids = everyFunctionId(synth);
       const webhook = secretRef(synth, ids.alertmanagerWebhook, "WEBHOOK_TOKEN_SECRET_ARN");
       const api = secretRef(synth, ids.readApi, "API_TOKEN_SECRET_ARN");
-      expect(webhook).not.toBe(api);
+      const slack = secretRef(synth, ids.escalation, "SLACK_BOT_TOKEN_SECRET_ARN");
+      const pagerDuty = secretRef(synth, ids.escalation, "PAGERDUTY_ROUTING_KEY_SECRET_ARN");
+      expect(new Set([webhook, api, slack, pagerDuty]).size).toBe(4);
+      // Exact lists: the HTTP functions never read the notifiers' credentials, nor the
+      // escalation function the tokens that guard the HTTP API.
+      expect(readableSecrets(synth.resources, ids.escalation)).toEqual([slack, pagerDuty].sort());
       expect(readableSecrets(synth.resources, ids.alertmanagerWebhook)).toEqual([webhook]);
       expect(readableSecrets(synth.resources, ids.readApi)).toEqual([api]);
       const hmac = environmentOf(synth.resources, ids.grafanaWebhook).GRAFANA_HMAC_SECRET_ARN;
@@ -254,14 +389,15 @@ describe("least privilege", () => {
 
 describe("Grafana HMAC secret", () => {
   it("exists only when asked for, and only the grafana function is told about it", () => {
-    expect(ofType(plain.resources, "AWS::SecretsManager::Secret")).toHaveLength(2);
-    for (const id of Object.values(functionIds(plain.resources))) {
+    for (const id of Object.values(everyFunctionId(plain))) {
       expect(environmentOf(plain.resources, id).GRAFANA_HMAC_SECRET_ARN).toBeUndefined();
     }
-    const ids = functionIds(withHmac.resources);
+    const ids = everyFunctionId(withHmac);
     const hmac = environmentOf(withHmac.resources, ids.grafanaWebhook).GRAFANA_HMAC_SECRET_ARN;
-    expect(withHmac.resources[hmac.Ref].Type).toBe("AWS::SecretsManager::Secret");
-    for (const id of [ids.alertmanagerWebhook, ids.readApi]) {
+    expect(withHmac.resources[hmac.Ref].Type).toBe(SECRET);
+    const secrets = (synth: Synthesized) => ofType(synth.resources, SECRET).map(([id]) => id);
+    expect(secrets(withHmac).sort()).toEqual([...secrets(plain), hmac.Ref].sort());
+    for (const id of [ids.alertmanagerWebhook, ids.readApi, ids.escalation]) {
       expect(environmentOf(withHmac.resources, id).GRAFANA_HMAC_SECRET_ARN, id).toBeUndefined();
     }
     withHmac.template.hasOutput("GrafanaHmacSecretArn", { Value: { Ref: hmac.Ref } });
@@ -274,12 +410,99 @@ describe("outputs", () => {
     const outputs = template.toJSON().Outputs;
     expect(JSON.stringify(outputs.ApiUrl.Value)).toContain("execute-api");
     expect(resources[outputs.TableName.Value.Ref].Type).toBe("AWS::DynamoDB::Table");
-    for (const name of ["WebhookTokenSecretArn", "ApiTokenSecretArn"]) {
+    for (const name of [
+      "WebhookTokenSecretArn",
+      "ApiTokenSecretArn",
+      "SlackBotTokenSecretArn",
+      "PagerDutyRoutingKeySecretArn",
+    ]) {
       // Ref of a secret is its ARN; Fn::GetAtt or a dynamic reference could be the value.
       expect(Object.keys(outputs[name].Value), name).toEqual(["Ref"]);
-      expect(resources[outputs[name].Value.Ref].Type).toBe("AWS::SecretsManager::Secret");
+      expect(resources[outputs[name].Value.Ref].Type).toBe(SECRET);
     }
     expect(JSON.stringify(outputs)).not.toContain("resolve:secretsmanager");
+  });
+});
+
+describe("escalation", () => {
+  it("is a Standard workflow with tracing", () => {
+    // Express executions end after five minutes; the levels wait up to an hour, and an
+    // execution named after its incident makes a retried start harmless only in Standard.
+    const [, machine] = stateMachineOf(plain.resources);
+    expect(machine.Properties.StateMachineType).toBe("STANDARD");
+    expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it("retries every Task, and what the retries leave fails the execution, never silently", () => {
+    const { States } = escalationDefinition(plain);
+    const tasks = Object.entries(States as Record<string, Json>).filter(
+      ([, state]) => state.Type === "Task",
+    );
+    expect(tasks.length).toBeGreaterThan(0);
+    for (const [name, task] of tasks) {
+      const retries: Json[] = task.Retry ?? [];
+      const catches: Json[] = task.Catch ?? [];
+      expect(retries, `${name} retries`).not.toEqual([]);
+      // MaxAttempts 0 never retries; ASL's default is 3.
+      for (const retry of retries) expect(retry.MaxAttempts ?? 3, name).toBeGreaterThan(0);
+      expect(
+        catches.flatMap((c) => c.ErrorEquals),
+        `${name} catches`,
+      ).toContain("States.ALL");
+      for (const caught of catches) {
+        // Wherever a caught error leads (recording it on the timeline first), it ends in Fail.
+        const ends = [...endsFrom(States, caught.Next)].map((end) => States[end].Type);
+        expect(new Set(ends), `${name} → ${caught.Next} ends in`).toEqual(new Set(["Fail"]));
+      }
+    }
+  });
+
+  it("runs on AWS the definition the local engine runs (functions/local/escalation.asl.json)", () => {
+    const escalation = escalationFunctionId(plain);
+    const deployed = escalationDefinition(plain, (id) => {
+      if (id !== escalation) throw new Error(`the definition references ${id}`);
+      return LOCAL_HANDLER_ARN;
+    });
+    const local = JSON.parse(
+      readFileSync(join(PROJECT_ROOT, "functions/local/escalation.asl.json"), "utf8"),
+    );
+    expect(deployed, "run `npm run definition` and review the diff").toEqual(local);
+  });
+
+  it("has a function of its own that serves no HTTP route", () => {
+    const { resources } = plain;
+    const escalation = escalationFunctionId(plain);
+    expect(Object.values(functionIds(resources))).not.toContain(escalation);
+    const mentions = (type: string) =>
+      ofType(resources, type)
+        .filter(([, resource]) => JSON.stringify(resource.Properties).includes(`"${escalation}"`))
+        .map(([id]) => id);
+    expect(mentions("AWS::ApiGatewayV2::Integration")).toEqual([]);
+    // The state machine invokes it through its role: no resource policy lets anyone else.
+    expect(mentions("AWS::Lambda::Permission")).toEqual([]);
+  });
+
+  it("has one SNS topic per email channel of tocsin.yaml, and EMAIL_TOPICS maps each", () => {
+    const { resources } = plain;
+    const config = parseConfig(readFileSync(join(PROJECT_ROOT, "tocsin.yaml"), "utf8"));
+    const addresses = Object.values(config.channels)
+      .flatMap((channel) => (channel.type === "email" ? [channel.address] : []))
+      .sort();
+    expect(addresses.length).toBeGreaterThan(0);
+    const subscriptions = ofType(resources, "AWS::SNS::Subscription").map(([, s]) => s.Properties);
+    for (const subscription of subscriptions) expect(subscription.Protocol).toBe("email");
+    const topicOf = Object.fromEntries(subscriptions.map((s) => [s.Endpoint, s.TopicArn.Ref]));
+    expect(subscriptions).toHaveLength(addresses.length);
+    expect(Object.keys(topicOf).sort()).toEqual(addresses);
+    // As many topics as addresses, each subscribed by one: one topic per address.
+    const topics = ofType(resources, "AWS::SNS::Topic").map(([id]) => id);
+    expect(Object.values(topicOf).sort()).toEqual(topics.sort());
+
+    const env = environmentOf(resources, escalationFunctionId(plain));
+    expect(JSON.parse(resolveText(env.EMAIL_TOPICS))).toEqual(
+      // Ref of a topic is its ARN.
+      Object.fromEntries(addresses.map((address) => [address, `<${topicOf[address]}>`])),
+    );
   });
 });
 
@@ -290,7 +513,7 @@ describe("bundles", () => {
       .filter((file) => file.endsWith(".md"))
       .sort();
     expect(runbooks.length).toBeGreaterThan(0);
-    for (const id of Object.values(functionIds(plain.resources))) {
+    for (const id of Object.values(everyFunctionId(plain))) {
       const dir = assetDir(plain, id);
       expect(readdirSync(dir), id).toEqual(
         expect.arrayContaining(["index.mjs", "index.mjs.map", "tocsin.yaml", "runbooks"]),
@@ -300,8 +523,7 @@ describe("bundles", () => {
     }
   });
 
-  it("load as ESM on Node (CommonJS dependencies included) and answer GET /healthz", () => {
-    const { resources } = plain;
+  it("load as ESM on Node (CommonJS dependencies included) and answer what needs no AWS", () => {
     const script = `
       const { pathToFileURL } = await import("node:url");
       const results = {};
@@ -311,9 +533,14 @@ describe("bundles", () => {
       }
       const { handler } = await import(pathToFileURL(JSON.parse(process.env.BUNDLES).readApi).href);
       results.health = await handler(JSON.parse(process.env.EVENT), {});
+      // A Task input the state machine never sends: refused before any AWS call.
+      const escalation = await import(pathToFileURL(JSON.parse(process.env.BUNDLES).escalation).href);
+      results.unknownAction = await escalation
+        .handler({ action: "page everyone", incidentId: "0c1d" })
+        .then(() => "accepted", (error) => error.name);
       console.log(JSON.stringify(results));
     `;
-    const ids = functionIds(resources);
+    const ids = everyFunctionId(plain);
     const bundles = Object.fromEntries(
       Object.entries(ids).map(([name, id]) => [name, join(assetDir(plain, id), "index.mjs")]),
     );
@@ -331,6 +558,12 @@ describe("bundles", () => {
         TABLE_NAME: "incidents",
         WEBHOOK_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:w",
         API_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:a",
+        STATE_MACHINE_ARN: "arn:aws:states:eu-west-1:123456789012:stateMachine:escalation",
+        EMAIL_TOPICS: JSON.stringify({
+          "oncall@example.com": "arn:aws:sns:eu-west-1:123456789012:oncall",
+        }),
+        // SLACK_BOT_TOKEN_SECRET_ARN and PAGERDUTY_ROUTING_KEY_SECRET_ARN stay unset: the
+        // escalation bundle reads them from Secrets Manager as it loads (a top-level await).
         AWS_REGION: "eu-west-1",
         // Node 20 is this machine's, not Lambda's: keep the SDK's warning out of stderr.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
@@ -343,7 +576,9 @@ describe("bundles", () => {
       alertmanagerWebhook: "function",
       grafanaWebhook: "function",
       readApi: "function",
+      escalation: "function",
       health: { statusCode: 200 },
+      unknownAction: "ZodError",
     });
     expect(JSON.parse(output.health.body)).toEqual({ status: "ok" });
   });

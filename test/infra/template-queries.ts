@@ -5,6 +5,7 @@ import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { type FunctionName, ROUTE_KEYS } from "../../functions/handlers/route-keys.js";
 import { PROJECT_ROOT } from "../../lib/constructs/tocsin-function.js";
+import { definitionFromTemplate } from "../../lib/escalation-definition.js";
 import { TocsinStack } from "../../lib/tocsin-stack.js";
 
 /** cdk.json's context, so tests synthesize with the feature flags `cdk synth` uses. */
@@ -63,7 +64,11 @@ export function functionIds(resources: Resources): Record<FunctionName, string> 
 
 /** Every statement of every policy attached to the function's role (inline or separate). */
 export function statementsOf(resources: Resources, functionId: string): Json[] {
-  const roleId = resources[functionId].Properties.Role["Fn::GetAtt"][0];
+  return roleStatements(resources, resources[functionId].Properties.Role["Fn::GetAtt"][0]);
+}
+
+/** Every statement of every policy attached to a role (inline or separate). */
+export function roleStatements(resources: Resources, roleId: string): Json[] {
   const inline = (resources[roleId].Properties.Policies ?? []).map((p: Json) => p.PolicyDocument);
   const attached = ofType(resources, "AWS::IAM::Policy")
     .filter(([, p]) => asArray(p.Properties.Roles).some((r: Json) => r.Ref === roleId))
@@ -94,4 +99,112 @@ export function readableSecrets(resources: Resources, functionId: string): strin
 export function assetDir(synth: Synthesized, functionId: string): string {
   const key: string = synth.resources[functionId].Properties.Code.S3Key;
   return join(synth.outdir, `asset.${key.replace(/\.zip$/, "")}`);
+}
+
+/** The one state machine: the escalation workflow. */
+export function stateMachineOf(resources: Resources): [string, Json] {
+  const machines = ofType(resources, "AWS::StepFunctions::StateMachine");
+  if (machines.length !== 1) throw new Error(`expected one state machine, not ${machines.length}`);
+  return machines[0]!;
+}
+
+/**
+ * The escalation state machine's definition as JSON; each reference in it becomes
+ * `refs(logicalId)` (by default the logical id itself).
+ */
+export function escalationDefinition(
+  synth: Synthesized,
+  refs: (logicalId: string) => string = (id) => id,
+): Json {
+  const template: Json = synth.template.toJSON();
+  return definitionFromTemplate(template, refs);
+}
+
+/**
+ * The escalation function, found as what the state machine's Tasks invoke, so that no
+ * other function can pass for it.
+ */
+export function escalationFunctionId(synth: Synthesized): string {
+  const referenced = new Set<string>();
+  escalationDefinition(synth, (id) => {
+    referenced.add(id);
+    return id;
+  });
+  const [id, ...others] = referenced;
+  if (!id || others.length > 0 || synth.resources[id]?.Type !== "AWS::Lambda::Function") {
+    throw new Error(`the state machine invokes ${[...referenced].join(", ") || "nothing"}`);
+  }
+  return id;
+}
+
+/** The HTTP functions by name, plus the escalation function. */
+export function everyFunctionId(synth: Synthesized): Record<FunctionName | "escalation", string> {
+  return { ...functionIds(synth.resources), escalation: escalationFunctionId(synth) };
+}
+
+/**
+ * The states an execution can end in from `start`, following Next, Default, Choices and
+ * Catch (a Parallel or Map state's branches are not followed: the escalation has none).
+ */
+export function endsFrom(states: Record<string, Json>, start: string): Set<string> {
+  const ends = new Set<string>();
+  const seen = new Set<string>();
+  const queue = [start];
+  for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const state = states[name];
+    if (!state) throw new Error(`no state ${name}`);
+    if (state.Type === "Succeed" || state.Type === "Fail" || state.End) ends.add(name);
+    queue.push(
+      ...[state.Next, state.Default, ...(state.Choices ?? []), ...(state.Catch ?? [])]
+        .map((next: Json) => (typeof next === "string" ? next : next?.Next))
+        .filter((next): next is string => typeof next === "string"),
+    );
+  }
+  return ends;
+}
+
+/** Example values for the pseudo parameters, so a resolved ARN reads like a real one. */
+const PSEUDO_PARAMETERS: Record<string, string> = {
+  "AWS::Partition": "aws",
+  "AWS::Region": "eu-west-1",
+  "AWS::AccountId": "123456789012",
+};
+
+/**
+ * An intrinsic (Fn::Join of Ref and Fn::GetAtt) as text: a pseudo parameter becomes an
+ * example value, `{ Ref: id }` becomes `<id>` and `{ Fn::GetAtt: [id, attr] }` `<id.attr>`.
+ */
+export function resolveText(value: Json): string {
+  if (typeof value === "string") return value;
+  if (value["Fn::Join"]) {
+    const [separator, parts] = value["Fn::Join"];
+    return parts.map(resolveText).join(separator);
+  }
+  if (value.Ref) return PSEUDO_PARAMETERS[value.Ref] ?? `<${value.Ref}>`;
+  if (value["Fn::GetAtt"]) return `<${value["Fn::GetAtt"].join(".")}>`;
+  throw new Error(`cannot resolve ${JSON.stringify(value)}`);
+}
+
+/**
+ * Why a Lambda environment variable could carry a secret value, or undefined when it
+ * cannot. The local server's variables (TOCSIN_*_TOKEN, SLACK_*, PAGERDUTY_*) hold values
+ * or point the notifiers elsewhere; in Lambda a name like those, or any name that sounds
+ * secret, is allowed only as `<NAME>_SECRET_ARN` holding a reference to a Secrets Manager
+ * secret (a Ref is its ARN; a dynamic reference or Fn::GetAtt could be its value).
+ */
+export function plaintextSecretProblem(
+  name: string,
+  value: Json,
+  resources: Resources,
+): string | undefined {
+  const local = /^(TOCSIN_.*(TOKEN|SECRET)|SLACK_|PAGERDUTY_)/.test(name);
+  if (!local && !/TOKEN|SECRET|PASSWORD|KEY/.test(name)) return undefined;
+  if (!/^[A-Z0-9_]+_SECRET_ARN$/.test(name)) return `${name} is not a <NAME>_SECRET_ARN`;
+  const isRef = typeof value === "object" && value !== null && Object.keys(value).join() === "Ref";
+  if (!isRef || resources[value.Ref]?.Type !== "AWS::SecretsManager::Secret") {
+    return `${name} is not a reference to a Secrets Manager secret`;
+  }
+  return undefined;
 }

@@ -41,11 +41,17 @@ describe("incidentMessage", () => {
     expect(others).toEqual([]);
     expect(block).toMatchObject({ type: "actions", block_id: ACTIONS_BLOCK_ID });
     expect(
-      block!.type === "actions" && block!.elements.map((b) => [b.type, b.action_id, b.value]),
+      block!.type === "actions" &&
+        block!.elements.map((b) => [
+          b.type,
+          b.action_id,
+          "value" in b ? b.value : b.options.map((o) => o.value),
+        ]),
     ).toEqual([
       ["button", "acknowledge", ID],
       ["button", "resolve", ID],
       ["button", "snooze", ID],
+      ["overflow", "snooze_longer", [`${ID}|1h`, `${ID}|4h`]],
     ]);
     expect(ACTIONS_BLOCK_ID).toBe("incident-actions");
   });
@@ -89,7 +95,7 @@ describe("incidentMessage", () => {
     );
     expect(message.text).toMatch(/<@U0DMITRI1> <@U0ERIN001> Grace Okafor$/);
     expect(mrkdwnTexts(message.blocks)).toContain(":arrow_double_up: Escalated to level 2");
-    expect(actions(message.blocks)[0]).toMatchObject({ elements: [{}, {}, {}] });
+    expect(actions(message.blocks)[0]).toMatchObject({ elements: [{}, {}, {}, {}] });
   });
 
   it("carries the runbook link, its summary and its first three diagnosis steps", () => {

@@ -34,7 +34,12 @@ function buttons(blocks: unknown): string[] {
   return (blocks as Block[])
     .filter((block) => block.type === "actions")
     .flatMap((block) =>
-      block.type === "actions" ? block.elements.map((b) => `${b.action_id}=${b.value}`) : [],
+      block.type === "actions"
+        ? block.elements.map(
+            (b) =>
+              `${b.action_id}=${"value" in b ? b.value : b.options.map((o) => o.value).join(",")}`,
+          )
+        : [],
     );
 }
 
@@ -67,6 +72,7 @@ describe("SlackNotifier", () => {
       "acknowledge=inc-20261130-0001",
       "resolve=inc-20261130-0001",
       "snooze=inc-20261130-0001",
+      "snooze_longer=inc-20261130-0001|1h,inc-20261130-0001|4h",
     ]);
     expect(JSON.stringify(call!.args.blocks)).toContain("*Paged:* <@U0DMITRI1>");
     const channel = slack.channelId("#incidents");
@@ -100,7 +106,7 @@ describe("SlackNotifier", () => {
     );
     expect(update!.args).toMatchObject({ channel: ref.channel, ts: ref.ts });
     expect(JSON.stringify(update!.args.blocks)).toContain("Escalated to level 2");
-    expect(buttons(update!.args.blocks)).toHaveLength(3);
+    expect(buttons(update!.args.blocks)).toHaveLength(4);
     expect(outcome).toEqual({
       status: "delivered",
       detail: "replied in the thread in #incidents and updated the message",

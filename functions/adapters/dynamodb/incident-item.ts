@@ -13,8 +13,8 @@ export interface IncidentItem extends IncidentWithTimeline {
   teamKey: string;
   kind: "INCIDENT";
   createdKey: string;
-  /** The last escalation step claimed; internal to the escalation. */
-  escalationStep?: number;
+  /** The last escalation step claimed: internal to the escalation's idempotence. */
+  claimedStep?: number;
 }
 
 export function toIncidentItem(incident: IncidentWithTimeline): IncidentItem {
@@ -31,8 +31,7 @@ export function toIncidentItem(incident: IncidentWithTimeline): IncidentItem {
 
 /** The domain incident, without storage keys or timeline. */
 export function toIncident(item: IncidentItem): Incident {
-  const { pk, sk, statusKey, teamKey, kind, createdKey, timeline, escalationStep, ...incident } =
-    item;
+  const { pk, sk, statusKey, teamKey, kind, createdKey, timeline, claimedStep, ...incident } = item;
   return incident;
 }
 

@@ -7,7 +7,11 @@ import {
   QueryCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import { IncidentNotFoundError, StoreUnavailableError } from "../../core/errors.js";
+import {
+  IncidentConflictError,
+  IncidentNotFoundError,
+  StoreUnavailableError,
+} from "../../core/errors.js";
 import type {
   Incident,
   IncidentWithTimeline,
@@ -230,31 +234,48 @@ export class DynamoIncidentStore implements IncidentStore {
 
   async claimEscalationStep(
     id: string,
-    step: number,
-    level: number,
-    events: TimelineEvent[],
+    claim: {
+      step: number;
+      reached: number;
+      level: number;
+      events: TimelineEvent[];
+      now: string;
+      resume?: { baseAt: string } | undefined;
+    },
   ): Promise<boolean> {
+    const values: Record<string, unknown> = {
+      ":step": claim.step,
+      ":reached": claim.reached,
+      ":level": claim.level,
+      ":events": claim.events,
+      ":triggered": "triggered",
+      ":now": claim.now,
+    };
+    // claimedStep (internal) makes a retried Task harmless: each step is claimed once.
+    let update =
+      "SET claimedStep = :step, escalationStep = :reached, #level = :level, #timeline = list_append(#timeline, :events)";
+    let condition =
+      "#status = :triggered AND (attribute_not_exists(claimedStep) OR claimedStep < :step) AND NOT (snoozedUntil > :now)";
+    if (claim.resume) {
+      values[":base"] = claim.resume.baseAt;
+      values[":null"] = null;
+      update += ", snoozedUntil = :null, escalationBaseAt = :base";
+      condition = "#status = :triggered AND snoozedUntil <= :now";
+    }
     try {
       await this.call(() =>
         this.db.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: incidentKey(id),
-            UpdateExpression:
-              "SET escalationStep = :step, #level = :level, #timeline = list_append(#timeline, :events)",
-            ConditionExpression:
-              "#status = :triggered AND (attribute_not_exists(escalationStep) OR escalationStep < :step)",
+            UpdateExpression: update,
+            ConditionExpression: condition,
             ExpressionAttributeNames: {
               "#status": "status",
               "#level": "level",
               "#timeline": "timeline",
             },
-            ExpressionAttributeValues: {
-              ":step": step,
-              ":level": level,
-              ":events": events,
-              ":triggered": "triggered",
-            },
+            ExpressionAttributeValues: values,
           }),
         ),
       );
@@ -262,6 +283,92 @@ export class DynamoIncidentStore implements IncidentStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
+    }
+  }
+
+  async applyTransition(incident: Incident, transition: Transition): Promise<IncidentWithTimeline> {
+    let final = transition;
+    if (transition.changes.status === "resolved") {
+      // Free the fingerprint first; a crash before the incident write leaves a retry to finish it.
+      const freed = await this.freeFingerprint(incident);
+      if (freed) {
+        final = {
+          ...transition,
+          changes: {
+            ...transition.changes,
+            occurrences: freed.occurrences ?? incident.occurrences,
+            lastSeenAt: freed.lastSeenAt ?? incident.lastSeenAt,
+          },
+        };
+      }
+    }
+    try {
+      const { Attributes } = await this.call(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: incidentKey(incident.id),
+            ...transitionUpdate(final),
+            ReturnValues: "ALL_NEW",
+          }),
+        ),
+      );
+      const item = Attributes as IncidentItem;
+      if (transition.changes.status === "acknowledged")
+        await this.mirrorStatus(incident, "acknowledged");
+      return { ...toIncident(item), timeline: item.timeline };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = await this.get(incident.id);
+      if (!current) throw new IncidentNotFoundError(incident.id);
+      throw new IncidentConflictError(
+        incident.id,
+        current.status,
+        `the incident is ${current.status}`,
+      );
+    }
+  }
+
+  /** Detaches the incident from its fingerprint (if still attached); its live counters come back. */
+  private async freeFingerprint(incident: Incident): Promise<FingerprintItem | null> {
+    try {
+      const { Attributes } = await this.call(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: fingerprintKey(incident.fingerprint),
+            UpdateExpression:
+              "SET lastIncidentId = openIncidentId, resolvedStartedAt = if_not_exists(openStartedAt, :startedAt) " +
+              "REMOVE openIncidentId, committedIncidentId, incidentStatus, openedAt, occurrences, openStartedAt",
+            ConditionExpression: "openIncidentId = :id",
+            ExpressionAttributeValues: { ":id": incident.id, ":startedAt": incident.startedAt },
+            ReturnValues: "ALL_OLD",
+          }),
+        ),
+      );
+      return Attributes as FingerprintItem;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return null;
+      throw error;
+    }
+  }
+
+  /** Keeps the fingerprint's copy of the status (what duplicates answer) in step. */
+  private async mirrorStatus(incident: Incident, status: string): Promise<void> {
+    try {
+      await this.call(() =>
+        this.db.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: fingerprintKey(incident.fingerprint),
+            UpdateExpression: "SET incidentStatus = :status",
+            ConditionExpression: "openIncidentId = :id",
+            ExpressionAttributeValues: { ":id": incident.id, ":status": status },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 

@@ -42,6 +42,9 @@ export const SUMMARY_ATTRIBUTES = [
   "dashboardUrl",
   "silenceUrl",
   "slackMessages",
+  "snoozedUntil",
+  "escalationBaseAt",
+  "escalationStep",
 ] as const;
 
 /** CreateTable input for local and test tables (on AWS the CDK stack creates it). */

@@ -23,11 +23,17 @@ export interface Button {
   text: PlainText;
   style?: "primary" | "danger";
 }
+/** The longer snoozes, beside the Snooze button (30 min). */
+export interface Overflow {
+  type: "overflow";
+  action_id: "snooze_longer";
+  options: Array<{ text: PlainText; value: string }>;
+}
 export type Block =
   | { type: "header"; text: PlainText }
   | { type: "section"; text: Mrkdwn; fields?: Mrkdwn[] }
   | { type: "context"; elements: Mrkdwn[] }
-  | { type: "actions"; block_id: string; elements: Button[] }
+  | { type: "actions"; block_id: string; elements: Array<Button | Overflow> }
   | { type: "divider" };
 
 export interface SlackMessage {
@@ -216,7 +222,7 @@ function stateLine(notification: Notification): string {
   }
 }
 
-function buttonsFor(kind: Notification["kind"], incidentId: string): Button[] {
+function buttonsFor(kind: Notification["kind"], incidentId: string): Array<Button | Overflow> {
   const button = (action: IncidentAction, label: string, style?: Button["style"]): Button => ({
     type: "button",
     action_id: action,
@@ -229,6 +235,14 @@ function buttonsFor(kind: Notification["kind"], incidentId: string): Button[] {
   return [
     button("acknowledge", "Acknowledge", "primary"),
     button("resolve", "Resolve"),
-    button("snooze", "Snooze"),
+    button("snooze", "Snooze 30 min"),
+    {
+      type: "overflow",
+      action_id: "snooze_longer",
+      options: (["1h", "4h"] as const).map((length) => ({
+        text: { type: "plain_text", text: `Snooze ${length.replace("h", " h")}`, emoji: true },
+        value: `${incidentId}|${length}`,
+      })),
+    },
   ];
 }

@@ -1,0 +1,105 @@
+import type { Config } from "../core/config.js";
+import { IncidentConflictError } from "../core/errors.js";
+import type { EscalationRunner } from "../core/escalation-runner.js";
+import {
+  type IncidentCommand,
+  type IncidentWithTimeline,
+  planTransition,
+} from "../core/incident.js";
+import type { IncidentStore } from "../core/incident-store.js";
+import { describeSlackUser, mayRespond, type SlackUser } from "../core/responders.js";
+
+export type IncidentAction =
+  | { kind: "acknowledge" }
+  | { kind: "resolve" }
+  | { kind: "snooze"; seconds: number };
+
+export interface ActionDeps {
+  store: IncidentStore;
+  config: Config;
+  escalation?: EscalationRunner | undefined;
+  /** Local only: divides the snooze like every other delay. */
+  timeScale: number;
+}
+
+export type ActionResult =
+  | { outcome: "done"; incident: IncidentWithTimeline; message: string }
+  | { outcome: "refused" | "not_found" | "conflict"; message: string };
+
+const hhmm = (iso: string) => `${iso.slice(11, 16)} UTC`;
+
+function whatHappened(incident: IncidentWithTimeline): string {
+  if (incident.status === "resolved")
+    return `already resolved by ${incident.resolvedBy} at ${hhmm(incident.resolvedAt!)}`;
+  if (incident.status === "acknowledged")
+    return `already acknowledged by ${incident.acknowledgedBy} at ${hhmm(incident.acknowledgedAt!)}`;
+  return `still ${incident.status}`;
+}
+
+/**
+ * Acknowledge, resolve or snooze an incident for a Slack user: authorised by the team's
+ * responders, applied as one conditional write (a lost race or a second click changes
+ * nothing and says what happened), then the escalation is stopped and the channels told.
+ */
+export async function takeIncidentAction(
+  deps: ActionDeps,
+  request: { incidentId: string; action: IncidentAction; user: SlackUser },
+  now: Date,
+): Promise<ActionResult> {
+  const incident = await deps.store.get(request.incidentId);
+  if (!incident)
+    return { outcome: "not_found", message: "This incident no longer exists in tocsin." };
+  if (!mayRespond(deps.config, incident.team, request.user)) {
+    return {
+      outcome: "refused",
+      message: `Only the responders of team ${incident.team} may act on this incident.`,
+    };
+  }
+  const actor = describeSlackUser(deps.config, request.user);
+  const { action } = request;
+  if (action.kind === "snooze" && !incident.escalationPolicy) {
+    return {
+      outcome: "refused",
+      message: "This incident does not escalate, so there is nothing to snooze.",
+    };
+  }
+  const command: IncidentCommand =
+    action.kind === "snooze"
+      ? { type: "snooze", actor, seconds: action.seconds }
+      : { type: action.kind, actor };
+  let updated: IncidentWithTimeline;
+  try {
+    updated = await deps.store.applyTransition(
+      incident,
+      planTransition(command, now.toISOString()),
+    );
+  } catch (error) {
+    if (!(error instanceof IncidentConflictError)) throw error;
+    const current = await deps.store.get(incident.id);
+    return {
+      outcome: "conflict",
+      message: `Nothing changed: this incident is ${current ? whatHappened(current) : error.currentStatus}.`,
+    };
+  }
+  const runner = deps.escalation;
+  if (runner) {
+    await runner.stop(incident.id, incident.timeline.filter((e) => e.type === "snoozed").length);
+    if (action.kind === "snooze") {
+      const attempt = String(updated.timeline.filter((e) => e.type === "snoozed").length);
+      await runner.resume(
+        incident.id,
+        Math.max(updated.escalationStep, 1),
+        Math.ceil(action.seconds / deps.timeScale),
+        attempt,
+      );
+    } else {
+      await runner.mirror(incident.id, action.kind);
+    }
+  }
+  const done = {
+    acknowledge: `Acknowledged by ${actor} at ${hhmm(now.toISOString())}.`,
+    resolve: `Resolved by ${actor} at ${hhmm(now.toISOString())}.`,
+    snooze: `Snoozed by ${actor} until ${hhmm(updated.snoozedUntil ?? now.toISOString())}; escalation resumes then.`,
+  }[action.kind];
+  return { outcome: "done", incident: updated, message: done };
+}

@@ -1,0 +1,164 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import middy from "@middy/core";
+import { z } from "zod";
+import type { SecretSource } from "../adapters/http/auth.js";
+import { rawBody } from "../adapters/http/body.js";
+import { errorResponses, HttpError } from "../adapters/http/http-errors.js";
+import { requestLog } from "../adapters/http/request-log.js";
+import {
+  type HttpEvent,
+  type HttpMiddleware,
+  type HttpResult,
+  json,
+} from "../adapters/http/types.js";
+import type { SlackResponder } from "../adapters/notifiers/slack-responder.js";
+import {
+  type ActionDeps,
+  type IncidentAction,
+  takeIncidentAction,
+} from "../app/incident-actions.js";
+import { parseDuration } from "../core/duration.js";
+import { verifySlackSignature } from "../core/slack-signature.js";
+
+export interface SlackInteractionDeps extends ActionDeps {
+  logger: Logger;
+  signingSecret: SecretSource;
+  /** When set, clicks from any other workspace are refused (SLACK_TEAM_ID). */
+  teamId?: string | undefined;
+  responder: SlackResponder;
+  now: () => Date;
+}
+
+/** Snooze lengths offered on the message; a plain Snooze button means the first. */
+export const SNOOZE_CHOICES = ["30m", "1h", "4h"] as const;
+
+/** The part of Slack's block_actions payload we read; everything else is ignored. */
+const payloadSchema = z.object({
+  type: z.literal("block_actions", { message: "only block_actions interactions are handled" }),
+  user: z.object({
+    id: z.string().min(1),
+    username: z.string().optional(),
+    name: z.string().optional(),
+  }),
+  team: z.object({ id: z.string().min(1) }).nullable(),
+  channel: z.object({ id: z.string() }).optional(),
+  container: z.object({ channel_id: z.string().optional() }).optional(),
+  actions: z
+    .array(
+      z.object({
+        action_id: z.string(),
+        value: z.string().optional(),
+        selected_option: z.object({ value: z.string() }).optional(),
+      }),
+    )
+    .min(1),
+});
+
+/** Verifies X-Slack-Signature over the raw body; unsigned, forged and stale requests get 401. */
+function requireSlackSignature(deps: SlackInteractionDeps): HttpMiddleware {
+  return {
+    before: async ({ event }) => {
+      const verdict = verifySlackSignature({
+        signingSecret: await deps.signingSecret(),
+        timestamp: event.headers["x-slack-request-timestamp"],
+        signature: event.headers["x-slack-signature"],
+        rawBody: event.rawBody ?? "",
+        now: deps.now(),
+      });
+      if (verdict !== "valid")
+        throw new HttpError(401, "unauthorized", `Slack signature ${verdict}`);
+    },
+  };
+}
+
+/**
+ * Translates a Slack action into ours, at the edge: `acknowledge`, `resolve`, `snooze`
+ * with `value` = incident id (snooze: 30 min), or the `snooze_longer` menu's `<id>|1h`
+ * and `<id>|4h`; anything else is a 400.
+ */
+function toAction(action: z.infer<typeof payloadSchema>["actions"][number]): {
+  incidentId: string;
+  action: IncidentAction;
+} {
+  const raw = action.value ?? action.selected_option?.value ?? "";
+  const [incidentId, length] = raw.split("|");
+  if (!incidentId) throw new HttpError(400, "invalid_action", "the action carries no incident id");
+  switch (action.action_id) {
+    case "acknowledge":
+    case "resolve":
+      return { incidentId, action: { kind: action.action_id } };
+    case "snooze":
+    case "snooze_longer": {
+      const seconds = parseDuration(length ?? SNOOZE_CHOICES[0]);
+      if (
+        !seconds ||
+        !(SNOOZE_CHOICES as readonly string[]).includes(length ?? SNOOZE_CHOICES[0])
+      ) {
+        throw new HttpError(400, "invalid_action", `snooze for ${SNOOZE_CHOICES.join(", ")} only`);
+      }
+      return { incidentId, action: { kind: "snooze", seconds } };
+    }
+    default:
+      throw new HttpError(
+        400,
+        "invalid_action",
+        `unknown action_id ${JSON.stringify(action.action_id)}`,
+      );
+  }
+}
+
+/**
+ * POST /slack/interactions: Slack's button clicks. Answers 200 quickly (Slack allows 3 s):
+ * the state change is one conditional write and the slow parts (Slack message update,
+ * PagerDuty) run in the escalation engine. The clicker gets an ephemeral note either way.
+ */
+export function slackInteractions(deps: SlackInteractionDeps) {
+  return middy<HttpEvent, HttpResult>()
+    .use(requestLog(deps.logger))
+    .use(errorResponses(deps.logger))
+    .use(rawBody())
+    .use(requireSlackSignature(deps))
+    .handler(async (event) => {
+      const form = new URLSearchParams(event.rawBody ?? "");
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(form.get("payload") ?? "");
+      } catch {
+        throw new HttpError(
+          400,
+          "malformed_payload",
+          "expected a form field `payload` holding JSON",
+        );
+      }
+      const result = payloadSchema.safeParse(parsed);
+      if (!result.success) {
+        const issue = result.error.issues[0]!;
+        throw new HttpError(400, "invalid_payload", `${issue.path.join(".")}: ${issue.message}`);
+      }
+      const payload = result.data;
+      const user = { id: payload.user.id, name: payload.user.username ?? payload.user.name };
+      const channel = payload.channel?.id ?? payload.container?.channel_id;
+      const say = async (text: string) => {
+        if (channel) await deps.responder.ephemeral(channel, user.id, text);
+      };
+      if (deps.teamId && payload.team?.id !== deps.teamId) {
+        await say("This tocsin answers another Slack workspace; nothing was changed.");
+        return json(200, { ok: false, outcome: "refused" });
+      }
+      const { incidentId, action } = toAction(payload.actions[0]!);
+      const outcome = await takeIncidentAction(deps, { incidentId, action, user }, deps.now());
+      deps.logger.info("slack action", {
+        event: "slack_action",
+        incidentId,
+        action: action.kind,
+        outcome: outcome.outcome,
+        slackUser: user.id,
+      });
+      await say(outcome.message);
+      return json(200, {
+        ok: outcome.outcome === "done",
+        outcome: outcome.outcome,
+        message: outcome.message,
+      });
+    });
+}
