@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { InvalidInputError, StoreUnavailableError } from "../../functions/core/errors.js";
+import {
+  IncidentConflictError,
+  InvalidInputError,
+  StoreUnavailableError,
+} from "../../functions/core/errors.js";
+import { planTransition } from "../../functions/core/incident.js";
 import type { IncidentStore } from "../../functions/core/incident-store.js";
 import type { Faults } from "../support/dynamo.js";
 import { at, candidate, resolveAt } from "../support/incidents.js";
@@ -242,6 +247,103 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         }),
         { numRuns: 40 },
       );
+    });
+
+    describe("acknowledge, resolve and snooze", () => {
+      const by = (type: "acknowledge" | "resolve", minute: number) =>
+        planTransition({ type, actor: "Alice Martin (alice)" }, at(minute));
+
+      it("acknowledges once; a second acknowledge conflicts and changes nothing", async () => {
+        const { store } = await make();
+        const fresh = candidate("fp-ack", at(0));
+        await store.recordFiring(fresh);
+        const acked = await store.applyTransition(
+          (await store.get(fresh.id))!,
+          by("acknowledge", 2),
+        );
+        expect(acked).toMatchObject({
+          status: "acknowledged",
+          acknowledgedAt: at(2),
+          acknowledgedBy: "Alice Martin (alice)",
+        });
+        await expect(store.applyTransition(acked, by("acknowledge", 3))).rejects.toMatchObject({
+          name: "IncidentConflictError",
+          currentStatus: "acknowledged",
+        });
+        expect((await store.get(fresh.id))!.timeline.map((e) => e.type)).toEqual([
+          "triggered",
+          "acknowledged",
+        ]);
+        // Duplicates now answer with the acknowledged status.
+        expect(
+          (await store.recordFiring(candidate("fp-ack", at(4), {}, at(0)))).incident.status,
+        ).toBe("acknowledged");
+      });
+
+      it("never lets an acknowledge undo a resolve", async () => {
+        const { store } = await make();
+        const fresh = candidate("fp-undo", at(0));
+        await store.recordFiring(fresh);
+        const stale = (await store.get(fresh.id))!;
+        await store.applyTransition(stale, by("resolve", 1));
+        await expect(store.applyTransition(stale, by("acknowledge", 2))).rejects.toBeInstanceOf(
+          IncidentConflictError,
+        );
+        expect((await store.get(fresh.id))!.status).toBe("resolved");
+      });
+
+      it("a resolve by hand frees the fingerprint: the same episode stays closed, a new one opens an incident", async () => {
+        const { store } = await make();
+        const fresh = candidate("fp-manual", at(1), {}, at(0));
+        await store.recordFiring(fresh);
+        await store.recordFiring(candidate("fp-manual", at(2), {}, at(0)));
+        const resolved = await store.applyTransition(
+          (await store.get(fresh.id))!,
+          by("resolve", 3),
+        );
+        expect(resolved).toMatchObject({ status: "resolved", occurrences: 2 });
+        expect(await store.recordFiring(candidate("fp-manual", at(4), {}, at(0)))).toEqual({
+          incident: { id: fresh.id, status: "resolved" },
+          created: false,
+        });
+        expect((await store.recordFiring(candidate("fp-manual", at(9), {}, at(9)))).created).toBe(
+          true,
+        );
+      });
+
+      it("claims each escalation step once, and none once acknowledged or while snoozed", async () => {
+        const { store } = await make();
+        const fresh = candidate("fp-claim", at(0));
+        await store.recordFiring(fresh);
+        const claim = (step: number, minute: number, resume?: { baseAt: string }) =>
+          store.claimEscalationStep(fresh.id, {
+            step,
+            reached: step,
+            level: step,
+            events: [],
+            now: at(minute),
+            resume,
+          });
+        expect(await claim(1, 0)).toBe(true);
+        expect(await claim(1, 0)).toBe(false);
+        const snoozed = await store.applyTransition(
+          (await store.get(fresh.id))!,
+          planTransition({ type: "snooze", actor: "alice", seconds: 600 }, at(1)),
+        );
+        expect(snoozed.snoozedUntil).toBe(at(11));
+        expect(await claim(2, 5)).toBe(false);
+        expect(await claim(1, 5, { baseAt: at(5) })).toBe(false);
+        expect(await claim(1, 11, { baseAt: at(11) })).toBe(true);
+        expect(await store.get(fresh.id)).toMatchObject({
+          snoozedUntil: null,
+          escalationBaseAt: at(11),
+          escalationStep: 1,
+        });
+        expect(await claim(2, 12)).toBe(true);
+        await store.applyTransition((await store.get(fresh.id))!, by("acknowledge", 13));
+        expect(await claim(3, 14)).toBe(false);
+        expect((await store.get(fresh.id))!.level).toBe(2);
+      });
     });
 
     describe("when the storage fails half-way", () => {
