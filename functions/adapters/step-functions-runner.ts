@@ -54,7 +54,11 @@ export class StepFunctionsRunner implements EscalationRunner {
     waitSeconds: number,
     attempt: string,
   ): Promise<void> {
-    await this.startOnce(`${incidentId}-snooze-${attempt}`, { incidentId, step, waitSeconds });
+    await this.startOnce(`${incidentId}-snooze-${attempt}`, {
+      incidentId,
+      step,
+      dueAt: new Date(Date.now() + waitSeconds * 1000).toISOString(),
+    });
   }
 
   private async startOnce(name: string, input: Record<string, unknown>) {

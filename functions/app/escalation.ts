@@ -30,6 +30,8 @@ export interface StepInput {
 export interface StepOutput extends StepInput {
   done: boolean;
   waitSeconds: number;
+  /** When the next step is due: the state machine's Wait waits until then (TimestampPath). */
+  dueAt: string;
 }
 
 function runbookDetails(deps: EscalationDeps, incident: Incident): RunbookDetails | null {
@@ -141,7 +143,7 @@ export async function runEscalationStep(
   input: StepInput,
   now: () => Date,
 ): Promise<StepOutput> {
-  const stop = { ...input, done: true, waitSeconds: 0 };
+  const stop = { ...input, done: true, waitSeconds: 0, dueAt: now().toISOString() };
   const stored = await deps.store.get(input.incidentId);
   if (!stored || stored.status !== "triggered") return stop;
   const at = now();
@@ -177,6 +179,7 @@ export async function runEscalationStep(
     step: plan.next.step,
     done: false,
     waitSeconds: plan.next.waitSeconds,
+    dueAt: plan.next.dueAt,
   };
 }
 

@@ -24,7 +24,7 @@ export interface EscalationPlan {
   /** Timeline events the step records besides delivery outcomes (escalated, problems). */
   events: TimelineEvent[];
   /** The next step and how long to wait for it, or null when the policy is exhausted. */
-  next: { step: number; waitSeconds: number } | null;
+  next: { step: number; waitSeconds: number; dueAt: string } | null;
 }
 
 export interface EscalationContext {
@@ -168,7 +168,11 @@ export function planEscalationStep(
     cycle,
     deliveries,
     events,
-    next: { step: fired + 1, waitSeconds },
+    next: {
+      step: fired + 1,
+      waitSeconds,
+      dueAt: new Date(Math.max(due, now.getTime())).toISOString(),
+    },
   };
 }
 

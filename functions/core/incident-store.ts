@@ -7,6 +7,7 @@ import type {
   Transition,
 } from "./incident.js";
 import type { SlackMessageRef } from "./notification.js";
+import type { ReportIncident } from "./report.js";
 
 export interface FiringOutcome {
   incident: Pick<Incident, "id" | "status">;
@@ -18,11 +19,20 @@ export interface IncidentQuery {
   status?: IncidentStatus | undefined;
   severity?: Severity | undefined;
   team?: string | undefined;
+  /** Highest escalation level reached: exactly `level`, or at least `minLevel`. */
+  level?: number | undefined;
+  minLevel?: number | undefined;
   /** ISO-8601 bounds on createdAt, inclusive. */
   since?: string | undefined;
   until?: string | undefined;
   limit: number;
   cursor?: string | undefined;
+}
+
+/** The incidents a report covers; `truncated` when the store stopped at its limit. */
+export interface ReportSlice {
+  incidents: ReportIncident[];
+  truncated: boolean;
 }
 
 export interface IncidentPage {
@@ -88,4 +98,13 @@ export interface IncidentStore {
     slackMessage?: { channelId: string; ref: SlackMessageRef },
   ): Promise<void>;
   list(query: IncidentQuery): Promise<IncidentPage>;
+  /**
+   * Every incident created in [since, until] (inclusive, ISO-8601), newest first, with the
+   * report's fields only; at most `maxIncidents`, then `truncated` is true.
+   */
+  listForReport(range: {
+    since: string;
+    until: string;
+    maxIncidents: number;
+  }): Promise<ReportSlice>;
 }

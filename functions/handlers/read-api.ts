@@ -1,15 +1,21 @@
 import type { Context } from "aws-lambda";
 import type { HttpEvent, HttpResult } from "../adapters/http/types.js";
 import { json } from "../adapters/http/types.js";
+import { historyPage, login, logout } from "./history-page.js";
 import { getIncident, health, listIncidents, type ReadApiDeps } from "./incidents.js";
+import { escalationReportRoute } from "./reports.js";
 
 type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
-/** One function for the read routes, dispatching on API Gateway's route key. */
+/** One function for the read routes (API and history page), dispatching on API Gateway's route key. */
 export function readApi(deps: ReadApiDeps): Handler {
   const byRoute: Record<string, Handler> = {
     "GET /incidents": listIncidents(deps),
     "GET /incidents/{id}": getIncident(deps),
+    "GET /reports/escalations": escalationReportRoute(deps),
+    "GET /": historyPage(deps),
+    "POST /login": login(deps),
+    "POST /logout": logout(deps),
     "GET /healthz": health(),
   };
   return async (event, context) => {

@@ -5,7 +5,15 @@
 export const ROUTE_KEYS = {
   alertmanagerWebhook: ["POST /webhooks/alertmanager"],
   grafanaWebhook: ["POST /webhooks/grafana"],
-  readApi: ["GET /incidents", "GET /incidents/{id}", "GET /healthz"],
+  readApi: [
+    "GET /incidents",
+    "GET /incidents/{id}",
+    "GET /reports/escalations",
+    "GET /",
+    "POST /login",
+    "POST /logout",
+    "GET /healthz",
+  ],
   slackInteractions: ["POST /slack/interactions"],
 } as const;
 

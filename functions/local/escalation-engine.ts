@@ -78,7 +78,11 @@ export class LocalEscalationEngine implements EscalationRunner {
     waitSeconds: number,
     attempt: string,
   ): Promise<void> {
-    this.execute(`${incidentId}-snooze-${attempt}`, { incidentId, step, waitSeconds });
+    this.execute(`${incidentId}-snooze-${attempt}`, {
+      incidentId,
+      step,
+      dueAt: new Date(Date.now() + waitSeconds * 1000).toISOString(),
+    });
   }
 
   /** Resolves when every execution has ended (tests, shutdown). */

@@ -89,7 +89,9 @@ export function escalationDefinition(scope: Construct, handler: IFunction): ICha
   escalate.addCatch(recordFailure, { resultPath: "$.error" });
   const wait = new Wait(scope, s.wait, {
     stateName: s.wait,
-    time: WaitTime.secondsPath("$.waitSeconds"),
+    // Until the level is due, not for a number of seconds: the time a step takes to notify
+    // never delays the next level, and there is no rounding to whole seconds.
+    time: WaitTime.timestampPath("$.dueAt"),
   });
   const stopped = new Succeed(scope, s.stopped, { stateName: s.stopped });
   escalate.next(
@@ -110,7 +112,7 @@ export function escalationDefinition(scope: Construct, handler: IFunction): ICha
     new Choice(scope, s.route, { stateName: s.route })
       .when(Condition.isPresent("$.mirror"), mirror)
       // A snoozed escalation resumes with a wait first.
-      .when(Condition.isPresent("$.waitSeconds"), wait)
+      .when(Condition.isPresent("$.dueAt"), wait)
       .otherwise(escalate)
   );
 }

@@ -29,7 +29,7 @@ const summary = (plan: ReturnType<typeof planEscalationStep>) => ({
     (d) => `${d.channelId}:${d.kind}:${d.level}:${d.recipients.map((r) => r.userId).join("+")}`,
   ),
   events: plan.events.map((e) => `${e.type}:${e.level ?? ""}`),
-  next: plan.next,
+  next: plan.next && { step: plan.next.step, waitSeconds: plan.next.waitSeconds },
 });
 
 describe("the default escalation, step by step", () => {
@@ -76,6 +76,11 @@ describe("the default escalation, step by step", () => {
   it("waits for what is left when a step runs late, never a negative time", () => {
     expect(plan(2, minutes(17)).next).toEqual({ step: 3, waitSeconds: 780 });
     expect(plan(2, minutes(45)).next).toEqual({ step: 3, waitSeconds: 0 });
+  });
+
+  it("says when the next level is due, so the wait does not depend on how long notifying took", () => {
+    const step = planEscalationStep(critical, 2, { config, now: minutes(15.5), timeScale: 1 });
+    expect(step.next).toEqual({ step: 3, waitSeconds: 870, dueAt: minutes(30).toISOString() });
   });
 
   it("divides every wait by the time scale (local only)", () => {

@@ -23,8 +23,10 @@ import type {
   IncidentPage,
   IncidentQuery,
   IncidentStore,
+  ReportSlice,
 } from "../../core/incident-store.js";
 import type { SlackMessageRef } from "../../core/notification.js";
+import { REPORT_FIELDS, type ReportIncident } from "../../core/report.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import {
   type IncidentItem,
@@ -204,6 +206,11 @@ export class DynamoIncidentStore implements IncidentStore {
       values[`:${field}`] = value;
       return `#${field} = :${field}`;
     });
+    if (query.minLevel !== undefined) {
+      names["#level"] = "level";
+      values[":minLevel"] = query.minLevel;
+      conditions.push("#level >= :minLevel");
+    }
     const items: IncidentItem[] = [];
     let startKey = query.cursor ? decodeCursor(query.cursor) : undefined;
     for (let queries = 0; queries < MAX_QUERIES_PER_PAGE && items.length < query.limit; queries++) {
@@ -230,6 +237,47 @@ export class DynamoIncidentStore implements IncidentStore {
       incidents: await this.withLiveCounters(items),
       nextCursor: startKey ? encodeCursor(startKey) : null,
     };
+  }
+
+  /**
+   * One Query on byTime over the range, paged internally (each page up to 1 MB of the
+   * projected fields: a few thousand incidents), newest first. No Scan, no timelines.
+   */
+  async listForReport(range: {
+    since: string;
+    until: string;
+    maxIncidents: number;
+  }): Promise<ReportSlice> {
+    const index = INDEXES.byTime;
+    const names: Record<string, string> = { "#pk": index.partition, "#sk": index.sort };
+    for (const field of REPORT_FIELDS) names[`#${field}`] = field;
+    const incidents: ReportIncident[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.call(() =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index.name,
+            KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :from AND :to",
+            ProjectionExpression: REPORT_FIELDS.map((field) => `#${field}`).join(", "),
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: {
+              ":pk": "INCIDENT",
+              ":from": range.since,
+              ":to": `${range.until}\uffff`,
+            },
+            ScanIndexForward: false,
+            Limit: Math.min(range.maxIncidents + 1 - incidents.length, 10_000),
+            ExclusiveStartKey: startKey,
+          }),
+        ),
+      );
+      incidents.push(...((page.Items ?? []) as ReportIncident[]));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && incidents.length <= range.maxIncidents);
+    const truncated = incidents.length > range.maxIncidents;
+    return { incidents: incidents.slice(0, range.maxIncidents), truncated };
   }
 
   async claimEscalationStep(
@@ -539,8 +587,9 @@ function isServiceFault(error: unknown): boolean {
 }
 
 function chooseIndex(query: IncidentQuery) {
-  const filters: Record<string, string> = {};
+  const filters: Record<string, string | number> = {};
   if (query.severity) filters.severity = query.severity;
+  if (query.level !== undefined) filters.level = query.level;
   if (query.status) {
     if (query.team) filters.team = query.team;
     return { index: INDEXES.byStatus, partition: `STATUS#${query.status}`, filters };

@@ -1,0 +1,68 @@
+import type { TimelineEvent } from "./incident.js";
+
+/** What became of one notification. */
+export type DeliveryState = "delivered" | "not_delivered" | "failed";
+
+export interface DeliveryRecord {
+  at: string;
+  channel: string | null;
+  target: string | null;
+  state: DeliveryState;
+  detail: string | null;
+}
+
+/** One level of an incident's escalation, as its timeline tells it. */
+export interface LevelHistory {
+  /** 0 is the first round of notifications when the incident opened; 1… the policy's levels. */
+  level: number;
+  /** When the level was reached: its `escalated` event, else its first notification. */
+  reachedAt: string;
+  /** Who the level was for, as the escalation recorded it (e.g. "to level 2: Bob Chen"). */
+  escalation: string | null;
+  deliveries: DeliveryRecord[];
+}
+
+/**
+ * A `notified` event covers both a real delivery and one skipped for want of credentials
+ * (its detail then says "not delivered: …", see adapters/notifiers/outcomes.ts).
+ */
+export function deliveryState(event: TimelineEvent): DeliveryState | null {
+  if (event.type === "notification_failed") return "failed";
+  if (event.type !== "notified") return null;
+  return /\bnot delivered\b/.test(event.detail ?? "") ? "not_delivered" : "delivered";
+}
+
+/**
+ * Groups the escalation part of a timeline by level, in the order levels were reached:
+ * who each level was for, and every notification with its channel, target and outcome.
+ * Events without a level (a failure of the escalation itself) are not part of any level.
+ */
+export function escalationByLevel(timeline: readonly TimelineEvent[]): LevelHistory[] {
+  const levels = new Map<number, LevelHistory>();
+  const ordered = [...timeline].sort((a, b) => a.at.localeCompare(b.at));
+  for (const event of ordered) {
+    if (event.level === undefined) continue;
+    const state = deliveryState(event);
+    if (state === null && event.type !== "escalated") continue;
+    let entry = levels.get(event.level);
+    if (!entry) {
+      entry = { level: event.level, reachedAt: event.at, escalation: null, deliveries: [] };
+      levels.set(event.level, entry);
+    }
+    if (event.type === "escalated") {
+      entry.escalation ??= event.detail ?? null;
+      if (event.at < entry.reachedAt) entry.reachedAt = event.at;
+      continue;
+    }
+    entry.deliveries.push({
+      at: event.at,
+      channel: event.channel ?? null,
+      target: event.target ?? null,
+      state: state!,
+      detail: event.detail ?? null,
+    });
+  }
+  return [...levels.values()].sort(
+    (a, b) => a.reachedAt.localeCompare(b.reachedAt) || a.level - b.level,
+  );
+}
