@@ -1,3 +1,4 @@
+import type { EscalationResult } from "./escalation-report.js";
 import type { RequestCost } from "./request-costs.js";
 
 export interface ThroughputSide {
@@ -45,6 +46,8 @@ export interface BenchResult {
   throughput: ThroughputResult;
   /** The same comparison when every alert is a duplicate (one request each on both sides). */
   duplicatesOnly: ThroughputResult;
+  /** Step Functions transitions per escalation and how late each level fired (local engine). */
+  escalation: EscalationResult;
   anomalies: string[];
   seconds: number;
 }

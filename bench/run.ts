@@ -1,6 +1,8 @@
 /**
- * `npm run bench`: what one alert costs in DynamoDB requests, and how many alerts per second
- * the local server takes compared with raw conditional writes to the same embedded DynamoDB.
+ * `npm run bench`: what one alert costs in DynamoDB requests, how many alerts per second
+ * the local server takes compared with raw conditional writes to the same embedded DynamoDB,
+ * and what a timed escalation costs in Step Functions transitions and how punctually its
+ * levels fire on the local engine (fake Slack and PagerDuty).
  * A benchmark, not a test: it prints a Markdown table and the same figures as JSON, and
  * exits 0 unless something could not run. BENCH_HTTP_CLIENT=fetch loads the server through
  * fetch instead of node:http.
@@ -14,6 +16,8 @@ import { startEmbeddedDynamo } from "../functions/local/embedded-dynamodb.js";
 import { startLocalServer } from "../functions/local/server.js";
 import { alertmanagerDelivery } from "./alerts.js";
 import { compareRates } from "./compare-rates.js";
+import { measureEscalation, PRICE_PER_1000_TRANSITIONS, PRICE_REGION } from "./escalation.js";
+import { type EscalationResult, escalationMarkdown } from "./escalation-report.js";
 import { FetchClient, JsonClient, type JsonHttp, runConcurrently } from "./http-client.js";
 import { type BenchResult, type CounterCheck, fmt, markdown } from "./report.js";
 import { measureRequestCosts } from "./request-costs.js";
@@ -38,6 +42,9 @@ const RATIO_AIM = 0.5;
 const BASELINE_TABLE = "bench-baseline";
 const WEBHOOK_TOKEN = "bench-webhook-token";
 const API_TOKEN = "bench-api-token";
+/** Time scales of the escalation runs: the e2e test's (15 min → 1.5 s), and whole seconds. */
+const ESCALATION_SCALES = [600, 900];
+const ESCALATING_INCIDENTS = 5;
 
 const portOf = (endpoint: string) => Number(new URL(endpoint).port);
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -76,6 +83,7 @@ async function main() {
   const load: JsonHttp =
     clientName === "fetch" ? new FetchClient(local.url) : new JsonClient(local.url, CONCURRENCY);
   const probe = new FetchClient(local.url);
+  let measured: Omit<BenchResult, "escalation" | "seconds">;
 
   try {
     log(`requests per alert: ${FINGERPRINTS} fingerprints through ${local.url} ...`);
@@ -131,7 +139,7 @@ async function main() {
       isNew: () => false,
     });
 
-    const result: BenchResult = {
+    measured = {
       environment: {
         node: process.version,
         cpus: cpus().length,
@@ -146,29 +154,7 @@ async function main() {
       throughput,
       duplicatesOnly,
       anomalies: costs.anomalies,
-      seconds: (performance.now() - started) / 1000,
     };
-    const { server: s, baseline: b } = result.counterCheck;
-    const { environment: env } = result;
-    process.stdout.write(
-      [
-        "",
-        `## tocsin bench (${env.node}, ${env.cpus} × ${env.cpu}, load client ${clientName})`,
-        "",
-        markdown(result),
-        "",
-        `Counter check, SDK middleware against what dynalite received: server ${s.attempts} requests counted, ${s.wireRequests} received, ${s.reportedAttempts} by $metadata.attempts, ${s.calls} commands (${s.ok ? "ok" : "MISMATCH"}); baseline ${b.attempts} / ${b.wireRequests} / ${b.reportedAttempts} / ${b.calls} (${b.ok ? "ok" : "MISMATCH"}).`,
-        result.anomalies.length
-          ? `Anomalies (${result.anomalies.length}):\n${result.anomalies.map((a) => `- ${a}`).join("\n")}`
-          : "Anomalies: none (every answer had the expected status, dedup flag and incident id).",
-        `Took ${fmt(result.seconds, 1)} s.`,
-        "",
-        "```json",
-        JSON.stringify(result, null, 2),
-        "```",
-        "",
-      ].join("\n"),
-    );
   } finally {
     serverWire.stop();
     baselineWire.stop();
@@ -177,6 +163,48 @@ async function main() {
     await local.close();
     await baseline.close();
   }
+
+  // Its own servers and fakes, once the DynamoDB measurements have let go of theirs.
+  const escalation: EscalationResult = {
+    pricePer1000Transitions: PRICE_PER_1000_TRANSITIONS,
+    region: PRICE_REGION,
+    cpus: cpus().length,
+    runs: [],
+  };
+  for (const timeScale of ESCALATION_SCALES)
+    escalation.runs.push(
+      await measureEscalation({ timeScale, incidents: ESCALATING_INCIDENTS, log }),
+    );
+
+  const result: BenchResult = {
+    ...measured,
+    escalation,
+    seconds: (performance.now() - started) / 1000,
+  };
+  const { server: s, baseline: b } = result.counterCheck;
+  const { environment: env } = result;
+  process.stdout.write(
+    [
+      "",
+      `## tocsin bench (${env.node}, ${env.cpus} × ${env.cpu}, load client ${clientName})`,
+      "",
+      markdown(result),
+      "",
+      `Counter check, SDK middleware against what dynalite received: server ${s.attempts} requests counted, ${s.wireRequests} received, ${s.reportedAttempts} by $metadata.attempts, ${s.calls} commands (${s.ok ? "ok" : "MISMATCH"}); baseline ${b.attempts} / ${b.wireRequests} / ${b.reportedAttempts} / ${b.calls} (${b.ok ? "ok" : "MISMATCH"}).`,
+      result.anomalies.length
+        ? `Anomalies (${result.anomalies.length}):\n${result.anomalies.map((a) => `- ${a}`).join("\n")}`
+        : "Anomalies: none (every answer had the expected status, dedup flag and incident id).",
+      "",
+      escalationMarkdown(result.escalation),
+      "",
+      `Took ${fmt(result.seconds, 1)} s.`,
+      "",
+      "```json",
+      JSON.stringify(result, null, 2),
+      "```",
+      "",
+    ].join("\n"),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -145,7 +145,7 @@ export async function runEscalationStep(
 ): Promise<StepOutput> {
   const stop = { ...input, done: true, waitSeconds: 0, dueAt: now().toISOString() };
   const stored = await deps.store.get(input.incidentId);
-  if (!stored || stored.status !== "triggered") return stop;
+  if (stored?.status !== "triggered") return stop;
   const at = now();
   const context = { config: deps.config, now: at, timeScale: deps.timeScale };
   // A snooze that is over resumes here: the level reached fires again, later ones follow.
@@ -171,7 +171,7 @@ export async function runEscalationStep(
     if (notifications.length > 0) await deliver(deps, incident, notifications, now);
   } else {
     const current = await deps.store.get(incident.id);
-    if (!current || current.status !== "triggered") return stop;
+    if (current?.status !== "triggered") return stop;
   }
   if (!plan.next) return stop;
   return {

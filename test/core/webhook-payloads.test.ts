@@ -44,6 +44,7 @@ describe("Alertmanager webhook v4", () => {
     expect(parseAlertmanagerPayload(payload)[0]!.fingerprint).toBe("7d2d332feada5c59");
   });
 
+  // biome-ignore lint/suspicious/noExplicitAny: the mutations reach into an untyped JSON payload.
   const invalid: Array<[string, (p: Record<string, any>) => void, string]> = [
     ["a version other than 4", (p) => (p.version = "3"), "version"],
     ["no alerts", (p) => (p.alerts = []), "alerts"],

@@ -210,7 +210,9 @@ describe.skipIf(!installed)("tocsin behind a real Alertmanager 0.25", { timeout:
     expect(resolved.occurrences).toBeGreaterThanOrEqual(open!.occurrences);
     expect(resolved.timeline[0]).toMatchObject({ type: "triggered" });
     // Delivery outcomes may follow; the last change of state is the resolve.
-    const changes = resolved.timeline.filter((e) => ["triggered", "acknowledged", "resolved"].includes(e.type));
+    const changes = resolved.timeline.filter((e) =>
+      ["triggered", "acknowledged", "resolved"].includes(e.type),
+    );
     expect(changes.at(-1)).toMatchObject({ type: "resolved" });
     expect(resolved.timeline.filter((e) => e.type === "resolved")).toHaveLength(1);
 
@@ -266,7 +268,8 @@ describe.skipIf(!installed)("tocsin behind a real Alertmanager 0.25", { timeout:
     const oldNow = await getIncident(old.id);
     expect(oldNow).toMatchObject({ status: "resolved", resolvedAt: old.resolvedAt });
     // Nothing changed its state again (delivery outcomes of the resolve may still land).
-    const states = (i: typeof old) => i.timeline.filter((e) => !["notified", "notification_failed"].includes(e.type));
+    const states = (i: typeof old) =>
+      i.timeline.filter((e) => !["notified", "notification_failed"].includes(e.type));
     expect(states(oldNow)).toEqual(states(old));
 
     const all = await listIncidents();
