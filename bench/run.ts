@@ -63,8 +63,18 @@ function counterCheck(counter: RequestCounter, wire: WireCounter): CounterCheck 
 
 async function main() {
   const started = performance.now();
+  // Ingest alone: with no channel and no policy, no escalation starts. On AWS the escalation
+  // runs apart (Step Functions and its own function); locally it would share this process
+  // and these counters. The escalation section below measures it.
+  const shipped = loadConfigFile("tocsin.yaml");
+  const recordOnly = Object.fromEntries(
+    Object.entries(shipped.severities).map(([severity, policy]) => [
+      severity,
+      { ...policy, channels: [], escalation: null },
+    ]),
+  ) as unknown as typeof shipped.severities;
   const local = await startLocalServer({
-    config: loadConfigFile("tocsin.yaml"),
+    config: { ...shipped, severities: recordOnly },
     host: "127.0.0.1",
     port: 0,
     dataDir: ":memory:",

@@ -84,7 +84,8 @@ async function ingestOne(deps: IngestDeps, alert: Alert, now: string) {
     now,
   );
   const resolved = await deps.store.resolveFingerprint(candidate, transition);
-  if (resolved && deps.escalation) {
+  // An incident that told nobody (info) has no escalation to stop and nothing to mirror.
+  if (resolved && deps.escalation && (resolved.channels.length > 0 || resolved.escalationPolicy)) {
     await deps.escalation.stop(resolved.id);
     await deps.escalation.mirror(resolved.id, "resolve");
   }

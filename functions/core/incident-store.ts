@@ -65,7 +65,7 @@ export interface IncidentStore {
   resolveFingerprint(
     candidate: IncidentWithTimeline,
     transition: Transition,
-  ): Promise<Pick<Incident, "id" | "status"> | null>;
+  ): Promise<Pick<Incident, "id" | "status" | "channels" | "escalationPolicy"> | null>;
   get(id: string): Promise<IncidentWithTimeline | null>;
   /**
    * Claims an escalation step of a triggered incident in one conditional write: sets

@@ -70,7 +70,12 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
       await store.recordFiring(fresh);
       await store.recordFiring(candidate("fp-res", at(2)));
       const resolved = await store.resolveFingerprint(candidate("fp-res", at(5)), resolveAt(at(5)));
-      expect(resolved).toEqual({ id: fresh.id, status: "resolved" });
+      expect(resolved).toEqual({
+        id: fresh.id,
+        status: "resolved",
+        channels: ["slack-incidents"],
+        escalationPolicy: "standard",
+      });
       const stored = await store.get(fresh.id);
       expect(stored).toMatchObject({
         status: "resolved",
@@ -90,9 +95,9 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
       const fresh = candidate("fp-res2", at(0));
       await store.recordFiring(fresh);
       await store.resolveFingerprint(candidate("fp-res2", at(5)), resolveAt(at(5)));
-      expect(await store.resolveFingerprint(candidate("fp-res2", at(6)), resolveAt(at(6)))).toEqual(
-        { id: fresh.id, status: "resolved" },
-      );
+      expect(
+        await store.resolveFingerprint(candidate("fp-res2", at(6)), resolveAt(at(6))),
+      ).toMatchObject({ id: fresh.id, status: "resolved" });
       expect((await store.get(fresh.id))!.timeline).toHaveLength(2);
     });
 
@@ -222,7 +227,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
               );
               const expected = open.get(s.fingerprint);
               if (expected) {
-                expect(result).toEqual({ id: expected, status: "resolved" });
+                expect(result).toMatchObject({ id: expected, status: "resolved" });
                 incidents.get(expected)!.status = "resolved";
                 open.delete(s.fingerprint);
               }
@@ -382,7 +387,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         expect((await store.get(fresh.id))!.status).toBe("triggered");
         expect(
           await store.resolveFingerprint(candidate("fp-half-res", at(6)), resolveAt(at(6))),
-        ).toEqual({
+        ).toMatchObject({
           id: fresh.id,
           status: "resolved",
         });

@@ -499,12 +499,18 @@ export class DynamoIncidentStore implements IncidentStore {
           }),
         ),
       );
-      return { id, status: (Attributes as IncidentItem).status };
+      const { status, channels, escalationPolicy } = Attributes as IncidentItem;
+      return { id, status, channels, escalationPolicy };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = await this.get(id);
       if (!current) throw new IncidentNotFoundError(id);
-      return { id, status: current.status };
+      return {
+        id,
+        status: current.status,
+        channels: current.channels,
+        escalationPolicy: current.escalationPolicy,
+      };
     }
   }
 
