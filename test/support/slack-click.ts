@@ -49,7 +49,10 @@ export function slackHeaders(
  * Slack sends as `selected_option` instead of `value`.
  */
 export function slackClick(options: SlackClickOptions): SignedSlackRequest {
-  const payload = structuredClone(fixture("slack-block-actions.json")) as Record<string, unknown> & {
+  const payload = structuredClone(fixture("slack-block-actions.json")) as Record<
+    string,
+    unknown
+  > & {
     user: Record<string, unknown>;
     team: Record<string, unknown> | null;
     channel: Record<string, unknown>;
