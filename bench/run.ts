@@ -18,6 +18,7 @@ import { alertmanagerDelivery } from "./alerts.js";
 import { compareRates } from "./compare-rates.js";
 import { measureEscalation, PRICE_PER_1000_TRANSITIONS, PRICE_REGION } from "./escalation.js";
 import { type EscalationResult, escalationMarkdown } from "./escalation-report.js";
+import { historyMarkdown, measureHistory } from "./history.js";
 import { FetchClient, JsonClient, type JsonHttp, runConcurrently } from "./http-client.js";
 import { type BenchResult, type CounterCheck, fmt, markdown } from "./report.js";
 import { measureRequestCosts } from "./request-costs.js";
@@ -191,6 +192,8 @@ async function main() {
     escalation,
     seconds: (performance.now() - started) / 1000,
   };
+  log("history: seeding 10,000 incidents and 100,000 timeline events ...");
+  const history = await measureHistory({ log });
   const { server: s, baseline: b } = result.counterCheck;
   const { environment: env } = result;
   process.stdout.write(
@@ -206,6 +209,8 @@ async function main() {
         : "Anomalies: none (every answer had the expected status, dedup flag and incident id).",
       "",
       escalationMarkdown(result.escalation),
+      "",
+      historyMarkdown(history),
       "",
       `Took ${fmt(result.seconds, 1)} s.`,
       "",

@@ -63,9 +63,11 @@ export async function takeIncidentAction(
       message: "This incident does not escalate, so there is nothing to snooze.",
     };
   }
+  // The snooze ends when the resumed escalation runs: scaled like every other delay (local only).
+  const snoozeSeconds = action.kind === "snooze" ? Math.ceil(action.seconds / deps.timeScale) : 0;
   const command: IncidentCommand =
     action.kind === "snooze"
-      ? { type: "snooze", actor, seconds: action.seconds }
+      ? { type: "snooze", actor, seconds: snoozeSeconds }
       : { type: action.kind, actor };
   let updated: IncidentWithTimeline;
   try {
@@ -86,12 +88,7 @@ export async function takeIncidentAction(
     await runner.stop(incident.id, incident.timeline.filter((e) => e.type === "snoozed").length);
     if (action.kind === "snooze") {
       const attempt = String(updated.timeline.filter((e) => e.type === "snoozed").length);
-      await runner.resume(
-        incident.id,
-        Math.max(updated.escalationStep, 1),
-        Math.ceil(action.seconds / deps.timeScale),
-        attempt,
-      );
+      await runner.resume(incident.id, Math.max(updated.escalationStep, 1), snoozeSeconds, attempt);
     } else {
       await runner.mirror(incident.id, action.kind);
     }

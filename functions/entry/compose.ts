@@ -74,7 +74,7 @@ export function composeHandlers(runtime: Runtime) {
     handlers: {
       alertmanagerWebhook: alertmanagerWebhook(webhookDeps),
       grafanaWebhook: grafanaWebhook(webhookDeps),
-      readApi: readApi({ logger, store, apiToken: runtime.apiToken }),
+      readApi: readApi({ logger, store, apiToken: runtime.apiToken, now }),
       escalation,
       slackInteractions: slackInteractions({
         store,

@@ -68,7 +68,7 @@ export function layout({ title, nonce, body, signedIn }: PageOptions): SafeHtml 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${title} · tocsin</title>
 <style nonce="${nonce}">${TRUSTED_STYLE}</style>
 </head>

@@ -36,6 +36,7 @@ async function main() {
       `  curl -s -H 'Authorization: Bearer ${settings.webhookToken}' -H 'Content-Type: application/json' \\`,
       `    --data '{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"TrainingNaNLoss","severity":"critical","team":"ml-training","job":"llama-70b"},"annotations":{"summary":"Loss is NaN on llama-70b"},"startsAt":"${new Date().toISOString()}"}]}' \\`,
       `    ${local.url}/webhooks/alertmanager`,
+      `History page: ${local.url}/ (sign in with the API token)`,
       "See the incidents:",
       `  curl -s -H 'Authorization: Bearer ${settings.apiToken}' ${local.url}/incidents`,
       "",

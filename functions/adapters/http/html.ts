@@ -99,7 +99,8 @@ export function htmlResponse(
       "content-type": "text/html; charset=utf-8",
       "content-security-policy": contentSecurityPolicy(nonce),
       "x-content-type-options": "nosniff",
-      "referrer-policy": "no-referrer",
+      // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on form posts.
+      "referrer-policy": "same-origin",
       "x-frame-options": "DENY",
       "cache-control": "no-store",
       ...headers,

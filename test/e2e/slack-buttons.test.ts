@@ -1,0 +1,319 @@
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { loadServiceFiles } from "../../functions/adapters/config-file.js";
+import type { IncidentWithTimeline } from "../../functions/core/incident.js";
+import { type LocalServer, startLocalServer } from "../../functions/local/server.js";
+import { FakePagerDuty } from "../support/fake-pagerduty.js";
+import { FakeSlack, type SlackCall } from "../support/fake-slack.js";
+import { pollUntil } from "../support/poll-until.js";
+import { slackClick } from "../support/slack-click.js";
+
+// 15 minutes become 1.5 s; a 30-minute snooze becomes 3 s.
+const SCALE = 600;
+const LEVEL_GAP_MS = (15 * 60 * 1000) / SCALE;
+const SNOOZE_MS = (30 * 60 * 1000) / SCALE;
+const WEBHOOK = "e2e-webhook-token";
+const API = "e2e-api-token";
+const ROUTING_KEY = "0123456789abcdef0123456789abcdef";
+const SIGNING_SECRET = "e2e-slack-signing-secret";
+const WORKSPACE = "T024BE7LD"; // the fixture's team: clicks come from there unless a test says otherwise
+const DMITRI = { id: "U0DMITRI1", username: "dmitri.v" }; // tocsin.yaml: dmitri, ml-training
+const ERIN = { id: "U0ERIN001", username: "erin" }; // tocsin.yaml: erin, ml-training
+
+const until = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number) =>
+  pollUntil(async () => ((await condition()) ? true : undefined), {
+    what,
+    timeoutMs,
+    intervalMs: 25,
+  });
+
+let slack: FakeSlack;
+let pagerDuty: FakePagerDuty;
+let local: LocalServer;
+let sequence = 0;
+
+beforeAll(async () => {
+  slack = await FakeSlack.start({ token: "xoxb-e2e" });
+  pagerDuty = await FakePagerDuty.start();
+  const { config, runbooks } = loadServiceFiles("tocsin.yaml");
+  local = await startLocalServer({
+    config,
+    runbooks,
+    host: "127.0.0.1",
+    port: 0,
+    dataDir: ":memory:",
+    webhookToken: WEBHOOK,
+    apiToken: API,
+    timeScale: SCALE,
+    slack: { signingSecret: SIGNING_SECRET, teamId: WORKSPACE },
+    notifiers: {
+      slack: { token: "xoxb-e2e", apiUrl: slack.apiUrl },
+      pagerDuty: { routingKey: ROUTING_KEY, server: pagerDuty.server, ca: pagerDuty.ca },
+    },
+    logger: new Logger({ serviceName: "tocsin-e2e", logLevel: "ERROR" }),
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await local?.close();
+  await slack?.close();
+  await pagerDuty?.close();
+});
+
+beforeEach(() => {
+  slack.reset();
+  pagerDuty.reset();
+});
+
+// Each test's escalations end with it, so none pages into the next test.
+afterEach(async () => {
+  await local.escalation.close();
+});
+
+/** Fires a critical ml-training alert; answers its incident id and when it was fired. */
+async function fireCritical() {
+  const firedAt = performance.now();
+  const response = await fetch(`${local.url}/webhooks/alertmanager`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${WEBHOOK}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      version: "4",
+      status: "firing",
+      alerts: [
+        {
+          status: "firing",
+          labels: {
+            alertname: "TrainingNaNLoss",
+            job: `llama-buttons-${++sequence}`,
+            severity: "critical",
+            team: "ml-training",
+          },
+          annotations: { summary: "loss is NaN" },
+          startsAt: "2026-11-30T09:00:00Z",
+        },
+      ],
+    }),
+  });
+  expect(response.status).toBe(202);
+  const body = (await response.json()) as { incidents: Array<{ id: string }> };
+  return { id: body.incidents[0]!.id, firedAt };
+}
+
+async function incident(id: string): Promise<IncidentWithTimeline> {
+  const response = await fetch(`${local.url}/incidents/${id}`, {
+    headers: { authorization: `Bearer ${API}` },
+  });
+  return (await response.json()) as IncidentWithTimeline;
+}
+
+/** Clicks a button of the incident's message as Slack would: signed, form-encoded, now. */
+async function clickButton(options: {
+  actionId: string;
+  value: string;
+  user: { id: string; username: string };
+  teamId?: string;
+}) {
+  const request = slackClick({
+    signingSecret: SIGNING_SECRET,
+    actionId: options.actionId,
+    value: options.value,
+    user: options.user,
+    teamId: options.teamId ?? WORKSPACE,
+    channelId: slack.channelId("#incidents"),
+    timestamp: new Date(),
+  });
+  const started = performance.now();
+  const response = await fetch(`${local.url}/slack/interactions`, {
+    method: "POST",
+    headers: request.headers,
+    body: request.body,
+  });
+  const body = (await response.json()) as { ok: boolean; outcome: string; message?: string };
+  return { status: response.status, body, tookMs: performance.now() - started, at: started };
+}
+
+const eventsFor = (id: string) => pagerDuty.events.filter((event) => event.dedup_key === id);
+const actionsOf = (id: string) => eventsFor(id).map((event) => event.event_action);
+const pagesOf = (id: string) =>
+  pagerDuty.requests.filter(
+    (r) =>
+      r.status === 202 &&
+      (r.body as Record<string, unknown>).dedup_key === id &&
+      (r.body as Record<string, unknown>).event_action === "trigger",
+  );
+
+/** The action_ids of the buttons an update of the message leaves. */
+const buttonsIn = (call: SlackCall) =>
+  ((call.args.blocks ?? []) as Array<{ type: string; elements?: Array<{ action_id: string }> }>)
+    .filter((block) => block.type === "actions")
+    .flatMap((block) => block.elements ?? [])
+    .map((element) => element.action_id);
+
+/** The incident's message in #incidents, once posted. */
+async function postedMessage() {
+  await until(
+    () => slack.callsTo("chat.postMessage").some((c) => c.args.channel === "#incidents"),
+    "the #incidents post",
+    5_000,
+  );
+  const [ts] = [...slack.messages.values()]
+    .filter((m) => m.channel === slack.channelId("#incidents") && !m.thread_ts)
+    .map((m) => m.ts);
+  return { channel: slack.channelId("#incidents"), ts: ts! };
+}
+
+const updatesOf = (message: { channel: string; ts: string }) =>
+  slack
+    .callsTo("chat.update")
+    .filter((c) => c.args.channel === message.channel && c.args.ts === message.ts);
+const ephemeralsTo = (user: string) =>
+  slack.callsTo("chat.postEphemeral").filter((c) => c.args.user === user);
+
+describe("Slack buttons on the local server, with fake Slack and PagerDuty", () => {
+  it("Acknowledge stops the escalation and is mirrored; a second click changes nothing; Resolve closes it", async () => {
+    // Prepare: a critical alert pages level 1 at once and posts to #incidents.
+    const { id, firedAt } = await fireCritical();
+    await until(() => pagesOf(id).length === 1, "the level-1 page", 5_000);
+    const message = await postedMessage();
+
+    // Act: Dmitri (primary rotation) acknowledges.
+    const ack = await clickButton({ actionId: "acknowledge", value: id, user: DMITRI });
+
+    // Assess: answered well within Slack's 3 s, and mirrored within about a second.
+    expect(ack.status).toBe(200);
+    expect(ack.body).toMatchObject({ ok: true, outcome: "done" });
+    expect(ack.tookMs).toBeLessThan(1_000);
+    await until(() => actionsOf(id).includes("acknowledge"), "PagerDuty acknowledge", 1_500);
+    await until(() => updatesOf(message).length >= 1, "the message updated", 1_500);
+    expect(updatesOf(message).map(buttonsIn)).toEqual([["resolve"]]);
+    expect(eventsFor(id).find((e) => e.event_action === "acknowledge")).toEqual({
+      routing_key: ROUTING_KEY,
+      event_action: "acknowledge",
+      dedup_key: id,
+    });
+    const acknowledged = await incident(id);
+    expect(acknowledged).toMatchObject({
+      status: "acknowledged",
+      acknowledgedBy: "Dmitri Volkov (dmitri)",
+      level: 1,
+    });
+    expect(acknowledged.timeline.filter((e) => e.type === "acknowledged")).toEqual([
+      expect.objectContaining({ actor: "Dmitri Volkov (dmitri)" }),
+    ]);
+    expect(ephemeralsTo(DMITRI.id).map((c) => c.args.text)).toEqual([ack.body.message]);
+
+    // Assess: no level-2 page, though its time (15 min scaled) has long passed.
+    await sleep(Math.max(0, firedAt + LEVEL_GAP_MS * 1.5 - performance.now()));
+    expect(pagesOf(id)).toHaveLength(1);
+    const quiet = await incident(id);
+    expect(quiet.level).toBe(1);
+    expect(quiet.timeline.filter((e) => e.type === "escalated")).toEqual([]);
+
+    // Act: Erin acknowledges too, late.
+    const before = await incident(id);
+    const eventsBefore = eventsFor(id).length;
+    const updatesBefore = updatesOf(message).length;
+    const second = await clickButton({ actionId: "acknowledge", value: id, user: ERIN });
+
+    // Assess: a polite ephemeral naming who acknowledged; nothing else moves.
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ ok: false, outcome: "conflict" });
+    expect(second.body.message).toMatch(/already acknowledged by Dmitri Volkov \(dmitri\) at/);
+    await until(() => ephemeralsTo(ERIN.id).length === 1, "the ephemeral answer", 1_500);
+    expect(ephemeralsTo(ERIN.id)[0]!.args).toMatchObject({
+      channel: message.channel,
+      user: ERIN.id,
+      text: second.body.message,
+    });
+    await sleep(300);
+    expect(await incident(id)).toEqual(before);
+    expect(eventsFor(id)).toHaveLength(eventsBefore);
+    expect(updatesOf(message)).toHaveLength(updatesBefore);
+
+    // Act: Dmitri resolves.
+    const resolve = await clickButton({ actionId: "resolve", value: id, user: DMITRI });
+
+    // Assess: PagerDuty resolved, the message left without buttons.
+    expect(resolve.status).toBe(200);
+    expect(resolve.body).toMatchObject({ ok: true, outcome: "done" });
+    await until(() => actionsOf(id).includes("resolve"), "PagerDuty resolve", 1_500);
+    await until(() => updatesOf(message).length === updatesBefore + 1, "the last update", 1_500);
+    expect(buttonsIn(updatesOf(message).at(-1)!)).toEqual([]);
+    expect(actionsOf(id)).toEqual(["trigger", "acknowledge", "resolve"]);
+    expect(await incident(id)).toMatchObject({
+      status: "resolved",
+      acknowledgedBy: "Dmitri Volkov (dmitri)",
+      resolvedBy: "Dmitri Volkov (dmitri)",
+    });
+  }, 20_000);
+
+  it("Snooze 30 min pages nobody during the snooze, then re-pages the level reached and escalates on", async () => {
+    // Prepare: level 1 paged at once.
+    const { id } = await fireCritical();
+    await until(() => pagesOf(id).length === 1, "the level-1 page", 5_000);
+
+    // Act
+    const snooze = await clickButton({ actionId: "snooze", value: id, user: DMITRI });
+
+    // Assess: no page for the 3 s (30 min scaled) of the snooze, though level 2 was due at 1.5 s.
+    expect(snooze.status).toBe(200);
+    expect(snooze.body).toMatchObject({ ok: true, outcome: "done" });
+    expect(snooze.tookMs).toBeLessThan(1_000);
+    const snoozed = await incident(id);
+    expect(snoozed.timeline.filter((e) => e.type === "snoozed")).toEqual([
+      expect.objectContaining({ actor: "Dmitri Volkov (dmitri)" }),
+    ]);
+    await sleep(SNOOZE_MS - 200);
+    expect(pagesOf(id)).toHaveLength(1);
+
+    // Assess: at the snooze's end, level 1 (the level reached) is paged again…
+    await until(() => pagesOf(id).length === 2, "level 1 paged again after the snooze", 2_000);
+    const repage = pagesOf(id)[1]!;
+    expect(repage.at - snooze.at).toBeGreaterThanOrEqual(SNOOZE_MS - 50);
+    expect(repage.at - snooze.at).toBeLessThan(SNOOZE_MS + 1_000);
+    const resumed = await incident(id);
+    expect(resumed.level).toBe(1);
+    expect(resumed.snoozedUntil).toBeNull();
+    // …then level 2 one gap later.
+    await until(() => pagesOf(id).length === 3, "level 2 after one more gap", LEVEL_GAP_MS + 2_000);
+    const level2 = pagesOf(id)[2]!;
+    expect(level2.at - repage.at).toBeGreaterThanOrEqual(LEVEL_GAP_MS - 50);
+    expect(level2.at - repage.at).toBeLessThan(LEVEL_GAP_MS + 1_000);
+    const escalated = await incident(id);
+    expect(escalated.level).toBe(2);
+    expect(escalated.timeline.filter((e) => e.type === "escalated").map((e) => e.level)).toEqual([
+      2,
+    ]);
+  }, 20_000);
+
+  it("refuses a click from another workspace with an ephemeral note, and changes nothing", async () => {
+    // Prepare
+    const { id } = await fireCritical();
+    await until(() => pagesOf(id).length === 1, "the level-1 page", 5_000);
+    const message = await postedMessage();
+    const before = await incident(id);
+
+    // Act
+    const click = await clickButton({
+      actionId: "acknowledge",
+      value: id,
+      user: DMITRI,
+      teamId: "T0OTHER01",
+    });
+
+    // Assess: refused, told so, the incident untouched and still escalating.
+    expect(click.status).toBe(200);
+    expect(click.body).toEqual({ ok: false, outcome: "refused" });
+    await until(() => ephemeralsTo(DMITRI.id).length === 1, "the refusal", 1_500);
+    expect(String(ephemeralsTo(DMITRI.id)[0]!.args.text)).toMatch(/another Slack workspace/);
+    const after = await incident(id);
+    expect(after.status).toBe("triggered");
+    expect(after.timeline.slice(0, before.timeline.length)).toEqual(before.timeline);
+    expect(after.timeline.map((e) => e.type)).not.toContain("acknowledged");
+    expect(actionsOf(id)).not.toContain("acknowledge");
+    expect(updatesOf(message)).toEqual([]);
+    await until(() => pagesOf(id).length === 2, "level 2, the escalation untouched", 3_000);
+  }, 20_000);
+});

@@ -1,0 +1,289 @@
+/**
+ * The history page through the read function's handler on dynalite: sign-in, session
+ * cookie, escaping, CSP, and each view's content.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import { SESSION_COOKIE } from "../../functions/adapters/http/session.js";
+import { planTransition } from "../../functions/core/incident.js";
+import { readApi } from "../../functions/handlers/read-api.js";
+import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
+import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
+import { httpEvent, lambdaContext } from "../support/http-events.js";
+import { at, candidate } from "../support/incidents.js";
+
+const TOKEN = "page-token-for-tests";
+const NOW = new Date("2026-12-01T09:00:00.000Z");
+const SCRIPT = "<script>alert(1)</script>";
+const IMG = `"><img src=x onerror=alert(1)>`;
+
+let dynamo: EmbeddedDynamo;
+let handler: ReturnType<typeof readApi>;
+let evilId = "";
+let escalatedId = "";
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+  const client = clientFor(dynamo.endpoint);
+  const store = new DynamoIncidentStore(client, await freshTable(client));
+  const evil = {
+    ...candidate("fp-evil", at(0), { team: "platform", severity: "warning" }),
+    title: `Disk full ${SCRIPT}`,
+    labels: { alertname: SCRIPT, job: IMG },
+    annotations: { summary: IMG, runbook_url: "javascript:alert(1)" },
+    runbook: { name: SCRIPT, url: "javascript:alert(1)" },
+  };
+  await store.recordFiring(evil);
+  evilId = evil.id;
+  const escalated = { ...candidate("fp-escalated", at(1)), title: "Loss is NaN on llama-70b" };
+  await store.recordFiring(escalated);
+  escalatedId = escalated.id;
+  await store.recordDeliveries(escalated.id, [
+    {
+      at: at(1),
+      type: "notified",
+      level: 0,
+      channel: "slack-incidents",
+      detail: "trigger: posted",
+    },
+    {
+      at: at(1),
+      type: "notified",
+      level: 1,
+      channel: "pagerduty-ml",
+      target: "Dmitri Volkov",
+      detail: "trigger: not delivered: no credentials",
+    },
+  ]);
+  await store.claimEscalationStep(escalated.id, {
+    step: 2,
+    reached: 2,
+    level: 2,
+    now: at(16),
+    events: [{ at: at(16), type: "escalated", level: 2, detail: "to level 2: Erin Walsh" }],
+  });
+  await store.recordDeliveries(escalated.id, [
+    {
+      at: at(16),
+      type: "notification_failed",
+      level: 2,
+      channel: "email-oncall",
+      target: "Erin Walsh",
+      detail: "escalate: SNS throttled",
+    },
+  ]);
+  const current = (await store.get(escalated.id))!;
+  await store.applyTransition(
+    current,
+    planTransition({ type: "acknowledge", actor: "Erin Walsh" }, at(20)),
+  );
+  handler = readApi({
+    store,
+    apiToken: () => TOKEN,
+    logger: new Logger({ logLevel: "SILENT" }),
+    now: () => NOW,
+  });
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+
+interface Call {
+  method?: "GET" | "POST";
+  path?: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+async function call({ method = "GET", path = "/", query, headers = {}, body }: Call) {
+  const result = await handler(
+    httpEvent({
+      routeKey: `${method} ${path}`,
+      path,
+      headers: { host: "127.0.0.1:8080", ...headers },
+      ...(query ? { query } : {}),
+      ...(body !== undefined ? { body } : {}),
+    }),
+    lambdaContext,
+  );
+  return {
+    status: result.statusCode,
+    headers: (result.headers ?? {}) as Record<string, string>,
+    body: result.body ?? "",
+  };
+}
+
+async function signIn(host = "127.0.0.1:8080") {
+  const response = await call({
+    method: "POST",
+    path: "/login",
+    headers: {
+      host,
+      origin: `http://${host}`,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    body: new URLSearchParams({ token: TOKEN }).toString(),
+  });
+  return response;
+}
+
+const sessionFrom = (setCookie: string) => setCookie.split(";")[0]!;
+
+describe("sign-in", () => {
+  it("shows the sign-in form, and no data, without credentials", async () => {
+    const { status, headers, body } = await call({});
+    expect(status).toBe(401);
+    expect(headers["content-type"]).toBe("text/html; charset=utf-8");
+    expect(body).toContain('<form method="post" action="/login">');
+    expect(body).not.toContain("Disk full");
+  });
+
+  it("refuses a wrong token with the form again", async () => {
+    const { status, body, headers } = await call({
+      method: "POST",
+      path: "/login",
+      body: "token=wrong",
+    });
+    expect(status).toBe(401);
+    expect(body).toContain("That token is not valid.");
+    expect(headers["set-cookie"]).toBeUndefined();
+  });
+
+  it("refuses a sign-in posted from another site", async () => {
+    const { status, headers } = await call({
+      method: "POST",
+      path: "/login",
+      headers: { origin: "https://evil.example" },
+      body: `token=${TOKEN}`,
+    });
+    expect(status).toBe(403);
+    expect(headers["set-cookie"]).toBeUndefined();
+  });
+
+  it.each([
+    ["127.0.0.1:8080", false],
+    ["localhost:8080", false],
+    ["abc123.execute-api.eu-west-1.amazonaws.com", true],
+  ])(
+    "sets an HttpOnly, SameSite=Strict cookie without the token on %s (Secure: %s)",
+    async (host, secure) => {
+      const { status, headers } = await signIn(host);
+      expect(status).toBe(303);
+      expect(headers.location).toBe("/");
+      const cookie = headers["set-cookie"]!;
+      expect(cookie).toMatch(
+        new RegExp(
+          `^${SESSION_COOKIE}=v1\\.\\d+\\.[\\w-]{43}; Max-Age=43200; Path=/; HttpOnly; SameSite=Strict`,
+        ),
+      );
+      expect(cookie.includes("; Secure")).toBe(secure);
+      expect(cookie).not.toContain(TOKEN);
+    },
+  );
+
+  it("lets the cookie in, and signing out clears it", async () => {
+    const session = sessionFrom((await signIn()).headers["set-cookie"]!);
+    expect((await call({ headers: { cookie: session } })).status).toBe(200);
+    const out = await call({ method: "POST", path: "/logout", headers: { cookie: session } });
+    expect(out.status).toBe(303);
+    expect(out.headers["set-cookie"]).toMatch(
+      new RegExp(`^${SESSION_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict`),
+    );
+  });
+});
+
+describe("the pages", () => {
+  let session = "";
+  beforeAll(async () => {
+    session = sessionFrom((await signIn()).headers["set-cookie"]!);
+  });
+  const page = (query?: Record<string, string>) =>
+    call({ headers: { cookie: session }, ...(query ? { query } : {}) });
+
+  it("serve a CSP that runs no script and allows only the nonce'd stylesheet", async () => {
+    const { headers, body } = await page();
+    const csp = headers["content-security-policy"]!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'none'");
+    const nonce = /style-src 'nonce-([^']+)'/.exec(csp)![1]!;
+    expect(body).toContain(`<style nonce="${nonce}">`);
+    expect(body).not.toMatch(/<script/i);
+    expect(headers["x-content-type-options"]).toBe("nosniff");
+    expect(body).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+  });
+
+  it("list incidents newest first, with every user value escaped", async () => {
+    const { status, body } = await page();
+    expect(status).toBe(200);
+    expect(body.indexOf("Loss is NaN on llama-70b")).toBeLessThan(body.indexOf("Disk full"));
+    expect(body).toContain("Disk full &lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(body).not.toContain(SCRIPT);
+    expect(body).toContain(`href="/incidents?format=csv"`);
+  });
+
+  it("filter by the form's fields, keeping them in the form and the CSV link", async () => {
+    const { body } = await page({ team: "platform", minLevel: "", until: "2026-11-30" });
+    expect(body).toContain("Disk full");
+    expect(body).not.toContain("Loss is NaN");
+    expect(body).toContain('name="team" value="platform"');
+    expect(body).toContain(
+      `href="/incidents?until=2026-11-30T23%3A59%3A59.999Z&amp;team=platform&amp;format=csv"`,
+    );
+  });
+
+  it("say which filter is wrong", async () => {
+    const { status, body } = await page({ severity: "sev1" });
+    expect(status).toBe(400);
+    expect(body).toContain("severity: must be one of critical, high, warning, info");
+  });
+
+  it("show an incident's labels and annotations as text, and no javascript: link", async () => {
+    const { status, body } = await page({ incident: evilId });
+    expect(status).toBe(200);
+    expect(body).not.toContain(SCRIPT);
+    expect(body).not.toContain(IMG);
+    expect(body).toContain("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;");
+    expect(body).not.toMatch(/href="javascript:/i);
+  });
+
+  it("show the escalation level by level and the timeline", async () => {
+    const { body } = await page({ incident: escalatedId });
+    expect(body).toContain("When it opened");
+    expect(body).toMatch(/<section class="level" data-level="2">\s*<h3>Level 2/);
+    expect(body).toContain("Escalated to level 2: Erin Walsh");
+    expect(body).toContain('<td class="failed">failed</td>');
+    expect(body).toContain('<td class="not_delivered">not delivered</td>');
+    expect(body).toContain("by Erin Walsh at 2026-11-30 09:20:00 UTC (after 19m 00s)");
+    expect(body).toContain(`href="/incidents/${escalatedId}?format=csv"`);
+  });
+
+  it("answer 404 for an unknown incident", async () => {
+    const { status, body } = await page({ incident: "nope" });
+    expect(status).toBe(404);
+    expect(body).toContain("no incident with id nope");
+  });
+
+  it("show the report with its charts and CSV link", async () => {
+    const { status, body } = await page({ view: "report" });
+    expect(status).toBe(200);
+    expect(body).toContain('<div class="big" id="total-incidents">2</div>');
+    expect(body.match(/<svg class="chart"/g)).toHaveLength(2);
+    expect(body).toContain('aria-label="Incidents per day (UTC)"');
+    expect(body).toContain("<title>level 2: 1</title>");
+    expect(body).toContain(
+      `href="/reports/escalations?since=2026-11-01T09%3A00%3A00.000Z&amp;until=2026-12-01T09%3A00%3A00.000Z&amp;format=csv"`,
+    );
+  });
+
+  it("refuse a report range that runs backwards", async () => {
+    const { status, body } = await page({
+      view: "report",
+      since: "2026-11-20",
+      until: "2026-11-01",
+    });
+    expect(status).toBe(400);
+    expect(body).toContain("since: must not be after until");
+  });
+});

@@ -1,0 +1,730 @@
+import { readFileSync } from "node:fs";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import type { SlackResponder } from "../../functions/adapters/notifiers/slack-responder.js";
+import { runEscalationStep } from "../../functions/app/escalation.js";
+import { type Config, parseConfig } from "../../functions/core/config.js";
+import type { EscalationRunner } from "../../functions/core/escalation-runner.js";
+import type { IncidentWithTimeline } from "../../functions/core/incident.js";
+import {
+  type SlackInteractionDeps,
+  slackInteractions,
+} from "../../functions/handlers/slack-interactions.js";
+import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
+import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
+import { httpEvent, lambdaContext } from "../support/http-events.js";
+import { candidate, resolveAt } from "../support/incidents.js";
+import { slackClick, slackHeaders } from "../support/slack-click.js";
+
+const SECRET = "slack-signing-secret-for-tests";
+const NOW = new Date("2026-11-30T09:30:00Z");
+const OPENED = "2026-11-30T09:25:00.000Z";
+const CHANNEL = "C024BE91L"; // the fixture's channel
+const WORKSPACE = "T024BE7LD"; // the fixture's team
+const DMITRI = { id: "U0DMITRI1", username: "dmitri.v" }; // ml-training rotation
+const ERIN = { id: "U0ERIN001", username: "erin" }; // ml-training rotation
+const GRACE = { id: "U0GRACE01", username: "grace" }; // ml-training's manager
+const ALICE = { id: "U0ALICE01", username: "alice" }; // another team's rotation
+const STRANGER = { id: "U024BE7LH", username: "ada" }; // in the workspace, not in tocsin.yaml
+const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
+const baseConfig = parseConfig(readFileSync(new URL("../../tocsin.yaml", import.meta.url), "utf8"));
+
+/** The same config, with ml-training's incidents reserved to its schedules' people. */
+const rotationOnly: Config = {
+  ...baseConfig,
+  teams: {
+    ...baseConfig.teams,
+    "ml-training": { ...baseConfig.teams["ml-training"]!, responders: "rotation" },
+  },
+};
+
+type RunnerCall =
+  | ["stop", string, number | undefined]
+  | ["mirror", string, "acknowledge" | "resolve"]
+  | ["resume", string, number, number, string]
+  | ["start", string];
+
+/** A hand-written EscalationRunner that records what it is asked. */
+function recordingRunner(): EscalationRunner & { calls: RunnerCall[] } {
+  const calls: RunnerCall[] = [];
+  return {
+    calls,
+    start: async (id) => void calls.push(["start", id]),
+    stop: async (id, snoozes) => void calls.push(["stop", id, snoozes]),
+    mirror: async (id, kind) => void calls.push(["mirror", id, kind]),
+    resume: async (id, step, waitSeconds, attempt) =>
+      void calls.push(["resume", id, step, waitSeconds, attempt]),
+  };
+}
+
+/** A hand-written SlackResponder that records the ephemeral messages. */
+function recordingResponder(): SlackResponder & {
+  said: Array<{ channel: string; user: string; text: string }>;
+} {
+  const said: Array<{ channel: string; user: string; text: string }> = [];
+  return {
+    said,
+    ephemeral: async (channel, user, text) => void said.push({ channel, user, text }),
+  };
+}
+
+let dynamo: EmbeddedDynamo;
+let store: DynamoIncidentStore;
+let runner: ReturnType<typeof recordingRunner>;
+let responder: ReturnType<typeof recordingResponder>;
+let fingerprints = 0;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  const client = clientFor(dynamo.endpoint);
+  store = new DynamoIncidentStore(client, await freshTable(client));
+  runner = recordingRunner();
+  responder = recordingResponder();
+});
+
+function handlerWith(overrides: Partial<SlackInteractionDeps> = {}) {
+  const deps: SlackInteractionDeps = {
+    store,
+    config: baseConfig,
+    escalation: runner,
+    timeScale: 1,
+    logger: silent,
+    signingSecret: () => SECRET,
+    responder,
+    now: () => NOW,
+    ...overrides,
+  };
+  return slackInteractions(deps);
+}
+
+/** Opens a critical ml-training incident (standard escalation) as ingest would. */
+async function openIncident(routing: Parameters<typeof candidate>[2] = {}) {
+  const incident = candidate(`fp-slack-${++fingerprints}`, OPENED, routing);
+  await store.recordFiring(incident);
+  return incident;
+}
+
+const stored = async (id: string) => (await store.get(id)) as IncidentWithTimeline;
+
+interface Click {
+  actionId: string;
+  value?: string | undefined;
+  user?: { id: string; username?: string };
+  teamId?: string | null;
+  signedAt?: Date;
+}
+
+/** POST /slack/interactions with a signed click, through the middy handler. */
+async function post(
+  handler: ReturnType<typeof slackInteractions>,
+  request: { body: string; headers: Record<string, string> },
+) {
+  const result = await handler(
+    httpEvent({
+      routeKey: "POST /slack/interactions",
+      body: request.body,
+      headers: request.headers,
+    }),
+    lambdaContext,
+  );
+  return { status: result.statusCode, body: JSON.parse(result.body ?? "null") };
+}
+
+const click = (handler: ReturnType<typeof slackInteractions>, c: Click) =>
+  post(
+    handler,
+    slackClick({
+      signingSecret: SECRET,
+      actionId: c.actionId,
+      value: c.value,
+      user: c.user ?? DMITRI,
+      teamId: c.teamId,
+      timestamp: c.signedAt ?? NOW,
+    }),
+  );
+
+/** A body of our choosing, correctly signed: what reaches the parser after the signature check. */
+const signed = (body: string) => ({ body, headers: slackHeaders(SECRET, NOW, body) });
+
+describe("POST /slack/interactions: the signature", () => {
+  const refusals: Array<
+    [string, (id: string) => { body: string; headers: Record<string, string> }]
+  > = [
+    [
+      "an unsigned request",
+      (id) => {
+        const { body } = slackClick({
+          signingSecret: SECRET,
+          actionId: "acknowledge",
+          value: id,
+          timestamp: NOW,
+        });
+        return { body, headers: { "content-type": "application/x-www-form-urlencoded" } };
+      },
+    ],
+    [
+      "a request signed with another secret",
+      (id) =>
+        slackClick({
+          signingSecret: "forged",
+          actionId: "acknowledge",
+          value: id,
+          timestamp: NOW,
+        }),
+    ],
+    [
+      "a request signed six minutes ago (a replay)",
+      (id) =>
+        slackClick({
+          signingSecret: SECRET,
+          actionId: "acknowledge",
+          value: id,
+          timestamp: new Date(NOW.getTime() - 6 * 60_000),
+        }),
+    ],
+    [
+      "a request signed six minutes ahead",
+      (id) =>
+        slackClick({
+          signingSecret: SECRET,
+          actionId: "acknowledge",
+          value: id,
+          timestamp: new Date(NOW.getTime() + 6 * 60_000),
+        }),
+    ],
+    [
+      "a signed request whose body was changed afterwards",
+      (id) => {
+        const original = slackClick({
+          signingSecret: SECRET,
+          actionId: "snooze",
+          value: id,
+          timestamp: NOW,
+        });
+        return { ...original, body: original.body.replace("snooze", "acknowledge") };
+      },
+    ],
+  ];
+
+  it.each(refusals)("refuses %s with 401 and changes nothing", async (_, build) => {
+    // Prepare
+    const incident = await openIncident();
+    const before = await stored(incident.id);
+    // Act
+    const response = await post(handlerWith(), build(incident.id));
+    // Assess
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual({ error: "unauthorized", message: expect.any(String) });
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+    expect(responder.said).toEqual([]);
+  });
+
+  it("accepts the same click when signed correctly (the refusals are about the signature)", async () => {
+    // Prepare
+    const incident = await openIncident();
+    // Act
+    const response = await click(handlerWith(), { actionId: "acknowledge", value: incident.id });
+    // Assess
+    expect(response.status).toBe(200);
+    expect((await stored(incident.id)).status).toBe("acknowledged");
+  });
+});
+
+describe("POST /slack/interactions: malformed interactions", () => {
+  const payload = (id: string, change: (p: Record<string, unknown>) => void) => {
+    const { payload: p } = slackClick({
+      signingSecret: SECRET,
+      actionId: "acknowledge",
+      value: id,
+      user: DMITRI,
+      timestamp: NOW,
+    });
+    change(p);
+    return `payload=${encodeURIComponent(JSON.stringify(p))}`;
+  };
+  const cases: Array<[string, (id: string) => string, string, RegExp]> = [
+    ["a body that is not a form", () => "{}", "malformed_payload", /payload/],
+    ["a form without `payload`", () => "type=block_actions", "malformed_payload", /payload/],
+    ["a payload that is not JSON", () => "payload=%7Bnot%20json", "malformed_payload", /JSON/],
+    [
+      "a view_submission instead of block_actions",
+      (id) => payload(id, (p) => Object.assign(p, { type: "view_submission" })),
+      "invalid_payload",
+      /block_actions/,
+    ],
+    [
+      "a payload without user",
+      (id) => payload(id, (p) => delete p.user),
+      "invalid_payload",
+      /user/,
+    ],
+    [
+      "a payload without actions",
+      (id) => payload(id, (p) => Object.assign(p, { actions: [] })),
+      "invalid_payload",
+      /actions/,
+    ],
+    [
+      "an unknown action_id",
+      (id) =>
+        payload(id, (p) => {
+          (p.actions as Array<Record<string, unknown>>)[0]!.action_id = "escalate_now";
+        }),
+      "invalid_action",
+      /escalate_now/,
+    ],
+    [
+      "a button without incident id",
+      (id) =>
+        payload(id, (p) => {
+          delete (p.actions as Array<Record<string, unknown>>)[0]!.value;
+        }),
+      "invalid_action",
+      /incident id/,
+    ],
+  ];
+
+  it.each(cases)("answers 400 to %s and changes nothing", async (_, body, code, message) => {
+    // Prepare
+    const incident = await openIncident();
+    const before = await stored(incident.id);
+    // Act
+    const response = await post(handlerWith(), signed(body(incident.id)));
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: code, message: expect.stringMatching(message) });
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+  });
+
+  const lengths: Array<[string, string, (id: string) => string]> = [
+    ["a snooze button with a length not offered", "snooze", (id) => `${id}|2h`],
+    ["a snooze_longer option not offered", "snooze_longer", (id) => `${id}|forever`],
+    ["a snooze_longer option of 0 minutes", "snooze_longer", (id) => `${id}|0m`],
+    ["a snooze_longer option without incident id", "snooze_longer", () => "|1h"],
+  ];
+  it.each(lengths)("answers 400 to %s and changes nothing", async (_, actionId, value) => {
+    // Prepare
+    const incident = await openIncident();
+    const before = await stored(incident.id);
+    // Act
+    const response = await click(handlerWith(), { actionId, value: value(incident.id) });
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body.error).toBe("invalid_action");
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+  });
+});
+
+describe("POST /slack/interactions: acknowledge and resolve", () => {
+  it("acknowledges for the clicker, stops the escalation and mirrors the change", async () => {
+    // Prepare
+    const incident = await openIncident();
+    // Act
+    const response = await click(handlerWith(), { actionId: "acknowledge", value: incident.id });
+    // Assess
+    expect(response).toEqual({
+      status: 200,
+      body: {
+        ok: true,
+        outcome: "done",
+        message: "Acknowledged by Dmitri Volkov (dmitri) at 09:30 UTC.",
+      },
+    });
+    const after = await stored(incident.id);
+    expect(after).toMatchObject({
+      status: "acknowledged",
+      acknowledgedBy: "Dmitri Volkov (dmitri)",
+      acknowledgedAt: NOW.toISOString(),
+      resolvedBy: null,
+    });
+    expect(after.timeline.at(-1)).toEqual({
+      at: NOW.toISOString(),
+      type: "acknowledged",
+      actor: "Dmitri Volkov (dmitri)",
+    });
+    expect(runner.calls).toEqual([
+      ["stop", incident.id, 0],
+      ["mirror", incident.id, "acknowledge"],
+    ]);
+    expect(responder.said).toEqual([
+      { channel: CHANNEL, user: DMITRI.id, text: response.body.message },
+    ]);
+  });
+
+  it("names a clicker tocsin does not know by Slack name and id", async () => {
+    // Prepare
+    const incident = await openIncident();
+    // Act
+    await click(handlerWith(), { actionId: "acknowledge", value: incident.id, user: STRANGER });
+    // Assess
+    expect((await stored(incident.id)).acknowledgedBy).toBe("ada (Slack U024BE7LH)");
+  });
+
+  it("answers a second Acknowledge politely with who acknowledged, and changes nothing", async () => {
+    // Prepare
+    const incident = await openIncident();
+    const handler = handlerWith();
+    await click(handler, { actionId: "acknowledge", value: incident.id, user: DMITRI });
+    const before = await stored(incident.id);
+    runner.calls.length = 0;
+    responder.said.length = 0;
+    // Act
+    const response = await click(handler, {
+      actionId: "acknowledge",
+      value: incident.id,
+      user: ERIN,
+    });
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      ok: false,
+      outcome: "conflict",
+      message:
+        "Nothing changed: this incident is already acknowledged by Dmitri Volkov (dmitri) at 09:30 UTC.",
+    });
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+    expect(responder.said).toEqual([
+      { channel: CHANNEL, user: ERIN.id, text: response.body.message },
+    ]);
+  });
+
+  it.each(["acknowledge", "resolve", "snooze"])(
+    "never undoes a resolve: %s on a resolved incident is a conflict that changes nothing",
+    async (actionId) => {
+      // Prepare: the alert resolved at 09:28.
+      const incident = await openIncident();
+      await store.resolveFingerprint(incident, resolveAt("2026-11-30T09:28:00.000Z"));
+      const before = await stored(incident.id);
+      // Act
+      const response = await click(handlerWith(), { actionId, value: incident.id });
+      // Assess
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({
+        ok: false,
+        outcome: "conflict",
+        message: "Nothing changed: this incident is already resolved by alertmanager at 09:28 UTC.",
+      });
+      expect(await stored(incident.id)).toEqual(before);
+      expect(before.status).toBe("resolved");
+      expect(runner.calls).toEqual([]);
+    },
+  );
+
+  it("resolves an acknowledged incident, keeping who acknowledged, and frees its fingerprint", async () => {
+    // Prepare
+    const incident = await openIncident();
+    const handler = handlerWith();
+    await click(handler, { actionId: "acknowledge", value: incident.id, user: DMITRI });
+    runner.calls.length = 0;
+    // Act
+    const response = await click(handler, { actionId: "resolve", value: incident.id, user: ERIN });
+    // Assess
+    expect(response.body).toEqual({
+      ok: true,
+      outcome: "done",
+      message: "Resolved by Erin Walsh (erin) at 09:30 UTC.",
+    });
+    const after = await stored(incident.id);
+    expect(after).toMatchObject({
+      status: "resolved",
+      acknowledgedBy: "Dmitri Volkov (dmitri)",
+      resolvedBy: "Erin Walsh (erin)",
+      resolvedAt: NOW.toISOString(),
+    });
+    expect(after.timeline.map((e) => [e.type, e.actor])).toEqual([
+      ["triggered", "alertmanager"],
+      ["acknowledged", "Dmitri Volkov (dmitri)"],
+      ["resolved", "Erin Walsh (erin)"],
+    ]);
+    expect(runner.calls).toEqual([
+      ["stop", incident.id, 0],
+      ["mirror", incident.id, "resolve"],
+    ]);
+    // The alert firing again is a new incident, not a duplicate of the resolved one.
+    const again = await store.recordFiring(
+      candidate(incident.fingerprint, "2026-11-30T09:40:00.000Z"),
+    );
+    expect(again.created).toBe(true);
+  });
+
+  it("resolves a triggered incident at once", async () => {
+    // Prepare
+    const incident = await openIncident();
+    // Act
+    const response = await click(handlerWith(), { actionId: "resolve", value: incident.id });
+    // Assess
+    expect(response.body.outcome).toBe("done");
+    expect(await stored(incident.id)).toMatchObject({
+      status: "resolved",
+      acknowledgedBy: null,
+      resolvedBy: "Dmitri Volkov (dmitri)",
+    });
+    expect(runner.calls).toEqual([
+      ["stop", incident.id, 0],
+      ["mirror", incident.id, "resolve"],
+    ]);
+  });
+
+  it("answers a click on an incident tocsin does not have with not_found", async () => {
+    // Act
+    const response = await click(handlerWith(), { actionId: "acknowledge", value: "inc-gone" });
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ ok: false, outcome: "not_found" });
+    expect(runner.calls).toEqual([]);
+    expect(await store.get("inc-gone")).toBeNull();
+  });
+});
+
+describe("POST /slack/interactions: snooze", () => {
+  const lengths: Array<[string, number, string, (id: string) => string]> = [
+    ["the Snooze button (30 min)", 1800, "snooze", (id) => id],
+    ["the Snooze button naming 30m", 1800, "snooze", (id) => `${id}|30m`],
+    ["Snooze 1 h from the menu", 3600, "snooze_longer", (id) => `${id}|1h`],
+    ["Snooze 4 h from the menu", 14_400, "snooze_longer", (id) => `${id}|4h`],
+  ];
+
+  it.each(lengths)("%s pauses the escalation for %i s", async (_, seconds, actionId, value) => {
+    // Prepare
+    const incident = await openIncident();
+    const until = new Date(NOW.getTime() + seconds * 1000).toISOString();
+    // Act
+    const response = await click(handlerWith(), { actionId, value: value(incident.id) });
+    // Assess
+    expect(response.body).toEqual({
+      ok: true,
+      outcome: "done",
+      message: `Snoozed by Dmitri Volkov (dmitri) until ${until.slice(11, 16)} UTC; escalation resumes then.`,
+    });
+    const after = await stored(incident.id);
+    expect(after).toMatchObject({ status: "triggered", snoozedUntil: until });
+    expect(after.timeline.at(-1)).toEqual({
+      at: NOW.toISOString(),
+      type: "snoozed",
+      actor: "Dmitri Volkov (dmitri)",
+      detail: `escalation paused until ${until}`,
+    });
+    expect(runner.calls).toEqual([
+      ["stop", incident.id, 0],
+      ["resume", incident.id, 1, seconds, "1"],
+    ]);
+  });
+
+  it("divides the wait by the time scale, like every other delay", async () => {
+    // Prepare
+    const incident = await openIncident();
+    // Act
+    await click(handlerWith({ timeScale: 60 }), {
+      actionId: "snooze_longer",
+      value: `${incident.id}|1h`,
+    });
+    // Assess
+    expect(runner.calls).toEqual([
+      ["stop", incident.id, 0],
+      ["resume", incident.id, 1, 60, "1"],
+    ]);
+  });
+
+  it("resumes at the level reached, and a second snooze stops the first one's resumption", async () => {
+    // Prepare: the escalation has reached its second level.
+    const incident = await openIncident();
+    expect(
+      await store.claimEscalationStep(incident.id, {
+        step: 2,
+        reached: 2,
+        level: 2,
+        events: [],
+        now: "2026-11-30T09:29:00.000Z",
+      }),
+    ).toBe(true);
+    const handler = handlerWith();
+    // Act
+    await click(handler, { actionId: "snooze", value: incident.id });
+    await click(handler, { actionId: "snooze_longer", value: `${incident.id}|1h`, user: ERIN });
+    // Assess
+    expect(runner.calls).toEqual([
+      ["stop", incident.id, 0],
+      ["resume", incident.id, 2, 1800, "1"],
+      ["stop", incident.id, 1],
+      ["resume", incident.id, 2, 3600, "2"],
+    ]);
+    const after = await stored(incident.id);
+    expect(after.snoozedUntil).toBe(new Date(NOW.getTime() + 3_600_000).toISOString());
+    expect(after.timeline.filter((e) => e.type === "snoozed").map((e) => e.actor)).toEqual([
+      "Dmitri Volkov (dmitri)",
+      "Erin Walsh (erin)",
+    ]);
+  });
+
+  it("is a conflict on an acknowledged incident and changes nothing", async () => {
+    // Prepare
+    const incident = await openIncident();
+    const handler = handlerWith();
+    await click(handler, { actionId: "acknowledge", value: incident.id });
+    const before = await stored(incident.id);
+    runner.calls.length = 0;
+    // Act
+    const response = await click(handler, { actionId: "snooze", value: incident.id, user: ERIN });
+    // Assess
+    expect(response.body).toMatchObject({
+      ok: false,
+      outcome: "conflict",
+      message: expect.stringContaining("already acknowledged by Dmitri Volkov (dmitri)"),
+    });
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+  });
+
+  it("is refused on an incident that does not escalate", async () => {
+    // Prepare
+    const incident = await openIncident({ severity: "warning", escalation: null });
+    const before = await stored(incident.id);
+    // Act
+    const response = await click(handlerWith(), { actionId: "snooze", value: incident.id });
+    // Assess
+    expect(response.body).toMatchObject({ ok: false, outcome: "refused" });
+    expect(response.body.message).toMatch(/nothing to snooze/);
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+  });
+
+  it.each([1, 60, 600])(
+    "at time scale %i, the resumed step finds the snooze over and pages the level reached again",
+    async (timeScale) => {
+      // Prepare: level 1 paged at once (step 0), then a 30-minute snooze.
+      const incident = await openIncident();
+      const escalation = {
+        store,
+        config: baseConfig,
+        runbooks: [],
+        notifiers: {},
+        logger: silent,
+        timeScale,
+      };
+      const opened = new Date(OPENED);
+      await runEscalationStep(escalation, { incidentId: incident.id, step: 0 }, () => opened);
+      await click(handlerWith({ timeScale }), { actionId: "snooze", value: incident.id });
+      const resume = runner.calls.find((c) => c[0] === "resume") as [
+        "resume",
+        string,
+        number,
+        number,
+        string,
+      ];
+      const [, , step, waitSeconds] = resume;
+      // Act: the resumed execution runs its step once its wait is over, as the engine does.
+      const resumedAt = new Date(NOW.getTime() + waitSeconds * 1000 + 100);
+      const output = await runEscalationStep(
+        escalation,
+        { incidentId: incident.id, step },
+        () => resumedAt,
+      );
+      // Assess: level 1 paged again (PagerDuty), the snooze cleared, level 2 one gap later.
+      const after = await stored(incident.id);
+      expect(after.snoozedUntil).toBeNull();
+      const pagesAfterSnooze = after.timeline.filter(
+        (e) => e.channel === "pagerduty" && e.at === resumedAt.toISOString(),
+      );
+      expect(pagesAfterSnooze.map((e) => [e.type, e.level])).toEqual([["notified", 1]]);
+      expect(output).toEqual({
+        incidentId: incident.id,
+        step: 2,
+        done: false,
+        waitSeconds: Math.ceil((15 * 60) / timeScale),
+        dueAt: new Date(resumedAt.getTime() + (15 * 60 * 1000) / timeScale).toISOString(),
+      });
+    },
+  );
+});
+
+describe("POST /slack/interactions: who may click", () => {
+  const workspaces: Array<[string, string | null]> = [
+    ["another workspace", "T0OTHER01"],
+    ["no workspace at all", null],
+  ];
+  it.each(workspaces)(
+    "with SLACK_TEAM_ID set, refuses a click from %s and changes nothing",
+    async (_, teamId) => {
+      // Prepare
+      const incident = await openIncident();
+      const before = await stored(incident.id);
+      // Act
+      const response = await click(handlerWith({ teamId: WORKSPACE }), {
+        actionId: "acknowledge",
+        value: incident.id,
+        teamId,
+      });
+      // Assess
+      expect(response).toEqual({ status: 200, body: { ok: false, outcome: "refused" } });
+      expect(await stored(incident.id)).toEqual(before);
+      expect(runner.calls).toEqual([]);
+      expect(responder.said).toEqual([
+        {
+          channel: CHANNEL,
+          user: DMITRI.id,
+          text: expect.stringMatching(/another Slack workspace/),
+        },
+      ]);
+    },
+  );
+
+  it("with SLACK_TEAM_ID set, accepts a click from that workspace", async () => {
+    // Prepare
+    const incident = await openIncident();
+    // Act
+    const response = await click(handlerWith({ teamId: WORKSPACE }), {
+      actionId: "acknowledge",
+      value: incident.id,
+      teamId: WORKSPACE,
+    });
+    // Assess
+    expect(response.body.outcome).toBe("done");
+    expect((await stored(incident.id)).status).toBe("acknowledged");
+  });
+
+  const people: Array<[string, boolean, { id: string; username: string }]> = [
+    ["a rotation member", true, DMITRI],
+    ["the other rotation member", true, ERIN],
+    ["the team's manager", true, GRACE],
+    ["another team's on-call", false, ALICE],
+    ["a stranger", false, STRANGER],
+  ];
+  it.each(people)("with responders: rotation, %s may acknowledge: %s", async (_, allowed, user) => {
+    // Prepare
+    const incident = await openIncident();
+    const before = await stored(incident.id);
+    // Act
+    const response = await click(handlerWith({ config: rotationOnly }), {
+      actionId: "acknowledge",
+      value: incident.id,
+      user,
+    });
+    // Assess
+    expect(response.status).toBe(200);
+    if (allowed) {
+      expect(response.body.outcome).toBe("done");
+      expect((await stored(incident.id)).status).toBe("acknowledged");
+      return;
+    }
+    expect(response.body).toEqual({
+      ok: false,
+      outcome: "refused",
+      message: "Only the responders of team ml-training may act on this incident.",
+    });
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+    expect(responder.said).toEqual([
+      { channel: CHANNEL, user: user.id, text: response.body.message },
+    ]);
+  });
+});
