@@ -20,6 +20,8 @@ export interface ActionDeps {
   escalation?: EscalationRunner | undefined;
   /** Local only: divides the snooze like every other delay. */
   timeScale: number;
+  /** Told when the escalation engine fails after the change was stored (for the logs). */
+  onEngineFault?: (incidentId: string, error: unknown) => void;
 }
 
 export type ActionResult =
@@ -84,13 +86,29 @@ export async function takeIncidentAction(
     };
   }
   const runner = deps.escalation;
+  let engineProblem = "";
   if (runner) {
-    await runner.stop(incident.id, incident.timeline.filter((e) => e.type === "snoozed").length);
-    if (action.kind === "snooze") {
-      const attempt = String(updated.timeline.filter((e) => e.type === "snoozed").length);
-      await runner.resume(incident.id, Math.max(updated.escalationStep, 1), snoozeSeconds, attempt);
-    } else {
-      await runner.mirror(incident.id, action.kind);
+    // The change is stored: Slack will not retry the click, so an engine fault is reported,
+    // not thrown. A running escalation still stops by itself (each step checks the status).
+    try {
+      await runner.stop(incident.id, incident.timeline.filter((e) => e.type === "snoozed").length);
+      if (action.kind === "snooze") {
+        const attempt = String(updated.timeline.filter((e) => e.type === "snoozed").length);
+        await runner.resume(
+          incident.id,
+          Math.max(updated.escalationStep, 1),
+          snoozeSeconds,
+          attempt,
+        );
+      } else {
+        await runner.mirror(incident.id, action.kind);
+      }
+    } catch (error) {
+      engineProblem =
+        action.kind === "snooze"
+          ? " Warning: the escalation could not be rescheduled; acknowledge the incident or snooze it again."
+          : " PagerDuty and this message may not show it yet: the escalation engine did not answer.";
+      deps.onEngineFault?.(incident.id, error);
     }
   }
   const done = {
@@ -98,5 +116,5 @@ export async function takeIncidentAction(
     resolve: `Resolved by ${actor} at ${hhmm(now.toISOString())}.`,
     snooze: `Snoozed by ${actor} until ${hhmm(updated.snoozedUntil ?? now.toISOString())}; escalation resumes then.`,
   }[action.kind];
-  return { outcome: "done", incident: updated, message: done };
+  return { outcome: "done", incident: updated, message: done + engineProblem };
 }

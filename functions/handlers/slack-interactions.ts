@@ -146,7 +146,19 @@ export function slackInteractions(deps: SlackInteractionDeps) {
         return json(200, { ok: false, outcome: "refused" });
       }
       const { incidentId, action } = toAction(payload.actions[0]!);
-      const outcome = await takeIncidentAction(deps, { incidentId, action, user }, deps.now());
+      const outcome = await takeIncidentAction(
+        {
+          ...deps,
+          onEngineFault: (id, error) =>
+            deps.logger.error("escalation engine failed after a Slack action", {
+              event: "escalation_engine_fault",
+              incidentId: id,
+              error,
+            }),
+        },
+        { incidentId, action, user },
+        deps.now(),
+      );
       deps.logger.info("slack action", {
         event: "slack_action",
         incidentId,

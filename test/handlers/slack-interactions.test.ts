@@ -360,6 +360,38 @@ describe("POST /slack/interactions: acknowledge and resolve", () => {
     ]);
   });
 
+  it("keeps the acknowledgement when the escalation engine fails, and says so", async () => {
+    // Prepare
+    const incident = await openIncident();
+    const failing = {
+      ...runner,
+      mirror: async () => Promise.reject(new Error("states unreachable")),
+    };
+    // Act
+    const response = await click(handlerWith({ escalation: failing }), {
+      actionId: "acknowledge",
+      value: incident.id,
+    });
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ ok: true, outcome: "done" });
+    expect(response.body.message).toMatch(/escalation engine did not answer/);
+    expect((await stored(incident.id)).status).toBe("acknowledged");
+  });
+
+  it("warns when a snooze cannot be rescheduled", async () => {
+    const incident = await openIncident();
+    const failing = {
+      ...runner,
+      resume: async () => Promise.reject(new Error("states unreachable")),
+    };
+    const response = await click(handlerWith({ escalation: failing }), {
+      actionId: "snooze",
+      value: incident.id,
+    });
+    expect(response.body.message).toMatch(/could not be rescheduled/);
+  });
+
   it("names a clicker tocsin does not know by Slack name and id", async () => {
     // Prepare
     const incident = await openIncident();
