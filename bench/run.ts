@@ -15,6 +15,7 @@ import { loadConfigFile } from "../functions/adapters/config-file.js";
 import { startEmbeddedDynamo } from "../functions/local/embedded-dynamodb.js";
 import { startLocalServer } from "../functions/local/server.js";
 import { alertmanagerDelivery } from "./alerts.js";
+import { clicksMarkdown, measureClicks } from "./clicks.js";
 import { compareRates } from "./compare-rates.js";
 import { measureEscalation, PRICE_PER_1000_TRANSITIONS, PRICE_REGION } from "./escalation.js";
 import { type EscalationResult, escalationMarkdown } from "./escalation-report.js";
@@ -192,6 +193,7 @@ async function main() {
     escalation,
     seconds: (performance.now() - started) / 1000,
   };
+  const clicks = await measureClicks(200, log);
   log("history: seeding 10,000 incidents and 100,000 timeline events ...");
   const history = await measureHistory({ log });
   const { server: s, baseline: b } = result.counterCheck;
@@ -209,6 +211,8 @@ async function main() {
         : "Anomalies: none (every answer had the expected status, dedup flag and incident id).",
       "",
       escalationMarkdown(result.escalation),
+      "",
+      clicksMarkdown(clicks),
       "",
       historyMarkdown(history),
       "",

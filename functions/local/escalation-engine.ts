@@ -85,6 +85,11 @@ export class LocalEscalationEngine implements EscalationRunner {
     });
   }
 
+  /** Whether an execution of that name is running now (benchmarks watch escalations stop). */
+  isRunning(name: string): boolean {
+    return this.running.has(name);
+  }
+
   /** Resolves when every execution has ended (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.running.size > 0)
