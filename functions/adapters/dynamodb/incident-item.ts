@@ -4,6 +4,8 @@ import type {
   TimelineEvent,
   Transition,
 } from "../../core/incident.js";
+import type { IncidentStore } from "../../core/incident-store.js";
+import type { SlackMessageRef } from "../../core/notification.js";
 
 /** The incident as stored: the domain fields plus keys for the table and its indexes. */
 export interface IncidentItem extends IncidentWithTimeline {
@@ -16,6 +18,8 @@ export interface IncidentItem extends IncidentWithTimeline {
   /** The last escalation step claimed: internal to the escalation's idempotence. */
   claimedStep?: number;
 }
+
+export const incidentKey = (id: string) => ({ pk: `INC#${id}`, sk: "INC" });
 
 export function toIncidentItem(incident: IncidentWithTimeline): IncidentItem {
   return {
@@ -64,6 +68,60 @@ export function transitionUpdate(transition: Transition) {
   return {
     UpdateExpression: `SET ${sets.join(", ")}`,
     ConditionExpression: `#status IN (${from.join(", ")})`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+/** An escalation claim as one conditional UpdateItem (see IncidentStore.claimEscalationStep). */
+export function escalationClaimUpdate(claim: Parameters<IncidentStore["claimEscalationStep"]>[1]) {
+  const values: Record<string, unknown> = {
+    ":step": claim.step,
+    ":reached": claim.reached,
+    ":level": claim.level,
+    ":events": claim.events,
+    ":triggered": "triggered",
+    ":now": claim.now,
+  };
+  // claimedStep (internal) makes a retried Task harmless: each step is claimed once.
+  let update =
+    "SET claimedStep = :step, escalationStep = :reached, #level = :level, #timeline = list_append(#timeline, :events)";
+  let condition =
+    "#status = :triggered AND (attribute_not_exists(claimedStep) OR claimedStep < :step) AND NOT (snoozedUntil > :now)";
+  if (claim.resume) {
+    values[":base"] = claim.resume.baseAt;
+    values[":null"] = null;
+    update += ", snoozedUntil = :null, escalationBaseAt = :base";
+    condition = "#status = :triggered AND snoozedUntil <= :now";
+  }
+  return {
+    UpdateExpression: update,
+    ConditionExpression: condition,
+    ExpressionAttributeNames: { "#status": "status", "#level": "level", "#timeline": "timeline" },
+    ExpressionAttributeValues: values,
+  };
+}
+
+/**
+ * Delivery outcomes appended to an incident that exists, and the channel's Slack message
+ * remembered unless one is already kept.
+ */
+export function deliveriesUpdate(
+  events: TimelineEvent[],
+  slackMessage?: { channelId: string; ref: SlackMessageRef },
+) {
+  const names: Record<string, string> = { "#timeline": "timeline" };
+  const values: Record<string, unknown> = { ":events": events };
+  let update = "SET #timeline = list_append(#timeline, :events)";
+  if (slackMessage) {
+    names["#slack"] = "slackMessages";
+    names["#channel"] = slackMessage.channelId;
+    values[":ref"] = slackMessage.ref;
+    update += ", #slack.#channel = if_not_exists(#slack.#channel, :ref)";
+  }
+  return {
+    UpdateExpression: update,
+    ConditionExpression: "attribute_exists(pk)",
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };

@@ -1,0 +1,119 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  type PutCommandInput,
+  type PutCommandOutput,
+  QueryCommand,
+  type QueryCommandInput,
+  type QueryCommandOutput,
+  UpdateCommand,
+  type UpdateCommandInput,
+  type UpdateCommandOutput,
+} from "@aws-sdk/lib-dynamodb";
+import { StoreUnavailableError } from "../../core/errors.js";
+
+type Key = Record<string, string>;
+type Item = Record<string, unknown>;
+type WithoutTable<T> = Omit<T, "TableName">;
+
+/**
+ * The one table the stores use, one request per method: reads are consistent, service faults
+ * become StoreUnavailableError, and the conditional writes (`updateIf`, `putIf`) answer
+ * undefined when their condition fails instead of throwing.
+ */
+export class TableClient {
+  private readonly db: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    readonly name: string,
+  ) {
+    this.db = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    });
+  }
+
+  async get(key: Key): Promise<Item | undefined> {
+    const { Item } = await this.call(() =>
+      this.db.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true })),
+    );
+    return Item;
+  }
+
+  /** One BatchGetItem (at most 100 keys); keys DynamoDB leaves unprocessed are missing. */
+  async batchGet(keys: Key[]): Promise<Item[]> {
+    const { Responses } = await this.call(() =>
+      this.db.send(
+        new BatchGetCommand({
+          RequestItems: { [this.name]: { Keys: keys, ConsistentRead: true } },
+        }),
+      ),
+    );
+    return Responses?.[this.name] ?? [];
+  }
+
+  query(input: WithoutTable<QueryCommandInput>): Promise<QueryCommandOutput> {
+    return this.call(() => this.db.send(new QueryCommand({ ...input, TableName: this.name })));
+  }
+
+  /** An UpdateItem; a failed condition throws ConditionalCheckFailedException. */
+  update(input: WithoutTable<UpdateCommandInput>): Promise<UpdateCommandOutput> {
+    return this.call(() => this.db.send(new UpdateCommand({ ...input, TableName: this.name })));
+  }
+
+  /** A conditional UpdateItem; undefined when its condition fails. */
+  updateIf(input: WithoutTable<UpdateCommandInput>): Promise<UpdateCommandOutput | undefined> {
+    return this.unlessConditionFails(() => this.update(input));
+  }
+
+  /** A conditional PutItem; undefined when its condition fails. */
+  putIf(input: WithoutTable<PutCommandInput>): Promise<PutCommandOutput | undefined> {
+    return this.unlessConditionFails(() =>
+      this.call(() => this.db.send(new PutCommand({ ...input, TableName: this.name }))),
+    );
+  }
+
+  private async unlessConditionFails<T>(write: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await write();
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Faults of the service (5xx, throttling, network) become StoreUnavailableError, which
+   * callers may retry; the SDK has already retried them with backoff. Anything else (a
+   * condition, a malformed request) passes through unchanged.
+   */
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (isServiceFault(error)) {
+        throw new StoreUnavailableError(`DynamoDB request failed: ${(error as Error).name}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+const THROTTLING = new Set([
+  "ProvisionedThroughputExceededException",
+  "ThrottlingException",
+  "RequestLimitExceeded",
+  "LimitExceededException",
+]);
+
+function isServiceFault(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const sdk = error as Error & { $fault?: string; $metadata?: unknown };
+  // No $metadata: the request never got an answer (connection refused, reset, timeout).
+  return sdk.$metadata === undefined || sdk.$fault === "server" || THROTTLING.has(error.name);
+}
