@@ -1,5 +1,6 @@
-import { Duration } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import {
   Choice,
   Condition,
@@ -9,6 +10,7 @@ import {
   type IChainable,
   JitterType,
   JsonPath,
+  LogLevel,
   StateMachine,
   StateMachineType,
   Succeed,
@@ -18,6 +20,17 @@ import {
 } from "aws-cdk-lib/aws-stepfunctions";
 import { LambdaInvoke } from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
+import { acknowledge, wildcardResource, XRAY_WILDCARD_REASON } from "../nag.js";
+
+/**
+ * How long one escalation execution may run before Step Functions stops it. The shipped
+ * policy is done 75 minutes after the alert (60 minutes of levels after a 15 minute
+ * delay), a snoozed one at most 4 hours later; a day is ample, and the stack refuses a
+ * tocsin.yaml whose escalations could run longer (lib/escalation-timeout.ts). An execution
+ * still running after a day is stuck (a Wait that never ends, a bug): its ExecutionsTimedOut
+ * alarm tells the operators, instead of it pending for the year Standard workflows allow.
+ */
+export const ESCALATION_TIMEOUT = Duration.days(1);
 
 /**
  * State names are the contract with the local engine, which binds its Task states to the
@@ -117,17 +130,43 @@ export function escalationDefinition(scope: Construct, handler: IFunction): ICha
   );
 }
 
-/** The Standard workflow, one execution per incident, named after the incident id. */
+/**
+ * The Standard workflow, one execution per incident, named after the incident id. Every
+ * event is logged with its data: inputs and outputs are an incident id, a step, a due time
+ * and, on failure, the error; the alert payloads and the secrets never pass through it.
+ */
 export class EscalationStateMachine extends Construct {
   readonly stateMachine: StateMachine;
+  readonly logGroup: LogGroup;
 
   constructor(scope: Construct, id: string, props: { handler: IFunction }) {
     super(scope, id);
+    this.logGroup = new LogGroup(this, "Logs", {
+      // Under /aws/vendedlogs/ CloudWatch Logs authorises Step Functions' delivery with one
+      // wildcard entry; other names each take room in the account's 5,120-character
+      // resource policy, which accounts with many state machines run out of.
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-escalation`,
+      retention: RetentionDays.ONE_MONTH,
+      // A named group left behind would block the next deployment of the same stack; the
+      // audit trail is the incident timeline in the retained table, not these logs.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stateMachine = new StateMachine(this, "StateMachine", {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(escalationDefinition(this, props.handler)),
       tracingEnabled: true,
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      timeout: ESCALATION_TIMEOUT,
       comment: "tocsin: escalate an incident level by level until acknowledged or resolved",
+    });
+    acknowledge(this.stateMachine.role, {
+      "AwsSolutions-IAM5[Resource::*]":
+        `${XRAY_WILDCARD_REASON} Logging to CloudWatch Logs likewise: Step Functions' ` +
+        "logs:*LogDelivery, PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups " +
+        "accept only * (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).",
+      [wildcardResource(this, `${props.handler.functionArn}:*`)]:
+        "LambdaInvoke's grant: the escalation function and its qualified ARNs (versions, " +
+        "aliases), which are still only the escalation function.",
     });
   }
 }

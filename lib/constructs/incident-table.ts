@@ -57,12 +57,17 @@ export class IncidentTable extends Construct {
   /**
    * Allows exactly these actions on the table and its indexes. Explicit, unlike
    * Table.grantReadWriteData, which would also allow DeleteItem, Scan and the batch writes.
+   * Each index is named rather than `index/*`: a Query on a GSI is authorised against the
+   * index's ARN, and these are all the indexes there are.
    */
   grant(grantee: IGrantable, actions: readonly string[]): Grant {
     return Grant.addToPrincipal({
       grantee,
       actions: [...actions],
-      resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/*`],
+      resourceArns: [
+        this.table.tableArn,
+        ...Object.values(INDEXES).map((index) => `${this.table.tableArn}/index/${index.name}`),
+      ],
     });
   }
 }

@@ -1,10 +1,12 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
+import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import { acknowledge, XRAY_WILDCARD_REASON } from "../nag.js";
 
 /** The repository root: entry points, tocsin.yaml and runbooks/ are resolved from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -38,14 +40,24 @@ export interface TocsinFunctionProps {
 /**
  * Every tocsin Lambda: Node.js 22 on arm64, one minified ESM file with source maps,
  * X-Ray active, its own log group with a retention, and the config file and runbooks
- * bundled beside the code so the handler reads them from /var/task.
+ * bundled beside the code so the handler reads them from /var/task. Its role starts empty
+ * but for writing to that log group and X-Ray; the stack grants the rest, per function.
  */
 export class TocsinFunction extends NodejsFunction {
+  /** The execution role: nothing but what is granted to it, no AWS managed policy. */
+  readonly executionRole: Role;
+
   constructor(scope: Construct, id: string, props: TocsinFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
     });
+    // Not AWSLambdaBasicExecutionRole, which may create and write to any log group.
+    const role = new Role(scope, `${id}Role`, {
+      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
+    });
+    logGroup.grantWrite(role);
     super(scope, id, {
+      role,
       entry: join(PROJECT_ROOT, props.entry),
       handler: "handler",
       projectRoot: PROJECT_ROOT,
@@ -91,6 +103,14 @@ export class TocsinFunction extends NodejsFunction {
           ],
         },
       },
+    });
+    this.executionRole = role;
+    acknowledge(role, { "AwsSolutions-IAM5[Resource::*]": XRAY_WILDCARD_REASON });
+    acknowledge(this, {
+      "AwsSolutions-L1":
+        "nodejs22.x on purpose: the bundles target node22 and the tests ran on it; Lambda " +
+        "supports it until its deprecation on 2027-04-30. Moving to nodejs24.x is a runtime " +
+        "upgrade of its own (bundle target, bench, README), not a lint fix.",
     });
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "aws-cdk-lib";
@@ -6,6 +6,7 @@ import { Template } from "aws-cdk-lib/assertions";
 import { type FunctionName, ROUTE_KEYS } from "../../functions/handlers/route-keys.js";
 import { PROJECT_ROOT } from "../../lib/constructs/tocsin-function.js";
 import { definitionFromTemplate } from "../../lib/escalation-definition.js";
+import { checkWithCdkNag } from "../../lib/nag.js";
 import { TocsinStack } from "../../lib/tocsin-stack.js";
 
 /** cdk.json's context, so tests synthesize with the feature flags `cdk synth` uses. */
@@ -18,21 +19,41 @@ export type Resources = Record<string, Json>;
 export interface Synthesized {
   /** The cloud assembly; the caller removes it. */
   outdir: string;
+  stack: TocsinStack;
   template: Template;
   resources: Resources;
 }
 
+export interface SynthesisOptions {
+  grafanaHmac: boolean;
+  bundle: boolean;
+  operatorEmail?: string;
+  /** Changes the stack before synthesis (to show what the checks refuse). */
+  alter?: (stack: TocsinStack) => void;
+}
+
 /**
- * The Tocsin stack, synthesized into a temporary directory. Without `bundle` esbuild is
+ * The Tocsin stack, synthesized into a temporary directory as lib/app.ts synthesizes it:
+ * with cdk-nag, so an unacknowledged finding throws here. Without `bundle` esbuild is
  * skipped (an empty bundling-stacks list) and the code assets are placeholders.
  */
-export function synthesize(options: { grafanaHmac: boolean; bundle: boolean }): Synthesized {
+export function synthesize(options: SynthesisOptions): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), "tocsin-cdk-"));
   const bundling = options.bundle ? {} : { "aws:cdk:bundling-stacks": [] };
   const app = new App({ outdir, context: { ...CDK_CONTEXT, ...bundling } });
-  const stack = new TocsinStack(app, "Tocsin", { grafanaHmac: options.grafanaHmac });
-  const template = Template.fromStack(stack);
-  return { outdir, template, resources: template.toJSON().Resources };
+  checkWithCdkNag(app);
+  const stack = new TocsinStack(app, "Tocsin", {
+    grafanaHmac: options.grafanaHmac,
+    operatorEmail: options.operatorEmail,
+  });
+  try {
+    options.alter?.(stack);
+    const template = Template.fromStack(stack);
+    return { outdir, stack, template, resources: template.toJSON().Resources };
+  } catch (error) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 export const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
@@ -99,6 +120,26 @@ export function readableSecrets(resources: Resources, functionId: string): strin
 export function assetDir(synth: Synthesized, functionId: string): string {
   const key: string = synth.resources[functionId].Properties.Code.S3Key;
   return join(synth.outdir, `asset.${key.replace(/\.zip$/, "")}`);
+}
+
+/** The operators' alarm topic, found through the output that tells operators about it. */
+export function operatorTopicId(synth: Synthesized): string {
+  const id = synth.template.toJSON().Outputs.OperatorAlarmsTopicArn.Value.Ref;
+  if (synth.resources[id]?.Type !== "AWS::SNS::Topic") throw new Error("no operator topic");
+  return id;
+}
+
+/** The topics of tocsin.yaml's email channels: every topic but the operators'. */
+export function emailTopicIds(synth: Synthesized): string[] {
+  const operators = operatorTopicId(synth);
+  return ofType(synth.resources, "AWS::SNS::Topic")
+    .map(([id]) => id)
+    .filter((id) => id !== operators);
+}
+
+/** Every IAM role with its statements (inline or attached), by logical id. */
+export function roles(resources: Resources): [string, Json[]][] {
+  return ofType(resources, "AWS::IAM::Role").map(([id]) => [id, roleStatements(resources, id)]);
 }
 
 /** The one state machine: the escalation workflow. */
