@@ -15,6 +15,7 @@ import { loadConfigFile } from "../functions/adapters/config-file.js";
 import { startEmbeddedDynamo } from "../functions/local/embedded-dynamodb.js";
 import { startLocalServer } from "../functions/local/server.js";
 import { alertmanagerDelivery } from "./alerts.js";
+import { bundlesMarkdown, measureBundles } from "./bundles.js";
 import { clicksMarkdown, measureClicks } from "./clicks.js";
 import { compareRates } from "./compare-rates.js";
 import { measureEscalation, PRICE_PER_1000_TRANSITIONS, PRICE_REGION } from "./escalation.js";
@@ -196,6 +197,7 @@ async function main() {
   const clicks = await measureClicks(200, log);
   log("history: seeding 10,000 incidents and 100,000 timeline events ...");
   const history = await measureHistory({ log });
+  const bundles = await measureBundles({ log });
   const { server: s, baseline: b } = result.counterCheck;
   const { environment: env } = result;
   process.stdout.write(
@@ -215,6 +217,8 @@ async function main() {
       clicksMarkdown(clicks),
       "",
       historyMarkdown(history),
+      "",
+      bundlesMarkdown(bundles),
       "",
       `Took ${fmt(result.seconds, 1)} s.`,
       "",
