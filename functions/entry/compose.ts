@@ -37,15 +37,19 @@ export interface Runtime {
   now?: () => Date;
 }
 
-/**
- * Builds every handler from one runtime. Lambda entry points and the local server both
- * call this: the handlers, middleware and store are the same objects in both places.
- */
-export function composeHandlers(runtime: Runtime) {
-  const logger = runtime.logger ?? new Logger({ serviceName: "tocsin" });
-  const now = runtime.now ?? (() => new Date());
-  const store = new DynamoIncidentStore(runtime.dynamodb, runtime.tableName);
-  const escalation = escalationHandler({
+/** What every handler shares: the logger, the clock and the store. */
+export function composeBase(runtime: Runtime) {
+  return {
+    logger: runtime.logger ?? new Logger({ serviceName: "tocsin" }),
+    now: runtime.now ?? (() => new Date()),
+    store: new DynamoIncidentStore(runtime.dynamodb, runtime.tableName),
+  };
+}
+type Base = ReturnType<typeof composeBase>;
+
+/** The escalation state machine's Task handler. */
+export function buildEscalation(runtime: Runtime, { logger, now, store }: Base) {
+  return escalationHandler({
     store,
     config: runtime.config,
     runbooks: runtime.runbooks,
@@ -54,8 +58,15 @@ export function composeHandlers(runtime: Runtime) {
     timeScale: runtime.timeScale ?? 1,
     now,
   });
-  const runner = runtime.escalationRunner?.(escalation);
-  const webhookDeps = {
+}
+
+/** POST /webhooks/alertmanager and /webhooks/grafana. */
+export function buildWebhooks(
+  runtime: Runtime,
+  { logger, now, store }: Base,
+  runner?: EscalationRunner,
+) {
+  const deps = {
     store,
     config: runtime.config,
     newId: randomUUID,
@@ -67,30 +78,54 @@ export function composeHandlers(runtime: Runtime) {
     grafanaHmacSecret: runtime.grafanaHmacSecret,
     now,
   };
-  return {
+  return { alertmanagerWebhook: alertmanagerWebhook(deps), grafanaWebhook: grafanaWebhook(deps) };
+}
+
+/** The read API and the history page. */
+export function buildReadApi(runtime: Runtime, { logger, now, store }: Base) {
+  return readApi({ logger, store, apiToken: runtime.apiToken, now });
+}
+
+/** POST /slack/interactions. */
+export function buildSlackInteractions(
+  runtime: Runtime,
+  { logger, now, store }: Base,
+  runner?: EscalationRunner,
+) {
+  return slackInteractions({
     store,
+    config: runtime.config,
+    escalation: runner,
+    timeScale: runtime.timeScale ?? 1,
     logger,
+    signingSecret:
+      runtime.slackSigningSecret ??
+      (async () => {
+        throw new Error("SLACK_SIGNING_SECRET is not set: Slack buttons are refused");
+      }),
+    teamId: runtime.slackTeamId,
+    responder: runtime.slackResponder ?? { ephemeral: async () => undefined },
+    now,
+  });
+}
+
+/**
+ * Builds every handler from one runtime, as the local server serves them. A Lambda entry
+ * point builds only its own (see lambda-runtime.ts), so its bundle carries only its code;
+ * the builders are the same in both places.
+ */
+export function composeHandlers(runtime: Runtime) {
+  const base = composeBase(runtime);
+  const escalation = buildEscalation(runtime, base);
+  const runner = runtime.escalationRunner?.(escalation);
+  return {
+    ...base,
     runner,
     handlers: {
-      alertmanagerWebhook: alertmanagerWebhook(webhookDeps),
-      grafanaWebhook: grafanaWebhook(webhookDeps),
-      readApi: readApi({ logger, store, apiToken: runtime.apiToken, now }),
+      ...buildWebhooks(runtime, base, runner),
+      readApi: buildReadApi(runtime, base),
       escalation,
-      slackInteractions: slackInteractions({
-        store,
-        config: runtime.config,
-        escalation: runner,
-        timeScale: runtime.timeScale ?? 1,
-        logger,
-        signingSecret:
-          runtime.slackSigningSecret ??
-          (async () => {
-            throw new Error("SLACK_SIGNING_SECRET is not set: Slack buttons are refused");
-          }),
-        teamId: runtime.slackTeamId,
-        responder: runtime.slackResponder ?? { ephemeral: async () => undefined },
-        now,
-      }),
+      slackInteractions: buildSlackInteractions(runtime, base, runner),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { lambdaHandlers } from "./lambda-runtime.js";
+import { webhookLambdas } from "./lambda-runtime.js";
 
 /** Lambda entry point; everything it does is in functions/handlers. */
-export const handler = lambdaHandlers().grafanaWebhook;
+export const handler = webhookLambdas().grafanaWebhook;

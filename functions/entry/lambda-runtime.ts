@@ -7,7 +7,15 @@ import { loadServiceFiles } from "../adapters/config-file.js";
 import { buildNotifiers } from "../adapters/notifiers/notifiers.js";
 import { type SlackResponder, slackResponder } from "../adapters/notifiers/slack-responder.js";
 import { StepFunctionsRunner } from "../adapters/step-functions-runner.js";
-import { composeHandlers, type Runtime } from "./compose.js";
+import type { EscalationRunner } from "../core/escalation-runner.js";
+import {
+  buildEscalation,
+  buildReadApi,
+  buildSlackInteractions,
+  buildWebhooks,
+  composeBase,
+  type Runtime,
+} from "./compose.js";
 
 /** How long a secret read from Secrets Manager is reused before it is read again. */
 const SECRET_MAX_AGE_SECONDS = 300;
@@ -38,29 +46,53 @@ function baseRuntime(): Omit<Runtime, "webhookToken" | "apiToken" | "grafanaHmac
   return { dynamodb: new DynamoDBClient({}), tableName: required("TABLE_NAME"), config, runbooks };
 }
 
-/**
- * The HTTP handlers as Lambda runs them: tokens from Secrets Manager by ARN, read lazily
- * and cached, so a function only ever reads the secrets its routes use; escalations
- * started on the state machine in STATE_MACHINE_ARN.
- */
-export function lambdaHandlers() {
+/** The HTTP functions' runtime: tokens from Secrets Manager by ARN, read lazily and cached. */
+function httpRuntime(): Runtime {
   const grafanaArn = process.env.GRAFANA_HMAC_SECRET_ARN;
-  const stateMachineArn = process.env.STATE_MACHINE_ARN;
-  const signingArn = process.env.SLACK_SIGNING_SECRET_ARN;
-  const botTokenArn = process.env.SLACK_BOT_TOKEN_SECRET_ARN;
-  let responder: SlackResponder | undefined;
-  return composeHandlers({
+  return {
     ...baseRuntime(),
     webhookToken: secret(required("WEBHOOK_TOKEN_SECRET_ARN")),
     apiToken: secret(required("API_TOKEN_SECRET_ARN")),
     grafanaHmacSecret: grafanaArn ? secret(grafanaArn) : () => undefined,
+  };
+}
+
+/** Escalations start and stop on the state machine in STATE_MACHINE_ARN. */
+function stepFunctions(): EscalationRunner | undefined {
+  const arn = process.env.STATE_MACHINE_ARN;
+  return arn ? new StepFunctionsRunner(new SFNClient({}), arn) : undefined;
+}
+
+/*
+ * One builder per function, so that each bundle carries only its own code (package.json
+ * says our modules have no import side effects, which lets esbuild drop the rest).
+ */
+
+/** The webhook functions. */
+export function webhookLambdas() {
+  const runtime = httpRuntime();
+  return buildWebhooks(runtime, composeBase(runtime), stepFunctions());
+}
+
+/** The read API and history page function. */
+export function readApiLambda() {
+  const runtime = httpRuntime();
+  return buildReadApi(runtime, composeBase(runtime));
+}
+
+/** The Slack interactions function: signing secret and bot token read when first needed. */
+export function slackInteractionsLambda() {
+  const signingArn = process.env.SLACK_SIGNING_SECRET_ARN;
+  const botTokenArn = process.env.SLACK_BOT_TOKEN_SECRET_ARN;
+  let responder: SlackResponder | undefined;
+  const runtime: Runtime = {
+    ...httpRuntime(),
     ...(signingArn
       ? {
           slackSigningSecret: secret(signingArn),
           slackTeamId: process.env.SLACK_TEAM_ID || undefined,
         }
       : {}),
-    // The bot token is read on the first click that needs an answer, then kept.
     slackResponder: {
       ephemeral: async (channel, user, text) => {
         responder ??= slackResponder({
@@ -69,10 +101,8 @@ export function lambdaHandlers() {
         await responder.ephemeral(channel, user, text);
       },
     },
-    ...(stateMachineArn
-      ? { escalationRunner: () => new StepFunctionsRunner(new SFNClient({}), stateMachineArn) }
-      : {}),
-  }).handlers;
+  };
+  return buildSlackInteractions(runtime, composeBase(runtime), stepFunctions());
 }
 
 /** The escalation function: notifier credentials from Secrets Manager, email through SNS topics. */
@@ -92,12 +122,13 @@ export async function escalationLambdaHandler() {
   const noRoute = async (): Promise<string> => {
     throw new Error("the escalation function serves no HTTP route");
   };
-  return composeHandlers({
+  const runtime: Runtime = {
     ...baseRuntime(),
     webhookToken: noRoute,
     apiToken: noRoute,
     grafanaHmacSecret: () => undefined,
     notifiers,
     logger,
-  }).handlers.escalation;
+  };
+  return buildEscalation(runtime, composeBase(runtime));
 }

@@ -1,4 +1,4 @@
-import { lambdaHandlers } from "./lambda-runtime.js";
+import { readApiLambda } from "./lambda-runtime.js";
 
 /** Lambda entry point; everything it does is in functions/handlers. */
-export const handler = lambdaHandlers().readApi;
+export const handler = readApiLambda();

@@ -1,4 +1,4 @@
-import { lambdaHandlers } from "./lambda-runtime.js";
+import { slackInteractionsLambda } from "./lambda-runtime.js";
 
 /** Lambda entry point; everything it does is in functions/handlers/slack-interactions.ts. */
-export const handler = lambdaHandlers().slackInteractions;
+export const handler = slackInteractionsLambda();
