@@ -1,10 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { loadServiceFiles } from "../functions/adapters/config-file.js";
-import { startLocalServer } from "../functions/local/server.js";
-import { FakePagerDuty } from "../test/support/fake-pagerduty.js";
-import { FakeSlack } from "../test/support/fake-slack.js";
+import { startLocalWithFakes } from "../test/support/local-with-fakes.js";
 import { slackClick } from "../test/support/slack-click.js";
 
 const SIGNING_SECRET = "bench-signing-secret";
@@ -39,28 +35,12 @@ export async function measureClicks(
   count = 200,
   log: (line: string) => void = () => undefined,
 ): Promise<ClickResult> {
-  const slack = await FakeSlack.start({ token: "xoxb-bench" });
-  const pagerDuty = await FakePagerDuty.start();
-  const { config, runbooks } = loadServiceFiles("tocsin.yaml");
-  const local = await startLocalServer({
-    config,
-    runbooks,
-    host: "127.0.0.1",
-    port: 0,
-    dataDir: ":memory:",
+  const fakes = await startLocalWithFakes({
     webhookToken: WEBHOOK,
     apiToken: "bench-api",
     slack: { signingSecret: SIGNING_SECRET },
-    notifiers: {
-      slack: { token: "xoxb-bench", apiUrl: slack.apiUrl },
-      pagerDuty: {
-        routingKey: "0123456789abcdef0123456789abcdef",
-        server: pagerDuty.server,
-        ca: pagerDuty.ca,
-      },
-    },
-    logger: new Logger({ serviceName: "tocsin", logLevel: "ERROR" }),
   });
+  const { local, pagerDuty } = fakes;
   try {
     log(`clicks: opening ${count} critical incidents ...`);
     const ids: string[] = [];
@@ -125,9 +105,7 @@ export async function measureClicks(
       notAcknowledged,
     };
   } finally {
-    await local.close();
-    await slack.close();
-    await pagerDuty.close();
+    await fakes.close();
   }
 }
 

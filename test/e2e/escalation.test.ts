@@ -1,57 +1,33 @@
-import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadServiceFiles } from "../../functions/adapters/config-file.js";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
-import { type LocalServer, startLocalServer } from "../../functions/local/server.js";
-import { FakePagerDuty } from "../support/fake-pagerduty.js";
-import { FakeSlack } from "../support/fake-slack.js";
-import { pollUntil } from "../support/poll-until.js";
+import type { LocalServer } from "../../functions/local/server.js";
+import type { FakePagerDuty } from "../support/fake-pagerduty.js";
+import type { FakeSlack } from "../support/fake-slack.js";
+import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
+import { waitUntil } from "../support/poll-until.js";
 
-/** Waits until `condition` holds, checking every 50 ms. */
 const until = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number) =>
-  pollUntil(async () => ((await condition()) ? true : undefined), {
-    what,
-    timeoutMs,
-    intervalMs: 50,
-  });
+  waitUntil(condition, what, timeoutMs, 50);
 
 // 15 minutes become 1.5 s: the whole default escalation plays in about 6 s.
 const SCALE = 600;
 const LEVEL_GAP_MS = (15 * 60 * 1000) / SCALE;
 const WEBHOOK = "e2e-webhook-token";
 const API = "e2e-api-token";
-const ROUTING_KEY = "0123456789abcdef0123456789abcdef";
 
 let slack: FakeSlack;
 let pagerDuty: FakePagerDuty;
 let local: LocalServer;
+let fakes: LocalWithFakes;
 let sequence = 0;
 
 beforeAll(async () => {
-  slack = await FakeSlack.start({ token: "xoxb-e2e" });
-  pagerDuty = await FakePagerDuty.start();
-  const { config, runbooks } = loadServiceFiles("tocsin.yaml");
-  local = await startLocalServer({
-    config,
-    runbooks,
-    host: "127.0.0.1",
-    port: 0,
-    dataDir: ":memory:",
-    webhookToken: WEBHOOK,
-    apiToken: API,
-    timeScale: SCALE,
-    notifiers: {
-      slack: { token: "xoxb-e2e", apiUrl: slack.apiUrl },
-      pagerDuty: { routingKey: ROUTING_KEY, server: pagerDuty.server, ca: pagerDuty.ca },
-    },
-    logger: new Logger({ serviceName: "tocsin-e2e", logLevel: "ERROR" }),
-  });
+  fakes = await startLocalWithFakes({ webhookToken: WEBHOOK, apiToken: API, timeScale: SCALE });
+  ({ local, slack, pagerDuty } = fakes);
 }, 60_000);
 
 afterAll(async () => {
-  await local?.close();
-  await slack?.close();
-  await pagerDuty?.close();
+  await fakes?.close();
 });
 
 beforeEach(() => {

@@ -1,13 +1,16 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { loadServiceFiles } from "../../functions/adapters/config-file.js";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
-import { type LocalServer, startLocalServer } from "../../functions/local/server.js";
-import { FakePagerDuty } from "../support/fake-pagerduty.js";
-import { FakeSlack, type SlackCall } from "../support/fake-slack.js";
-import { pollUntil } from "../support/poll-until.js";
+import type { LocalServer } from "../../functions/local/server.js";
+import type { FakePagerDuty } from "../support/fake-pagerduty.js";
+import type { FakeSlack, SlackCall } from "../support/fake-slack.js";
+import {
+  type LocalWithFakes,
+  ROUTING_KEY,
+  startLocalWithFakes,
+} from "../support/local-with-fakes.js";
+import { waitUntil } from "../support/poll-until.js";
 import { slackClick } from "../support/slack-click.js";
 
 // 15 minutes become 1.5 s; a 30-minute snooze becomes 3 s.
@@ -16,50 +19,32 @@ const LEVEL_GAP_MS = (15 * 60 * 1000) / SCALE;
 const SNOOZE_MS = (30 * 60 * 1000) / SCALE;
 const WEBHOOK = "e2e-webhook-token";
 const API = "e2e-api-token";
-const ROUTING_KEY = "0123456789abcdef0123456789abcdef";
 const SIGNING_SECRET = "e2e-slack-signing-secret";
 const WORKSPACE = "T024BE7LD"; // the fixture's team: clicks come from there unless a test says otherwise
 const DMITRI = { id: "U0DMITRI1", username: "dmitri.v" }; // tocsin.yaml: dmitri, ml-training
 const ERIN = { id: "U0ERIN001", username: "erin" }; // tocsin.yaml: erin, ml-training
 
 const until = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number) =>
-  pollUntil(async () => ((await condition()) ? true : undefined), {
-    what,
-    timeoutMs,
-    intervalMs: 25,
-  });
+  waitUntil(condition, what, timeoutMs, 25);
 
 let slack: FakeSlack;
 let pagerDuty: FakePagerDuty;
 let local: LocalServer;
+let fakes: LocalWithFakes;
 let sequence = 0;
 
 beforeAll(async () => {
-  slack = await FakeSlack.start({ token: "xoxb-e2e" });
-  pagerDuty = await FakePagerDuty.start();
-  const { config, runbooks } = loadServiceFiles("tocsin.yaml");
-  local = await startLocalServer({
-    config,
-    runbooks,
-    host: "127.0.0.1",
-    port: 0,
-    dataDir: ":memory:",
+  fakes = await startLocalWithFakes({
     webhookToken: WEBHOOK,
     apiToken: API,
     timeScale: SCALE,
     slack: { signingSecret: SIGNING_SECRET, teamId: WORKSPACE },
-    notifiers: {
-      slack: { token: "xoxb-e2e", apiUrl: slack.apiUrl },
-      pagerDuty: { routingKey: ROUTING_KEY, server: pagerDuty.server, ca: pagerDuty.ca },
-    },
-    logger: new Logger({ serviceName: "tocsin-e2e", logLevel: "ERROR" }),
   });
+  ({ local, slack, pagerDuty } = fakes);
 }, 60_000);
 
 afterAll(async () => {
-  await local?.close();
-  await slack?.close();
-  await pagerDuty?.close();
+  await fakes?.close();
 });
 
 beforeEach(() => {

@@ -38,3 +38,17 @@ export async function pollUntil<T>(
     await sleep(options.intervalMs ?? 200);
   }
 }
+
+/** Waits until `condition` holds, checking every `intervalMs` (default 50). */
+export function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<true> {
+  return pollUntil(async () => ((await condition()) ? true : undefined), {
+    what,
+    timeoutMs,
+    intervalMs,
+  });
+}
