@@ -10,6 +10,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb
 import type { Context } from "aws-lambda";
 import { toIncidentItem } from "../functions/adapters/dynamodb/incident-item.js";
 import { DynamoIncidentStore } from "../functions/adapters/dynamodb/incident-store.js";
+import { DEFAULT_RETENTION_SECONDS } from "../functions/adapters/dynamodb/table-schema.js";
 import type { HttpEvent } from "../functions/adapters/http/types.js";
 import { SEVERITIES } from "../functions/core/alert.js";
 import type { IncidentWithTimeline, TimelineEvent } from "../functions/core/incident.js";
@@ -185,7 +186,7 @@ async function seed(db: DynamoDBDocumentClient, incidents: IncidentWithTimeline[
     while (next < batches.length) {
       const batch = batches[next++]!;
       let requests: Record<string, unknown>[] = batch.map((incident) => ({
-        PutRequest: { Item: toIncidentItem(incident) },
+        PutRequest: { Item: toIncidentItem(incident, DEFAULT_RETENTION_SECONDS) },
       }));
       while (requests.length > 0) {
         const { UnprocessedItems } = await db.send(

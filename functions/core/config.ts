@@ -166,6 +166,8 @@ const configSchema = z.strictObject({
     info: severityPolicySchema,
   }),
   route: routeSchema.optional(),
+  /** How long incidents and their timelines are kept (DynamoDB TTL); 400 days when unset. */
+  retention: duration.optional(),
   runbooks: z
     .strictObject({
       /** The folder of runbooks, relative to the config file. */

@@ -6,6 +6,7 @@ import {
   INDEXES,
   SUMMARY_ATTRIBUTES,
   TABLE_KEYS,
+  TTL_ATTRIBUTE,
 } from "../../functions/adapters/dynamodb/table-schema.js";
 
 /** What ingest does: dedup by conditional UpdateItem, incident and timeline writes, reads. */
@@ -39,6 +40,8 @@ export class IncidentTable extends Construct {
       sortKey: { name: TABLE_KEYS.sort, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Incidents and idle fingerprints expire after the retention in tocsin.yaml (400 days by default).
+      timeToLiveAttribute: TTL_ATTRIBUTE,
       deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });

@@ -2,7 +2,11 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTableInput, INDEXES } from "../../functions/adapters/dynamodb/table-schema.js";
+import {
+  createTableInput,
+  INDEXES,
+  TTL_ATTRIBUTE,
+} from "../../functions/adapters/dynamodb/table-schema.js";
 import { parseConfig } from "../../functions/core/config.js";
 import { type FunctionName, ROUTE_KEYS } from "../../functions/handlers/route-keys.js";
 import { PROJECT_ROOT } from "../../lib/constructs/tocsin-function.js";
@@ -129,6 +133,10 @@ describe("incident table", () => {
   it("is on demand, recoverable to a point in time, and outlives the stack", () => {
     const resource = tableOf(plain.resources);
     expect(resource.Properties.BillingMode).toBe("PAY_PER_REQUEST");
+    expect(resource.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: TTL_ATTRIBUTE,
+      Enabled: true,
+    });
     expect(resource.Properties.PointInTimeRecoverySpecification).toEqual({
       PointInTimeRecoveryEnabled: true,
     });

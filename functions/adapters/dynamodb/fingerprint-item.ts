@@ -1,5 +1,5 @@
 import type { Incident, IncidentWithTimeline } from "../../core/incident.js";
-import { type IncidentItem, toIncident } from "./incident-item.js";
+import { expiresAfter, type IncidentItem, toIncident } from "./incident-item.js";
 import type { TableClient } from "./table-client.js";
 
 /** The fingerprint item: which incident is open for it, and that incident's live counters. */
@@ -29,13 +29,14 @@ const BATCH_GET_LIMIT = 100;
 export async function claimFingerprint(
   table: TableClient,
   candidate: IncidentWithTimeline,
+  retentionSeconds: number,
 ): Promise<FingerprintItem | undefined> {
   const claimed = await table.updateIf({
     Key: fingerprintKey(candidate.fingerprint),
     UpdateExpression:
       "SET openIncidentId = if_not_exists(openIncidentId, :id), incidentStatus = if_not_exists(incidentStatus, :status), " +
       "openedAt = if_not_exists(openedAt, :now), openStartedAt = if_not_exists(openStartedAt, :startedAt), " +
-      "lastSeenAt = :now ADD occurrences :one",
+      "lastSeenAt = :now, expiresAt = :expiresAt ADD occurrences :one",
     // A firing delivery of an episode already resolved (a late retry, an HA peer
     // lagging) must not open a new incident: a new episode starts later.
     ConditionExpression:
@@ -46,6 +47,7 @@ export async function claimFingerprint(
       ":now": candidate.createdAt,
       ":startedAt": candidate.startedAt,
       ":one": 1,
+      ":expiresAt": expiresAfter(candidate.createdAt, retentionSeconds),
     },
     ReturnValues: "ALL_NEW",
   });

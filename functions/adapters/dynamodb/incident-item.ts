@@ -15,15 +15,26 @@ export interface IncidentItem extends IncidentWithTimeline {
   teamKey: string;
   kind: "INCIDENT";
   createdKey: string;
+  /** When DynamoDB deletes it (TTL, epoch seconds). */
+  expiresAt?: number;
   /** The last escalation step claimed: internal to the escalation's idempotence. */
   claimedStep?: number;
 }
 
 export const incidentKey = (id: string) => ({ pk: `INC#${id}`, sk: "INC" });
 
-export function toIncidentItem(incident: IncidentWithTimeline): IncidentItem {
+/** Epoch seconds `retentionSeconds` after an ISO time: the TTL attribute's value. */
+export function expiresAfter(iso: string, retentionSeconds: number): number {
+  return Math.floor(Date.parse(iso) / 1000) + retentionSeconds;
+}
+
+export function toIncidentItem(
+  incident: IncidentWithTimeline,
+  retentionSeconds: number,
+): IncidentItem {
   return {
     ...incident,
+    expiresAt: expiresAfter(incident.createdAt, retentionSeconds),
     pk: `INC#${incident.id}`,
     sk: "INC",
     statusKey: `STATUS#${incident.status}`,
@@ -35,7 +46,18 @@ export function toIncidentItem(incident: IncidentWithTimeline): IncidentItem {
 
 /** The domain incident, without storage keys or timeline. */
 export function toIncident(item: IncidentItem): Incident {
-  const { pk, sk, statusKey, teamKey, kind, createdKey, timeline, claimedStep, ...incident } = item;
+  const {
+    pk,
+    sk,
+    statusKey,
+    teamKey,
+    kind,
+    createdKey,
+    timeline,
+    claimedStep,
+    expiresAt,
+    ...incident
+  } = item;
   return incident;
 }
 

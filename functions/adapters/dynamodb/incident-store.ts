@@ -35,6 +35,7 @@ import {
 } from "./incident-item.js";
 import { listForReport, listIncidents } from "./incident-queries.js";
 import { TableClient } from "./table-client.js";
+import { DEFAULT_RETENTION_SECONDS } from "./table-schema.js";
 
 /**
  * The incident store on one DynamoDB table, with conditional single-item writes only (no
@@ -45,16 +46,23 @@ import { TableClient } from "./table-client.js";
  */
 export class DynamoIncidentStore implements IncidentStore {
   private readonly table: TableClient;
+  private readonly retentionSeconds: number;
 
-  constructor(client: DynamoDBClient, tableName: string) {
+  /** `retentionSeconds`: how long an incident and its timeline are kept (DynamoDB TTL). */
+  constructor(
+    client: DynamoDBClient,
+    tableName: string,
+    options: { retentionSeconds?: number } = {},
+  ) {
     this.table = new TableClient(client, tableName);
+    this.retentionSeconds = options.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
   }
 
   async recordFiring(
     candidate: IncidentWithTimeline,
     onOpen?: (incident: IncidentWithTimeline) => Promise<void>,
   ): Promise<FiringOutcome> {
-    const fingerprint = await claimFingerprint(this.table, candidate);
+    const fingerprint = await claimFingerprint(this.table, candidate, this.retentionSeconds);
     if (!fingerprint) {
       // A late firing of the episode resolved last: it answers that incident, opens nothing.
       const stale = await getFingerprint(this.table, candidate.fingerprint);
@@ -190,7 +198,7 @@ export class DynamoIncidentStore implements IncidentStore {
   /** Writes the incident item unless it exists; true when this call wrote it. */
   private async createIncident(incident: IncidentWithTimeline): Promise<boolean> {
     const written = await this.table.putIf({
-      Item: toIncidentItem(incident),
+      Item: toIncidentItem(incident, this.retentionSeconds),
       ConditionExpression: "attribute_not_exists(pk)",
     });
     return written !== undefined;

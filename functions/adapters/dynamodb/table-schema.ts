@@ -8,6 +8,15 @@ import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
  */
 export const TABLE_KEYS = { partition: "pk", sort: "sk" } as const;
 
+/**
+ * DynamoDB's time-to-live attribute (epoch seconds): an incident, with its timeline, and a
+ * fingerprint not seen for the retention period are deleted by DynamoDB at no cost.
+ */
+export const TTL_ATTRIBUTE = "expiresAt";
+
+/** How long incidents are kept by default: a bit more than a year of history for reports. */
+export const DEFAULT_RETENTION_SECONDS = 400 * 86_400;
+
 export const INDEXES = {
   byStatus: { name: "byStatus", partition: "statusKey", sort: "createdKey" },
   byTeam: { name: "byTeam", partition: "teamKey", sort: "createdKey" },
