@@ -11,6 +11,7 @@ import type {
   SlackMessageRef,
 } from "../core/notification.js";
 import { type RunbookDefinition, runbookUrl } from "../core/runbook.js";
+import type { Telemetry } from "./telemetry.js";
 
 export interface EscalationDeps {
   store: IncidentStore;
@@ -20,6 +21,8 @@ export interface EscalationDeps {
   logger: Logger;
   /** Local only: divides every delay. */
   timeScale: number;
+  /** Counts notifications by channel type and outcome. */
+  telemetry?: Telemetry;
 }
 
 /** What the state machine passes to a step and gets back (see lib/constructs/escalation.ts). */
@@ -86,6 +89,10 @@ async function deliver(
             status: "not_delivered",
             detail: `not delivered: no ${notification.channel.type} notifier`,
           };
+      deps.telemetry?.count("notifications", 1, {
+        channel: notification.channel.type,
+        outcome: outcome.status,
+      });
       if (outcome.status === "failed") {
         deps.logger.warn("notification failed", {
           event: "notification_failed",

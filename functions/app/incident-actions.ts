@@ -8,6 +8,7 @@ import {
 } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
 import { describeSlackUser, mayRespond, type SlackUser } from "../core/responders.js";
+import type { Telemetry } from "./telemetry.js";
 
 export type IncidentAction =
   | { kind: "acknowledge" }
@@ -22,6 +23,8 @@ export interface ActionDeps {
   timeScale: number;
   /** Told when the escalation engine fails after the change was stored (for the logs). */
   onEngineFault?: (incidentId: string, error: unknown) => void;
+  /** Times acknowledgements: from the incident opening to the click that acknowledged it. */
+  telemetry?: Telemetry | undefined;
 }
 
 export type ActionResult =
@@ -85,6 +88,8 @@ export async function takeIncidentAction(
       message: `Nothing changed: this incident is ${current ? whatHappened(current) : error.currentStatus}.`,
     };
   }
+  if (action.kind === "acknowledge")
+    deps.telemetry?.timing("acknowledgement", now.getTime() - Date.parse(incident.createdAt));
   const runner = deps.escalation;
   let engineProblem = "";
   if (runner) {

@@ -4,6 +4,7 @@ import type { EscalationRunner } from "../core/escalation-runner.js";
 import { openIncident, planTransition, type Runbook } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
 import { routeAlert } from "../core/route-tree.js";
+import type { Telemetry } from "./telemetry.js";
 
 export interface IngestDeps {
   store: IncidentStore;
@@ -14,6 +15,8 @@ export interface IngestDeps {
   findRunbook?: (alert: Alert) => Runbook | null;
   /** Starts and stops escalations; without it incidents are only recorded. */
   escalation?: EscalationRunner;
+  /** Counts deduplicated alerts and opened incidents. */
+  telemetry?: Telemetry;
 }
 
 export interface IngestedIncident {
@@ -70,6 +73,8 @@ async function ingestOne(deps: IngestDeps, alert: Alert, now: string) {
       if (deps.escalation && (opened.channels.length > 0 || opened.escalationPolicy))
         await deps.escalation.start(opened.id);
     });
+    if (created) deps.telemetry?.count("incidents_opened", 1, { severity: candidate.severity });
+    else deps.telemetry?.count("alerts_deduplicated", 1);
     return {
       incident: { id: incident.id, status: incident.status, deduplicated: !created },
       opened: created,

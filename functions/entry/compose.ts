@@ -4,6 +4,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoIncidentStore } from "../adapters/dynamodb/incident-store.js";
 import type { SecretSource } from "../adapters/http/auth.js";
 import type { SlackResponder } from "../adapters/notifiers/slack-responder.js";
+import { noTelemetry, type Telemetry } from "../app/telemetry.js";
 import type { Alert } from "../core/alert.js";
 import type { Config } from "../core/config.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
@@ -34,21 +35,26 @@ export interface Runtime {
   /** Answers clicks with ephemeral messages. */
   slackResponder?: SlackResponder;
   logger?: Logger;
+  /** Where counts and timings go: EMF on Lambda, the /metrics registry locally. */
+  telemetry?: Telemetry;
   now?: () => Date;
 }
 
-/** What every handler shares: the logger, the clock and the store. */
+/** What every handler shares: the logger, the clock, telemetry and the store. */
 export function composeBase(runtime: Runtime) {
   return {
     logger: runtime.logger ?? new Logger({ serviceName: "tocsin" }),
     now: runtime.now ?? (() => new Date()),
-    store: new DynamoIncidentStore(runtime.dynamodb, runtime.tableName),
+    telemetry: runtime.telemetry ?? noTelemetry,
+    store: new DynamoIncidentStore(runtime.dynamodb, runtime.tableName, {
+      ...(runtime.config.retention ? { retentionSeconds: runtime.config.retention } : {}),
+    }),
   };
 }
 type Base = ReturnType<typeof composeBase>;
 
 /** The escalation state machine's Task handler. */
-export function buildEscalation(runtime: Runtime, { logger, now, store }: Base) {
+export function buildEscalation(runtime: Runtime, { logger, now, store, telemetry }: Base) {
   return escalationHandler({
     store,
     config: runtime.config,
@@ -56,6 +62,7 @@ export function buildEscalation(runtime: Runtime, { logger, now, store }: Base) 
     notifiers: runtime.notifiers ?? {},
     logger,
     timeScale: runtime.timeScale ?? 1,
+    telemetry,
     now,
   });
 }
@@ -63,7 +70,7 @@ export function buildEscalation(runtime: Runtime, { logger, now, store }: Base) 
 /** POST /webhooks/alertmanager and /webhooks/grafana. */
 export function buildWebhooks(
   runtime: Runtime,
-  { logger, now, store }: Base,
+  { logger, now, store, telemetry }: Base,
   runner?: EscalationRunner,
 ) {
   const deps = {
@@ -76,6 +83,7 @@ export function buildWebhooks(
     logger,
     webhookToken: runtime.webhookToken,
     grafanaHmacSecret: runtime.grafanaHmacSecret,
+    telemetry,
     now,
   };
   return { alertmanagerWebhook: alertmanagerWebhook(deps), grafanaWebhook: grafanaWebhook(deps) };
@@ -89,7 +97,7 @@ export function buildReadApi(runtime: Runtime, { logger, now, store }: Base) {
 /** POST /slack/interactions. */
 export function buildSlackInteractions(
   runtime: Runtime,
-  { logger, now, store }: Base,
+  { logger, now, store, telemetry }: Base,
   runner?: EscalationRunner,
 ) {
   return slackInteractions({
@@ -105,6 +113,7 @@ export function buildSlackInteractions(
       }),
     teamId: runtime.slackTeamId,
     responder: runtime.slackResponder ?? { ephemeral: async () => undefined },
+    telemetry,
     now,
   });
 }

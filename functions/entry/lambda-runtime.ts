@@ -4,6 +4,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { loadServiceFiles } from "../adapters/config-file.js";
+import { flushingMetrics, PowertoolsTelemetry } from "../adapters/metrics/powertools-telemetry.js";
 import { buildNotifiers } from "../adapters/notifiers/notifiers.js";
 import { type SlackResponder, slackResponder } from "../adapters/notifiers/slack-responder.js";
 import { StepFunctionsRunner } from "../adapters/step-functions-runner.js";
@@ -68,10 +69,19 @@ function stepFunctions(): EscalationRunner | undefined {
  * says our modules have no import side effects, which lets esbuild drop the rest).
  */
 
-/** The webhook functions. */
+/** The webhook functions: they count deliveries, duplicates and opened incidents. */
 export function webhookLambdas() {
-  const runtime = httpRuntime();
-  return buildWebhooks(runtime, composeBase(runtime), stepFunctions());
+  const telemetry = new PowertoolsTelemetry();
+  const runtime = { ...httpRuntime(), telemetry };
+  const { alertmanagerWebhook, grafanaWebhook } = buildWebhooks(
+    runtime,
+    composeBase(runtime),
+    stepFunctions(),
+  );
+  return {
+    alertmanagerWebhook: flushingMetrics(telemetry, alertmanagerWebhook),
+    grafanaWebhook: flushingMetrics(telemetry, grafanaWebhook),
+  };
 }
 
 /** The read API and history page function. */
@@ -80,13 +90,18 @@ export function readApiLambda() {
   return buildReadApi(runtime, composeBase(runtime));
 }
 
-/** The Slack interactions function: signing secret and bot token read when first needed. */
+/**
+ * The Slack interactions function: signing secret and bot token read when first needed;
+ * it times acknowledgements.
+ */
 export function slackInteractionsLambda() {
+  const telemetry = new PowertoolsTelemetry();
   const signingArn = process.env.SLACK_SIGNING_SECRET_ARN;
   const botTokenArn = process.env.SLACK_BOT_TOKEN_SECRET_ARN;
   let responder: SlackResponder | undefined;
   const runtime: Runtime = {
     ...httpRuntime(),
+    telemetry,
     ...(signingArn
       ? {
           slackSigningSecret: secret(signingArn),
@@ -102,12 +117,19 @@ export function slackInteractionsLambda() {
       },
     },
   };
-  return buildSlackInteractions(runtime, composeBase(runtime), stepFunctions());
+  return flushingMetrics(
+    telemetry,
+    buildSlackInteractions(runtime, composeBase(runtime), stepFunctions()),
+  );
 }
 
-/** The escalation function: notifier credentials from Secrets Manager, email through SNS topics. */
+/**
+ * The escalation function: notifier credentials from Secrets Manager, email through SNS
+ * topics; it counts notifications by channel type and outcome.
+ */
 export async function escalationLambdaHandler() {
   const logger = new Logger({ serviceName: "tocsin" });
+  const telemetry = new PowertoolsTelemetry();
   const notifiers = buildNotifiers({
     slack: { token: await optionalSecret("SLACK_BOT_TOKEN_SECRET_ARN") },
     pagerDuty: {
@@ -129,6 +151,7 @@ export async function escalationLambdaHandler() {
     grafanaHmacSecret: () => undefined,
     notifiers,
     logger,
+    telemetry,
   };
-  return buildEscalation(runtime, composeBase(runtime));
+  return flushingMetrics(telemetry, buildEscalation(runtime, composeBase(runtime)));
 }

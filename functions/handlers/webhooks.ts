@@ -24,6 +24,7 @@ export interface WebhookDeps extends IngestDeps {
 
 function webhookHandler(
   deps: WebhookDeps,
+  source: "alertmanager" | "grafana",
   parse: (body: unknown) => Alert[],
   verify: HttpMiddleware[] = [],
 ) {
@@ -35,6 +36,8 @@ function webhookHandler(
     .use(verify)
     .use(jsonBody())
     .handler(async (event) => {
+      // Counted once authenticated: a stranger's requests are not deliveries.
+      deps.telemetry?.count("webhooks_received", 1, { source });
       const alerts = parse(event.jsonBody);
       const result = await ingestAlerts(deps, alerts, deps.now().toISOString());
       for (const id of result.opened)
@@ -45,12 +48,12 @@ function webhookHandler(
 
 /** POST /webhooks/alertmanager: Alertmanager webhook v4, bearer or basic token. */
 export function alertmanagerWebhook(deps: WebhookDeps) {
-  return webhookHandler(deps, parseAlertmanagerPayload);
+  return webhookHandler(deps, "alertmanager", parseAlertmanagerPayload);
 }
 
 /** POST /webhooks/grafana: Grafana webhook contact point, token plus HMAC when configured. */
 export function grafanaWebhook(deps: WebhookDeps) {
-  return webhookHandler(deps, parseGrafanaPayload, [
+  return webhookHandler(deps, "grafana", parseGrafanaPayload, [
     requireGrafanaSignature(deps.grafanaHmacSecret, () => deps.now().getTime() / 1000),
   ]);
 }

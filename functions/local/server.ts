@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { PrometheusRegistry } from "../adapters/metrics/prometheus-registry.js";
 import { fileOutbox } from "../adapters/notifiers/email-outbox.js";
 import { buildNotifiers, type NotifierSettings } from "../adapters/notifiers/notifiers.js";
 import { slackResponder } from "../adapters/notifiers/slack-responder.js";
@@ -12,7 +13,7 @@ import { composeHandlers } from "../entry/compose.js";
 import { type FunctionName, ROUTE_KEYS } from "../handlers/route-keys.js";
 import { startEmbeddedDynamo } from "./embedded-dynamodb.js";
 import { LocalEscalationEngine } from "./escalation-engine.js";
-import { apiGatewayBridge } from "./http-bridge.js";
+import { apiGatewayBridge, type LocalRoute } from "./http-bridge.js";
 
 export const LOCAL_TABLE = "tocsin";
 
@@ -46,6 +47,8 @@ export interface LocalServer {
   dynamoClient: DynamoDBClient;
   /** The local escalation engine (tests wait for it to be idle). */
   escalation: LocalEscalationEngine;
+  /** What GET /metrics exposes. */
+  metrics: PrometheusRegistry;
   close: () => Promise<void>;
 }
 
@@ -70,6 +73,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     logger,
   });
   let engine: LocalEscalationEngine | undefined;
+  const metrics = new PrometheusRegistry();
   const app = composeHandlers({
     dynamodb: dynamo.client,
     tableName: LOCAL_TABLE,
@@ -97,11 +101,22 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       return engine;
     },
     logger,
+    telemetry: metrics,
     ...(options.now ? { now: options.now } : {}),
   });
-  const routes = (Object.keys(ROUTE_KEYS) as FunctionName[]).flatMap((name) =>
+  const routes: LocalRoute[] = (Object.keys(ROUTE_KEYS) as FunctionName[]).flatMap((name) =>
     ROUTE_KEYS[name].map((routeKey) => ({ routeKey, handler: app.handlers[name] })),
   );
+  // Local only, so not in ROUTE_KEYS: on AWS the same counts are CloudWatch metrics (EMF).
+  // No token: the local server is for one machine, and counts carry no incident data.
+  routes.push({
+    routeKey: "GET /metrics",
+    handler: async () => ({
+      statusCode: 200,
+      headers: { "content-type": metrics.contentType },
+      body: metrics.render(),
+    }),
+  });
   const server = createServer(apiGatewayBridge(routes));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -115,6 +130,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     dynamoEndpoint: dynamo.endpoint,
     dynamoClient: dynamo.client,
     escalation: engine!,
+    metrics,
     close: async () => {
       await engine?.close();
       server.closeAllConnections();

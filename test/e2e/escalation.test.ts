@@ -122,7 +122,12 @@ describe("escalation on the local engine, with fake Slack and PagerDuty", () => 
     expect(JSON.stringify(post.args.blocks)).toMatch(/<@U0[A-Z0-9]+>/);
 
     // Levels 2, 3 and 4 at 15, 30 and 60 (scaled) minutes, each a PagerDuty event and a thread reply.
-    await until(async () => (await incident(id)).level === 4, "level 4", 15_000);
+    // Level 4 claimed, and its deliveries recorded (they are written just after the claim).
+    await until(
+      async () => notified(await incident(id)).includes("4:slack-incidents:escalate"),
+      "level 4 notified",
+      15_000,
+    );
     const arrival = eventsFor(id).map((event, i) => ({
       i,
       at: pagerDuty.requests.find((r) => r.body === event)!.at - started,
