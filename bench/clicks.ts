@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startLocalWithFakes } from "../test/support/local-with-fakes.js";
+import { postAlert } from "../test/support/post-alert.js";
 import { slackClick } from "../test/support/slack-click.js";
 
 const SIGNING_SECRET = "bench-signing-secret";
@@ -45,27 +46,15 @@ export async function measureClicks(
     log(`clicks: opening ${count} critical incidents ...`);
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
-      const response = await fetch(`${local.url}/webhooks/alertmanager`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${WEBHOOK}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          version: "4",
-          status: "firing",
-          alerts: [
-            {
-              status: "firing",
-              labels: {
-                alertname: "TrainingNaNLoss",
-                job: `bench-${i}`,
-                severity: "critical",
-                team: "ml-training",
-              },
-              startsAt: "2026-11-30T09:00:00Z",
-            },
-          ],
-        }),
+      const posted = await postAlert(local.url, WEBHOOK, {
+        labels: {
+          alertname: "TrainingNaNLoss",
+          job: `bench-${i}`,
+          severity: "critical",
+          team: "ml-training",
+        },
       });
-      ids.push(((await response.json()) as { incidents: Array<{ id: string }> }).incidents[0]!.id);
+      ids.push(posted.incident!.id);
     }
     while (pagerDuty.events.filter((e) => e.event_action === "trigger").length < count)
       await sleep(20);

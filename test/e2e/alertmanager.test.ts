@@ -12,28 +12,17 @@ import { labelsFingerprint } from "../../functions/core/fingerprint.js";
 import type { Incident, IncidentWithTimeline } from "../../functions/core/incident.js";
 import { type LocalServer, startLocalServer } from "../../functions/local/server.js";
 import {
-  ALERTMANAGER_BINARY,
   AlertFeed,
-  alertmanagerInstalled,
   type PostableAlert,
   type RunningAlertmanager,
+  requireAlertmanager,
   startAlertmanager,
 } from "../support/alertmanager-process.js";
 import { pollUntil } from "../support/poll-until.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-const INSTALL_HINT = `${ALERTMANAGER_BINARY} is missing: apt-get install prometheus-alertmanager (Debian bookworm ships 0.25)`;
-const installed = alertmanagerInstalled();
-if (!installed && process.env.CI) {
-  describe("tocsin behind a real Alertmanager", () => {
-    it("needs Alertmanager installed in CI", () => {
-      expect.fail(INSTALL_HINT);
-    });
-  });
-} else if (!installed) {
-  console.warn(`skipping the Alertmanager end-to-end test: ${INSTALL_HINT}`);
-}
+const installed = requireAlertmanager("the Alertmanager end-to-end test");
 
 /** Prometheus would have been evaluating the rules for a while: the alerts fired a minute ago. */
 const FIRED_AT = new Date(Date.now() - 60_000).toISOString();

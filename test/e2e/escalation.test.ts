@@ -5,6 +5,7 @@ import type { FakePagerDuty } from "../support/fake-pagerduty.js";
 import type { FakeSlack } from "../support/fake-slack.js";
 import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
 import { waitUntil } from "../support/poll-until.js";
+import { postAlert } from "../support/post-alert.js";
 
 const until = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number) =>
   waitUntil(condition, what, timeoutMs, 50);
@@ -45,25 +46,13 @@ async function fire(
   status: "firing" | "resolved" = "firing",
   startsAt?: string,
 ) {
-  const response = await fetch(`${local.url}/webhooks/alertmanager`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${WEBHOOK}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      version: "4",
-      status,
-      alerts: [
-        {
-          status,
-          labels,
-          annotations: { summary: `${labels.alertname} on ${labels.job}` },
-          startsAt: startsAt ?? "2026-11-30T09:00:00Z",
-        },
-      ],
-    }),
+  const posted = await postAlert(local.url, WEBHOOK, {
+    labels,
+    status,
+    ...(startsAt ? { startsAt } : {}),
   });
-  expect(response.status).toBe(202);
-  const body = (await response.json()) as { incidents: Array<{ id: string }> };
-  return body.incidents[0]!.id;
+  expect(posted.status).toBe(202);
+  return posted.incident!.id;
 }
 
 async function incident(id: string): Promise<IncidentWithTimeline> {

@@ -20,10 +20,9 @@ import { matchesAll } from "../../functions/core/matchers.js";
 import { parseRunbook, type RunbookDefinition } from "../../functions/core/runbook.js";
 import { type LocalServer, startLocalServer } from "../../functions/local/server.js";
 import {
-  ALERTMANAGER_BINARY,
-  alertmanagerInstalled,
   type PostableAlert,
   type RunningAlertmanager,
+  requireAlertmanager,
   startAlertmanager,
 } from "../support/alertmanager-process.js";
 import { FakePagerDuty } from "../support/fake-pagerduty.js";
@@ -33,17 +32,7 @@ import { firingAlert, loadAlertingRules } from "../support/prometheus-rules.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
-const INSTALL_HINT = `${ALERTMANAGER_BINARY} is missing: apt-get install prometheus-alertmanager (Debian bookworm ships 0.25)`;
-const installed = alertmanagerInstalled();
-if (!installed && process.env.CI) {
-  describe("runbooks behind a real Alertmanager", () => {
-    it("needs Alertmanager installed in CI", () => {
-      expect.fail(INSTALL_HINT);
-    });
-  });
-} else if (!installed) {
-  console.warn(`skipping the runbooks end-to-end test: ${INSTALL_HINT}`);
-}
+const installed = requireAlertmanager("the runbooks end-to-end test");
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const RULES = loadAlertingRules(join(REPO, "examples/prometheus/ml-alerts.rules.yml"));

@@ -11,6 +11,7 @@ import {
   startLocalWithFakes,
 } from "../support/local-with-fakes.js";
 import { waitUntil } from "../support/poll-until.js";
+import { postAlert } from "../support/post-alert.js";
 import { slackClick } from "../support/slack-click.js";
 
 // 15 minutes become 1.5 s; a 30-minute snooze becomes 3 s.
@@ -60,30 +61,17 @@ afterEach(async () => {
 /** Fires a critical ml-training alert; answers its incident id and when it was fired. */
 async function fireCritical() {
   const firedAt = performance.now();
-  const response = await fetch(`${local.url}/webhooks/alertmanager`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${WEBHOOK}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      version: "4",
-      status: "firing",
-      alerts: [
-        {
-          status: "firing",
-          labels: {
-            alertname: "TrainingNaNLoss",
-            job: `llama-buttons-${++sequence}`,
-            severity: "critical",
-            team: "ml-training",
-          },
-          annotations: { summary: "loss is NaN" },
-          startsAt: "2026-11-30T09:00:00Z",
-        },
-      ],
-    }),
+  const posted = await postAlert(local.url, WEBHOOK, {
+    labels: {
+      alertname: "TrainingNaNLoss",
+      job: `llama-buttons-${++sequence}`,
+      severity: "critical",
+      team: "ml-training",
+    },
+    summary: "loss is NaN",
   });
-  expect(response.status).toBe(202);
-  const body = (await response.json()) as { incidents: Array<{ id: string }> };
-  return { id: body.incidents[0]!.id, firedAt };
+  expect(posted.status).toBe(202);
+  return { id: posted.incident!.id, firedAt };
 }
 
 async function incident(id: string): Promise<IncidentWithTimeline> {

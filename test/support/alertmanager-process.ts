@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { freePort } from "./free-port.js";
 import { pollUntil } from "./poll-until.js";
@@ -184,4 +185,24 @@ export class AlertFeed {
     this.chain = next.catch(() => undefined);
     return next;
   }
+}
+
+/**
+ * Whether the real Alertmanager can run here. When it cannot: in CI a failing test says
+ * what to install (CI must run the end-to-end tests); elsewhere a warning, and the caller
+ * skips its suite.
+ */
+export function requireAlertmanager(suite: string): boolean {
+  if (alertmanagerInstalled()) return true;
+  const hint = `${ALERTMANAGER_BINARY} is missing: apt-get install prometheus-alertmanager (Debian bookworm ships 0.25)`;
+  if (process.env.CI) {
+    describe(suite, () => {
+      it("needs Alertmanager installed in CI", () => {
+        expect.fail(hint);
+      });
+    });
+  } else {
+    console.warn(`skipping ${suite}: ${hint}`);
+  }
+  return false;
 }
