@@ -15,17 +15,10 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build, type Metafile } from "esbuild";
+import { LAMBDA_BUNDLE } from "../lib/bundle-options.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ENTRY_DIR = "functions/entry";
-
-/**
- * The banner of lib/constructs/tocsin-function.ts (not exported there, and importing the
- * construct would load aws-cdk-lib): keep the two identical.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __tocsinCreateRequire } from 'node:module';" +
-  "const require = __tocsinCreateRequire(import.meta.url);";
 
 /** Issue 7's aim for the webhook functions. KB here is 1,000 bytes. */
 export const AIM_MINIFIED_BYTES = 400_000;
@@ -114,13 +107,14 @@ async function bundle(name: string, outdir: string) {
     outfile,
     bundle: true,
     platform: "node",
-    format: "esm",
-    target: "node22",
-    mainFields: ["module", "main"],
-    banner: { js: ESM_REQUIRE_BANNER },
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
+    format: LAMBDA_BUNDLE.format,
+    target: LAMBDA_BUNDLE.target,
+    mainFields: [...LAMBDA_BUNDLE.mainFields],
+    banner: { js: LAMBDA_BUNDLE.banner },
+    minify: LAMBDA_BUNDLE.minify,
+    keepNames: LAMBDA_BUNDLE.keepNames,
+    sourcemap: LAMBDA_BUNDLE.sourceMap,
+    sourcesContent: LAMBDA_BUNDLE.sourcesContent,
     // bundleAwsSDK: true and externalModules: [], so nothing is left out.
     external: [],
     metafile: true,

@@ -1,72 +1,103 @@
-import { DateTime, IANAZone } from "luxon";
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { SEVERITIES, type Severity } from "./alert.js";
 import { parseDuration } from "./duration.js";
 import { InvalidConfigError } from "./errors.js";
 import { type Matcher, parseMatcher } from "./matchers.js";
+import { issuePath, validate } from "./validation.js";
+
+/** An IANA zone name the runtime knows (Europe/London), as luxon's IANAZone checks it. */
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `2026-02-30` is shaped like a date but is none. */
+function isCalendarDate(date: string): boolean {
+  const day = new Date(`${date}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(date);
+}
 
 const name = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_.-]*$/, "use lowercase letters, digits, '-', '_' or '.'");
-const duration = z.union([z.string(), z.literal(0)]).transform((value, ctx) => {
-  const seconds = parseDuration(String(value));
-  if (seconds === null) {
-    ctx.addIssue({
-      code: "custom",
-      message: `not a duration: ${JSON.stringify(value)} (use 0, 30s, 15m, 1h, 1d, 1w)`,
-    });
-    return z.NEVER;
-  }
-  return seconds;
-});
-const matcher = z.string().transform((text, ctx): Matcher => {
-  try {
-    return parseMatcher(text);
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message });
-    return z.NEVER;
-  }
-});
+  .check(z.regex(/^[a-z0-9][a-z0-9_.-]*$/, "use lowercase letters, digits, '-', '_' or '.'"));
+const duration = z.pipe(
+  z.union([z.string(), z.literal(0)]),
+  z.transform((value, ctx) => {
+    const seconds = parseDuration(String(value));
+    if (seconds === null) {
+      ctx.issues.push({
+        code: "custom",
+        input: value,
+        message: `not a duration: ${JSON.stringify(value)} (use 0, 30s, 15m, 1h, 1d, 1w)`,
+      });
+      return z.NEVER;
+    }
+    return seconds;
+  }),
+);
+const matcher = z.pipe(
+  z.string(),
+  z.transform((text, ctx): Matcher => {
+    try {
+      return parseMatcher(text);
+    } catch (error) {
+      ctx.issues.push({ code: "custom", input: text, message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+);
+const slackUserId = z
+  .string()
+  .check(z.regex(/^[UW][A-Z0-9]+$/, "a Slack user id such as U024BE7LH"));
 
 const channelSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("pagerduty"), routingKeyEnv: z.string().optional() }),
+  z.strictObject({ type: z.literal("pagerduty"), routingKeyEnv: z.optional(z.string()) }),
   z.strictObject({
     type: z.literal("slack"),
     channel: z
       .string()
-      .regex(/^[#@]?[\w.-]+$/, "a Slack channel such as #incidents or an id such as C0123"),
+      .check(
+        z.regex(/^[#@]?[\w.-]+$/, "a Slack channel such as #incidents or an id such as C0123"),
+      ),
   }),
   z.strictObject({ type: z.literal("email"), address: z.email() }),
 ]);
 
 const userSchema = z.strictObject({
-  name: z.string().min(1),
-  email: z.email().optional(),
-  slack: z
-    .string()
-    .regex(/^[UW][A-Z0-9]+$/, "a Slack user id such as U024BE7LH")
-    .optional(),
+  name: z.string().check(z.minLength(1)),
+  email: z.optional(z.email()),
+  slack: z.optional(slackUserId),
 });
 
 const rotationSchema = z.strictObject({
-  users: z.array(name).min(1),
-  shift: duration.refine((seconds) => seconds >= 60, "a shift of at least a minute, such as 1w"),
-  handoff: z
-    .string()
-    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time of day such as 09:00")
-    .default("09:00"),
-  timezone: z
-    .string()
-    .refine((zone) => IANAZone.isValidZone(zone), {
-      error: (issue) =>
-        `not an IANA time zone: ${JSON.stringify(issue.input)} (e.g. Europe/London)`,
-    })
-    .default("UTC"),
+  users: z.array(name).check(z.minLength(1)),
+  shift: duration.check(
+    z.refine((seconds) => seconds >= 60, "a shift of at least a minute, such as 1w"),
+  ),
+  handoff: z._default(
+    z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time of day such as 09:00")),
+    "09:00",
+  ),
+  timezone: z._default(
+    z.string().check(
+      z.refine(isTimeZone, {
+        error: (issue) =>
+          `not an IANA time zone: ${JSON.stringify(issue.input)} (e.g. Europe/London)`,
+      }),
+    ),
+    "UTC",
+  ),
   start: z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "a date such as 2026-01-05")
-    .refine((date) => DateTime.fromISO(date).isValid, "not a calendar date"),
+    .check(
+      z.regex(/^\d{4}-\d{2}-\d{2}$/, "a date such as 2026-01-05"),
+      z.refine(isCalendarDate, "not a calendar date"),
+    ),
 });
 
 const overrideSchema = z
@@ -75,30 +106,30 @@ const overrideSchema = z
     start: z.iso.datetime({ offset: true }),
     end: z.iso.datetime({ offset: true }),
   })
-  .refine((o) => Date.parse(o.end) > Date.parse(o.start), {
-    message: "must be later than start",
-    path: ["end"],
-  });
+  .check(
+    z.refine((o) => Date.parse(o.end) > Date.parse(o.start), {
+      message: "must be later than start",
+      path: ["end"],
+    }),
+  );
 
 const scheduleSchema = z.strictObject({
   rotation: rotationSchema,
-  overrides: z.array(overrideSchema).default([]),
+  overrides: z._default(z.array(overrideSchema), []),
 });
 
 const teamSchema = z.strictObject({
-  name: z.string().min(1),
-  manager: name.optional(),
+  name: z.string().check(z.minLength(1)),
+  manager: z.optional(name),
   /**
    * Who may acknowledge, resolve or snooze the team's incidents from Slack: anyone in the
    * workspace, the people of its schedules (and its manager), or a list of Slack user ids.
    */
-  responders: z
-    .union([
-      z.enum(["anyone", "rotation"]),
-      z.array(z.string().regex(/^[UW][A-Z0-9]+$/, "a Slack user id such as U024BE7LH")).min(1),
-    ])
-    .default("anyone"),
-  schedules: z.record(name, scheduleSchema).default({}),
+  responders: z._default(
+    z.union([z.enum(["anyone", "rotation"]), z.array(slackUserId).check(z.minLength(1))]),
+    "anyone",
+  ),
+  schedules: z._default(z.record(name, scheduleSchema), {}),
 });
 
 const targetSchema = z.union([
@@ -108,21 +139,24 @@ const targetSchema = z.union([
   z.strictObject({ channel: name }),
 ]);
 
-const levelSchema = z.strictObject({ after: duration, targets: z.array(targetSchema).min(1) });
+const levelSchema = z.strictObject({
+  after: duration,
+  targets: z.array(targetSchema).check(z.minLength(1)),
+});
 
 const policySchema = z.strictObject({
   /** Channels that page each level's people (PagerDuty); the route's channels are told once. */
-  page: z.array(name).default([]),
-  levels: z.array(levelSchema).min(1),
-  repeat: z.number().int().min(0).max(10).default(0),
+  page: z._default(z.array(name), []),
+  levels: z.array(levelSchema).check(z.minLength(1)),
+  repeat: z._default(z.int().check(z.gte(0), z.lte(10)), 0),
 });
 
 const routeSettings = {
-  team: name.optional(),
-  severity: z.enum(SEVERITIES).optional(),
-  channels: z.array(name).optional(),
-  escalation: z.union([name, z.null()]).optional(),
-  delay: duration.optional(),
+  team: z.optional(name),
+  severity: z.optional(z.enum(SEVERITIES)),
+  channels: z.optional(z.array(name)),
+  escalation: z.optional(z.nullable(name)),
+  delay: z.optional(duration),
 };
 
 interface RouteInput {
@@ -136,56 +170,54 @@ interface RouteInput {
   routes: RouteInput[];
 }
 
-const routeSchema: z.ZodType<RouteInput, unknown> = z.lazy(() =>
+const routeSchema: z.ZodMiniType<RouteInput, unknown> = z.lazy(() =>
   z.strictObject({
-    matchers: z.array(matcher).default([]),
-    continue: z.boolean().default(false),
+    matchers: z._default(z.array(matcher), []),
+    continue: z._default(z.boolean(), false),
     ...routeSettings,
-    routes: z.array(routeSchema).default([]),
+    routes: z._default(z.array(routeSchema), []),
   }),
 );
 
 const severityPolicySchema = z.strictObject({
-  channels: z.array(name).default([]),
-  escalation: z.union([name, z.null()]).default(null),
-  delay: duration.default(0),
+  channels: z._default(z.array(name), []),
+  escalation: z._default(z.nullable(name), null),
+  delay: z._default(duration, 0),
 });
 
 const configSchema = z.strictObject({
-  defaults: z
-    .strictObject({ severity: z.enum(SEVERITIES).default("warning"), team: name })
-    .prefault({ team: "default" }),
-  users: z.record(name, userSchema).default({}),
-  teams: z.record(name, teamSchema).default({}),
-  channels: z.record(name, channelSchema).default({}),
-  escalationPolicies: z.record(name, policySchema).default({}),
+  defaults: z.prefault(
+    z.strictObject({ severity: z._default(z.enum(SEVERITIES), "warning"), team: name }),
+    { team: "default" },
+  ),
+  users: z._default(z.record(name, userSchema), {}),
+  teams: z._default(z.record(name, teamSchema), {}),
+  channels: z._default(z.record(name, channelSchema), {}),
+  escalationPolicies: z._default(z.record(name, policySchema), {}),
   severities: z.strictObject({
     critical: severityPolicySchema,
     high: severityPolicySchema,
     warning: severityPolicySchema,
     info: severityPolicySchema,
   }),
-  route: routeSchema.optional(),
+  route: z.optional(routeSchema),
   /** How long incidents and their timelines are kept (DynamoDB TTL); 400 days when unset. */
-  retention: duration.optional(),
-  runbooks: z
-    .strictObject({
+  retention: z.optional(duration),
+  runbooks: z.prefault(
+    z.strictObject({
       /** The folder of runbooks, relative to the config file. */
-      dir: z.string().default("runbooks"),
+      dir: z._default(z.string(), "runbooks"),
       /** Where people read them: runbook links are this plus the file name. */
-      baseUrl: z.url().default("https://github.com/tocsin-dev/tocsin/blob/main/runbooks/"),
-    })
-    .prefault({}),
+      baseUrl: z._default(z.url(), "https://github.com/tocsin-dev/tocsin/blob/main/runbooks/"),
+    }),
+    {},
+  ),
 });
 
 export type Config = z.output<typeof configSchema>;
 export type RouteNode = RouteInput;
 export type ChannelConfig = z.output<typeof channelSchema>;
 export type EscalationPolicy = z.output<typeof policySchema>;
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map(String).join(".") || "(top level)";
-}
 
 /** Checks that every name a config uses is defined somewhere in it. */
 function checkReferences(config: Config): string[] {
@@ -270,9 +302,9 @@ export function parseConfig(text: string, source = "tocsin.yaml"): Config {
       cause: error,
     });
   }
-  const result = configSchema.safeParse(raw ?? {});
+  const result = validate(configSchema, raw ?? {});
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+    const lines = result.error.issues.map((issue) => `${issuePath(issue.path)}: ${issue.message}`);
     throw new InvalidConfigError(`${source} is not valid:\n  ${lines.join("\n  ")}`);
   }
   const problems = checkReferences(result.data);

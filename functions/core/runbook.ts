@@ -1,9 +1,10 @@
 import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { type Labels, SEVERITIES } from "./alert.js";
 import { InvalidConfigError } from "./errors.js";
 import type { Runbook } from "./incident.js";
 import { type Matcher, matchesAll, parseMatcher } from "./matchers.js";
+import { issuePath, validate } from "./validation.js";
 
 /** A runbook file from runbooks/, parsed: which alerts it serves and what to do. */
 export interface RunbookDefinition {
@@ -22,12 +23,13 @@ export interface RunbookDefinition {
 
 const REQUIRED_SECTIONS = ["Symptoms", "Diagnosis", "Resolution", "Post-incident"];
 
+const text = z.string().check(z.minLength(1));
 const frontMatterSchema = z.strictObject({
-  title: z.string().min(1),
-  alerts: z.array(z.string()).min(1, "list at least one matcher"),
+  title: text,
+  alerts: z.array(z.string()).check(z.minLength(1, "list at least one matcher")),
   severity: z.enum(SEVERITIES),
-  team: z.string().min(1),
-  summary: z.string().min(1),
+  team: text,
+  summary: text,
 });
 
 const FRONT_MATTER = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/;
@@ -49,10 +51,10 @@ export function parseRunbook(file: string, text: string): RunbookDefinition {
   } catch (error) {
     return fail(`front matter is not YAML: ${(error as Error).message}`);
   }
-  const result = frontMatterSchema.safeParse(raw);
+  const result = validate(frontMatterSchema, raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    return fail(`front matter ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
+    return fail(`front matter ${issuePath(issue.path)}: ${issue.message}`);
   }
   const body = parts[2]!;
   const headings = [...body.matchAll(/^## (.+)$/gm)].map((m) => m[1]!.trim());

@@ -1,47 +1,50 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { Alert, AlertSource } from "./alert.js";
 import { InvalidInputError } from "./errors.js";
 import { labelsFingerprint } from "./fingerprint.js";
+import { validate } from "./validation.js";
 
 /** Go's zero time, which Alertmanager and Grafana send for "no end known". */
 const GO_ZERO_TIME = /^0001-01-01T00:00:00(\.0+)?Z$/;
 
-const labelSet = z.record(z.string().min(1), z.string());
-const timestamp = z.iso.datetime({ offset: true, message: "expected an RFC 3339 timestamp" });
-const url = z.string().max(8192);
+const labelSet = z.record(z.string().check(z.minLength(1)), z.string());
+const timestamp = z.iso.datetime({ offset: true, error: "expected an RFC 3339 timestamp" });
+const url = z.string().check(z.maxLength(8192));
+const status = z.enum(["firing", "resolved"]);
 
 const alertSchema = z.object({
-  status: z.enum(["firing", "resolved"]),
-  labels: labelSet.refine(
-    (labels) => Object.keys(labels).length > 0,
-    "an alert needs at least one label",
+  status,
+  labels: labelSet.check(
+    z.refine((labels) => Object.keys(labels).length > 0, "an alert needs at least one label"),
   ),
-  annotations: labelSet.default({}),
+  annotations: z._default(labelSet, {}),
   startsAt: timestamp,
-  endsAt: z.union([timestamp, z.literal("")]).optional(),
-  generatorURL: url.optional(),
-  fingerprint: z.string().max(128).optional(),
+  endsAt: z.optional(z.union([timestamp, z.literal("")])),
+  generatorURL: z.optional(url),
+  fingerprint: z.optional(z.string().check(z.maxLength(128))),
   // Grafana only.
-  silenceURL: url.optional(),
-  dashboardURL: url.optional(),
-  panelURL: url.optional(),
+  silenceURL: z.optional(url),
+  dashboardURL: z.optional(url),
+  panelURL: z.optional(url),
 });
+
+const alerts = z.array(alertSchema).check(z.minLength(1, "no alerts in the payload"));
 
 /** Alertmanager webhook v4: https://prometheus.io/docs/alerting/latest/configuration/#webhook_config */
 const alertmanagerSchema = z.object({
-  version: z.literal("4", { message: 'only Alertmanager webhook version "4" is supported' }),
-  status: z.enum(["firing", "resolved"]),
-  receiver: z.string().optional(),
-  alerts: z.array(alertSchema).min(1, "no alerts in the payload"),
+  version: z.literal("4", { error: 'only Alertmanager webhook version "4" is supported' }),
+  status,
+  receiver: z.optional(z.string()),
+  alerts,
 });
 
 /** Grafana's webhook contact point (receivers/webhook/v1 in grafana/alerting). */
 const grafanaSchema = z.object({
-  version: z.string().optional(),
-  status: z.enum(["firing", "resolved"]).optional(),
-  receiver: z.string().optional(),
-  orgId: z.number().optional(),
-  alerts: z.array(alertSchema).min(1, "no alerts in the payload"),
+  version: z.optional(z.string()),
+  status: z.optional(status),
+  receiver: z.optional(z.string()),
+  orgId: z.optional(z.number()),
+  alerts,
 });
 
 type WireAlert = z.output<typeof alertSchema>;
@@ -71,11 +74,11 @@ function toAlert(source: AlertSource, wire: WireAlert): Alert {
 }
 
 function parseWith<T extends { alerts: WireAlert[] }>(
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   source: AlertSource,
   body: unknown,
 ): Alert[] {
-  const result = schema.safeParse(body);
+  const result = validate(schema, body);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new InvalidInputError(issue.path.map(String).join("."), issue.message);

@@ -1,24 +1,19 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import {
   type EscalationDeps,
   mirrorStateChange,
   runEscalationStep,
   type StepOutput,
 } from "../app/escalation.js";
+import { InvalidInputError } from "../core/errors.js";
+import { issuePath, validate } from "../core/validation.js";
 
 /** What the state machine's Tasks send (lib/constructs/escalation.ts). */
+const incidentId = z.string().check(z.minLength(1));
 const taskInput = z.discriminatedUnion("action", [
-  z.object({
-    action: z.literal("step"),
-    incidentId: z.string().min(1),
-    step: z.number().int().min(0),
-  }),
-  z.object({
-    action: z.literal("mirror"),
-    incidentId: z.string().min(1),
-    kind: z.enum(["acknowledge", "resolve"]),
-  }),
-  z.object({ action: z.literal("failure"), incidentId: z.string().min(1), error: z.unknown() }),
+  z.object({ action: z.literal("step"), incidentId, step: z.int().check(z.gte(0)) }),
+  z.object({ action: z.literal("mirror"), incidentId, kind: z.enum(["acknowledge", "resolve"]) }),
+  z.object({ action: z.literal("failure"), incidentId, error: z.unknown() }),
 ]);
 
 export type EscalationTaskInput = z.input<typeof taskInput>;
@@ -37,7 +32,12 @@ function describe(error: unknown): string {
  */
 export function escalationHandler(deps: EscalationDeps & { now: () => Date }) {
   return async (event: unknown): Promise<StepOutput | { incidentId: string }> => {
-    const input = taskInput.parse(event);
+    const parsed = validate(taskInput, event);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InvalidInputError(issuePath(issue.path), issue.message);
+    }
+    const input = parsed.data;
     switch (input.action) {
       case "step":
         return runEscalationStep(deps, input, deps.now);

@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
-import { z } from "zod";
+import * as z from "zod/mini";
 import type { SecretSource } from "../adapters/http/auth.js";
 import { rawBody } from "../adapters/http/body.js";
 import { errorResponses, HttpError } from "../adapters/http/http-errors.js";
@@ -19,6 +19,7 @@ import {
 } from "../app/incident-actions.js";
 import { parseDuration } from "../core/duration.js";
 import { verifySlackSignature } from "../core/slack-signature.js";
+import { issuePath, validate } from "../core/validation.js";
 
 export interface SlackInteractionDeps extends ActionDeps {
   logger: Logger;
@@ -33,25 +34,22 @@ export interface SlackInteractionDeps extends ActionDeps {
 export const SNOOZE_CHOICES = ["30m", "1h", "4h"] as const;
 
 /** The part of Slack's block_actions payload we read; everything else is ignored. */
+const id = z.string().check(z.minLength(1));
 const payloadSchema = z.object({
-  type: z.literal("block_actions", { message: "only block_actions interactions are handled" }),
-  user: z.object({
-    id: z.string().min(1),
-    username: z.string().optional(),
-    name: z.string().optional(),
-  }),
-  team: z.object({ id: z.string().min(1) }).nullable(),
-  channel: z.object({ id: z.string() }).optional(),
-  container: z.object({ channel_id: z.string().optional() }).optional(),
+  type: z.literal("block_actions", { error: "only block_actions interactions are handled" }),
+  user: z.object({ id, username: z.optional(z.string()), name: z.optional(z.string()) }),
+  team: z.nullable(z.object({ id })),
+  channel: z.optional(z.object({ id: z.string() })),
+  container: z.optional(z.object({ channel_id: z.optional(z.string()) })),
   actions: z
     .array(
       z.object({
         action_id: z.string(),
-        value: z.string().optional(),
-        selected_option: z.object({ value: z.string() }).optional(),
+        value: z.optional(z.string()),
+        selected_option: z.optional(z.object({ value: z.string() })),
       }),
     )
-    .min(1),
+    .check(z.minLength(1)),
 });
 
 /** Verifies X-Slack-Signature over the raw body; unsigned, forged and stale requests get 401. */
@@ -130,10 +128,10 @@ export function slackInteractions(deps: SlackInteractionDeps) {
           "expected a form field `payload` holding JSON",
         );
       }
-      const result = payloadSchema.safeParse(parsed);
+      const result = validate(payloadSchema, parsed);
       if (!result.success) {
         const issue = result.error.issues[0]!;
-        throw new HttpError(400, "invalid_payload", `${issue.path.join(".")}: ${issue.message}`);
+        throw new HttpError(400, "invalid_payload", `${issuePath(issue.path)}: ${issue.message}`);
       }
       const payload = result.data;
       const user = { id: payload.user.id, name: payload.user.username ?? payload.user.name };

@@ -6,6 +6,7 @@ import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import { LAMBDA_BUNDLE } from "../bundle-options.js";
 import { acknowledge, XRAY_WILDCARD_REASON } from "../nag.js";
 
 /** The repository root: entry points, tocsin.yaml and runbooks/ are resolved from here. */
@@ -13,15 +14,6 @@ export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Where the config file lands in the bundle; Lambda unpacks the bundle into /var/task. */
 export const BUNDLED_CONFIG_PATH = "/var/task/tocsin.yaml";
-
-/**
- * ESM output has no `require`, but some of our dependencies are CommonJS and call it
- * (esbuild's shim throws "Dynamic require ... is not supported" otherwise). Powertools
- * documents the same banner for ESM bundles.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __tocsinCreateRequire } from 'node:module';" +
-  "const require = __tocsinCreateRequire(import.meta.url);";
 
 export interface TocsinFunctionProps {
   /** The entry file, relative to the repository root; it must export `handler`. */
@@ -75,15 +67,9 @@ export class TocsinFunction extends NodejsFunction {
         ...props.environment,
       },
       bundling: {
+        ...LAMBDA_BUNDLE,
         format: OutputFormat.ESM,
-        target: "node22",
-        // Prefer packages' ESM builds: they tree-shake better than their CJS builds.
-        mainFields: ["module", "main"],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        // Stack traces need the mappings, not a second copy of every source file.
-        sourcesContent: false,
+        mainFields: [...LAMBDA_BUNDLE.mainFields],
         // Bundle the AWS SDK v3 instead of using the copy in the nodejs22.x runtime. The
         // runtime does ship v3, but at a version AWS picks and updates without notice;
         // package-lock.json pins the one our tests ran against (Powertools Parameters and

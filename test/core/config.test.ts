@@ -27,6 +27,20 @@ describe("config validation", () => {
     expect(config.severities.high).toEqual({ channels: [], escalation: null, delay: 0 });
   });
 
+  it("accepts IANA zones and real dates, and fills a rotation's defaults", () => {
+    const config = parseConfig(
+      `${minimal}\nusers: { ann: { name: Ann } }\nteams: { t: { name: T, schedules: { a: { rotation: { users: [ann], shift: 1d, start: "2028-02-29", timezone: America/Argentina/Buenos_Aires } }, b: { rotation: { users: [ann], shift: 1w, start: "2026-01-05" } } } } }`,
+    );
+    const schedules = config.teams.t!.schedules;
+    expect(schedules.a!.rotation.timezone).toBe("America/Argentina/Buenos_Aires");
+    expect(schedules.b!.rotation).toMatchObject({
+      timezone: "UTC",
+      handoff: "09:00",
+      shift: 604_800,
+    });
+    expect(schedules.b!.overrides).toEqual([]);
+  });
+
   const bad: Array<[string, string, RegExp]> = [
     ["not YAML", "severities: [", /not valid YAML at line \d/],
     [
@@ -79,6 +93,26 @@ describe("config validation", () => {
       "an unknown user in a rotation",
       `${minimal}\nteams: { t: { name: T, schedules: { primary: { rotation: { users: [zed], shift: 1w, start: "2026-01-05" } } } } }`,
       /teams\.t\.schedules\.primary\.rotation\.users\.0: unknown user "zed"/,
+    ],
+    [
+      "an unknown time zone",
+      `${minimal}\nusers: { ann: { name: Ann } }\nteams: { t: { name: T, schedules: { primary: { rotation: { users: [ann], shift: 1w, start: "2026-01-05", timezone: Mars/Olympus } } } } }`,
+      /rotation\.timezone: not an IANA time zone: "Mars\/Olympus"/,
+    ],
+    [
+      "a date that is not in the calendar",
+      `${minimal}\nusers: { ann: { name: Ann } }\nteams: { t: { name: T, schedules: { primary: { rotation: { users: [ann], shift: 1w, start: "2026-02-30" } } } } }`,
+      /rotation\.start: not a calendar date/,
+    ],
+    [
+      "a payload of the wrong type, in plain words",
+      minimal.replace("info: { channels: [] }", "info: { channels: pager }"),
+      /severities\.info\.channels: Invalid input: expected array, received string/,
+    ],
+    [
+      "a repeat out of range",
+      `${minimal}\nescalationPolicies: { p: { repeat: 11, levels: [{ after: 0, targets: [{ oncall: primary }] }] } }`,
+      /escalationPolicies\.p\.repeat: Too big: expected number to be <=10/,
     ],
   ];
   it.each(bad)("refuses %s, naming the field", (_name, text, message) => {

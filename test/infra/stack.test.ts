@@ -636,7 +636,7 @@ describe("bundles", () => {
       readApi: "function",
       escalation: "function",
       health: { statusCode: 200 },
-      unknownAction: "ZodError",
+      unknownAction: "InvalidInputError",
     });
     expect(JSON.parse(output.health.body)).toEqual({ status: "ok" });
   });

@@ -1,0 +1,29 @@
+/**
+ * How every Lambda is bundled, in esbuild's terms: TocsinFunction hands these to
+ * NodejsFunction, and `npm run bench` (bench/bundles.ts) builds with the same ones to
+ * measure what ships. No aws-cdk-lib import here, so the bench can load it cheaply.
+ */
+
+/**
+ * ESM output has no `require`, but some of our dependencies are CommonJS and call it
+ * (esbuild's shim throws "Dynamic require ... is not supported" otherwise). Powertools
+ * documents the same banner for ESM bundles.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __tocsinCreateRequire } from 'node:module';" +
+  "const require = __tocsinCreateRequire(import.meta.url);";
+
+export const LAMBDA_BUNDLE = {
+  format: "esm",
+  target: "node22",
+  // Prefer packages' ESM builds: they tree-shake better than their CJS builds.
+  mainFields: ["module", "main"],
+  banner: ESM_REQUIRE_BANNER,
+  minify: true,
+  // Error names survive minification: logs, API errors and the timeline's "escalation
+  // stopped: <name>" read InvalidInputError, not a two-letter mangled name.
+  keepNames: true,
+  sourceMap: true,
+  // Stack traces need the mappings, not a second copy of every source file.
+  sourcesContent: false,
+} as const;
