@@ -8,13 +8,14 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build, type Metafile } from "esbuild";
+import { readServiceSnapshot } from "../functions/adapters/config-file.js";
 import { LAMBDA_BUNDLE } from "../lib/bundle-options.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -112,7 +113,6 @@ async function bundle(name: string, outdir: string) {
     mainFields: [...LAMBDA_BUNDLE.mainFields],
     banner: { js: LAMBDA_BUNDLE.banner },
     minify: LAMBDA_BUNDLE.minify,
-    keepNames: LAMBDA_BUNDLE.keepNames,
     sourcemap: LAMBDA_BUNDLE.sourceMap,
     sourcesContent: LAMBDA_BUNDLE.sourcesContent,
     // bundleAwsSDK: true and externalModules: [], so nothing is left out.
@@ -135,15 +135,14 @@ async function bundle(name: string, outdir: string) {
  * Slack or PagerDuty secret ARNs, which the escalation function would read at import.
  * NODE_OPTIONS is TocsinFunction's. Nothing is inherited from this process.
  */
-function lambdaEnvironment(): NodeJS.ProcessEnv {
+function lambdaEnvironment(snapshot: string): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? "",
     AWS_REGION: "eu-west-1",
     TABLE_NAME: "t",
     WEBHOOK_TOKEN_SECRET_ARN: DUMMY_SECRET_ARN,
     API_TOKEN_SECRET_ARN: DUMMY_SECRET_ARN,
-    // Runbooks are read relative to its folder: the repository root has both.
-    TOCSIN_CONFIG: join(PROJECT_ROOT, "tocsin.yaml"),
+    TOCSIN_CONFIG: snapshot,
     NODE_OPTIONS: "--enable-source-maps",
     // Lambda runs nodejs22.x; this bench may run on Node 20, which the SDK warns about.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
@@ -184,7 +183,13 @@ export async function measureBundles(options: BundleOptions = {}): Promise<Bundl
   try {
     log(`bundles: building ${names.join(", ")} ...`);
     const built = await Promise.all(names.map((name) => bundle(name, outdir)));
-    const env = lambdaEnvironment();
+    // What TocsinFunction puts beside each index.mjs: the config and runbooks as JSON.
+    const snapshot = join(outdir, "tocsin.json");
+    await writeFile(
+      snapshot,
+      JSON.stringify(readServiceSnapshot(join(PROJECT_ROOT, "tocsin.yaml"))),
+    );
+    const env = lambdaEnvironment(snapshot);
 
     // One untimed round: warms the file cache, and checks each bundle loads to a handler.
     timeNode("", env);

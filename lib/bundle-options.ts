@@ -20,9 +20,7 @@ export const LAMBDA_BUNDLE = {
   mainFields: ["module", "main"],
   banner: ESM_REQUIRE_BANNER,
   minify: true,
-  // Error names survive minification: logs, API errors and the timeline's "escalation
-  // stopped: <name>" read InvalidInputError, not a two-letter mangled name.
-  keepNames: true,
+  // No keepNames (+33 KB, 7% of a webhook bundle): the error classes spell out their names.
   sourceMap: true,
   // Stack traces need the mappings, not a second copy of every source file.
   sourcesContent: false,

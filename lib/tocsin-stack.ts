@@ -5,7 +5,7 @@ import { Grant } from "aws-cdk-lib/aws-iam";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { Construct } from "constructs";
-import { parseConfig } from "../functions/core/config.js";
+import { parseConfig } from "../functions/core/yaml-files.js";
 import type { FunctionName } from "../functions/handlers/route-keys.js";
 import { EscalationStateMachine } from "./constructs/escalation.js";
 import { INGEST_ACTIONS, IncidentTable, READ_ACTIONS } from "./constructs/incident-table.js";

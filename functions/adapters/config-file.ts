@@ -1,31 +1,43 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { type Config, parseConfig } from "../core/config.js";
+import { type Config, validateConfig } from "../core/config.js";
 import { InvalidConfigError } from "../core/errors.js";
-import type { RunbookDefinition } from "../core/runbook.js";
-import { loadRunbooks } from "./runbook-files.js";
+import { parseConfig, readConfigDocument } from "../core/yaml-files.js";
+import { readRunbookSources } from "./runbook-files.js";
+import {
+  type ServiceFiles,
+  type ServiceSnapshot,
+  serviceFromSnapshot,
+} from "./service-snapshot.js";
 
-/** Reads and validates the config file; InvalidConfigError names the file and the field. */
-export function loadConfigFile(path: string): Config {
-  let text: string;
+function readText(path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (error) {
     throw new InvalidConfigError(
       `cannot read the config file ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
-      {
-        cause: error,
-      },
+      { cause: error },
     );
   }
-  return parseConfig(text, path);
 }
 
-/** The config and the runbooks it points at: what a cold start reads once. */
-export function loadServiceFiles(configPath: string): {
-  config: Config;
-  runbooks: RunbookDefinition[];
-} {
-  const config = loadConfigFile(configPath);
-  return { config, runbooks: loadRunbooks(resolve(dirname(configPath), config.runbooks.dir)) };
+/** Reads and validates the config file; InvalidConfigError names the file and the field. */
+export function loadConfigFile(path: string): Config {
+  return parseConfig(readText(path), path);
+}
+
+/**
+ * The config file and the runbooks it points at, parsed but not validated: what
+ * `loadServiceFiles` validates, and what a Lambda bundle carries as JSON.
+ */
+export function readServiceSnapshot(configPath: string): ServiceSnapshot {
+  const config = readConfigDocument(readText(configPath), configPath);
+  // The runbooks' folder is only known once the config is valid.
+  const { runbooks } = validateConfig(config, configPath);
+  return { config, runbooks: readRunbookSources(resolve(dirname(configPath), runbooks.dir)) };
+}
+
+/** The config and the runbooks it points at, validated: what a cold start reads once. */
+export function loadServiceFiles(configPath: string): ServiceFiles {
+  return serviceFromSnapshot(readServiceSnapshot(configPath), configPath);
 }

@@ -1,4 +1,3 @@
-import { parse as parseYaml, YAMLParseError } from "yaml";
 import * as z from "zod/mini";
 import { SEVERITIES, type Severity } from "./alert.js";
 import { parseDuration } from "./duration.js";
@@ -288,21 +287,12 @@ function checkReferences(config: Config): string[] {
 }
 
 /**
- * Parses and validates tocsin.yaml. Throws InvalidConfigError whose message names every
- * offending field (`route.routes.1.channels.0: unknown channel "pager"`).
+ * Validates the document of tocsin.yaml (parsed by yaml-files.ts, or read back from the
+ * JSON snapshot a Lambda bundle carries). Throws InvalidConfigError whose message names
+ * every offending field (`route.routes.1.channels.0: unknown channel "pager"`).
  */
-export function parseConfig(text: string, source = "tocsin.yaml"): Config {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    const where =
-      error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : "";
-    throw new InvalidConfigError(`${source}: not valid YAML${where}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  const result = validate(configSchema, raw ?? {});
+export function validateConfig(document: unknown, source = "tocsin.yaml"): Config {
+  const result = validate(configSchema, document ?? {});
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `${issuePath(issue.path)}: ${issue.message}`);
     throw new InvalidConfigError(`${source} is not valid:\n  ${lines.join("\n  ")}`);

@@ -3,14 +3,14 @@
  * (functions/adapters/http-errors.ts), exposing details only for client errors.
  */
 export class TocsinError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  // Spelled out in each class: bundles are minified, and class names with them.
+  override name = "TocsinError";
 }
 
 /** The input does not follow its schema; `field` names the offending path. */
 export class InvalidInputError extends TocsinError {
+  override name = "InvalidInputError";
+
   constructor(
     readonly field: string,
     message: string,
@@ -20,13 +20,19 @@ export class InvalidInputError extends TocsinError {
 }
 
 /** A query parameter (filter, page size, cursor) is missing or malformed. */
-export class InvalidParameterError extends InvalidInputError {}
+export class InvalidParameterError extends InvalidInputError {
+  override name = "InvalidParameterError";
+}
 
 /** The configuration file is unusable; the message names the field. */
-export class InvalidConfigError extends TocsinError {}
+export class InvalidConfigError extends TocsinError {
+  override name = "InvalidConfigError";
+}
 
 /** No incident with that id. */
 export class IncidentNotFoundError extends TocsinError {
+  override name = "IncidentNotFoundError";
+
   constructor(readonly incidentId: string) {
     super(`no incident with id ${incidentId}`);
   }
@@ -37,6 +43,8 @@ export class IncidentNotFoundError extends TocsinError {
  * `currentStatus` is what the store holds now, so callers can say what happened instead.
  */
 export class IncidentConflictError extends TocsinError {
+  override name = "IncidentConflictError";
+
   constructor(
     readonly incidentId: string,
     readonly currentStatus: string,
@@ -47,4 +55,6 @@ export class IncidentConflictError extends TocsinError {
 }
 
 /** A storage dependency failed or throttled; retrying later is safe. */
-export class StoreUnavailableError extends TocsinError {}
+export class StoreUnavailableError extends TocsinError {
+  override name = "StoreUnavailableError";
+}

@@ -1,4 +1,3 @@
-import { parse as parseYaml } from "yaml";
 import * as z from "zod/mini";
 import { type Labels, SEVERITIES } from "./alert.js";
 import { InvalidConfigError } from "./errors.js";
@@ -32,31 +31,31 @@ const frontMatterSchema = z.strictObject({
   summary: text,
 });
 
-const FRONT_MATTER = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/;
+/**
+ * A runbook file split and its front matter parsed, not yet validated: what
+ * yaml-files.ts reads from Markdown, and what a Lambda bundle carries as JSON.
+ */
+export interface RunbookSource {
+  file: string;
+  frontMatter: unknown;
+  /** The Markdown after the front matter. */
+  body: string;
+}
 
 /**
- * Parses a runbook: YAML front matter (title, alerts as Alertmanager matchers, severity,
+ * Validates a runbook: front matter (title, alerts as Alertmanager matchers, severity,
  * team, summary) and a body with the sections Symptoms, Diagnosis (numbered steps),
  * Resolution and Post-incident. Throws InvalidConfigError naming the file and the problem.
  */
-export function parseRunbook(file: string, text: string): RunbookDefinition {
+export function validateRunbook({ file, frontMatter, body }: RunbookSource): RunbookDefinition {
   const fail = (message: string): never => {
     throw new InvalidConfigError(`runbooks/${file}: ${message}`);
   };
-  const parts = FRONT_MATTER.exec(text.replace(/\r\n/g, "\n"));
-  if (!parts) return fail("no front matter: start the file with a '---' block");
-  let raw: unknown;
-  try {
-    raw = parseYaml(parts[1]!);
-  } catch (error) {
-    return fail(`front matter is not YAML: ${(error as Error).message}`);
-  }
-  const result = validate(frontMatterSchema, raw);
+  const result = validate(frontMatterSchema, frontMatter);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     return fail(`front matter ${issuePath(issue.path)}: ${issue.message}`);
   }
-  const body = parts[2]!;
   const headings = [...body.matchAll(/^## (.+)$/gm)].map((m) => m[1]!.trim());
   const missing = REQUIRED_SECTIONS.filter((section) => !headings.includes(section));
   if (missing.length > 0) fail(`missing section(s): ${missing.join(", ")}`);

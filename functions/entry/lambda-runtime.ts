@@ -3,10 +3,10 @@ import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
-import { loadServiceFiles } from "../adapters/config-file.js";
 import { flushingMetrics, PowertoolsTelemetry } from "../adapters/metrics/powertools-telemetry.js";
 import { buildNotifiers } from "../adapters/notifiers/notifiers.js";
 import { type SlackResponder, slackResponder } from "../adapters/notifiers/slack-responder.js";
+import { loadServiceSnapshot } from "../adapters/service-snapshot.js";
 import { StepFunctionsRunner } from "../adapters/step-functions-runner.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
 import {
@@ -41,9 +41,12 @@ async function optionalSecret(variable: string): Promise<string | undefined> {
   return arn ? secret(arn)() : undefined;
 }
 
-/** What every function shares: table from TABLE_NAME, config bundled beside the code. */
+/**
+ * What every function shares: table from TABLE_NAME, and the config and runbooks from the
+ * JSON snapshot bundled beside the code (TOCSIN_CONFIG), which needs no YAML parser.
+ */
 function baseRuntime(): Omit<Runtime, "webhookToken" | "apiToken" | "grafanaHmacSecret"> {
-  const { config, runbooks } = loadServiceFiles(process.env.TOCSIN_CONFIG ?? "tocsin.yaml");
+  const { config, runbooks } = loadServiceSnapshot(process.env.TOCSIN_CONFIG ?? "tocsin.json");
   return { dynamodb: new DynamoDBClient({}), tableName: required("TABLE_NAME"), config, runbooks };
 }
 

@@ -1,4 +1,6 @@
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
 import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
@@ -6,14 +8,36 @@ import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import { readServiceSnapshot } from "../../functions/adapters/config-file.js";
+import { serviceFromSnapshot } from "../../functions/adapters/service-snapshot.js";
 import { LAMBDA_BUNDLE } from "../bundle-options.js";
 import { acknowledge, XRAY_WILDCARD_REASON } from "../nag.js";
 
 /** The repository root: entry points, tocsin.yaml and runbooks/ are resolved from here. */
 export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-/** Where the config file lands in the bundle; Lambda unpacks the bundle into /var/task. */
-export const BUNDLED_CONFIG_PATH = "/var/task/tocsin.yaml";
+/**
+ * Where the service snapshot lands in the bundle (tocsin.yaml and the runbooks as parsed
+ * JSON, functions/adapters/service-snapshot.ts); Lambda unpacks the bundle into /var/task.
+ */
+export const BUNDLED_CONFIG_PATH = "/var/task/tocsin.json";
+
+/**
+ * Reads tocsin.yaml and its runbooks, validates them (a bad config fails the synth, naming
+ * the field) and stages their snapshot under node_modules/.cache, inside the project root
+ * that bundling sees (locally or in Docker). Named by its content, so stacks synthesized at
+ * the same time cannot overwrite each other's. Returns its path relative to the root.
+ */
+function stageServiceSnapshot(): string {
+  const configPath = join(PROJECT_ROOT, "tocsin.yaml");
+  const snapshot = readServiceSnapshot(configPath);
+  serviceFromSnapshot(snapshot, configPath);
+  const json = JSON.stringify(snapshot);
+  const staged = `node_modules/.cache/tocsin/service-${createHash("sha256").update(json).digest("hex").slice(0, 16)}.json`;
+  mkdirSync(dirname(join(PROJECT_ROOT, staged)), { recursive: true });
+  writeFileSync(join(PROJECT_ROOT, staged), json);
+  return staged;
+}
 
 export interface TocsinFunctionProps {
   /** The entry file, relative to the repository root; it must export `handler`. */
@@ -48,6 +72,7 @@ export class TocsinFunction extends NodejsFunction {
       assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
     });
     logGroup.grantWrite(role);
+    const snapshot = stageServiceSnapshot();
     super(scope, id, {
       role,
       entry: join(PROJECT_ROOT, props.entry),
@@ -80,12 +105,9 @@ export class TocsinFunction extends NodejsFunction {
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
-          // Runs in a shell after esbuild, LOCAL bundling or Docker alike. Runbooks are the
-          // *.md files (the loader reads nothing else), not the folder's tooling files.
+          // Runs in a shell after esbuild, LOCAL bundling or Docker alike.
           afterBundling: (inputDir: string, outputDir: string) => [
-            `cp "${inputDir}/tocsin.yaml" "${outputDir}/tocsin.yaml"`,
-            `mkdir -p "${outputDir}/runbooks"`,
-            `cp "${inputDir}"/runbooks/*.md "${outputDir}/runbooks/"`,
+            `cp "${inputDir}/${snapshot}" "${outputDir}/tocsin.json"`,
           ],
         },
       },

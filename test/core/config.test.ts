@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../functions/core/config.js";
 import { InvalidConfigError } from "../../functions/core/errors.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
 
 const minimal = `
 severities:

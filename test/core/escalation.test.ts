@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../functions/core/config.js";
 import { planEscalationStep } from "../../functions/core/escalation.js";
 import { openIncident } from "../../functions/core/incident.js";
 import { routeAlert } from "../../functions/core/route-tree.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
 import { alert } from "../support/incidents.js";
 
 const config = parseConfig(readFileSync(new URL("../../tocsin.yaml", import.meta.url), "utf8"));

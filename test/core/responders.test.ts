@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../functions/core/config.js";
 import { describeSlackUser, mayRespond, type SlackUser } from "../../functions/core/responders.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
 
 const SEVERITIES = `
 severities:

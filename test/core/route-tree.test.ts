@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../functions/core/config.js";
 import { routeAlert } from "../../functions/core/route-tree.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
 
 const base = `
 defaults: { severity: warning, team: platform }

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadRunbooks } from "../../functions/adapters/runbook-files.js";
-import { findRunbook, parseRunbook } from "../../functions/core/runbook.js";
+import { findRunbook } from "../../functions/core/runbook.js";
+import { parseRunbook } from "../../functions/core/yaml-files.js";
 
 const runbooksDir = new URL("../../runbooks/", import.meta.url).pathname;
 const BASE = "https://git.example/tocsin/runbooks";

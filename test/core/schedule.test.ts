@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../functions/core/config.js";
 import { InvalidConfigError } from "../../functions/core/errors.js";
 import { type Schedule, type Shift, shiftAt, whoIsOnCall } from "../../functions/core/schedule.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;

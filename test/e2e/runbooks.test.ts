@@ -17,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServiceFiles } from "../../functions/adapters/config-file.js";
 import type { Incident, IncidentWithTimeline } from "../../functions/core/incident.js";
 import { matchesAll } from "../../functions/core/matchers.js";
-import { parseRunbook, type RunbookDefinition } from "../../functions/core/runbook.js";
+import type { RunbookDefinition } from "../../functions/core/runbook.js";
+import { parseRunbook } from "../../functions/core/yaml-files.js";
 import { type LocalServer, startLocalServer } from "../../functions/local/server.js";
 import {
   type PostableAlert,

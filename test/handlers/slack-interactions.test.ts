@@ -4,9 +4,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import type { SlackResponder } from "../../functions/adapters/notifiers/slack-responder.js";
 import { runEscalationStep } from "../../functions/app/escalation.js";
-import { type Config, parseConfig } from "../../functions/core/config.js";
+import type { Config } from "../../functions/core/config.js";
 import type { EscalationRunner } from "../../functions/core/escalation-runner.js";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
 import {
   type SlackInteractionDeps,
   slackInteractions,

@@ -4,8 +4,8 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { loadRunbooks } from "../../functions/adapters/runbook-files.js";
-import { parseConfig } from "../../functions/core/config.js";
 import { findRunbook } from "../../functions/core/runbook.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
 import {
   alertmanagerWebhook,
   grafanaWebhook,

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../functions/core/config.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
 import { ESCALATION_TIMEOUT } from "../../lib/constructs/escalation.js";
 import { PROJECT_ROOT } from "../../lib/constructs/tocsin-function.js";
 import {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { ChannelConfig } from "../../functions/core/config.js";
 import { type Incident, openIncident } from "../../functions/core/incident.js";
 import type { Notification, Recipient, RunbookDetails } from "../../functions/core/notification.js";
-import { parseRunbook } from "../../functions/core/runbook.js";
+import { parseRunbook } from "../../functions/core/yaml-files.js";
 
 const RUNBOOK_FILE = "gpu-memory-pressure.md";
 
