@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { build, type Metafile } from "esbuild";
 import { readServiceSnapshot } from "../functions/adapters/config-file.js";
-import { LAMBDA_BUNDLE } from "../lib/bundle-options.js";
+import { BUNDLE_ALIASES, LAMBDA_BUNDLE } from "../lib/bundle-options.js";
 
 const PROJECT_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ENTRY_DIR = "functions/entry";
@@ -115,6 +115,7 @@ async function bundle(name: string, outdir: string) {
     minify: LAMBDA_BUNDLE.minify,
     sourcemap: LAMBDA_BUNDLE.sourceMap,
     sourcesContent: LAMBDA_BUNDLE.sourcesContent,
+    alias: BUNDLE_ALIASES,
     // bundleAwsSDK: true and externalModules: [], so nothing is left out.
     external: [],
     metafile: true,

@@ -13,6 +13,15 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __tocsinCreateRequire } from 'node:module';" +
   "const require = __tocsinCreateRequire(import.meta.url);";
 
+/**
+ * Packages replaced in the bundles, paths relative to the project root (bundling runs
+ * there, locally or in Docker): the SDK's default credential chain by the two sources
+ * Lambda has, environment variables and the container endpoint.
+ */
+export const BUNDLE_ALIASES = {
+  "@aws-sdk/credential-provider-node": "./functions/entry/lambda-credentials.ts",
+} as const;
+
 export const LAMBDA_BUNDLE = {
   format: "esm",
   target: "node22",

@@ -10,7 +10,7 @@ import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { readServiceSnapshot } from "../../functions/adapters/config-file.js";
 import { serviceFromSnapshot } from "../../functions/adapters/service-snapshot.js";
-import { LAMBDA_BUNDLE } from "../bundle-options.js";
+import { BUNDLE_ALIASES, LAMBDA_BUNDLE } from "../bundle-options.js";
 import { acknowledge, XRAY_WILDCARD_REASON } from "../nag.js";
 
 /** The repository root: entry points, tocsin.yaml and runbooks/ are resolved from here. */
@@ -102,6 +102,9 @@ export class TocsinFunction extends NodejsFunction {
         // are loaded, and a runtime update cannot change behaviour under us.
         bundleAwsSDK: true,
         externalModules: [],
+        esbuildArgs: Object.fromEntries(
+          Object.entries(BUNDLE_ALIASES).map(([name, path]) => [`--alias:${name}`, path]),
+        ),
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

@@ -27,9 +27,9 @@ describe("config validation", () => {
     expect(config.severities.high).toEqual({ channels: [], escalation: null, delay: 0 });
   });
 
-  it("accepts IANA zones and real dates, and fills a rotation's defaults", () => {
+  it("accepts IANA zones (canonical or alias) and real dates, and fills a rotation's defaults", () => {
     const config = parseConfig(
-      `${minimal}\nusers: { ann: { name: Ann } }\nteams: { t: { name: T, schedules: { a: { rotation: { users: [ann], shift: 1d, start: "2028-02-29", timezone: America/Argentina/Buenos_Aires } }, b: { rotation: { users: [ann], shift: 1w, start: "2026-01-05" } } } } }`,
+      `${minimal}\nusers: { ann: { name: Ann } }\nteams: { t: { name: T, schedules: { a: { rotation: { users: [ann], shift: 1d, start: "2028-02-29", timezone: America/Argentina/Buenos_Aires } }, b: { rotation: { users: [ann], shift: 1w, start: "2026-01-05" } }, c: { rotation: { users: [ann], shift: 1w, start: "2026-01-05", timezone: US/Eastern } } } } }`,
     );
     const schedules = config.teams.t!.schedules;
     expect(schedules.a!.rotation.timezone).toBe("America/Argentina/Buenos_Aires");
@@ -39,6 +39,8 @@ describe("config validation", () => {
       shift: 604_800,
     });
     expect(schedules.b!.overrides).toEqual([]);
+    // An alias, not in Intl.supportedValuesOf("timeZone"), is a zone all the same.
+    expect(schedules.c!.rotation.timezone).toBe("US/Eastern");
   });
 
   const bad: Array<[string, string, RegExp]> = [

@@ -1,8 +1,13 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readServiceSnapshot } from "../../functions/adapters/config-file.js";
+import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import {
   createTableInput,
   INDEXES,
@@ -12,6 +17,8 @@ import { parseConfig } from "../../functions/core/yaml-files.js";
 import { type FunctionName, ROUTE_KEYS } from "../../functions/handlers/route-keys.js";
 import { PROJECT_ROOT } from "../../lib/constructs/tocsin-function.js";
 import { LOCAL_HANDLER_ARN } from "../../lib/escalation-definition.js";
+import { freshTable, startTestDynamo } from "../support/dynamo.js";
+import { fixture } from "../support/fixtures.js";
 import { httpEvent } from "../support/http-events.js";
 import {
   actionsOf,
@@ -40,6 +47,7 @@ import {
 } from "./template-queries.js";
 
 const SECRET = "AWS::SecretsManager::Secret";
+const execFileAsync = promisify(execFile);
 
 // Synthesized once per variant in beforeAll: bundling four functions takes seconds.
 /** Bundled: the bundle tests read its assets. */
@@ -641,4 +649,102 @@ describe("bundles", () => {
     });
     expect(JSON.parse(output.health.body)).toEqual({ status: "ok" });
   });
+
+  it("run as on Lambda: the webhook bundle stores a delivery, signing with the role's environment credentials", async () => {
+    const dynamo = await startTestDynamo();
+    const secrets = await fakeSecretsManager({ [WEBHOOK_SECRET_ARN]: "bundle-token" });
+    try {
+      const table = await freshTable(dynamo.client);
+      const dir = assetDir(plain, everyFunctionId(plain).alertmanagerWebhook);
+      const event = httpEvent({
+        routeKey: "POST /webhooks/alertmanager",
+        headers: { authorization: "Bearer bundle-token", "content-type": "application/json" },
+        body: JSON.stringify(fixture("alertmanager-0.25-firing.json")),
+      });
+      const script = `
+        const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, "index.mjs")).href)});
+        console.log(JSON.stringify(await handler(JSON.parse(process.env.EVENT), {})));
+      `;
+      // Asynchronous: dynalite and the fake answer from this process's event loop.
+      const { stdout, stderr } = await execFileAsync(
+        process.execPath,
+        ["--input-type=module", "-e", script],
+        {
+          timeout: 30_000,
+          env: {
+            PATH: process.env.PATH,
+            EVENT: JSON.stringify(event),
+            AWS_REGION: "eu-west-1",
+            // What Lambda sets for the execution role; no profile, SSO or IMDS exists here.
+            AWS_ACCESS_KEY_ID: "ASIABUNDLETEST",
+            AWS_SECRET_ACCESS_KEY: "bundle-secret-key",
+            AWS_SESSION_TOKEN: "bundle-session-token",
+            AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+            AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+            TABLE_NAME: table,
+            WEBHOOK_TOKEN_SECRET_ARN: WEBHOOK_SECRET_ARN,
+            API_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:a",
+            TOCSIN_CONFIG: join(dir, "tocsin.json"),
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+          },
+        },
+      );
+      const response = JSON.parse(stdout.trim().split("\n").at(-1)!);
+      expect(response.statusCode, stderr).toBe(202);
+      const [opened] = JSON.parse(response.body).incidents;
+      const stored = await new DynamoIncidentStore(dynamo.client, table).get(opened.id);
+      expect(stored).toMatchObject({ id: opened.id, status: "triggered", source: "alertmanager" });
+      expect(secrets.requests).toHaveLength(1);
+      expect(secrets.requests[0]).toMatchObject({
+        target: "secretsmanager.GetSecretValue",
+        secretId: WEBHOOK_SECRET_ARN,
+        token: "bundle-session-token",
+      });
+      expect(secrets.requests[0]!.authorization).toContain("Credential=ASIABUNDLETEST/");
+    } finally {
+      await secrets.close();
+      await dynamo.close();
+    }
+  });
 });
+
+const WEBHOOK_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook";
+
+/** Secrets Manager's GetSecretValue (JSON 1.1 protocol) on 127.0.0.1, recording requests. */
+async function fakeSecretsManager(values: Record<string, string>) {
+  const requests: Array<{
+    target: string | undefined;
+    secretId: string;
+    authorization: string | undefined;
+    token: string | undefined;
+  }> = [];
+  const server = createServer(async (request, response) => {
+    let body = "";
+    for await (const chunk of request) body += chunk;
+    const secretId: string = JSON.parse(body).SecretId;
+    requests.push({
+      target: request.headers["x-amz-target"] as string | undefined,
+      secretId,
+      authorization: request.headers.authorization,
+      token: request.headers["x-amz-security-token"] as string | undefined,
+    });
+    const value = values[secretId];
+    response.writeHead(value === undefined ? 400 : 200, {
+      "content-type": "application/x-amz-json-1.1",
+    });
+    response.end(
+      JSON.stringify(
+        value === undefined
+          ? { __type: "ResourceNotFoundException", message: "no such secret" }
+          : { ARN: secretId, Name: "webhook", SecretString: value, VersionId: "v1" },
+      ),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
