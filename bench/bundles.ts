@@ -47,12 +47,16 @@ export interface BundleMeasurement {
   importMs: Timing;
   /** Median of the per-round differences with the bare `node` run of the same round, ms. */
   overheadMs: number;
+  /** The same with NODE_OPTIONS=--enable-source-maps, which TocsinFunction leaves off. */
+  sourceMapsOverheadMs: number;
 }
 
 export interface BundleResult {
   runs: number;
   /** Wall time of bare `node --input-type=module -e ""`, ms. */
   bareNodeMs: Timing;
+  /** Importing a one-line ESM file, over bare node: the floor of any bundle's figure, ms. */
+  emptyModuleOverheadMs: number;
   functions: BundleMeasurement[];
   seconds: number;
 }
@@ -134,7 +138,7 @@ async function bundle(name: string, outdir: string) {
  * What the function's process has on Lambda at cold start: its table, the token secrets'
  * ARNs (read lazily, so nothing is fetched at import) and the config beside the code; no
  * Slack or PagerDuty secret ARNs, which the escalation function would read at import.
- * NODE_OPTIONS is TocsinFunction's. Nothing is inherited from this process.
+ * No NODE_OPTIONS, as TocsinFunction sets none. Nothing is inherited from this process.
  */
 function lambdaEnvironment(snapshot: string): NodeJS.ProcessEnv {
   return {
@@ -144,7 +148,6 @@ function lambdaEnvironment(snapshot: string): NodeJS.ProcessEnv {
     WEBHOOK_TOKEN_SECRET_ARN: DUMMY_SECRET_ARN,
     API_TOKEN_SECRET_ARN: DUMMY_SECRET_ARN,
     TOCSIN_CONFIG: snapshot,
-    NODE_OPTIONS: "--enable-source-maps",
     // Lambda runs nodejs22.x; this bench may run on Node 20, which the SDK warns about.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
@@ -191,6 +194,9 @@ export async function measureBundles(options: BundleOptions = {}): Promise<Bundl
       JSON.stringify(readServiceSnapshot(join(PROJECT_ROOT, "tocsin.yaml"))),
     );
     const env = lambdaEnvironment(snapshot);
+    const withSourceMaps = { ...env, NODE_OPTIONS: "--enable-source-maps" };
+    const emptyModule = join(outdir, "empty.mjs");
+    await writeFile(emptyModule, "export const handler = () => undefined;\n");
 
     // One untimed round: warms the file cache, and checks each bundle loads to a handler.
     timeNode("", env);
@@ -204,23 +210,28 @@ export async function measureBundles(options: BundleOptions = {}): Promise<Bundl
 
     log(`bundles: ${runs} cold imports of each, interleaved with bare node ...`);
     const bare: number[] = [];
+    const empty: number[] = [];
     const imports = names.map(() => [] as number[]);
     const overheads = names.map(() => [] as number[]);
+    const mapped = names.map(() => [] as number[]);
     for (let round = 0; round < runs; round++) {
       const bareMs = timeNode("", env);
       bare.push(bareMs);
+      empty.push(timeNode(importScript(emptyModule), env) - bareMs);
       // Rotate the order so no bundle always runs right after bare node.
       for (let k = 0; k < names.length; k++) {
         const i = (round + k) % names.length;
         const ms = timeNode(importScript(built[i]!.outfile), env);
         imports[i]!.push(ms);
         overheads[i]!.push(ms - bareMs);
+        mapped[i]!.push(timeNode(importScript(built[i]!.outfile), withSourceMaps) - bareMs);
       }
     }
 
     return {
       runs,
       bareNodeMs: timing(bare),
+      emptyModuleOverheadMs: timing(empty).median,
       functions: names.map((name, i) => ({
         name,
         minifiedBytes: built[i]!.minifiedBytes,
@@ -228,6 +239,7 @@ export async function measureBundles(options: BundleOptions = {}): Promise<Bundl
         largestPackages: built[i]!.largestPackages,
         importMs: timing(imports[i]!),
         overheadMs: timing(overheads[i]!).median,
+        sourceMapsOverheadMs: timing(mapped[i]!).median,
       })),
       seconds: (performance.now() - started) / 1000,
     };
@@ -248,6 +260,7 @@ export function bundlesMarkdown(result: BundleResult): string {
       f.largestPackages.map((p) => `${p.name} ${kb(p.bytes)}`).join(", "),
       `${f.importMs.median} / ${f.importMs.p90}`,
       `${f.overheadMs.toFixed(1)}`,
+      `${f.sourceMapsOverheadMs.toFixed(1)}`,
     ].join(" | "),
   );
   const aims = result.functions.filter((f) => isWebhook(f.name));
@@ -255,11 +268,11 @@ export function bundlesMarkdown(result: BundleResult): string {
   return [
     `### Lambda bundles (esbuild as TocsinFunction bundles them; ${result.runs} cold imports each, interleaved with bare node)`,
     "",
-    "| function | minified | gzip | largest packages (bytes in output) | import median / p90 ms | over bare node ms |",
-    "|---|---|---|---|---|---|",
+    "| function | minified | gzip | largest packages (bytes in output) | import median / p90 ms | over bare node ms | with --enable-source-maps ms |",
+    "|---|---|---|---|---|---|---|",
     ...rows.map((row) => `| ${row} |`),
     "",
-    `Bare \`node --input-type=module -e ""\`: median ${result.bareNodeMs.median} ms, p90 ${result.bareNodeMs.p90} ms. Import times are the wall time of \`node --input-type=module -e "await import(bundle)"\` with Lambda's environment (TABLE_NAME, token secret ARNs, TOCSIN_CONFIG, NODE_OPTIONS=--enable-source-maps; no Slack or PagerDuty secrets); "over bare node" is the median of each round's difference with that round's bare run. KB = 1,000 bytes; gzip at zlib's default level.`,
+    `Bare \`node --input-type=module -e ""\`: median ${result.bareNodeMs.median} ms, p90 ${result.bareNodeMs.p90} ms. Import times are the wall time of \`node --input-type=module -e "await import(bundle)"\` with Lambda's environment (TABLE_NAME, token secret ARNs, TOCSIN_CONFIG; no Slack or PagerDuty secrets); "over bare node" is the median of each round's difference with that round's bare run; the last column sets NODE_OPTIONS=--enable-source-maps, as one would to debug. A one-line ESM file imports in +${result.emptyModuleOverheadMs.toFixed(1)} ms over bare node: no bundle can do better. KB = 1,000 bytes; gzip at zlib's default level.`,
     "",
     `Aim (issue 7), webhook functions ≤ ${kb(AIM_MINIFIED_BYTES)} minified and ≤ ${AIM_IMPORT_OVERHEAD_MS} ms import over bare node:`,
     ...aims.map(
