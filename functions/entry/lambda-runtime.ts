@@ -1,6 +1,8 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { getSecret } from "@aws-lambda-powertools/parameters/secrets";
+import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
+import type { Tracer } from "@aws-lambda-powertools/tracer";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { flushingMetrics, PowertoolsTelemetry } from "../adapters/metrics/powertools-telemetry.js";
@@ -8,6 +10,12 @@ import { buildNotifiers } from "../adapters/notifiers/notifiers.js";
 import { type SlackResponder, slackResponder } from "../adapters/notifiers/slack-responder.js";
 import { loadServiceSnapshot } from "../adapters/service-snapshot.js";
 import { StepFunctionsRunner } from "../adapters/step-functions-runner.js";
+import {
+  type Annotations,
+  httpAnnotations,
+  newTracer,
+  traced,
+} from "../adapters/tracing/powertools-tracing.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
 import {
   buildEscalation,
@@ -27,16 +35,30 @@ function required(name: string): string {
   return value;
 }
 
-function secret(arn: string) {
-  return async () => {
-    const value = await getSecret(arn, { maxAge: SECRET_MAX_AGE_SECONDS });
-    if (typeof value !== "string" || value === "") throw new Error(`secret ${arn} is empty`);
-    return value;
+/** One function's AWS side: its tracer, and its secrets read through traced clients. */
+interface Aws {
+  tracer: Tracer;
+  /** The secret with that ARN, read when first needed and reused for five minutes. */
+  secret: (arn: string) => () => Promise<string>;
+}
+
+function aws(): Aws {
+  const tracer = newTracer();
+  const secrets = new SecretsProvider({
+    awsSdkV3Client: tracer.captureAWSv3Client(new SecretsManagerClient({})),
+  });
+  return {
+    tracer,
+    secret: (arn) => async () => {
+      const value = await secrets.get(arn, { maxAge: SECRET_MAX_AGE_SECONDS });
+      if (typeof value !== "string" || value === "") throw new Error(`secret ${arn} is empty`);
+      return value;
+    },
   };
 }
 
 /** Reads a secret once at cold start, if its ARN is configured. */
-async function optionalSecret(variable: string): Promise<string | undefined> {
+async function optionalSecret({ secret }: Aws, variable: string): Promise<string | undefined> {
   const arn = process.env[variable];
   return arn ? secret(arn)() : undefined;
 }
@@ -45,26 +67,35 @@ async function optionalSecret(variable: string): Promise<string | undefined> {
  * What every function shares: table from TABLE_NAME, and the config and runbooks from the
  * JSON snapshot bundled beside the code (TOCSIN_CONFIG), which needs no YAML parser.
  */
-function baseRuntime(): Omit<Runtime, "webhookToken" | "apiToken" | "grafanaHmacSecret"> {
+function baseRuntime({
+  tracer,
+}: Aws): Omit<Runtime, "webhookToken" | "apiToken" | "grafanaHmacSecret"> {
   const { config, runbooks } = loadServiceSnapshot(process.env.TOCSIN_CONFIG ?? "tocsin.json");
-  return { dynamodb: new DynamoDBClient({}), tableName: required("TABLE_NAME"), config, runbooks };
+  return {
+    dynamodb: tracer.captureAWSv3Client(new DynamoDBClient({})),
+    tableName: required("TABLE_NAME"),
+    config,
+    runbooks,
+  };
 }
 
 /** The HTTP functions' runtime: tokens from Secrets Manager by ARN, read lazily and cached. */
-function httpRuntime(): Runtime {
+function httpRuntime(context: Aws): Runtime {
   const grafanaArn = process.env.GRAFANA_HMAC_SECRET_ARN;
   return {
-    ...baseRuntime(),
-    webhookToken: secret(required("WEBHOOK_TOKEN_SECRET_ARN")),
-    apiToken: secret(required("API_TOKEN_SECRET_ARN")),
-    grafanaHmacSecret: grafanaArn ? secret(grafanaArn) : () => undefined,
+    ...baseRuntime(context),
+    webhookToken: context.secret(required("WEBHOOK_TOKEN_SECRET_ARN")),
+    apiToken: context.secret(required("API_TOKEN_SECRET_ARN")),
+    grafanaHmacSecret: grafanaArn ? context.secret(grafanaArn) : () => undefined,
   };
 }
 
 /** Escalations start and stop on the state machine in STATE_MACHINE_ARN. */
-function stepFunctions(): EscalationRunner | undefined {
+function stepFunctions({ tracer }: Aws): EscalationRunner | undefined {
   const arn = process.env.STATE_MACHINE_ARN;
-  return arn ? new StepFunctionsRunner(new SFNClient({}), arn) : undefined;
+  return arn
+    ? new StepFunctionsRunner(tracer.captureAWSv3Client(new SFNClient({})), arn)
+    : undefined;
 }
 
 /*
@@ -74,23 +105,31 @@ function stepFunctions(): EscalationRunner | undefined {
 
 /** The webhook functions: they count deliveries, duplicates and opened incidents. */
 export function webhookLambdas() {
+  const context = aws();
   const telemetry = new PowertoolsTelemetry();
-  const runtime = { ...httpRuntime(), telemetry };
+  const runtime = { ...httpRuntime(context), telemetry };
   const { alertmanagerWebhook, grafanaWebhook } = buildWebhooks(
     runtime,
     composeBase(runtime),
-    stepFunctions(),
+    stepFunctions(context),
   );
   return {
-    alertmanagerWebhook: flushingMetrics(telemetry, alertmanagerWebhook),
-    grafanaWebhook: flushingMetrics(telemetry, grafanaWebhook),
+    alertmanagerWebhook: flushingMetrics(
+      telemetry,
+      traced(context.tracer, alertmanagerWebhook, httpAnnotations),
+    ),
+    grafanaWebhook: flushingMetrics(
+      telemetry,
+      traced(context.tracer, grafanaWebhook, httpAnnotations),
+    ),
   };
 }
 
 /** The read API and history page function. */
 export function readApiLambda() {
-  const runtime = httpRuntime();
-  return buildReadApi(runtime, composeBase(runtime));
+  const context = aws();
+  const runtime = httpRuntime(context);
+  return traced(context.tracer, buildReadApi(runtime, composeBase(runtime)), httpAnnotations);
 }
 
 /**
@@ -98,32 +137,45 @@ export function readApiLambda() {
  * it times acknowledgements.
  */
 export function slackInteractionsLambda() {
+  const context = aws();
   const telemetry = new PowertoolsTelemetry();
   const signingArn = process.env.SLACK_SIGNING_SECRET_ARN;
   const botTokenArn = process.env.SLACK_BOT_TOKEN_SECRET_ARN;
   let responder: SlackResponder | undefined;
   const runtime: Runtime = {
-    ...httpRuntime(),
+    ...httpRuntime(context),
     telemetry,
     ...(signingArn
       ? {
-          slackSigningSecret: secret(signingArn),
+          slackSigningSecret: context.secret(signingArn),
           slackTeamId: process.env.SLACK_TEAM_ID || undefined,
         }
       : {}),
     slackResponder: {
       ephemeral: async (channel, user, text) => {
         responder ??= slackResponder({
-          token: botTokenArn ? await secret(botTokenArn)() : undefined,
+          token: botTokenArn ? await context.secret(botTokenArn)() : undefined,
         });
         await responder.ephemeral(channel, user, text);
       },
     },
   };
-  return flushingMetrics(
-    telemetry,
-    buildSlackInteractions(runtime, composeBase(runtime), stepFunctions()),
-  );
+  const handler = buildSlackInteractions(runtime, composeBase(runtime), stepFunctions(context));
+  return flushingMetrics(telemetry, traced(context.tracer, handler, httpAnnotations));
+}
+
+/** What an escalation Task's trace says: which incident, what it was asked, whether done. */
+function escalationAnnotations(event: unknown, response: unknown): Annotations {
+  const input = (event ?? {}) as { action?: unknown; incidentId?: unknown; step?: unknown };
+  const output = (response ?? {}) as { done?: unknown };
+  const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+  const number = (value: unknown) => (typeof value === "number" ? value : undefined);
+  return {
+    action: text(input.action),
+    incidentId: text(input.incidentId),
+    step: number(input.step),
+    done: typeof output.done === "boolean" ? output.done : undefined,
+  };
 }
 
 /**
@@ -131,16 +183,20 @@ export function slackInteractionsLambda() {
  * topics; it counts notifications by channel type and outcome.
  */
 export async function escalationLambdaHandler() {
+  const context = aws();
   const logger = new Logger({ serviceName: "tocsin" });
   const telemetry = new PowertoolsTelemetry();
   const notifiers = buildNotifiers({
-    slack: { token: await optionalSecret("SLACK_BOT_TOKEN_SECRET_ARN") },
+    slack: { token: await optionalSecret(context, "SLACK_BOT_TOKEN_SECRET_ARN") },
     pagerDuty: {
-      routingKey: await optionalSecret("PAGERDUTY_ROUTING_KEY_SECRET_ARN"),
+      routingKey: await optionalSecret(context, "PAGERDUTY_ROUTING_KEY_SECRET_ARN"),
       keyFromEnv: (name) => process.env[name],
     },
     email: {
-      sns: { client: new SNSClient({}), topics: JSON.parse(process.env.EMAIL_TOPICS ?? "{}") },
+      sns: {
+        client: context.tracer.captureAWSv3Client(new SNSClient({})),
+        topics: JSON.parse(process.env.EMAIL_TOPICS ?? "{}"),
+      },
     },
     logger,
   });
@@ -148,7 +204,7 @@ export async function escalationLambdaHandler() {
     throw new Error("the escalation function serves no HTTP route");
   };
   const runtime: Runtime = {
-    ...baseRuntime(),
+    ...baseRuntime(context),
     webhookToken: noRoute,
     apiToken: noRoute,
     grafanaHmacSecret: () => undefined,
@@ -156,5 +212,6 @@ export async function escalationLambdaHandler() {
     logger,
     telemetry,
   };
-  return flushingMetrics(telemetry, buildEscalation(runtime, composeBase(runtime)));
+  const handler = buildEscalation(runtime, composeBase(runtime));
+  return flushingMetrics(telemetry, traced(context.tracer, handler, escalationAnnotations));
 }

@@ -1,4 +1,5 @@
 import { execFile, spawnSync } from "node:child_process";
+import { createSocket } from "node:dgram";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -651,9 +652,10 @@ describe("bundles", () => {
     expect(JSON.parse(output.health.body)).toEqual({ status: "ok" });
   });
 
-  it("run as on Lambda: the webhook bundle stores a delivery, signing with the role's environment credentials", async () => {
+  it("run as on Lambda: the webhook bundle stores a delivery, signing with the role's environment credentials, traced to X-Ray", async () => {
     const dynamo = await startTestDynamo();
     const secrets = await fakeSecretsManager({ [WEBHOOK_SECRET_ARN]: "bundle-token" });
+    const daemon = await fakeXRayDaemon();
     try {
       const table = await freshTable(dynamo.client);
       const dir = assetDir(plain, everyFunctionId(plain).alertmanagerWebhook);
@@ -687,6 +689,13 @@ describe("bundles", () => {
             API_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:a",
             TOCSIN_CONFIG: join(dir, "tocsin.json"),
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+            // Lambda's: tracing on, this invocation's trace, and the X-Ray daemon's address.
+            AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+            AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+            _HANDLER: "index.handler",
+            LAMBDA_TASK_ROOT: dir,
+            _X_AMZN_TRACE_ID: `Root=${TRACE_ROOT};Parent=53995c3f42cd8ad8;Sampled=1`,
+            AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.port}`,
           },
         },
       );
@@ -702,7 +711,33 @@ describe("bundles", () => {
         token: "bundle-session-token",
       });
       expect(secrets.requests[0]!.authorization).toContain("Credential=ASIABUNDLETEST/");
+      // Traced into Lambda's segment: the invocation (annotated), and each AWS call in it.
+      const invocation = daemon.segments.find((segment) => segment.name === "## index.handler");
+      expect(invocation).toMatchObject({
+        trace_id: TRACE_ROOT,
+        parent_id: "53995c3f42cd8ad8",
+        annotations: {
+          ColdStart: true,
+          Service: "tocsin",
+          route: "POST /webhooks/alertmanager",
+          status: 202,
+        },
+      });
+      const calls = daemon.segments
+        .filter((segment) => segment.parent_id === invocation!.id)
+        .map((segment) => `${segment.name} ${segment.aws?.operation}`);
+      expect(calls).toContain("SecretsManager GetSecretValue");
+      expect(calls.filter((call) => call.startsWith("DynamoDB "))).toEqual([
+        "DynamoDB UpdateItem",
+        "DynamoDB PutItem",
+        "DynamoDB UpdateItem",
+      ]);
+      // No payload, response or secret in a trace.
+      const traces = JSON.stringify(daemon.segments);
+      expect(traces).not.toContain("bundle-token");
+      expect(traces).not.toContain("alertname");
     } finally {
+      daemon.close();
       await secrets.close();
       await dynamo.close();
     }
@@ -710,6 +745,19 @@ describe("bundles", () => {
 });
 
 const WEBHOOK_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook";
+const TRACE_ROOT = "1-5759e988-bd862e3fe1be46a994272793";
+
+/** The X-Ray daemon's UDP port: each datagram is a JSON header line and a (sub)segment. */
+async function fakeXRayDaemon() {
+  const socket = createSocket("udp4");
+  const segments: Json[] = [];
+  socket.on("message", (message) => {
+    const [, body] = message.toString("utf8").split("\n", 2);
+    if (body) segments.push(JSON.parse(body));
+  });
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  return { port: socket.address().port, segments, close: () => socket.close() };
+}
 
 /** Secrets Manager's GetSecretValue (JSON 1.1 protocol) on 127.0.0.1, recording requests. */
 async function fakeSecretsManager(values: Record<string, string>) {
