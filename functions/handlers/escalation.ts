@@ -38,11 +38,30 @@ export function escalationHandler(deps: EscalationDeps & { now: () => Date }) {
       throw new InvalidInputError(issuePath(issue.path), issue.message);
     }
     const input = parsed.data;
+    const started = performance.now();
+    // One line per Task, as the HTTP functions write one per request.
+    const log = (fields: Record<string, unknown>) =>
+      deps.logger.info("escalation task", {
+        event: "escalation_task",
+        source: "step-functions",
+        action: input.action,
+        incidentId: input.incidentId,
+        ...fields,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+      });
     switch (input.action) {
-      case "step":
-        return runEscalationStep(deps, input, deps.now);
+      case "step": {
+        const output = await runEscalationStep(deps, input, deps.now);
+        log({
+          step: input.step,
+          done: output.done,
+          ...(output.done ? {} : { nextDueAt: output.dueAt }),
+        });
+        return output;
+      }
       case "mirror":
         await mirrorStateChange(deps, input, deps.now);
+        log({ kind: input.kind });
         return { incidentId: input.incidentId };
       case "failure": {
         const detail = `escalation stopped: ${describe(input.error)}`;

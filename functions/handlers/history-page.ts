@@ -45,7 +45,7 @@ function pageErrors(deps: ReadApiDeps): HttpMiddleware {
 
 function pageHandler(deps: ReadApiDeps, handle: (event: HttpEvent) => Promise<HttpResult>) {
   return middy<HttpEvent, HttpResult>()
-    .use(requestLog(deps.logger))
+    .use(requestLog(deps.logger, "browser"))
     .use(pageErrors(deps))
     .handler(handle);
 }
@@ -112,7 +112,7 @@ const seeOther = (headers: Record<string, string>): HttpResult => ({
 /** POST /login: the sign-in form's token, compared in constant time; a session cookie if right. */
 export function login(deps: ReadApiDeps) {
   return middy<HttpEvent, HttpResult>()
-    .use(requestLog(deps.logger))
+    .use(requestLog(deps.logger, "browser"))
     .use(pageErrors(deps))
     .use(rawBody(4096))
     .handler(async (event) => {

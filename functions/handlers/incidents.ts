@@ -106,7 +106,7 @@ export const clockOf = (deps: ReadApiDeps) => deps.now ?? (() => new Date());
 /** A read route: logged, errors as JSON, the API token (header or signed-in cookie) required. */
 export function readHandler(deps: ReadApiDeps, handle: (event: HttpEvent) => Promise<HttpResult>) {
   return middy<HttpEvent, HttpResult>()
-    .use(requestLog(deps.logger))
+    .use(requestLog(deps.logger, "api"))
     .use(errorResponses(deps.logger))
     .use(requireTokenOrSession(deps.apiToken, clockOf(deps)))
     .handler(handle);
@@ -153,6 +153,7 @@ export function getIncident(deps: ReadApiDeps) {
   return readHandler(deps, async (event) => {
     const format = parseFormat(event.queryStringParameters ?? {});
     const id = event.pathParameters?.id ?? "";
+    event.incidentIds = [id];
     const incident = await deps.store.get(id);
     if (!incident) throw new IncidentNotFoundError(id);
     if (format === "csv") {

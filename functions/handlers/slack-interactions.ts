@@ -112,7 +112,7 @@ function toAction(action: z.infer<typeof payloadSchema>["actions"][number]): {
  */
 export function slackInteractions(deps: SlackInteractionDeps) {
   return middy<HttpEvent, HttpResult>()
-    .use(requestLog(deps.logger))
+    .use(requestLog(deps.logger, "slack"))
     .use(errorResponses(deps.logger))
     .use(rawBody())
     .use(requireSlackSignature(deps))
@@ -144,6 +144,7 @@ export function slackInteractions(deps: SlackInteractionDeps) {
         return json(200, { ok: false, outcome: "refused" });
       }
       const { incidentId, action } = toAction(payload.actions[0]!);
+      event.incidentIds = [incidentId];
       const outcome = await takeIncidentAction(
         {
           ...deps,

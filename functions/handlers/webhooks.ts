@@ -29,7 +29,7 @@ function webhookHandler(
   verify: HttpMiddleware[] = [],
 ) {
   return middy<HttpEvent, HttpResult>()
-    .use(requestLog(deps.logger))
+    .use(requestLog(deps.logger, source))
     .use(errorResponses(deps.logger))
     .use(requireToken(deps.webhookToken))
     .use(rawBody())
@@ -40,6 +40,7 @@ function webhookHandler(
       deps.telemetry?.count("webhooks_received", 1, { source });
       const alerts = parse(event.jsonBody);
       const result = await ingestAlerts(deps, alerts, deps.now().toISOString());
+      event.incidentIds = [...new Set(result.incidents.map((incident) => incident.id))];
       for (const id of result.opened)
         deps.logger.info("incident opened", { event: "incident_opened", incidentId: id });
       return json(202, { accepted: result.accepted, incidents: result.incidents });

@@ -11,6 +11,8 @@ export interface HttpEvent extends APIGatewayProxyEventV2 {
   rawBody?: string;
   /** The JSON body, once parsed. */
   jsonBody?: unknown;
+  /** The incidents the request read or changed, set by the handler for the request log. */
+  incidentIds?: string[];
 }
 
 export type HttpResult = APIGatewayProxyStructuredResultV2;

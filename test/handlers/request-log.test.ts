@@ -1,0 +1,191 @@
+import { readFileSync } from "node:fs";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
+import { escalationHandler } from "../../functions/handlers/escalation.js";
+import { readApi } from "../../functions/handlers/read-api.js";
+import { alertmanagerWebhook, grafanaWebhook } from "../../functions/handlers/webhooks.js";
+import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
+import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
+import { fixture } from "../support/fixtures.js";
+import { httpEvent, lambdaContext } from "../support/http-events.js";
+import { at, candidate } from "../support/incidents.js";
+
+const TOKEN = "request-log-token";
+const config = parseConfig(readFileSync(new URL("../../tocsin.yaml", import.meta.url), "utf8"));
+
+let dynamo: EmbeddedDynamo;
+let store: DynamoIncidentStore;
+let ids = 0;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+  const client = clientFor(dynamo.endpoint);
+  store = new DynamoIncidentStore(client, await freshTable(client));
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** The JSON lines a real Powertools Logger writes to stdout while `run` runs. */
+async function logLines(run: (logger: Logger) => Promise<unknown>) {
+  const lines: string[] = [];
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  await run(new Logger({ serviceName: "tocsin", logLevel: "INFO" }));
+  vi.restoreAllMocks();
+  return lines
+    .flatMap((chunk) => chunk.split("\n").filter(Boolean))
+    .map((line) => JSON.parse(line));
+}
+
+const webhookDeps = (logger: Logger) => ({
+  store,
+  config,
+  newId: () => `inc-log-${++ids}`,
+  logger,
+  webhookToken: () => TOKEN,
+  grafanaHmacSecret: () => undefined,
+  now: () => new Date("2026-11-30T09:30:00Z"),
+});
+
+const deliver = (
+  handler: ReturnType<typeof alertmanagerWebhook>,
+  route: string,
+  body: unknown,
+  token = TOKEN,
+) =>
+  handler(
+    httpEvent({
+      routeKey: route,
+      body: JSON.stringify(body),
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    }),
+    lambdaContext,
+  );
+
+describe("the request log", () => {
+  it("has the brief's fields for a delivery: timestamp, level, event, source, status, duration, incident id", async () => {
+    const body = fixture("alertmanager-0.25-firing.json");
+    let opened = "";
+    const lines = await logLines(async (logger) => {
+      const response = await deliver(
+        alertmanagerWebhook(webhookDeps(logger)),
+        "POST /webhooks/alertmanager",
+        body,
+      );
+      opened = JSON.parse(response.body!).incidents[0].id;
+    });
+    const request = lines.find((line) => line.event === "http_request");
+    expect(request).toMatchObject({
+      level: "INFO",
+      message: "request",
+      service: "tocsin",
+      event: "http_request",
+      source: "alertmanager",
+      method: "POST",
+      route: "POST /webhooks/alertmanager",
+      path: "/webhooks/alertmanager",
+      status: 202,
+      incidentId: opened,
+    });
+    expect(Date.parse(request.timestamp)).not.toBeNaN();
+    expect(request.durationMs).toBeGreaterThanOrEqual(0);
+    // Neither the token nor the payload: no label or annotation value of the alert.
+    const written = JSON.stringify(lines);
+    expect(written).not.toContain(TOKEN);
+    for (const alert of body.alerts as Array<{ annotations: Record<string, string> }>) {
+      for (const value of Object.values(alert.annotations)) expect(written).not.toContain(value);
+    }
+  });
+
+  it("lists every incident of a delivery that carries several", async () => {
+    const body = fixture("grafana-webhook-firing.json") as {
+      alerts: Array<Record<string, unknown>>;
+    };
+    const [first] = body.alerts;
+    const several = {
+      ...body,
+      alerts: ["disk", "memory", "cpu"].map((name) => ({
+        ...first,
+        fingerprint: undefined,
+        labels: { ...(first!.labels as object), alertname: `Log${name}` },
+      })),
+    };
+    const lines = await logLines((logger) =>
+      deliver(grafanaWebhook(webhookDeps(logger)), "POST /webhooks/grafana", several),
+    );
+    const request = lines.find((line) => line.event === "http_request");
+    expect(request).toMatchObject({ source: "grafana", status: 202 });
+    expect(request.incidentIds).toHaveLength(3);
+    expect(request).not.toHaveProperty("incidentId");
+  });
+
+  it("logs a refused request with its status and no incident", async () => {
+    const lines = await logLines((logger) =>
+      deliver(
+        alertmanagerWebhook(webhookDeps(logger)),
+        "POST /webhooks/alertmanager",
+        fixture("alertmanager-0.25-firing.json"),
+        "a-wrong-token",
+      ),
+    );
+    const request = lines.find((line) => line.event === "http_request");
+    expect(request).toMatchObject({ source: "alertmanager", status: 401 });
+    expect(request).not.toHaveProperty("incidentId");
+    expect(JSON.stringify(lines)).not.toContain("a-wrong-token");
+  });
+
+  it("names the incident an API client read", async () => {
+    const [incident] = (await store.list({ limit: 1 })).incidents;
+    const lines = await logLines((logger) =>
+      readApi({ store, apiToken: () => TOKEN, logger })(
+        httpEvent({
+          routeKey: "GET /incidents/{id}",
+          path: `/incidents/${incident!.id}`,
+          pathParameters: { id: incident!.id },
+          headers: { authorization: `Bearer ${TOKEN}` },
+        }),
+        lambdaContext,
+      ),
+    );
+    expect(lines.find((line) => line.event === "http_request")).toMatchObject({
+      source: "api",
+      route: "GET /incidents/{id}",
+      status: 200,
+      incidentId: incident!.id,
+    });
+  });
+
+  it("has one line per escalation Task too: incident, step, outcome, duration", async () => {
+    const incident = candidate("fp-log-escalation", at(0));
+    await store.recordFiring(incident);
+    const lines = await logLines((logger) =>
+      escalationHandler({
+        store,
+        config,
+        runbooks: [],
+        notifiers: {},
+        logger,
+        timeScale: 1,
+        now: () => new Date(at(1)),
+      })({ action: "step", incidentId: incident.id, step: 0 }),
+    );
+    const task = lines.find((line) => line.event === "escalation_task");
+    expect(task).toMatchObject({
+      level: "INFO",
+      source: "step-functions",
+      action: "step",
+      incidentId: incident.id,
+      step: 0,
+    });
+    expect(typeof task.done).toBe("boolean");
+    expect(task.durationMs).toBeGreaterThanOrEqual(0);
+  });
+});
