@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
 import { escalationHandler } from "../../functions/handlers/escalation.js";
@@ -11,6 +11,7 @@ import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { fixture } from "../support/fixtures.js";
 import { httpEvent, lambdaContext } from "../support/http-events.js";
 import { at, candidate } from "../support/incidents.js";
+import { logLines } from "../support/log-lines.js";
 
 const TOKEN = "request-log-token";
 const config = parseConfig(readFileSync(new URL("../../tocsin.yaml", import.meta.url), "utf8"));
@@ -27,23 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await dynamo.close();
 });
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
-/** The JSON lines a real Powertools Logger writes to stdout while `run` runs. */
-async function logLines(run: (logger: Logger) => Promise<unknown>) {
-  const lines: string[] = [];
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  await run(new Logger({ serviceName: "tocsin", logLevel: "INFO" }));
-  vi.restoreAllMocks();
-  return lines
-    .flatMap((chunk) => chunk.split("\n").filter(Boolean))
-    .map((line) => JSON.parse(line));
-}
 
 const webhookDeps = (logger: Logger) => ({
   store,
@@ -82,7 +66,7 @@ describe("the request log", () => {
       );
       opened = JSON.parse(response.body!).incidents[0].id;
     });
-    const request = lines.find((line) => line.event === "http_request");
+    const request = lines.find((line) => line.event === "http_request")!;
     expect(request).toMatchObject({
       level: "INFO",
       message: "request",
@@ -121,7 +105,7 @@ describe("the request log", () => {
     const lines = await logLines((logger) =>
       deliver(grafanaWebhook(webhookDeps(logger)), "POST /webhooks/grafana", several),
     );
-    const request = lines.find((line) => line.event === "http_request");
+    const request = lines.find((line) => line.event === "http_request")!;
     expect(request).toMatchObject({ source: "grafana", status: 202 });
     expect(request.incidentIds).toHaveLength(3);
     expect(request).not.toHaveProperty("incidentId");
@@ -136,7 +120,7 @@ describe("the request log", () => {
         "a-wrong-token",
       ),
     );
-    const request = lines.find((line) => line.event === "http_request");
+    const request = lines.find((line) => line.event === "http_request")!;
     expect(request).toMatchObject({ source: "alertmanager", status: 401 });
     expect(request).not.toHaveProperty("incidentId");
     expect(JSON.stringify(lines)).not.toContain("a-wrong-token");
@@ -177,7 +161,7 @@ describe("the request log", () => {
         now: () => new Date(at(1)),
       })({ action: "step", incidentId: incident.id, step: 0 }),
     );
-    const task = lines.find((line) => line.event === "escalation_task");
+    const task = lines.find((line) => line.event === "escalation_task")!;
     expect(task).toMatchObject({
       level: "INFO",
       source: "step-functions",

@@ -16,6 +16,7 @@ import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js"
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { httpEvent, lambdaContext } from "../support/http-events.js";
 import { candidate, resolveAt } from "../support/incidents.js";
+import { logLines } from "../support/log-lines.js";
 import { slackClick, slackHeaders } from "../support/slack-click.js";
 
 const SECRET = "slack-signing-secret-for-tests";
@@ -152,6 +153,22 @@ const click = (handler: ReturnType<typeof slackInteractions>, c: Click) =>
 
 /** A body of our choosing, correctly signed: what reaches the parser after the signature check. */
 const signed = (body: string) => ({ body, headers: slackHeaders(SECRET, NOW, body) });
+
+describe("POST /slack/interactions: the request log", () => {
+  it("names the source and the incident the click acted on, never the signing secret", async () => {
+    const incident = await openIncident();
+    const lines = await logLines((logger) =>
+      click(handlerWith({ logger }), { actionId: "acknowledge", value: incident.id }),
+    );
+    expect(lines.find((line) => line.event === "http_request")).toMatchObject({
+      source: "slack",
+      route: "POST /slack/interactions",
+      status: 200,
+      incidentId: incident.id,
+    });
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
+  });
+});
 
 describe("POST /slack/interactions: the signature", () => {
   const refusals: Array<
