@@ -10,7 +10,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -162,7 +162,7 @@ async function bundle(name: string, outdir: string) {
 }
 
 /**
- * What the function's process has on Lambda at cold start: its table, the token secrets'
+ * What the function's process has on Lambda at cold start (tracing on): its table, the token secrets'
  * ARNs (read lazily, so nothing is fetched at import) and the config beside the code; no
  * Slack or PagerDuty secret ARNs, which the escalation function would read at import.
  * No NODE_OPTIONS, as TocsinFunction sets none. Nothing is inherited from this process.
@@ -175,6 +175,10 @@ function lambdaEnvironment(snapshot: string): NodeJS.ProcessEnv {
     WEBHOOK_TOKEN_SECRET_ARN: DUMMY_SECRET_ARN,
     API_TOKEN_SECRET_ARN: DUMMY_SECRET_ARN,
     TOCSIN_CONFIG: snapshot,
+    // Lambda's own: Powertools Tracer is on (it patches http and https as it loads).
+    AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+    LAMBDA_TASK_ROOT: dirname(snapshot),
     // Lambda runs nodejs22.x; this bench may run on Node 20, which the SDK warns about.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };

@@ -19,7 +19,7 @@ export const ESM_REQUIRE_BANNER =
  * Lambda has, environment variables and the container endpoint.
  */
 export const BUNDLE_ALIASES = {
-  "@aws-sdk/credential-provider-node": "./functions/entry/lambda-credentials.ts",
+  "@aws-sdk/credential-provider-node": "./functions/adapters/lambda-credentials.ts",
 } as const;
 
 export const LAMBDA_BUNDLE = {
@@ -29,7 +29,9 @@ export const LAMBDA_BUNDLE = {
   mainFields: ["module", "main"],
   banner: ESM_REQUIRE_BANNER,
   minify: true,
-  // No keepNames (+33 KB, 7% of a webhook bundle): the error classes spell out their names.
+  // No keepNames (+33 KB, 7% of a webhook bundle): tocsin's error classes spell out their
+  // names. Libraries' classes that take theirs from the constructor (@slack/web-api's
+  // errors) log a minified name; their `code` says what happened.
   sourceMap: true,
   // Stack traces need the mappings, not a second copy of every source file.
   sourcesContent: false,

@@ -8,8 +8,8 @@ import { issuePath, validate } from "./validation.js";
 let canonicalZones: ReadonlySet<string> | undefined;
 
 /**
- * An IANA zone name the runtime knows (Europe/London), aliases included (Asia/Calcutta),
- * as luxon's IANAZone checks it. The list of canonical names answers first: a cold start
+ * An IANA zone name the runtime knows (Europe/London), aliases included (US/Eastern,
+ * Asia/Kolkata on some ICU versions), as luxon's IANAZone checks it. The list of canonical names answers first: a cold start
  * that builds an Intl.DateTimeFormat pays 20-30 ms to load ICU's zone data, and only
  * aliases and UTC need one.
  */

@@ -1,5 +1,5 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
+import { getSecret, SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import type { Tracer } from "@aws-lambda-powertools/tracer";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
@@ -35,32 +35,37 @@ function required(name: string): string {
   return value;
 }
 
-/** One function's AWS side: its tracer, and its secrets read through traced clients. */
-interface Aws {
+/** One function's AWS side: its tracer, and its secrets. */
+interface AwsAccess {
   tracer: Tracer;
-  /** The secret with that ARN, read when first needed and reused for five minutes. */
+  /** The secret with that ARN, read when first needed (traced) and reused for five minutes. */
   secret: (arn: string) => () => Promise<string>;
 }
 
-function aws(): Aws {
+function nonEmpty(arn: string, value: unknown): string {
+  if (typeof value !== "string" || value === "") throw new Error(`secret ${arn} is empty`);
+  return value;
+}
+
+function awsAccess(): AwsAccess {
   const tracer = newTracer();
   const secrets = new SecretsProvider({
     awsSdkV3Client: tracer.captureAWSv3Client(new SecretsManagerClient({})),
   });
   return {
     tracer,
-    secret: (arn) => async () => {
-      const value = await secrets.get(arn, { maxAge: SECRET_MAX_AGE_SECONDS });
-      if (typeof value !== "string" || value === "") throw new Error(`secret ${arn} is empty`);
-      return value;
-    },
+    secret: (arn) => async () =>
+      nonEmpty(arn, await secrets.get(arn, { maxAge: SECRET_MAX_AGE_SECONDS })),
   };
 }
 
-/** Reads a secret once at cold start, if its ARN is configured. */
-async function optionalSecret({ secret }: Aws, variable: string): Promise<string | undefined> {
+/**
+ * Reads a secret once at cold start, if its ARN is configured. Through an untraced client:
+ * before the first invocation there is no X-Ray segment to hang the call on.
+ */
+async function secretAtStart(variable: string): Promise<string | undefined> {
   const arn = process.env[variable];
-  return arn ? secret(arn)() : undefined;
+  return arn ? nonEmpty(arn, await getSecret(arn)) : undefined;
 }
 
 /**
@@ -69,7 +74,7 @@ async function optionalSecret({ secret }: Aws, variable: string): Promise<string
  */
 function baseRuntime({
   tracer,
-}: Aws): Omit<Runtime, "webhookToken" | "apiToken" | "grafanaHmacSecret"> {
+}: AwsAccess): Omit<Runtime, "webhookToken" | "apiToken" | "grafanaHmacSecret"> {
   const { config, runbooks } = loadServiceSnapshot(process.env.TOCSIN_CONFIG ?? "tocsin.json");
   return {
     dynamodb: tracer.captureAWSv3Client(new DynamoDBClient({})),
@@ -80,18 +85,18 @@ function baseRuntime({
 }
 
 /** The HTTP functions' runtime: tokens from Secrets Manager by ARN, read lazily and cached. */
-function httpRuntime(context: Aws): Runtime {
+function httpRuntime(access: AwsAccess): Runtime {
   const grafanaArn = process.env.GRAFANA_HMAC_SECRET_ARN;
   return {
-    ...baseRuntime(context),
-    webhookToken: context.secret(required("WEBHOOK_TOKEN_SECRET_ARN")),
-    apiToken: context.secret(required("API_TOKEN_SECRET_ARN")),
-    grafanaHmacSecret: grafanaArn ? context.secret(grafanaArn) : () => undefined,
+    ...baseRuntime(access),
+    webhookToken: access.secret(required("WEBHOOK_TOKEN_SECRET_ARN")),
+    apiToken: access.secret(required("API_TOKEN_SECRET_ARN")),
+    grafanaHmacSecret: grafanaArn ? access.secret(grafanaArn) : () => undefined,
   };
 }
 
 /** Escalations start and stop on the state machine in STATE_MACHINE_ARN. */
-function stepFunctions({ tracer }: Aws): EscalationRunner | undefined {
+function stepFunctions({ tracer }: AwsAccess): EscalationRunner | undefined {
   const arn = process.env.STATE_MACHINE_ARN;
   return arn
     ? new StepFunctionsRunner(tracer.captureAWSv3Client(new SFNClient({})), arn)
@@ -105,31 +110,31 @@ function stepFunctions({ tracer }: Aws): EscalationRunner | undefined {
 
 /** The webhook functions: they count deliveries, duplicates and opened incidents. */
 export function webhookLambdas() {
-  const context = aws();
+  const access = awsAccess();
   const telemetry = new PowertoolsTelemetry();
-  const runtime = { ...httpRuntime(context), telemetry };
+  const runtime = { ...httpRuntime(access), telemetry };
   const { alertmanagerWebhook, grafanaWebhook } = buildWebhooks(
     runtime,
     composeBase(runtime),
-    stepFunctions(context),
+    stepFunctions(access),
   );
   return {
     alertmanagerWebhook: flushingMetrics(
       telemetry,
-      traced(context.tracer, alertmanagerWebhook, httpAnnotations),
+      traced(access.tracer, alertmanagerWebhook, httpAnnotations),
     ),
     grafanaWebhook: flushingMetrics(
       telemetry,
-      traced(context.tracer, grafanaWebhook, httpAnnotations),
+      traced(access.tracer, grafanaWebhook, httpAnnotations),
     ),
   };
 }
 
 /** The read API and history page function. */
 export function readApiLambda() {
-  const context = aws();
-  const runtime = httpRuntime(context);
-  return traced(context.tracer, buildReadApi(runtime, composeBase(runtime)), httpAnnotations);
+  const access = awsAccess();
+  const runtime = httpRuntime(access);
+  return traced(access.tracer, buildReadApi(runtime, composeBase(runtime)), httpAnnotations);
 }
 
 /**
@@ -137,31 +142,31 @@ export function readApiLambda() {
  * it times acknowledgements.
  */
 export function slackInteractionsLambda() {
-  const context = aws();
+  const access = awsAccess();
   const telemetry = new PowertoolsTelemetry();
   const signingArn = process.env.SLACK_SIGNING_SECRET_ARN;
   const botTokenArn = process.env.SLACK_BOT_TOKEN_SECRET_ARN;
   let responder: SlackResponder | undefined;
   const runtime: Runtime = {
-    ...httpRuntime(context),
+    ...httpRuntime(access),
     telemetry,
     ...(signingArn
       ? {
-          slackSigningSecret: context.secret(signingArn),
+          slackSigningSecret: access.secret(signingArn),
           slackTeamId: process.env.SLACK_TEAM_ID || undefined,
         }
       : {}),
     slackResponder: {
       ephemeral: async (channel, user, text) => {
         responder ??= slackResponder({
-          token: botTokenArn ? await context.secret(botTokenArn)() : undefined,
+          token: botTokenArn ? await access.secret(botTokenArn)() : undefined,
         });
         await responder.ephemeral(channel, user, text);
       },
     },
   };
-  const handler = buildSlackInteractions(runtime, composeBase(runtime), stepFunctions(context));
-  return flushingMetrics(telemetry, traced(context.tracer, handler, httpAnnotations));
+  const handler = buildSlackInteractions(runtime, composeBase(runtime), stepFunctions(access));
+  return flushingMetrics(telemetry, traced(access.tracer, handler, httpAnnotations));
 }
 
 /** What an escalation Task's trace says: which incident, what it was asked, whether done. */
@@ -183,18 +188,22 @@ function escalationAnnotations(event: unknown, response: unknown): Annotations {
  * topics; it counts notifications by channel type and outcome.
  */
 export async function escalationLambdaHandler() {
-  const context = aws();
+  // Read before the tracer exists: it patches http and https as it is created, and at
+  // init there is no trace for their requests to join (X-Ray would log an error for each).
+  const slackToken = await secretAtStart("SLACK_BOT_TOKEN_SECRET_ARN");
+  const routingKey = await secretAtStart("PAGERDUTY_ROUTING_KEY_SECRET_ARN");
+  const access = awsAccess();
   const logger = new Logger({ serviceName: "tocsin" });
   const telemetry = new PowertoolsTelemetry();
   const notifiers = buildNotifiers({
-    slack: { token: await optionalSecret(context, "SLACK_BOT_TOKEN_SECRET_ARN") },
+    slack: { token: slackToken },
     pagerDuty: {
-      routingKey: await optionalSecret(context, "PAGERDUTY_ROUTING_KEY_SECRET_ARN"),
+      routingKey,
       keyFromEnv: (name) => process.env[name],
     },
     email: {
       sns: {
-        client: context.tracer.captureAWSv3Client(new SNSClient({})),
+        client: access.tracer.captureAWSv3Client(new SNSClient({})),
         topics: JSON.parse(process.env.EMAIL_TOPICS ?? "{}"),
       },
     },
@@ -204,7 +213,7 @@ export async function escalationLambdaHandler() {
     throw new Error("the escalation function serves no HTTP route");
   };
   const runtime: Runtime = {
-    ...baseRuntime(context),
+    ...baseRuntime(access),
     webhookToken: noRoute,
     apiToken: noRoute,
     grafanaHmacSecret: () => undefined,
@@ -213,5 +222,5 @@ export async function escalationLambdaHandler() {
     telemetry,
   };
   const handler = buildEscalation(runtime, composeBase(runtime));
-  return flushingMetrics(telemetry, traced(context.tracer, handler, escalationAnnotations));
+  return flushingMetrics(telemetry, traced(access.tracer, handler, escalationAnnotations));
 }

@@ -17,6 +17,8 @@ const taskInput = z.discriminatedUnion("action", [
 ]);
 
 export type EscalationTaskInput = z.input<typeof taskInput>;
+type TaskInput = z.output<typeof taskInput>;
+type TaskOutput = StepOutput | { incidentId: string };
 
 function describe(error: unknown): string {
   if (error && typeof error === "object" && "Error" in error) {
@@ -31,38 +33,16 @@ function describe(error: unknown): string {
  * the Tasks could not retry away is recorded on the timeline and logged, never lost.
  */
 export function escalationHandler(deps: EscalationDeps & { now: () => Date }) {
-  return async (event: unknown): Promise<StepOutput | { incidentId: string }> => {
-    const parsed = validate(taskInput, event);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new InvalidInputError(issuePath(issue.path), issue.message);
-    }
-    const input = parsed.data;
-    const started = performance.now();
-    // One line per Task, as the HTTP functions write one per request.
-    const log = (fields: Record<string, unknown>) =>
-      deps.logger.info("escalation task", {
-        event: "escalation_task",
-        source: "step-functions",
-        action: input.action,
-        incidentId: input.incidentId,
-        ...fields,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-      });
+  const run = async (input: TaskInput): Promise<[TaskOutput, Record<string, unknown>]> => {
     switch (input.action) {
       case "step": {
         const output = await runEscalationStep(deps, input, deps.now);
-        log({
-          step: input.step,
-          done: output.done,
-          ...(output.done ? {} : { nextDueAt: output.dueAt }),
-        });
-        return output;
+        const next = output.done ? {} : { nextDueAt: output.dueAt };
+        return [output, { step: input.step, done: output.done, ...next }];
       }
       case "mirror":
         await mirrorStateChange(deps, input, deps.now);
-        log({ kind: input.kind });
-        return { incidentId: input.incidentId };
+        return [{ incidentId: input.incidentId }, { kind: input.kind }];
       case "failure": {
         const detail = `escalation stopped: ${describe(input.error)}`;
         deps.logger.error("escalation failed", {
@@ -73,8 +53,36 @@ export function escalationHandler(deps: EscalationDeps & { now: () => Date }) {
         await deps.store.recordDeliveries(input.incidentId, [
           { at: deps.now().toISOString(), type: "notification_failed", detail },
         ]);
-        return { incidentId: input.incidentId };
+        return [{ incidentId: input.incidentId }, {}];
       }
+    }
+  };
+  return async (event: unknown): Promise<TaskOutput> => {
+    const started = performance.now();
+    const parsed = validate(taskInput, event);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InvalidInputError(issuePath(issue.path), issue.message);
+    }
+    const input = parsed.data;
+    // One line per Task, as the HTTP functions write one per request; a Task that throws
+    // says so here, and Step Functions retries it.
+    const log = (fields: Record<string, unknown>) =>
+      deps.logger.info("escalation task", {
+        event: "escalation_task",
+        source: "step-functions",
+        action: input.action,
+        incidentId: input.incidentId,
+        ...fields,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+      });
+    try {
+      const [output, fields] = await run(input);
+      log(fields);
+      return output;
+    } catch (error) {
+      log({ failed: true, error: (error as Error).name });
+      throw error;
     }
   };
 }

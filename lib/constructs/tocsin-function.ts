@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { createHash, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
@@ -34,8 +34,14 @@ function stageServiceSnapshot(): string {
   serviceFromSnapshot(snapshot, configPath);
   const json = JSON.stringify(snapshot);
   const staged = `node_modules/.cache/tocsin/service-${createHash("sha256").update(json).digest("hex").slice(0, 16)}.json`;
-  mkdirSync(dirname(join(PROJECT_ROOT, staged)), { recursive: true });
-  writeFileSync(join(PROJECT_ROOT, staged), json);
+  const path = join(PROJECT_ROOT, staged);
+  if (!existsSync(path)) {
+    // Written whole, then renamed: a synth in another process never copies half a file.
+    mkdirSync(dirname(path), { recursive: true });
+    const partial = `${path}.${process.pid}.${randomUUID()}`;
+    writeFileSync(partial, json);
+    renameSync(partial, path);
+  }
   return staged;
 }
 

@@ -172,4 +172,33 @@ describe("the request log", () => {
     expect(typeof task.done).toBe("boolean");
     expect(task.durationMs).toBeGreaterThanOrEqual(0);
   });
+
+  it("logs a Task that failed too, naming the error, before Step Functions retries it", async () => {
+    const failing = {
+      ...store,
+      get: async () => {
+        throw new Error("the table is unreachable");
+      },
+    } as unknown as DynamoIncidentStore;
+    const lines = await logLines(async (logger) => {
+      const handler = escalationHandler({
+        store: failing,
+        config,
+        runbooks: [],
+        notifiers: {},
+        logger,
+        timeScale: 1,
+        now: () => new Date(at(1)),
+      });
+      await expect(
+        handler({ action: "step", incidentId: "inc-unreachable", step: 0 }),
+      ).rejects.toThrow("unreachable");
+    });
+    expect(lines.find((line) => line.event === "escalation_task")).toMatchObject({
+      action: "step",
+      incidentId: "inc-unreachable",
+      failed: true,
+      error: "Error",
+    });
+  });
 });

@@ -576,7 +576,7 @@ describe("escalation", () => {
 });
 
 describe("bundles", () => {
-  it("carry tocsin.yaml and every runbook as one JSON snapshot beside index.mjs, no YAML parser", () => {
+  it("carry tocsin.yaml and every runbook as one JSON snapshot beside index.mjs, no YAML parser, Lambda's credential sources only", () => {
     const expected = readServiceSnapshot(join(PROJECT_ROOT, "tocsin.yaml"));
     const runbooks = readdirSync(join(PROJECT_ROOT, "runbooks"))
       .filter((file) => file.endsWith(".md") && file !== "README.md")
@@ -587,8 +587,14 @@ describe("bundles", () => {
       const dir = assetDir(plain, id);
       expect(readdirSync(dir).sort(), id).toEqual(["index.mjs", "index.mjs.map", "tocsin.json"]);
       expect(JSON.parse(readFileSync(join(dir, "tocsin.json"), "utf8")), id).toEqual(expected);
+      const code = readFileSync(join(dir, "index.mjs"), "utf8");
       // The snapshot is what spares the bundle a YAML parser: yaml's own error class.
-      expect(readFileSync(join(dir, "index.mjs"), "utf8"), id).not.toContain("YAMLParseError");
+      expect(code, id).not.toContain("YAMLParseError");
+      // The SDK's credential chain is Lambda's two sources (functions/adapters/lambda-credentials.ts):
+      // none of the profile, process, SSO or web-identity providers is bundled.
+      for (const provider of ["credential_process", "sso_start_url", "AWS_WEB_IDENTITY_TOKEN_FILE"])
+        expect(code, `${id} bundles ${provider}`).not.toContain(provider);
+      expect(code, id).toContain("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     }
   });
 
@@ -675,27 +681,13 @@ describe("bundles", () => {
         {
           timeout: 30_000,
           env: {
-            PATH: process.env.PATH,
+            ...lambdaEnvironment(dir, { secrets, daemon }),
+            _X_AMZN_TRACE_ID: `Root=${TRACE_ROOT};Parent=53995c3f42cd8ad8;Sampled=1`,
             EVENT: JSON.stringify(event),
-            AWS_REGION: "eu-west-1",
-            // What Lambda sets for the execution role; no profile, SSO or IMDS exists here.
-            AWS_ACCESS_KEY_ID: "ASIABUNDLETEST",
-            AWS_SECRET_ACCESS_KEY: "bundle-secret-key",
-            AWS_SESSION_TOKEN: "bundle-session-token",
             AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-            AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
             TABLE_NAME: table,
             WEBHOOK_TOKEN_SECRET_ARN: WEBHOOK_SECRET_ARN,
             API_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:a",
-            TOCSIN_CONFIG: join(dir, "tocsin.json"),
-            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-            // Lambda's: tracing on, this invocation's trace, and the X-Ray daemon's address.
-            AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
-            AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
-            _HANDLER: "index.handler",
-            LAMBDA_TASK_ROOT: dir,
-            _X_AMZN_TRACE_ID: `Root=${TRACE_ROOT};Parent=53995c3f42cd8ad8;Sampled=1`,
-            AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.port}`,
           },
         },
       );
@@ -742,9 +734,71 @@ describe("bundles", () => {
       await dynamo.close();
     }
   });
+
+  it("run as on Lambda: the escalation bundle reads its Slack and PagerDuty secrets as it starts, without X-Ray errors", async () => {
+    const slackArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack";
+    const pagerDutyArn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:pagerduty";
+    const secrets = await fakeSecretsManager({
+      [slackArn]: "xoxb-1-2-x",
+      [pagerDutyArn]: "pd-key",
+    });
+    const daemon = await fakeXRayDaemon();
+    try {
+      const dir = assetDir(plain, everyFunctionId(plain).escalation);
+      const url = JSON.stringify(pathToFileURL(join(dir, "index.mjs")).href);
+      const { stdout, stderr } = await execFileAsync(
+        process.execPath,
+        ["--input-type=module", "-e", `console.log(typeof (await import(${url})).handler);`],
+        {
+          timeout: 30_000,
+          env: {
+            ...lambdaEnvironment(dir, { secrets, daemon }),
+            TABLE_NAME: "incidents",
+            SLACK_BOT_TOKEN_SECRET_ARN: slackArn,
+            PAGERDUTY_ROUTING_KEY_SECRET_ARN: pagerDutyArn,
+          },
+        },
+      );
+      expect(stdout.trim()).toBe("function");
+      // Read before any invocation, so outside any trace: no "Missing AWS Lambda trace data".
+      expect(stderr).toBe("");
+      expect(secrets.requests.map((request) => request.secretId).sort()).toEqual(
+        [pagerDutyArn, slackArn].sort(),
+      );
+    } finally {
+      daemon.close();
+      await secrets.close();
+    }
+  });
 });
 
 const WEBHOOK_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook";
+
+/**
+ * What Lambda gives a function's process, for the bundle in `dir`: the role's credentials
+ * (no profile, SSO or IMDS exists here), tracing on, and the fakes' addresses for Secrets
+ * Manager and the X-Ray daemon. Not the trace id: Lambda sets it per invocation, not at init.
+ */
+function lambdaEnvironment(
+  dir: string,
+  fakes: { secrets: { url: string }; daemon: { port: number } },
+): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    AWS_REGION: "eu-west-1",
+    AWS_ACCESS_KEY_ID: "ASIABUNDLETEST",
+    AWS_SECRET_ACCESS_KEY: "bundle-secret-key",
+    AWS_SESSION_TOKEN: "bundle-session-token",
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: fakes.secrets.url,
+    TOCSIN_CONFIG: join(dir, "tocsin.json"),
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+    _HANDLER: "index.handler",
+    LAMBDA_TASK_ROOT: dir,
+    AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${fakes.daemon.port}`,
+  };
+}
 const TRACE_ROOT = "1-5759e988-bd862e3fe1be46a994272793";
 
 /** The X-Ray daemon's UDP port: each datagram is a JSON header line and a (sub)segment. */

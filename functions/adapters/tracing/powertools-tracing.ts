@@ -9,7 +9,7 @@ export type Annotations = Record<string, string | number | boolean | undefined>;
 /**
  * X-Ray tracing on Lambda through Powertools Tracer: the invocation's subsegment (with
  * the ColdStart and Service annotations, and any error), the AWS SDK calls of the clients
- * given to `tracer.captureAWSv3Client`, and outgoing fetch calls (Slack, PagerDuty). Off
+ * given to `tracer.captureAWSv3Client`, and outgoing HTTP calls (Slack, PagerDuty). Off
  * outside Lambda (no AWS_EXECUTION_ENV), so `npm start` and the tests trace nothing.
  */
 export function newTracer(): Tracer {
