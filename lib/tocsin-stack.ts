@@ -11,7 +11,11 @@ import { EscalationStateMachine } from "./constructs/escalation.js";
 import { INGEST_ACTIONS, IncidentTable, READ_ACTIONS } from "./constructs/incident-table.js";
 import { OperatorAlarms } from "./constructs/operator-alarms.js";
 import { ServiceDashboard } from "./constructs/service-dashboard.js";
-import { PROJECT_ROOT, TocsinFunction } from "./constructs/tocsin-function.js";
+import {
+  PROJECT_ROOT,
+  TocsinFunction,
+  type TocsinFunctionProps,
+} from "./constructs/tocsin-function.js";
 import { assertEscalationsFitTimeout } from "./escalation-timeout.js";
 import { addHttpApi } from "./http-api.js";
 import { acknowledge, wildcardResource } from "./nag.js";
@@ -25,22 +29,36 @@ export interface TocsinStackProps extends StackProps {
 }
 
 /** One entry point per function name in ROUTE_KEYS; a new name fails to compile until wired. */
-const ENTRIES: Record<FunctionName, { entry: string; description: string }> = {
+/**
+ * Each HTTP function, with the memory (and so CPU) and timeout its work needs: a delivery or
+ * a click is a few conditional writes; the read API builds reports over thousands of
+ * incidents and CSV exports, and API Gateway gives up on an integration after 30 s.
+ */
+const ENTRIES: Record<FunctionName, TocsinFunctionProps> = {
   alertmanagerWebhook: {
     entry: "functions/entry/alertmanager-webhook.ts",
     description: "tocsin: Alertmanager webhook v4 to incidents",
+    memorySize: 512,
+    timeout: Duration.seconds(10),
   },
   grafanaWebhook: {
     entry: "functions/entry/grafana-webhook.ts",
     description: "tocsin: Grafana webhook contact point to incidents",
+    memorySize: 512,
+    timeout: Duration.seconds(10),
   },
   readApi: {
     entry: "functions/entry/read-api.ts",
     description: "tocsin: incidents read API",
+    memorySize: 1024,
+    timeout: Duration.seconds(29),
   },
   slackInteractions: {
     entry: "functions/entry/slack-interactions.ts",
     description: "tocsin: Slack buttons (acknowledge, resolve, snooze)",
+    // Slack shows an error after 3 s, but a state change under way must still finish.
+    memorySize: 512,
+    timeout: Duration.seconds(10),
   },
 };
 
@@ -135,6 +153,8 @@ export class TocsinStack extends Stack {
     const escalationFunction = new TocsinFunction(this, "Escalation", {
       entry: "functions/entry/escalation.ts",
       description: "tocsin: one step of an incident's escalation (notify, wait, check)",
+      // A level notifies every channel, each retrying 429s and 5xx as Retry-After says.
+      memorySize: 512,
       timeout: Duration.seconds(60),
       environment: {
         TABLE_NAME: incidents.table.tableName,

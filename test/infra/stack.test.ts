@@ -174,6 +174,22 @@ describe("functions", () => {
     }
   });
 
+  it("have memory and timeouts chosen per function; HTTP ones end before API Gateway's 30 s", () => {
+    const sized = Object.fromEntries(
+      Object.entries(everyFunctionId(plain)).map(([name, id]) => {
+        const { MemorySize, Timeout } = plain.resources[id].Properties;
+        return [name, [MemorySize, Timeout]];
+      }),
+    );
+    expect(sized).toEqual({
+      alertmanagerWebhook: [512, 10],
+      grafanaWebhook: [512, 10],
+      readApi: [1024, 29],
+      slackInteractions: [512, 10],
+      escalation: [512, 60],
+    });
+  });
+
   it("get every variable lambda-runtime.ts reads, as references, not values", () => {
     const { resources } = plain;
     const ids = everyFunctionId(plain);
