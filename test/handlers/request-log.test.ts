@@ -39,6 +39,18 @@ const webhookDeps = (logger: Logger) => ({
   now: () => new Date("2026-11-30T09:30:00Z"),
 });
 
+/** The escalation function's handler, notifying no one (no channel has a notifier). */
+const escalationTasks = (tasks: DynamoIncidentStore, logger: Logger) =>
+  escalationHandler({
+    store: tasks,
+    config,
+    runbooks: [],
+    notifiers: {},
+    logger,
+    timeScale: 1,
+    now: () => new Date(at(1)),
+  });
+
 const deliver = (
   handler: ReturnType<typeof alertmanagerWebhook>,
   route: string,
@@ -151,15 +163,7 @@ describe("the request log", () => {
     const incident = candidate("fp-log-escalation", at(0));
     await store.recordFiring(incident);
     const lines = await logLines((logger) =>
-      escalationHandler({
-        store,
-        config,
-        runbooks: [],
-        notifiers: {},
-        logger,
-        timeScale: 1,
-        now: () => new Date(at(1)),
-      })({ action: "step", incidentId: incident.id, step: 0 }),
+      escalationTasks(store, logger)({ action: "step", incidentId: incident.id, step: 0 }),
     );
     const task = lines.find((line) => line.event === "escalation_task")!;
     expect(task).toMatchObject({
@@ -181,18 +185,15 @@ describe("the request log", () => {
       },
     } as unknown as DynamoIncidentStore;
     const lines = await logLines(async (logger) => {
-      const handler = escalationHandler({
-        store: failing,
-        config,
-        runbooks: [],
-        notifiers: {},
+      const task = escalationTasks(
+        failing,
         logger,
-        timeScale: 1,
-        now: () => new Date(at(1)),
+      )({
+        action: "step",
+        incidentId: "inc-unreachable",
+        step: 0,
       });
-      await expect(
-        handler({ action: "step", incidentId: "inc-unreachable", step: 0 }),
-      ).rejects.toThrow("unreachable");
+      await expect(task).rejects.toThrow("unreachable");
     });
     expect(lines.find((line) => line.event === "escalation_task")).toMatchObject({
       action: "step",
