@@ -1,6 +1,12 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Config } from "../core/config.js";
-import { type Delivery, planEscalationStep, resumeAfterSnooze } from "../core/escalation.js";
+import {
+  type Delivery,
+  planEscalationStep,
+  resumeAfterRestart,
+  resumeAfterSnooze,
+} from "../core/escalation.js";
+import type { EscalationRunner } from "../core/escalation-runner.js";
 import type { Incident, TimelineEvent } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
 import type {
@@ -218,4 +224,28 @@ export async function mirrorStateChange(
     return [{ ...notification, kind: input.kind, actor: actor ?? undefined }];
   });
   if (notifications.length > 0) await deliver(deps, incident, notifications, now);
+}
+
+/**
+ * Starts again the escalations an engine lost (the local server's, at start-up): every
+ * triggered incident's, where resumeAfterRestart says. Returns the incidents resumed.
+ */
+export async function resumeLostEscalations(
+  deps: { store: IncidentStore; runner: EscalationRunner },
+  now: Date,
+): Promise<string[]> {
+  const resumed: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.list({ status: "triggered", limit: 100, cursor });
+    for (const incident of page.incidents) {
+      const plan = resumeAfterRestart(incident, now);
+      if (!plan) continue;
+      const waitSeconds = Math.max(0, (Date.parse(plan.dueAt) - now.getTime()) / 1000);
+      await deps.runner.resume(incident.id, plan.step, waitSeconds, `restart-${now.getTime()}`);
+      resumed.push(incident.id);
+    }
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return resumed;
 }

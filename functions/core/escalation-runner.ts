@@ -18,8 +18,8 @@ export interface EscalationRunner {
   /** Tells the channels that heard of the incident (PagerDuty, Slack) about a change. */
   mirror(incidentId: string, kind: "acknowledge" | "resolve"): Promise<void>;
   /**
-   * Resumes a snoozed escalation at `step` after `waitSeconds`; `attempt` tells one
-   * snooze of an incident from the next.
+   * Resumes an escalation at `step` after `waitSeconds`: when a snooze ends, or after the
+   * local engine restarted. `attempt` tells one resumption of an incident from the next.
    */
   resume(incidentId: string, step: number, waitSeconds: number, attempt: string): Promise<void>;
 }

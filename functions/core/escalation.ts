@@ -194,3 +194,25 @@ export function resumeAfterSnooze(
   const offset = (levelOffset(policy, incident.delay, step) * 1000) / context.timeScale;
   return { step, baseAt: new Date(context.now.getTime() - offset).toISOString() };
 }
+
+/**
+ * Where the escalation of an incident picks up when the engine that ran it was lost (the
+ * local server restarted; Step Functions keeps its executions): null when it has nothing
+ * left to do. A snoozed incident resumes when its snooze ends (at once if it has ended),
+ * as the snooze would have resumed it. Any other walks its steps again from the first: a step already taken is
+ * claimed, so it is skipped without paging anyone twice; a step that fell due while
+ * nothing ran fires at once; later ones wait for their time.
+ */
+export function resumeAfterRestart(
+  incident: Incident,
+  now: Date,
+): { step: number; dueAt: string } | null {
+  if (incident.status !== "triggered") return null;
+  if (!incident.escalationPolicy && incident.channels.length === 0) return null;
+  // Still set: the snooze has not resumed the escalation yet (it may have ended meanwhile).
+  if (incident.snoozedUntil) {
+    const dueAt = new Date(Math.max(Date.parse(incident.snoozedUntil), now.getTime()));
+    return { step: Math.max(incident.escalationStep, 1), dueAt: dueAt.toISOString() };
+  }
+  return { step: 0, dueAt: now.toISOString() };
+}

@@ -45,6 +45,8 @@ export class LocalEscalationEngine implements EscalationRunner {
   /** Execution names ever started: like Step Functions, a name runs once. */
   private readonly started = new Set<string>();
   private readonly taskHandlers: Record<string, (input: EscalationTaskInput) => Promise<unknown>>;
+  /** Task handlers under way: an aborted execution does not stop the one it was running. */
+  private readonly tasks = new Set<Promise<unknown>>();
 
   constructor(private readonly options: LocalEscalationOptions) {
     const definition = escalationDefinition();
@@ -54,7 +56,10 @@ export class LocalEscalationEngine implements EscalationRunner {
     this.taskHandlers = Object.fromEntries(
       Object.entries(definition.States)
         .filter(([, state]) => state.Type === "Task")
-        .map(([name]) => [name, (input: EscalationTaskInput) => options.handler(input)]),
+        .map(([name]) => [
+          name,
+          (input: EscalationTaskInput) => this.track(options.handler(input)),
+        ]),
     );
   }
 
@@ -96,10 +101,18 @@ export class LocalEscalationEngine implements EscalationRunner {
       await Promise.allSettled([...this.running.values()].map((r) => r.done));
   }
 
-  /** Aborts every execution (shutdown). */
+  /** Aborts every execution, and lets the Tasks under way finish (shutdown). */
   async close(): Promise<void> {
     for (const execution of this.running.values()) execution.abort();
     await this.idle();
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+  }
+
+  private track(task: Promise<unknown>): Promise<unknown> {
+    this.tasks.add(task);
+    const forget = () => this.tasks.delete(task);
+    task.then(forget, forget);
+    return task;
   }
 
   private execute(name: string, input: Record<string, unknown>) {

@@ -31,7 +31,7 @@ async function main() {
       `  PagerDuty:      ${settings.notifiers.pagerDuty.routingKey ? `routing key set${settings.notifiers.pagerDuty.server ? ` (${settings.notifiers.pagerDuty.server})` : ""}` : "no PAGERDUTY_ROUTING_KEY: pages recorded as not delivered"}`,
       `  Slack buttons:  ${settings.slack.signingSecret ? `POST ${local.url}/slack/interactions${settings.slack.teamId ? ` (workspace ${settings.slack.teamId} only)` : ""}` : "no SLACK_SIGNING_SECRET: clicks are refused"}`,
       `  email:          ${settings.dataDir === ":memory:" ? "written to this console" : `written to ${settings.dataDir}/outbox/`}`,
-      `  escalation:     the Step Functions definition, run locally${settings.timeScale > 1 ? `, delays divided by ${settings.timeScale}` : ""}`,
+      `  escalation:     the Step Functions definition, run locally${settings.timeScale > 1 ? `, delays divided by ${settings.timeScale}` : ""}${local.resumedEscalations.length > 0 ? `; ${local.resumedEscalations.length} resumed from the last run` : ""}`,
       "",
       "Post an alert as Alertmanager would:",
       `  curl -s -H 'Authorization: Bearer ${settings.webhookToken}' -H 'Content-Type: application/json' \\`,

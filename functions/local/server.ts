@@ -7,6 +7,7 @@ import { PrometheusRegistry } from "../adapters/metrics/prometheus-registry.js";
 import { fileOutbox } from "../adapters/notifiers/email-outbox.js";
 import { buildNotifiers, type NotifierSettings } from "../adapters/notifiers/notifiers.js";
 import { slackResponder } from "../adapters/notifiers/slack-responder.js";
+import { resumeLostEscalations } from "../app/escalation.js";
 import type { Config } from "../core/config.js";
 import type { RunbookDefinition } from "../core/runbook.js";
 import { composeHandlers } from "../entry/compose.js";
@@ -45,6 +46,8 @@ export interface LocalServer {
   dynamoEndpoint: string;
   /** The client the store uses (tests and benchmarks add middleware to it, e.g. to count requests). */
   dynamoClient: DynamoDBClient;
+  /** Incidents whose escalation was started again at start-up (lost with the last process). */
+  resumedEscalations: string[];
   /** The local escalation engine (tests wait for it to be idle). */
   escalation: LocalEscalationEngine;
   /** What GET /metrics exposes. */
@@ -123,6 +126,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     server.listen(options.port, options.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  // Escalations ran in the previous process: pick up those its incidents still need.
+  const resumed = await resumeLostEscalations(
+    { store: app.store, runner: engine! },
+    options.now?.() ?? new Date(),
+  );
   return {
     url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,
     server,
@@ -130,6 +138,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     dynamoEndpoint: dynamo.endpoint,
     dynamoClient: dynamo.client,
     escalation: engine!,
+    resumedEscalations: resumed,
     metrics,
     close: async () => {
       await engine?.close();

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { planEscalationStep } from "../../functions/core/escalation.js";
+import { planEscalationStep, resumeAfterRestart } from "../../functions/core/escalation.js";
 import { openIncident } from "../../functions/core/incident.js";
 import { routeAlert } from "../../functions/core/route-tree.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
@@ -204,5 +204,40 @@ defaults: { team: t }
       ["notification_failed", "team t has no manager"],
       ["exhausted", "the policy's last level is reached: nobody else to escalate to"],
     ]);
+  });
+});
+
+describe("resuming an escalation its engine lost (a local restart)", () => {
+  const critical = incidentFor("critical");
+  const now = minutes(20);
+
+  it("walks a triggered incident's steps again from the first, due now", () => {
+    expect(resumeAfterRestart({ ...critical, escalationStep: 2 }, now)).toEqual({
+      step: 0,
+      dueAt: now.toISOString(),
+    });
+  });
+
+  it("resumes a snoozed one where and when its snooze would have: the level reached", () => {
+    const snoozed = { ...critical, escalationStep: 2, snoozedUntil: minutes(50).toISOString() };
+    expect(resumeAfterRestart(snoozed, now)).toEqual({
+      step: 2,
+      dueAt: minutes(50).toISOString(),
+    });
+    // The snooze ended while nothing ran: at once.
+    expect(resumeAfterRestart(snoozed, minutes(60))).toEqual({
+      step: 2,
+      dueAt: minutes(60).toISOString(),
+    });
+    expect(resumeAfterRestart({ ...snoozed, escalationStep: 0 }, now)?.step).toBe(1);
+  });
+
+  it("leaves alone what has nothing left to do", () => {
+    expect(resumeAfterRestart({ ...critical, status: "acknowledged" }, now)).toBeNull();
+    expect(resumeAfterRestart({ ...critical, status: "resolved" }, now)).toBeNull();
+    const info = incidentFor("info");
+    expect(info.channels).toEqual([]);
+    expect(info.escalationPolicy).toBeNull();
+    expect(resumeAfterRestart(info, now)).toBeNull();
   });
 });

@@ -1,0 +1,106 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { IncidentWithTimeline } from "../../functions/core/incident.js";
+import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
+import { waitUntil } from "../support/poll-until.js";
+import { postAlert } from "../support/post-alert.js";
+
+// 15 minutes become 1.5 s: level 2 falls due while the server is down.
+const SCALE = 600;
+const LEVEL_GAP_MS = (15 * 60 * 1000) / SCALE;
+const WEBHOOK = "restart-webhook-token";
+const API = "restart-api-token";
+
+let running: LocalWithFakes | undefined;
+let dataDir: string | undefined;
+
+afterEach(async () => {
+  await running?.close();
+  running = undefined;
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+const start = (dir: string) =>
+  startLocalWithFakes({ webhookToken: WEBHOOK, apiToken: API, timeScale: SCALE, dataDir: dir });
+
+async function incident(fakes: LocalWithFakes, id: string): Promise<IncidentWithTimeline> {
+  const response = await fetch(`${fakes.local.url}/incidents/${id}`, {
+    headers: { authorization: `Bearer ${API}` },
+  });
+  return (await response.json()) as IncidentWithTimeline;
+}
+
+/** The levels an incident's timeline records a PagerDuty page for, in order. */
+const pages = (i: IncidentWithTimeline) =>
+  i.timeline.filter((e) => e.type === "notified" && e.channel === "pagerduty").map((e) => e.level);
+
+describe("npm start, stopped and started again on the same data", () => {
+  it("resumes a waiting escalation: the level that fell due meanwhile fires at once, none twice", async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "tocsin-restart-"));
+    running = await start(dataDir);
+    const firing = await postAlert(running.local.url, WEBHOOK, {
+      labels: {
+        alertname: "TrainingNaNLoss",
+        job: "llama-restart",
+        severity: "critical",
+        team: "ml-training",
+      },
+    });
+    const id = firing.incident!.id;
+    const first = running;
+    await waitUntil(
+      async () => pages(await incident(first, id)).length === 1,
+      "level 1 paged",
+      5_000,
+      50,
+    );
+    const openedAt = Date.parse((await incident(first, id)).createdAt);
+    await running.close();
+    running = undefined;
+
+    // Down past level 2's due time.
+    await new Promise((resolve) => setTimeout(resolve, openedAt + LEVEL_GAP_MS + 200 - Date.now()));
+    running = await start(dataDir);
+    expect(running.local.resumedEscalations).toEqual([id]);
+    const second = running;
+    await waitUntil(
+      async () => pages(await incident(second, id)).length >= 2,
+      "level 2 paged after the restart",
+      5_000,
+      50,
+    );
+    const events = second.pagerDuty.events.filter((event) => event.dedup_key === id);
+    expect(events).toHaveLength(1);
+    expect(pages(await incident(second, id))).toEqual([1, 2]);
+    const timeline = (await incident(second, id)).timeline;
+    expect(timeline.filter((e) => e.type === "escalated").map((e) => e.level)).toEqual([2]);
+  });
+
+  it("leaves resolved incidents alone", async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "tocsin-restart-"));
+    running = await start(dataDir);
+    const firing = await postAlert(running.local.url, WEBHOOK, {
+      labels: {
+        alertname: "TrainingNaNLoss",
+        job: "llama-resolved",
+        severity: "critical",
+        team: "ml-training",
+      },
+    });
+    expect(firing.status).toBe(202);
+    await postAlert(running.local.url, WEBHOOK, {
+      labels: {
+        alertname: "TrainingNaNLoss",
+        job: "llama-resolved",
+        severity: "critical",
+        team: "ml-training",
+      },
+      status: "resolved",
+    });
+    await running.close();
+    running = await start(dataDir);
+    expect(running.local.resumedEscalations).toEqual([]);
+  });
+});
