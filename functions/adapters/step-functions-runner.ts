@@ -5,20 +5,18 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
-import type { EscalationRunner } from "../core/escalation-runner.js";
+import { NamedExecutionRunner } from "../core/escalation-runner.js";
 
 /**
  * Escalations as Step Functions Standard executions named after the incident id, so a
  * retried start is harmless (ExecutionAlreadyExists means it is running or ran).
  */
-export class StepFunctionsRunner implements EscalationRunner {
+export class StepFunctionsRunner extends NamedExecutionRunner {
   constructor(
     private readonly client: SFNClient,
     private readonly stateMachineArn: string,
-  ) {}
-
-  async start(incidentId: string): Promise<void> {
-    await this.startOnce(incidentId, { incidentId, step: 0 });
+  ) {
+    super();
   }
 
   async stop(incidentId: string, snoozes = 0): Promise<void> {
@@ -26,7 +24,7 @@ export class StepFunctionsRunner implements EscalationRunner {
     const prefix = `${this.stateMachineArn.replace(":stateMachine:", ":execution:")}:`;
     const names = [
       incidentId,
-      ...Array.from({ length: snoozes }, (_, i) => `${incidentId}-snooze-${i + 1}`),
+      ...Array.from({ length: snoozes }, (_, i) => this.resumedName(incidentId, i + 1)),
     ];
     await Promise.all(
       names.map(async (name) => {
@@ -44,24 +42,7 @@ export class StepFunctionsRunner implements EscalationRunner {
     );
   }
 
-  async mirror(incidentId: string, kind: "acknowledge" | "resolve"): Promise<void> {
-    await this.startOnce(`${incidentId}-${kind}`, { incidentId, mirror: kind });
-  }
-
-  async resume(
-    incidentId: string,
-    step: number,
-    waitSeconds: number,
-    attempt: string,
-  ): Promise<void> {
-    await this.startOnce(`${incidentId}-snooze-${attempt}`, {
-      incidentId,
-      step,
-      dueAt: new Date(Date.now() + waitSeconds * 1000).toISOString(),
-    });
-  }
-
-  private async startOnce(name: string, input: Record<string, unknown>) {
+  protected async startExecution(name: string, input: Record<string, unknown>): Promise<void> {
     try {
       await this.client.send(
         new StartExecutionCommand({

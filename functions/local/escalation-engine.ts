@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { EscalationRunner } from "../core/escalation-runner.js";
+import { NamedExecutionRunner } from "../core/escalation-runner.js";
 import type { EscalationTaskInput } from "../handlers/escalation.js";
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22); Node 20 lacks it.
@@ -39,7 +39,7 @@ export interface LocalEscalationOptions {
  * aws-local-stepfunctions: its Task states call the same handler the Lambda runs, its
  * Wait states really wait. Executions live in this process: they end with it.
  */
-export class LocalEscalationEngine implements EscalationRunner {
+export class LocalEscalationEngine extends NamedExecutionRunner {
   private readonly machine: InstanceType<typeof StateMachine>;
   private readonly running = new Map<string, { abort: () => void; done: Promise<unknown> }>();
   /** Execution names ever started: like Step Functions, a name runs once. */
@@ -49,6 +49,7 @@ export class LocalEscalationEngine implements EscalationRunner {
   private readonly tasks = new Set<Promise<unknown>>();
 
   constructor(private readonly options: LocalEscalationOptions) {
+    super();
     const definition = escalationDefinition();
     this.machine = new StateMachine(definition as never, {
       validationOptions: { checkArn: false },
@@ -63,31 +64,11 @@ export class LocalEscalationEngine implements EscalationRunner {
     );
   }
 
-  async start(incidentId: string): Promise<void> {
-    this.execute(incidentId, { incidentId, step: 0 });
-  }
-
   async stop(incidentId: string): Promise<void> {
     for (const [name, execution] of this.running) {
-      if (name === incidentId || name.startsWith(`${incidentId}-snooze-`)) execution.abort();
+      if (name === incidentId || name.startsWith(this.resumedName(incidentId, "")))
+        execution.abort();
     }
-  }
-
-  async mirror(incidentId: string, kind: "acknowledge" | "resolve"): Promise<void> {
-    this.execute(`${incidentId}-${kind}`, { incidentId, mirror: kind });
-  }
-
-  async resume(
-    incidentId: string,
-    step: number,
-    waitSeconds: number,
-    attempt: string,
-  ): Promise<void> {
-    this.execute(`${incidentId}-snooze-${attempt}`, {
-      incidentId,
-      step,
-      dueAt: new Date(Date.now() + waitSeconds * 1000).toISOString(),
-    });
   }
 
   /** Whether an execution of that name is running now (benchmarks watch escalations stop). */
@@ -115,7 +96,7 @@ export class LocalEscalationEngine implements EscalationRunner {
     return task;
   }
 
-  private execute(name: string, input: Record<string, unknown>) {
+  protected async startExecution(name: string, input: Record<string, unknown>): Promise<void> {
     if (this.started.has(name)) return;
     this.started.add(name);
     const execution = this.machine.run(input as never, {
