@@ -1,11 +1,11 @@
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
 import { Grant } from "aws-cdk-lib/aws-iam";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { Construct } from "constructs";
-import { parseConfig } from "../functions/core/yaml-files.js";
+import { readServiceSnapshot } from "../functions/adapters/config-file.js";
+import { serviceFromSnapshot } from "../functions/adapters/service-snapshot.js";
 import type { FunctionName } from "../functions/handlers/route-keys.js";
 import { EscalationStateMachine } from "./constructs/escalation.js";
 import { INGEST_ACTIONS, IncidentTable, READ_ACTIONS } from "./constructs/incident-table.js";
@@ -13,6 +13,7 @@ import { OperatorAlarms } from "./constructs/operator-alarms.js";
 import { ServiceDashboard } from "./constructs/service-dashboard.js";
 import {
   PROJECT_ROOT,
+  stageServiceSnapshot,
   TocsinFunction,
   type TocsinFunctionProps,
 } from "./constructs/tocsin-function.js";
@@ -34,7 +35,7 @@ export interface TocsinStackProps extends StackProps {
  * a click is a few conditional writes; the read API builds reports over thousands of
  * incidents and CSV exports, and API Gateway gives up on an integration after 30 s.
  */
-const ENTRIES: Record<FunctionName, TocsinFunctionProps> = {
+const ENTRIES: Record<FunctionName, Omit<TocsinFunctionProps, "serviceSnapshot">> = {
   alertmanagerWebhook: {
     entry: "functions/entry/alertmanager-webhook.ts",
     description: "tocsin: Alertmanager webhook v4 to incidents",
@@ -106,9 +107,15 @@ export class TocsinStack extends Stack {
       WEBHOOK_TOKEN_SECRET_ARN: webhookToken.secretArn,
       API_TOKEN_SECRET_ARN: apiToken.secretArn,
     };
+    // tocsin.yaml and the runbooks, read and validated once (a bad config fails the synth,
+    // naming the field), then bundled into every function.
+    const snapshot = readServiceSnapshot(join(PROJECT_ROOT, "tocsin.yaml"));
+    const { config } = serviceFromSnapshot(snapshot, "tocsin.yaml");
+    const serviceSnapshot = stageServiceSnapshot(snapshot);
     const fn = (name: FunctionName, extra: Record<string, string> = {}) =>
       new TocsinFunction(this, name.charAt(0).toUpperCase() + name.slice(1), {
         ...ENTRIES[name],
+        serviceSnapshot,
         environment: { ...environment, ...extra },
       });
 
@@ -123,7 +130,6 @@ export class TocsinStack extends Stack {
     };
 
     // The escalation: one function behind the Standard state machine, plus what it talks to.
-    const config = parseConfig(readFileSync(join(PROJECT_ROOT, "tocsin.yaml"), "utf8"));
     // A policy longer than the state machine's timeout would be cut short: refuse it here.
     assertEscalationsFitTimeout(config);
     const emailTopics: Record<string, string> = {};
@@ -152,6 +158,7 @@ export class TocsinStack extends Stack {
     );
     const escalationFunction = new TocsinFunction(this, "Escalation", {
       entry: "functions/entry/escalation.ts",
+      serviceSnapshot,
       description: "tocsin: one step of an incident's escalation (notify, wait, check)",
       // A level notifies every channel, each retrying 429s and 5xx as Retry-After says.
       memorySize: 512,

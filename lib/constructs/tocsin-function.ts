@@ -8,8 +8,7 @@ import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import { readServiceSnapshot } from "../../functions/adapters/config-file.js";
-import { serviceFromSnapshot } from "../../functions/adapters/service-snapshot.js";
+import type { ServiceSnapshot } from "../../functions/adapters/service-snapshot.js";
 import { BUNDLE_ALIASES, LAMBDA_BUNDLE } from "../bundle-options.js";
 import { acknowledge, XRAY_WILDCARD_REASON } from "../nag.js";
 
@@ -23,15 +22,12 @@ export const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const BUNDLED_CONFIG_PATH = "/var/task/tocsin.json";
 
 /**
- * Reads tocsin.yaml and its runbooks, validates them (a bad config fails the synth, naming
- * the field) and stages their snapshot under node_modules/.cache, inside the project root
- * that bundling sees (locally or in Docker). Named by its content, so stacks synthesized at
- * the same time cannot overwrite each other's. Returns its path relative to the root.
+ * Stages the service snapshot (tocsin.yaml and its runbooks, validated by the caller) under
+ * node_modules/.cache, inside the project root that bundling sees (locally or in Docker),
+ * for TocsinFunction's `serviceSnapshot`. Named by its content, so stacks synthesized at the
+ * same time cannot overwrite each other's. Returns its path relative to the root.
  */
-function stageServiceSnapshot(): string {
-  const configPath = join(PROJECT_ROOT, "tocsin.yaml");
-  const snapshot = readServiceSnapshot(configPath);
-  serviceFromSnapshot(snapshot, configPath);
+export function stageServiceSnapshot(snapshot: ServiceSnapshot): string {
   const json = JSON.stringify(snapshot);
   const staged = `node_modules/.cache/tocsin/service-${createHash("sha256").update(json).digest("hex").slice(0, 16)}.json`;
   const path = join(PROJECT_ROOT, staged);
@@ -48,6 +44,8 @@ function stageServiceSnapshot(): string {
 export interface TocsinFunctionProps {
   /** The entry file, relative to the repository root; it must export `handler`. */
   readonly entry: string;
+  /** The staged service snapshot (stageServiceSnapshot), bundled as /var/task/tocsin.json. */
+  readonly serviceSnapshot: string;
   readonly description?: string;
   /** @default 512 (more memory is more CPU: shorter cold starts for the same cost) */
   readonly memorySize?: number;
@@ -78,7 +76,6 @@ export class TocsinFunction extends NodejsFunction {
       assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
     });
     logGroup.grantWrite(role);
-    const snapshot = stageServiceSnapshot();
     super(scope, id, {
       role,
       entry: join(PROJECT_ROOT, props.entry),
@@ -117,7 +114,7 @@ export class TocsinFunction extends NodejsFunction {
           beforeInstall: () => [],
           // Runs in a shell after esbuild, LOCAL bundling or Docker alike.
           afterBundling: (inputDir: string, outputDir: string) => [
-            `cp "${inputDir}/${snapshot}" "${outputDir}/tocsin.json"`,
+            `cp "${inputDir}/${props.serviceSnapshot}" "${outputDir}/tocsin.json"`,
           ],
         },
       },
