@@ -1,24 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { InvalidConfigError } from "../../functions/core/errors.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
+import { configProblem, MINIMAL_CONFIG } from "../support/config-text.js";
 
-const minimal = `
-severities:
-  critical: { channels: [] }
-  high: { channels: [] }
-  warning: { channels: [] }
-  info: { channels: [] }
-`;
-
-function problem(text: string): string {
-  try {
-    parseConfig(text, "test.yaml");
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidConfigError);
-    return (error as Error).message;
-  }
-  throw new Error("the config was accepted");
-}
+const minimal = MINIMAL_CONFIG;
+const problem = configProblem;
 
 describe("config validation", () => {
   it("accepts a minimal config and fills defaults", () => {

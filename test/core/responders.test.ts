@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { describeSlackUser, mayRespond, type SlackUser } from "../../functions/core/responders.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
+import { MINIMAL_CONFIG } from "../support/config-text.js";
 
-const SEVERITIES = `
-severities:
-  critical: { channels: [] }
-  high: { channels: [] }
-  warning: { channels: [] }
-  info: { channels: [] }
-`;
+const SEVERITIES = MINIMAL_CONFIG;
 
 // One team per responders rule; the people are the same everywhere.
 const config = parseConfig(`

@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
-import { InvalidConfigError } from "../../functions/core/errors.js";
 import { type Schedule, type Shift, shiftAt, whoIsOnCall } from "../../functions/core/schedule.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
+import { configProblem, MINIMAL_CONFIG } from "../support/config-text.js";
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
@@ -382,26 +382,12 @@ describe("shiftAt: properties", () => {
 });
 
 describe("schedules in the config", () => {
-  const minimal = `
-users: { alice: { name: Alice }, bob: { name: Bob } }
-severities:
-  critical: { channels: [] }
-  high: { channels: [] }
-  warning: { channels: [] }
-  info: { channels: [] }
+  const minimal = `${MINIMAL_CONFIG}users: { alice: { name: Alice }, bob: { name: Bob } }
 `;
   const withSchedule = (rotation: string, overrides = "[]") =>
     `${minimal}\nteams: { t: { name: T, schedules: { s: { rotation: { users: [alice, bob], shift: 1w, start: "2026-01-05", ${rotation} }, overrides: ${overrides} } } } }`;
 
-  function problem(text: string): string {
-    try {
-      parseConfig(text, "test.yaml");
-    } catch (error) {
-      expect(error).toBeInstanceOf(InvalidConfigError);
-      return (error as Error).message;
-    }
-    throw new Error("the config was accepted");
-  }
+  const problem = configProblem;
 
   const bad: Array<[string, string, RegExp]> = [
     [
