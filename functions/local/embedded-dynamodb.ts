@@ -11,17 +11,21 @@ import { createTableInput } from "../adapters/dynamodb/table-schema.js";
 
 export interface EmbeddedDynamo {
   client: DynamoDBClient;
+  /** Where dynalite listens (the client may go elsewhere: `clientEndpoint`). */
   endpoint: string;
   close: () => Promise<void>;
 }
 
 /**
  * Starts dynalite (a DynamoDB implementation on LevelDB) on 127.0.0.1, persisted under
- * `dataDir` or in memory for ":memory:", and makes sure tocsin's table exists.
+ * `dataDir` or in memory for ":memory:", and makes sure tocsin's table exists. It listens
+ * on `port` (default: any free one); the client sends to `clientEndpoint` when given (a
+ * fault proxy in front of dynalite), else straight to dynalite.
  */
 export async function startEmbeddedDynamo(
   dataDir: string,
   tableName: string,
+  options: { port?: number; clientEndpoint?: string | undefined } = {},
 ): Promise<EmbeddedDynamo> {
   const path = dataDir === ":memory:" ? undefined : `${dataDir}/dynamodb`;
   if (path) mkdirSync(path, { recursive: true });
@@ -33,12 +37,12 @@ export async function startEmbeddedDynamo(
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
-    endpoint,
+    endpoint: options.clientEndpoint ?? endpoint,
     region: "local",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });

@@ -9,6 +9,11 @@ export interface LocalSettings {
   apiToken: string;
   grafanaHmacSecret: string | undefined;
   timeScale: number;
+  /**
+   * Local only: the port embedded DynamoDB listens on (0: any free one), and where the
+   * service sends its DynamoDB requests when not straight to it (a fault proxy in front of it).
+   */
+  dynamo: { port: number; endpoint: string | undefined };
   slack: { signingSecret?: string | undefined; teamId?: string | undefined };
   notifiers: {
     slack: { token?: string | undefined; apiUrl?: string | undefined };
@@ -40,6 +45,15 @@ export function localSettings(env: NodeJS.ProcessEnv): LocalSettings {
       `TOCSIN_TIME_SCALE must be a number of at least 1, not ${env.TOCSIN_TIME_SCALE}`,
     );
   }
+  const dynamoPort = Number(env.TOCSIN_DYNAMODB_PORT || 0);
+  if (!Number.isInteger(dynamoPort) || dynamoPort < 0 || dynamoPort > 65535)
+    throw new Error(`TOCSIN_DYNAMODB_PORT must be a port number, not ${env.TOCSIN_DYNAMODB_PORT}`);
+  const dynamoEndpoint = env.TOCSIN_DYNAMODB_ENDPOINT || undefined;
+  if (
+    dynamoEndpoint &&
+    !(URL.canParse(dynamoEndpoint) && /^https?:$/.test(new URL(dynamoEndpoint).protocol))
+  )
+    throw new Error(`TOCSIN_DYNAMODB_ENDPOINT must be an http(s) URL, not ${dynamoEndpoint}`);
   return {
     port,
     host: env.HOST || "127.0.0.1",
@@ -49,6 +63,7 @@ export function localSettings(env: NodeJS.ProcessEnv): LocalSettings {
     apiToken,
     grafanaHmacSecret: env.TOCSIN_GRAFANA_HMAC_SECRET || undefined,
     timeScale,
+    dynamo: { port: dynamoPort, endpoint: dynamoEndpoint },
     slack: {
       signingSecret: env.SLACK_SIGNING_SECRET || undefined,
       teamId: env.SLACK_TEAM_ID || undefined,

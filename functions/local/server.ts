@@ -33,6 +33,8 @@ export interface LocalServerOptions {
   slack?: { signingSecret?: string | undefined; teamId?: string | undefined };
   /** Divides every escalation delay (60 turns minutes into seconds). */
   timeScale?: number;
+  /** Embedded DynamoDB's port (0: any), and an endpoint in front of it for the service's requests. */
+  dynamo?: { port?: number; endpoint?: string | undefined };
   /** Called with every state the escalation engine enters (benchmarks count them). */
   onStateEntered?: (incidentId: string, state: string) => void;
   logger?: Logger;
@@ -57,7 +59,10 @@ export interface LocalServer {
 
 /** The whole service on one machine: embedded DynamoDB plus the Lambda handlers behind HTTP. */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
-  const dynamo = await startEmbeddedDynamo(options.dataDir, LOCAL_TABLE);
+  const dynamo = await startEmbeddedDynamo(options.dataDir, LOCAL_TABLE, {
+    port: options.dynamo?.port ?? 0,
+    clientEndpoint: options.dynamo?.endpoint,
+  });
   const logger = options.logger ?? new Logger({ serviceName: "tocsin" });
   // Without SNS, email goes to the console and, when data persists, to <data>/outbox/.
   const outbox =
