@@ -5,6 +5,7 @@ import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { Construct } from "constructs";
 import { readServiceSnapshot } from "../functions/adapters/config-file.js";
+import { grafanaSignatureHeaders } from "../functions/adapters/http/grafana-signature.js";
 import { serviceFromSnapshot } from "../functions/adapters/service-snapshot.js";
 import type { FunctionName } from "../functions/handlers/route-keys.js";
 import { EscalationStateMachine } from "./constructs/escalation.js";
@@ -25,6 +26,12 @@ import { grantSecretRead, SHARED_TOKEN, tokenSecret, VENDOR_CREDENTIAL } from ".
 export interface TocsinStackProps extends StackProps {
   /** Creates a Grafana HMAC secret; the grafana webhook then requires a valid signature. */
   readonly grafanaHmac?: boolean;
+  /**
+   * The Grafana contact point's HMAC header and timestamp header when they are not
+   * Grafana's defaults (`hmacConfig.header`, `hmacConfig.timestampHeader`).
+   */
+  readonly grafanaSignatureHeader?: string | undefined;
+  readonly grafanaTimestampHeader?: string | undefined;
   /** Subscribed by email to the operator alarms topic. */
   readonly operatorEmail?: string;
 }
@@ -119,12 +126,21 @@ export class TocsinStack extends Stack {
         environment: { ...environment, ...extra },
       });
 
+    // The same variables as the local server's, checked here so a bad name fails the synth.
+    const grafanaHeaders = Object.fromEntries(
+      Object.entries({
+        TOCSIN_GRAFANA_SIGNATURE_HEADER: props.grafanaSignatureHeader,
+        TOCSIN_GRAFANA_TIMESTAMP_HEADER: props.grafanaTimestampHeader,
+      }).filter((entry): entry is [string, string] => Boolean(entry[1])),
+    );
+    grafanaSignatureHeaders(grafanaHeaders);
+
     const functions: Record<FunctionName, TocsinFunction> = {
       alertmanagerWebhook: fn("alertmanagerWebhook"),
-      grafanaWebhook: fn(
-        "grafanaWebhook",
-        grafanaHmacSecret ? { GRAFANA_HMAC_SECRET_ARN: grafanaHmacSecret.secretArn } : {},
-      ),
+      grafanaWebhook: fn("grafanaWebhook", {
+        ...grafanaHeaders,
+        ...(grafanaHmacSecret ? { GRAFANA_HMAC_SECRET_ARN: grafanaHmacSecret.secretArn } : {}),
+      }),
       readApi: fn("readApi"),
       slackInteractions: fn("slackInteractions"),
     };

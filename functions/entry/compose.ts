@@ -3,6 +3,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoIncidentStore } from "../adapters/dynamodb/incident-store.js";
 import type { SecretSource } from "../adapters/http/auth.js";
+import type { GrafanaSignatureHeaders } from "../adapters/http/grafana-signature.js";
 import type { SlackResponder } from "../adapters/notifiers/slack-responder.js";
 import { noTelemetry, type Telemetry } from "../app/telemetry.js";
 import type { Alert } from "../core/alert.js";
@@ -23,6 +24,8 @@ export interface Runtime {
   webhookToken: SecretSource;
   apiToken: SecretSource;
   grafanaHmacSecret: () => Promise<string | undefined> | string | undefined;
+  /** Where Grafana puts its signature and timestamp (TOCSIN_GRAFANA_*_HEADER). */
+  grafanaHeaders?: GrafanaSignatureHeaders | undefined;
   /** The channels' adapters, by channel type. */
   notifiers?: Partial<Record<Notifier["kind"], Notifier>>;
   /** Builds the escalation runner around the escalation handler (the local engine needs it). */
@@ -83,6 +86,7 @@ export function buildWebhooks(
     logger,
     webhookToken: runtime.webhookToken,
     grafanaHmacSecret: runtime.grafanaHmacSecret,
+    grafanaHeaders: runtime.grafanaHeaders,
     telemetry,
     now,
   };

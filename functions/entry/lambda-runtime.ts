@@ -5,6 +5,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
+import { grafanaSignatureHeaders } from "../adapters/http/grafana-signature.js";
 import { flushingMetrics, PowertoolsTelemetry } from "../adapters/metrics/powertools-telemetry.js";
 import { buildNotifiers } from "../adapters/notifiers/notifiers.js";
 import { type SlackResponder, slackResponder } from "../adapters/notifiers/slack-responder.js";
@@ -92,6 +93,7 @@ function httpRuntime(access: AwsAccess): Runtime {
     webhookToken: access.secret(required("WEBHOOK_TOKEN_SECRET_ARN")),
     apiToken: access.secret(required("API_TOKEN_SECRET_ARN")),
     grafanaHmacSecret: grafanaArn ? access.secret(grafanaArn) : () => undefined,
+    grafanaHeaders: grafanaSignatureHeaders(process.env),
   };
 }
 

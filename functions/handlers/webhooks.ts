@@ -1,7 +1,11 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import middy from "@middy/core";
-import { requireGrafanaSignature, requireToken, type SecretSource } from "../adapters/http/auth.js";
+import { requireToken, type SecretSource } from "../adapters/http/auth.js";
 import { jsonBody, rawBody } from "../adapters/http/body.js";
+import {
+  type GrafanaSignatureHeaders,
+  requireGrafanaSignature,
+} from "../adapters/http/grafana-signature.js";
 import { errorResponses } from "../adapters/http/http-errors.js";
 import { requestLog } from "../adapters/http/request-log.js";
 import {
@@ -18,6 +22,8 @@ export interface WebhookDeps extends IngestDeps {
   logger: Logger;
   webhookToken: SecretSource;
   grafanaHmacSecret: () => Promise<string | undefined> | string | undefined;
+  /** Where Grafana puts the signature and its timestamp; Grafana's defaults when unset. */
+  grafanaHeaders?: GrafanaSignatureHeaders | undefined;
   /** Wall-clock time; handlers are the edge that reads it. */
   now: () => Date;
 }
@@ -55,6 +61,10 @@ export function alertmanagerWebhook(deps: WebhookDeps) {
 /** POST /webhooks/grafana: Grafana webhook contact point, token plus HMAC when configured. */
 export function grafanaWebhook(deps: WebhookDeps) {
   return webhookHandler(deps, "grafana", parseGrafanaPayload, [
-    requireGrafanaSignature(deps.grafanaHmacSecret, () => deps.now().getTime() / 1000),
+    requireGrafanaSignature(
+      deps.grafanaHmacSecret,
+      () => deps.now().getTime() / 1000,
+      deps.grafanaHeaders,
+    ),
   ]);
 }

@@ -1,4 +1,8 @@
 import { randomBytes } from "node:crypto";
+import {
+  type GrafanaSignatureHeaders,
+  grafanaSignatureHeaders,
+} from "../adapters/http/grafana-signature.js";
 
 export interface LocalSettings {
   port: number;
@@ -8,6 +12,7 @@ export interface LocalSettings {
   webhookToken: string;
   apiToken: string;
   grafanaHmacSecret: string | undefined;
+  grafanaHeaders: GrafanaSignatureHeaders;
   timeScale: number;
   /**
    * Local only: the port embedded DynamoDB listens on (0: any free one), and where the
@@ -62,6 +67,7 @@ export function localSettings(env: NodeJS.ProcessEnv): LocalSettings {
     webhookToken,
     apiToken,
     grafanaHmacSecret: env.TOCSIN_GRAFANA_HMAC_SECRET || undefined,
+    grafanaHeaders: grafanaSignatureHeaders(env),
     timeScale,
     dynamo: { port: dynamoPort, endpoint: dynamoEndpoint },
     slack: {

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { GrafanaSignatureHeaders } from "../adapters/http/grafana-signature.js";
 import { PrometheusRegistry } from "../adapters/metrics/prometheus-registry.js";
 import { fileOutbox } from "../adapters/notifiers/email-outbox.js";
 import { buildNotifiers, type NotifierSettings } from "../adapters/notifiers/notifiers.js";
@@ -27,6 +28,8 @@ export interface LocalServerOptions {
   webhookToken: string;
   apiToken: string;
   grafanaHmacSecret?: string | undefined;
+  /** Where Grafana puts its signature and timestamp; Grafana's defaults when unset. */
+  grafanaHeaders?: GrafanaSignatureHeaders | undefined;
   /** Channel credentials and endpoints; without them deliveries are recorded as not delivered. */
   notifiers?: Omit<NotifierSettings, "logger" | "email">;
   /** The Slack app's signing secret (button clicks) and, optionally, its workspace id. */
@@ -90,6 +93,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     webhookToken: () => options.webhookToken,
     apiToken: () => options.apiToken,
     grafanaHmacSecret: () => options.grafanaHmacSecret,
+    grafanaHeaders: options.grafanaHeaders,
     notifiers,
     timeScale: options.timeScale ?? 1,
     ...(options.slack?.signingSecret

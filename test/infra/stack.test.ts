@@ -53,12 +53,20 @@ const execFileAsync = promisify(execFile);
 // Synthesized once per variant in beforeAll: bundling four functions takes seconds.
 /** Bundled: the bundle tests read its assets. */
 let plain: Synthesized;
-/** With the Grafana HMAC secret; not bundled, its template is all the tests read. */
+/**
+ * With the Grafana HMAC secret and renamed signature headers; not bundled, its template is
+ * all the tests read.
+ */
 let withHmac: Synthesized;
 
 beforeAll(() => {
   plain = synthesize({ grafanaHmac: false, bundle: true });
-  withHmac = synthesize({ grafanaHmac: true, bundle: false });
+  withHmac = synthesize({
+    grafanaHmac: true,
+    bundle: false,
+    grafanaSignatureHeader: "X-Webhook-Signature",
+    grafanaTimestampHeader: "X-Webhook-Timestamp",
+  });
 }, 120_000);
 
 afterAll(() => {
@@ -486,6 +494,33 @@ describe("Grafana HMAC secret", () => {
       expect(environmentOf(withHmac.resources, id).GRAFANA_HMAC_SECRET_ARN, id).toBeUndefined();
     }
     withHmac.template.hasOutput("GrafanaHmacSecretArn", { Value: { Ref: hmac.Ref } });
+  });
+});
+
+describe("Grafana signature headers", () => {
+  const HEADER_VARIABLES = ["TOCSIN_GRAFANA_SIGNATURE_HEADER", "TOCSIN_GRAFANA_TIMESTAMP_HEADER"];
+
+  it("reach the grafana function, as the variables the local server reads, and no other", () => {
+    const ids = everyFunctionId(withHmac);
+    expect(environmentOf(withHmac.resources, ids.grafanaWebhook)).toMatchObject({
+      TOCSIN_GRAFANA_SIGNATURE_HEADER: "X-Webhook-Signature",
+      TOCSIN_GRAFANA_TIMESTAMP_HEADER: "X-Webhook-Timestamp",
+    });
+    for (const id of [ids.alertmanagerWebhook, ids.readApi, ids.escalation]) {
+      for (const name of HEADER_VARIABLES)
+        expect(environmentOf(withHmac.resources, id)[name], id).toBeUndefined();
+    }
+    // Unset: the function keeps Grafana's defaults.
+    for (const name of HEADER_VARIABLES)
+      expect(
+        environmentOf(plain.resources, everyFunctionId(plain).grafanaWebhook)[name],
+      ).toBeUndefined();
+  });
+
+  it("that are not header names fail the synth, naming the setting", () => {
+    expect(() =>
+      synthesize({ grafanaHmac: true, bundle: false, grafanaTimestampHeader: "X Timestamp" }),
+    ).toThrow(/TOCSIN_GRAFANA_TIMESTAMP_HEADER must be an HTTP header name/);
   });
 });
 

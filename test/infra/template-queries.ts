@@ -26,6 +26,8 @@ export interface Synthesized {
 
 export interface SynthesisOptions {
   grafanaHmac: boolean;
+  grafanaSignatureHeader?: string;
+  grafanaTimestampHeader?: string;
   bundle: boolean;
   operatorEmail?: string;
   /** Changes the stack before synthesis (to show what the checks refuse). */
@@ -44,6 +46,8 @@ export function synthesize(options: SynthesisOptions): Synthesized {
   checkWithCdkNag(app);
   const stack = new TocsinStack(app, "Tocsin", {
     grafanaHmac: options.grafanaHmac,
+    grafanaSignatureHeader: options.grafanaSignatureHeader,
+    grafanaTimestampHeader: options.grafanaTimestampHeader,
     operatorEmail: options.operatorEmail,
   });
   try {

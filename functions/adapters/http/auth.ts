@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { HttpError } from "./http-errors.js";
 import type { HttpEvent, HttpMiddleware } from "./types.js";
 
@@ -26,7 +26,8 @@ export function presentedToken(event: HttpEvent): string | null {
   return null;
 }
 
-const unauthorized = (message: string) =>
+/** A 401 with the JSON body and the challenge every refusal of a credential carries. */
+export const unauthorized = (message: string) =>
   new HttpError(401, "unauthorized", message, { "www-authenticate": 'Bearer realm="tocsin"' });
 
 /** Requires the token as a Bearer token or as Basic auth's password. */
@@ -36,47 +37,6 @@ export function requireToken(token: SecretSource): HttpMiddleware {
       const given = presentedToken(event);
       if (given === null) throw unauthorized("send the token as 'Authorization: Bearer <token>'");
       if (!secretsEqual(given, await token())) throw unauthorized("the token is not valid");
-    },
-  };
-}
-
-export const GRAFANA_SIGNATURE_HEADER = "x-grafana-alerting-signature";
-/** Grafana lets the contact point name its timestamp header; these are the names its docs use. */
-export const GRAFANA_TIMESTAMP_HEADERS = [
-  "x-grafana-alerting-timestamp",
-  "x-grafana-alerting-signature-timestamp",
-];
-const MAX_SIGNATURE_AGE_SECONDS = 300;
-
-/**
- * Verifies Grafana's webhook HMAC: hex HMAC-SHA256 of the raw body, or of
- * `<timestamp>:<body>` when the contact point also sends a timestamp header (then
- * older than 5 minutes is refused). Runs after jsonBody, which sets rawBody.
- * https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/
- */
-export function requireGrafanaSignature(
-  secret: () => Promise<string | undefined> | string | undefined,
-  nowSeconds: () => number,
-): HttpMiddleware {
-  return {
-    before: async ({ event }) => {
-      const key = await secret();
-      if (!key) return;
-      const signature = event.headers[GRAFANA_SIGNATURE_HEADER];
-      if (!signature) throw unauthorized(`the ${GRAFANA_SIGNATURE_HEADER} header is missing`);
-      const timestamp = GRAFANA_TIMESTAMP_HEADERS.map((name) => event.headers[name]).find(
-        (v) => v !== undefined,
-      );
-      if (timestamp !== undefined) {
-        const age = Math.abs(nowSeconds() - Number(timestamp));
-        if (!Number.isFinite(age) || age > MAX_SIGNATURE_AGE_SECONDS)
-          throw unauthorized("the signature timestamp is stale");
-      }
-      const signed =
-        timestamp !== undefined ? `${timestamp}:${event.rawBody ?? ""}` : (event.rawBody ?? "");
-      const expected = createHmac("sha256", key).update(signed).digest("hex");
-      if (!secretsEqual(signature.trim().toLowerCase(), expected))
-        throw unauthorized("the signature does not match");
     },
   };
 }
