@@ -13,7 +13,7 @@ export interface PagerDutyRequest {
   headers: IncomingMessage["headers"];
   /** The parsed JSON body, or the raw text when it was not JSON. */
   body: unknown;
-  /** The status the fake answered (0 when it dropped the connection). */
+  /** The status the fake answered (0 when it dropped the connection or hangs). */
   status: number;
 }
 
@@ -26,6 +26,8 @@ export interface PagerDutyFailure {
   times?: number;
   /** Close the socket without answering (a network error for the client). */
   drop?: boolean;
+  /** Never answer: the request stays open until the client gives up or the fake closes. */
+  hang?: boolean;
 }
 
 const ACTIONS = new Set(["trigger", "acknowledge", "resolve"]);
@@ -39,7 +41,9 @@ const SEVERITIES = new Set(["critical", "error", "warning", "info"]);
  */
 export class FakePagerDuty {
   readonly requests: PagerDutyRequest[] = [];
-  private failures: Array<Required<Omit<PagerDutyFailure, "retryAfter">> & PagerDutyFailure> = [];
+  private failures: Array<
+    Required<Omit<PagerDutyFailure, "retryAfter" | "hang">> & PagerDutyFailure
+  > = [];
   private generated = 0;
 
   private constructor(
@@ -118,6 +122,7 @@ export class FakePagerDuty {
         req.socket.destroy();
         return;
       }
+      if (failure.hang) return; // never answered; close() ends it
       record.status = failure.status;
       const headers: Record<string, string> = {};
       if (failure.retryAfter !== undefined) headers["retry-after"] = String(failure.retryAfter);
