@@ -16,7 +16,7 @@ import type {
   RunbookDetails,
   SlackMessageRef,
 } from "../core/notification.js";
-import { type RunbookDefinition, runbookUrl } from "../core/runbook.js";
+import { filledRunbook, type RunbookDefinition } from "../core/runbook.js";
 import type { Telemetry } from "./telemetry.js";
 
 export interface EscalationDeps {
@@ -44,20 +44,7 @@ export interface StepOutput extends StepInput {
 }
 
 function runbookDetails(deps: EscalationDeps, incident: Incident): RunbookDetails | null {
-  const runbook = incident.runbook;
-  if (!runbook) return null;
-  // Found by its link, which names the file; an annotation's runbook has no file behind it,
-  // and notifiers then show the incident's runbook link alone.
-  const definition = deps.runbooks.find(
-    (r) => runbookUrl(r, deps.config.runbooks.baseUrl) === runbook.url,
-  );
-  if (!definition) return null;
-  return {
-    ...runbook,
-    summary: definition.summary,
-    diagnosis: definition.diagnosis,
-    body: definition.body,
-  };
+  return filledRunbook(deps.runbooks, deps.config.runbooks.baseUrl, incident);
 }
 
 function outcomeEvent(

@@ -3,6 +3,7 @@ import { type Labels, SEVERITIES } from "./alert.js";
 import { InvalidConfigError } from "./errors.js";
 import type { Runbook } from "./incident.js";
 import { type Matcher, matchesAll, parseMatcher } from "./matchers.js";
+import type { RunbookDetails } from "./notification.js";
 import { issuePath, validate } from "./validation.js";
 
 /** A runbook file from runbooks/, parsed: which alerts it serves and what to do. */
@@ -91,4 +92,47 @@ export function findRunbook(
   const url = alert.annotations.runbook_url || alert.annotations.runbook;
   if (url && /^https?:\/\//.test(url)) return { name: alert.labels.alertname ?? "runbook", url };
   return null;
+}
+
+/**
+ * A runbook placeholder: `$` and a label name in lower case (`$run`, `$model`, `$instance`).
+ * Upper-case names (`$LOG_DIR`), `${…}`, `$(…)` and `$1` stay shell syntax and are never filled.
+ */
+const PLACEHOLDER = /(?<![\w$])\$([a-z][a-z0-9_]*)\b/g;
+
+/** The label names a runbook text uses as placeholders, each once, in order of appearance. */
+export function runbookPlaceholders(text: string): string[] {
+  return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]!))];
+}
+
+/**
+ * Fills each `$label` placeholder with the alert's value of that label. A placeholder whose
+ * label the alert lacks (or has empty) stays as written, so a reader sees what to look up
+ * rather than a silent blank. The result is plain text: each notifier escapes it for its medium.
+ */
+export function fillPlaceholders(text: string, labels: Labels): string {
+  return text.replace(PLACEHOLDER, (placeholder, name: string) => labels[name] || placeholder);
+}
+
+/**
+ * The runbook of an incident, its summary, diagnosis steps and body filled in with the
+ * incident's labels, as notifications and the incident page show it. Found by its link,
+ * which names the file; an annotation's runbook has no file behind it, so none.
+ */
+export function filledRunbook(
+  runbooks: readonly RunbookDefinition[],
+  baseUrl: string,
+  incident: { runbook: Runbook | null; labels: Labels },
+): RunbookDetails | null {
+  const runbook = incident.runbook;
+  if (!runbook) return null;
+  const definition = runbooks.find((r) => runbookUrl(r, baseUrl) === runbook.url);
+  if (!definition) return null;
+  const fill = (text: string) => fillPlaceholders(text, incident.labels);
+  return {
+    ...runbook,
+    summary: fill(definition.summary),
+    diagnosis: definition.diagnosis.map(fill),
+    body: fill(definition.body),
+  };
 }

@@ -9,8 +9,9 @@ import { noTelemetry, type Telemetry } from "../app/telemetry.js";
 import type { Alert } from "../core/alert.js";
 import type { Config } from "../core/config.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
+import type { Incident } from "../core/incident.js";
 import type { Notifier } from "../core/notification.js";
-import { findRunbook, type RunbookDefinition } from "../core/runbook.js";
+import { filledRunbook, findRunbook, type RunbookDefinition } from "../core/runbook.js";
 import { escalationHandler } from "../handlers/escalation.js";
 import { readApi } from "../handlers/read-api.js";
 import { slackInteractions } from "../handlers/slack-interactions.js";
@@ -95,7 +96,9 @@ export function buildWebhooks(
 
 /** The read API and the history page. */
 export function buildReadApi(runtime: Runtime, { logger, now, store }: Base) {
-  return readApi({ logger, store, apiToken: runtime.apiToken, now });
+  const runbookFor = (incident: Incident) =>
+    filledRunbook(runtime.runbooks, runtime.config.runbooks.baseUrl, incident);
+  return readApi({ logger, store, apiToken: runtime.apiToken, now, runbookFor });
 }
 
 /** POST /slack/interactions. */

@@ -69,7 +69,7 @@ export function historyPage(deps: ReadApiDeps) {
     if (params.incident) {
       const incident = await deps.store.get(params.incident);
       if (!incident) throw new IncidentNotFoundError(params.incident);
-      return page(nonce, incident.title, incidentView(incident));
+      return page(nonce, incident.title, incidentView(incident, deps.runbookFor?.(incident)));
     }
     if (params.view === "report") {
       const range = parseReportRange(params, clockOf(deps)());

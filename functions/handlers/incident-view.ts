@@ -1,6 +1,7 @@
 import { html, type SafeHtml, safeHref } from "../adapters/http/html.js";
 import { escalationByLevel, type LevelHistory } from "../core/escalation-history.js";
 import type { IncidentWithTimeline, TimelineEvent } from "../core/incident.js";
+import type { RunbookDetails } from "../core/notification.js";
 import { highestLevel, timeToAcknowledge, timeToResolve } from "../core/report.js";
 import { formatDuration, formatTime, severityBadge, statusBadge } from "./page-format.js";
 
@@ -69,8 +70,19 @@ function timelineItem(event: TimelineEvent): SafeHtml {
 ${event.detail ? html`<div class="muted">${event.detail}</div>` : null}</li>`;
 }
 
-/** One incident: what it is, its escalation level by level, and its whole timeline. */
-export function incidentView(incident: IncidentWithTimeline): SafeHtml {
+/** The runbook's summary and first steps, filled in with the incident's labels. */
+const runbookSection = (runbook: RunbookDetails) =>
+  html`<section class="runbook"><h2>${link(runbook.url, runbook.name)}</h2><p>${runbook.summary}</p>
+<ol>${runbook.diagnosis.map((step) => html`<li class="wrap">${step}</li>`)}</ol></section>`;
+
+/**
+ * One incident: what it is, its runbook when one is known, its escalation level by level,
+ * and its whole timeline.
+ */
+export function incidentView(
+  incident: IncidentWithTimeline,
+  runbook: RunbookDetails | null = null,
+): SafeHtml {
   const ack = timeToAcknowledge(incident);
   const res = timeToResolve(incident);
   const timeline = [...incident.timeline].sort((a, b) => a.at.localeCompare(b.at));
@@ -92,6 +104,7 @@ ${incident.generatorUrl ? html`<dt>Source link</dt><dd>${link(incident.generator
 ${incident.dashboardUrl ? html`<dt>Dashboard</dt><dd>${link(incident.dashboardUrl, "dashboard")}</dd>` : null}
 </dl>
 <p class="pager"><a href="${csv}" download>Export timeline CSV</a></p>
+${runbook ? runbookSection(runbook) : null}
 <h2>Escalation, level by level</h2>
 ${(() => {
   const levels = escalationByLevel(timeline);

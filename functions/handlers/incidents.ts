@@ -11,6 +11,7 @@ import { IncidentNotFoundError, InvalidParameterError } from "../core/errors.js"
 import type { Incident } from "../core/incident.js";
 import { INCIDENT_STATUSES } from "../core/incident.js";
 import type { IncidentQuery, IncidentStore } from "../core/incident-store.js";
+import type { RunbookDetails } from "../core/notification.js";
 import { incidentsCsv, timelineCsv } from "./incident-csv.js";
 
 export interface ReadApiDeps {
@@ -19,6 +20,8 @@ export interface ReadApiDeps {
   apiToken: SecretSource;
   /** The clock (sessions expire, reports default to the last 30 days); the system's if absent. */
   now?: () => Date;
+  /** An incident's runbook filled in with its labels, for the incident page. */
+  runbookFor?: (incident: Incident) => RunbookDetails | null;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;

@@ -1,7 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { loadRunbooks } from "../../functions/adapters/runbook-files.js";
-import { findRunbook } from "../../functions/core/runbook.js";
+import {
+  filledRunbook,
+  fillPlaceholders,
+  findRunbook,
+  runbookPlaceholders,
+} from "../../functions/core/runbook.js";
 import { parseRunbook } from "../../functions/core/yaml-files.js";
 
 const runbooksDir = new URL("../../runbooks/", import.meta.url).pathname;
@@ -139,5 +144,66 @@ describe("finding an alert's runbook", () => {
   ];
   it.each(cases)("%s", (_name, labels, annotations, expected) => {
     expect(findRunbook(runbooks, BASE, { labels, annotations })).toEqual(expected);
+  });
+});
+
+describe("runbook placeholders", () => {
+  const braces = (name: string) => `$${"{"}${name}}`; // a shell's \${name}, never filled
+  const labels = { run: "llama3-70b-pretrain", instance: "trainer-0:9100", empty: "" };
+  const cases: Array<[string, string, string]> = [
+    [
+      "a label",
+      'graph `training_loss{run="$run"}`',
+      'graph `training_loss{run="llama3-70b-pretrain"}`',
+    ],
+    ["two labels", "$run on $instance.", "llama3-70b-pretrain on trainer-0:9100."],
+    ["an absent label stays visible", "check $pod of $run", "check $pod of llama3-70b-pretrain"],
+    ["an empty label stays visible", "the $empty one", "the $empty one"],
+    [
+      "shell variables stay",
+      `grep x $LOG_DIR/rank*.log ${braces("run")} $(date) $1`,
+      `grep x $LOG_DIR/rank*.log ${braces("run")} $(date) $1`,
+    ],
+    ["a longer name is its own label", "$run_id and $runs", "$run_id and $runs"],
+    ["a `$` inside a word is not one", "US$run a$run", "US$run a$run"],
+  ];
+  it.each(cases)("fills %s", (_name, text, expected) => {
+    expect(fillPlaceholders(text, labels)).toBe(expected);
+  });
+
+  it("lists each placeholder once, shell syntax left out", () => {
+    expect(runbookPlaceholders(`$run, $instance, $run, $LOG_DIR, ${braces("x")}, $(y)`)).toEqual([
+      "run",
+      "instance",
+    ]);
+  });
+
+  const withPlaceholders = parseRunbook(
+    "training-nan-loss.md",
+    valid
+      .replace("summary: Loss is NaN.", "summary: Loss of $run is NaN.")
+      .replace("1. Stop the run.", "1. Stop $run on $instance.")
+      .replace("Roll back.", "Roll $run back to the checkpoint of $pod."),
+  );
+
+  it("fills the summary, the steps and the body of an incident's runbook", () => {
+    const runbook = { name: "NaN Loss", url: `${BASE}/training-nan-loss.md` };
+    const filled = filledRunbook([withPlaceholders], BASE, { runbook, labels });
+    expect(filled).toMatchObject({
+      ...runbook,
+      summary: "Loss of llama3-70b-pretrain is NaN.",
+      diagnosis: [
+        "Stop llama3-70b-pretrain on trainer-0:9100.",
+        "Find the first bad step.",
+        "Read the logs.",
+      ],
+    });
+    expect(filled?.body).toContain("Roll llama3-70b-pretrain back to the checkpoint of $pod.");
+  });
+
+  it("has nothing to fill for a runbook known only by its link, or none", () => {
+    const elsewhere = { name: "wiki", url: "https://wiki.example/nan" };
+    expect(filledRunbook([withPlaceholders], BASE, { runbook: elsewhere, labels })).toBeNull();
+    expect(filledRunbook([withPlaceholders], BASE, { runbook: null, labels })).toBeNull();
   });
 });

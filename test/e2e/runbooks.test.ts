@@ -17,7 +17,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServiceFiles } from "../../functions/adapters/config-file.js";
 import type { Incident, IncidentWithTimeline } from "../../functions/core/incident.js";
 import { matchesAll } from "../../functions/core/matchers.js";
-import type { RunbookDefinition } from "../../functions/core/runbook.js";
+import {
+  fillPlaceholders,
+  type RunbookDefinition,
+  runbookPlaceholders,
+} from "../../functions/core/runbook.js";
 import { parseRunbook } from "../../functions/core/yaml-files.js";
 import { type LocalServer, startLocalServer } from "../../functions/local/server.js";
 import {
@@ -290,6 +294,14 @@ describe.skipIf(!installed)("runbooks behind a real Alertmanager 0.25", { timeou
       const opened = incidents.get(alertname)!;
       // The front matter serves this alert: a precondition, not what is under test.
       expect(matchesAll(runbook.matchers, opened.labels), runbook.file).toBe(true);
+      // What every channel shows: the runbook with its placeholders filled by the labels.
+      const fill = (text: string) => fillPlaceholders(text, opened.labels);
+      const filled = {
+        ...runbook,
+        summary: fill(runbook.summary),
+        diagnosis: runbook.diagnosis.map(fill),
+        body: fill(runbook.body),
+      };
 
       const incident = await incidentOf(alertname);
       expect(incident).toMatchObject({ severity: expected.severity, team: expected.team });
@@ -302,7 +314,10 @@ describe.skipIf(!installed)("runbooks behind a real Alertmanager 0.25", { timeou
       expect(post.args.channel).toBe(expected.slack);
       const posted = textOf(post.args.blocks);
       expect(posted).toContain(`<${mrkdwn(url)}|${mrkdwn(runbook.title)}>`);
-      expect(posted).toContain(mrkdwn(runbook.diagnosis[0]!));
+      expect(posted).toContain(mrkdwn(filled.diagnosis[0]!));
+      for (const name of runbookPlaceholders(runbook.diagnosis[0]!)) {
+        if (opened.labels[name]) expect(posted).not.toMatch(new RegExp(`\\$${name}\\b`));
+      }
 
       // PagerDuty: critical pages at once and escalates; high pages after its delay.
       if (page === "never") {
@@ -324,7 +339,7 @@ describe.skipIf(!installed)("runbooks behind a real Alertmanager 0.25", { timeou
           expect(event.event_action).toBe("trigger");
           expect(event.links).toContainEqual(expect.objectContaining({ href: url }));
           const details = textOf(event.payload?.custom_details);
-          expect(details).toContain(runbook.summary);
+          expect(details).toContain(filled.summary);
           expect(details).toContain(url);
         }
       }
@@ -351,10 +366,10 @@ describe.skipIf(!installed)("runbooks behind a real Alertmanager 0.25", { timeou
       expect(emails.map((e) => e.to)).toEqual(email ? [email] : []);
       for (const { text } of emails) {
         expect(text).toContain(url);
-        expect(text).toContain(runbook.summary);
-        expect(text).toContain(runbook.diagnosis[0]!);
-        expect(text).toContain(section(runbook, "Resolution"));
-        expect(text).toContain(section(runbook, "Post-incident"));
+        expect(text).toContain(filled.summary);
+        expect(text).toContain(filled.diagnosis[0]!);
+        expect(text).toContain(section(filled, "Resolution"));
+        expect(text).toContain(section(filled, "Post-incident"));
       }
     },
   );
