@@ -64,20 +64,72 @@ async function readBody(request: IncomingMessage): Promise<Buffer | "too_large">
 }
 
 /**
+ * The request target as a URL, or null when it is none: origin-form (`/path?query`, RFC 9112
+ * section 3.2.1) is read against a fixed base, so that `//x` stays a path rather than a
+ * host; absolute-form (`http://host/path`, which a server must accept, section 3.2.2) gives
+ * its path and query. Anything else (`*`, an authority, an invalid URL) is a 400.
+ */
+export function requestTarget(target: string | undefined): URL | null {
+  const raw = target ?? "/";
+  try {
+    if (raw.startsWith("/")) return new URL(`http://localhost${raw}`);
+    const url = new URL(raw);
+    return url.protocol === "http:" || url.protocol === "https:" ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A path segment percent-decoded as API Gateway does, or null when the encoding is malformed. */
+function decodeSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+const problem = (statusCode: number, error: string, message: string, close = false) => ({
+  statusCode,
+  headers: {
+    "content-type": "application/json; charset=utf-8",
+    ...(close ? { connection: "close" } : {}),
+  },
+  body: JSON.stringify({ error, message }),
+});
+
+/** Where the bridge reports what it could not hand to a handler (a structured logger). */
+export interface BridgeLog {
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
+/**
  * Turns a Node request into the API Gateway HTTP API (v2) event that Lambda would get,
  * calls the same handler, and writes its result back: no second implementation of any route.
+ * Nothing a client sends can make it throw: a malformed target or path is a 400, a body
+ * that breaks off is dropped with its connection, and anything unexpected is logged and
+ * answered 500 (or the connection closed, once an answer has begun).
  */
-export function apiGatewayBridge(routes: readonly LocalRoute[]) {
+export function apiGatewayBridge(routes: readonly LocalRoute[], log: BridgeLog) {
   const compiled = routes.map(compile);
-  return async (request: IncomingMessage, response: ServerResponse) => {
-    const url = new URL(request.url ?? "/", "http://localhost");
-    const method = request.method ?? "GET";
+  const serve = async (request: IncomingMessage, response: ServerResponse) => {
     const send = (result: HttpResult) => {
+      if (response.headersSent || response.destroyed) return;
       response.writeHead(result.statusCode ?? 200, {
         ...(result.headers as Record<string, string>),
       });
       response.end(result.body ?? "");
     };
+    const url = requestTarget(request.url);
+    if (!url) {
+      send(problem(400, "bad_request", "the request target is not a valid URL path", true));
+      return;
+    }
+    if (request.httpVersionMinor >= 1 && !request.headers.host) {
+      send(problem(400, "bad_request", "an HTTP/1.1 request needs a Host header", true));
+      return;
+    }
+    const method = request.method ?? "GET";
     let match: { route: CompiledRoute; values: string[] } | undefined;
     for (const route of compiled) {
       const found = route.pattern.exec(url.pathname);
@@ -85,24 +137,29 @@ export function apiGatewayBridge(routes: readonly LocalRoute[]) {
     }
     if (!match) {
       const known = compiled.some((r) => r.pattern.test(url.pathname));
-      send({
-        statusCode: known ? 405 : 404,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(
-          known
-            ? { error: "method_not_allowed", message: `${method} is not allowed here` }
-            : { error: "not_found", message: `no route for ${url.pathname}` },
-        ),
-      });
+      send(
+        known
+          ? problem(405, "method_not_allowed", `${method} is not allowed here`)
+          : problem(404, "not_found", `no route for ${url.pathname}`),
+      );
       return;
     }
-    const body = await readBody(request);
+    const values = match.values.map(decodeSegment);
+    if (values.some((value) => value === null)) {
+      send(problem(400, "bad_request", "the path holds malformed percent-encoding"));
+      return;
+    }
+    let body: Buffer | "too_large";
+    try {
+      body = await readBody(request);
+    } catch {
+      // The client went away or broke its body off (a bad chunk): nobody is left to answer,
+      // and Node's parser has already answered a malformed body (see hardened-server.ts).
+      response.destroy();
+      return;
+    }
     if (body === "too_large") {
-      send({
-        statusCode: 413,
-        headers: { "content-type": "application/json", connection: "close" },
-        body: JSON.stringify({ error: "payload_too_large", message: "the body is over the limit" }),
-      });
+      send(problem(413, "payload_too_large", "the body is over the limit", true));
       request.destroy();
       return;
     }
@@ -119,9 +176,7 @@ export function apiGatewayBridge(routes: readonly LocalRoute[]) {
       headers,
       queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
       pathParameters: match.route.params.length
-        ? Object.fromEntries(
-            match.route.params.map((name, i) => [name, decodeURIComponent(match.values[i]!)]),
-          )
+        ? Object.fromEntries(match.route.params.map((name, i) => [name, values[i]!]))
         : undefined,
       body: body.length > 0 ? body.toString("base64") : undefined,
       isBase64Encoded: body.length > 0,
@@ -144,14 +199,30 @@ export function apiGatewayBridge(routes: readonly LocalRoute[]) {
         timeEpoch: Date.now(),
       },
     };
+    let result: HttpResult;
     try {
-      send(await match.route.handler(event, localContext(requestId)));
-    } catch {
-      send({
-        statusCode: 500,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ error: "internal", message: "internal error" }),
+      result = await match.route.handler(event, localContext(requestId));
+    } catch (error) {
+      log.error("handler failed", {
+        event: "local_handler_fault",
+        route: match.route.routeKey,
+        error,
       });
+      result = problem(500, "internal", "internal error");
     }
+    send(result);
+  };
+  return (request: IncomingMessage, response: ServerResponse): void => {
+    // A write to a connection the client has closed reports an error: nothing to do.
+    response.on("error", () => undefined);
+    request.on("error", () => undefined);
+    serve(request, response).catch((error: unknown) => {
+      log.error("request failed in the local bridge", { event: "local_bridge_fault", error });
+      if (response.headersSent) response.destroy();
+      else {
+        response.writeHead(500, { "content-type": "application/json; charset=utf-8" });
+        response.end(JSON.stringify({ error: "internal", message: "internal error" }));
+      }
+    });
   };
 }

@@ -11,10 +11,21 @@ import { startLocalServer } from "./server.js";
 // The SDK warns that it will need Node 22 from 2027; Lambda runs 22, this is the local tool.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
+const logger = new Logger({ serviceName: "tocsin" });
+
+// A promise that rejects with nobody awaiting it would end the process, and with it every
+// escalation waiting here. Whatever it was, one request or one task failed, not the service:
+// log it and keep serving.
+process.on("unhandledRejection", (reason: unknown) => {
+  logger.error("unhandled rejection; still serving", {
+    event: "unhandled_rejection",
+    error: reason,
+  });
+});
+
 async function main() {
   const settings = localSettings(process.env);
   const { config, runbooks } = loadServiceFiles(settings.configPath);
-  const logger = new Logger({ serviceName: "tocsin" });
   const local = await startLocalServer({ ...settings, config, runbooks, logger });
   const generated = (which: "webhook" | "api") =>
     settings.generated.includes(which) ? " (generated; set it to keep it)" : "";

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
@@ -15,6 +15,7 @@ import { composeHandlers } from "../entry/compose.js";
 import { type FunctionName, ROUTE_KEYS } from "../handlers/route-keys.js";
 import { startEmbeddedDynamo } from "./embedded-dynamodb.js";
 import { LocalEscalationEngine } from "./escalation-engine.js";
+import { hardenedServer } from "./hardened-server.js";
 import { apiGatewayBridge, type LocalRoute } from "./http-bridge.js";
 
 export const LOCAL_TABLE = "tocsin";
@@ -129,7 +130,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       body: metrics.render(),
     }),
   });
-  const server = createServer(apiGatewayBridge(routes));
+  const server = hardenedServer(apiGatewayBridge(routes, logger));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());

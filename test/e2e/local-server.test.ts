@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Incident, IncidentWithTimeline } from "../../functions/core/incident.js";
@@ -16,6 +16,7 @@ import { fixture } from "../support/fixtures.js";
 import { freePort } from "../support/free-port.js";
 import { pollUntil } from "../support/poll-until.js";
 import { type Exit, type ProcessGroup, spawnProcessGroup } from "../support/process-group.js";
+import { rawJson, rawRequest } from "../support/raw-http.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -73,15 +74,34 @@ describe("npm start", { timeout: 60_000 }, () => {
         body: JSON.stringify(body),
       });
 
+    // Loaded into every node process of `npm start`; in tocsin's own, it rejects a promise
+    // nobody awaits once the server listens (as a bug in a request path or an escalation
+    // Task would).
+    let rejectOnce = "";
+
     beforeAll(async () => {
       const port = await freePort();
       url = `http://127.0.0.1:${port}`;
+      rejectOnce = join(await mkdtemp(join(tmpdir(), "tocsin-reject-")), "reject-once.mjs");
+      await writeFile(
+        rejectOnce,
+        `if (process.argv[1]?.endsWith("main.ts")) {
+          const timer = setInterval(() => {
+            const servers = process.getActiveResourcesInfo().filter((r) => r === "TCPServerWrap");
+            if (servers.length < 2) return; // embedded DynamoDB, then tocsin's HTTP server
+            clearInterval(timer);
+            Promise.reject(new Error("rejected by the test, awaited by nobody"));
+          }, 20);
+          timer.unref();
+        }`,
+      );
       server = npmStart({
         PORT: String(port),
         HOST: "127.0.0.1",
         TOCSIN_DATA_DIR: ":memory:",
         TOCSIN_WEBHOOK_TOKEN: webhookToken,
         TOCSIN_API_TOKEN: apiToken,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import=${pathToFileURL(rejectOnce)}`,
       });
       const started = server;
       await Promise.race([
@@ -176,6 +196,74 @@ describe("npm start", { timeout: 60_000 }, () => {
       });
       const detail = await api<IncidentWithTimeline>(`/incidents/${id}`);
       expect(detail.timeline[0]).toMatchObject({ type: "triggered" });
+    });
+
+    it("logs a promise rejection nobody awaited as JSON and keeps serving", async () => {
+      const line = await pollUntil(
+        () =>
+          server!
+            .stderr()
+            .split("\n")
+            .find((l) => l.includes("unhandled_rejection")),
+        {
+          what: "the rejection's log line",
+          timeoutMs: 10_000,
+          diagnostics: () => server!.output(),
+        },
+      );
+      expect(JSON.parse(line)).toMatchObject({
+        level: "ERROR",
+        event: "unhandled_rejection",
+        error: { message: "rejected by the test, awaited by nobody" },
+      });
+      expect(server!.hasExited()).toBe(false);
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    });
+
+    describe("survives requests that used to end the process", () => {
+      const alive = async () => {
+        expect(server!.hasExited(), server!.output()).toBe(false);
+        const response = await fetch(`${url}/healthz`);
+        expect(response.status).toBe(200);
+      };
+      const request = (lines: string[], body = "") =>
+        `${lines.join("\r\n")}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n${body}`;
+
+      it.each([
+        ["malformed percent-encoding in a path parameter", "GET /incidents/%ZZ HTTP/1.1"],
+        ["an absolute URL with an impossible port", "GET http://a:99999/ HTTP/1.1"],
+      ])("%s: 400 with a JSON error", async (_, line) => {
+        const answer = await rawRequest(url, request([line]));
+        expect(answer.status, answer.text).toBe(400);
+        expect(rawJson(answer)).toMatchObject({ error: expect.any(String) });
+        await alive();
+      });
+
+      it("a client that disconnects in the middle of a body", async () => {
+        const head = [
+          "POST /webhooks/alertmanager HTTP/1.1",
+          `Authorization: Bearer ${webhookToken}`,
+          "Content-Type: application/json",
+          "Content-Length: 5000",
+        ];
+        await rawRequest(url, request(head, '{"version":"4","alerts":['), { hangUp: true });
+        await alive();
+      });
+
+      it("a chunked body with a chunk size that is not hexadecimal: 400", async () => {
+        const head = [
+          "POST /webhooks/alertmanager HTTP/1.1",
+          `Authorization: Bearer ${webhookToken}`,
+          "Content-Type: application/json",
+          "Transfer-Encoding: chunked",
+        ];
+        const answer = await rawRequest(
+          url,
+          request(head, '2\r\n{"\r\nzz\r\nversion\r\n0\r\n\r\n'),
+        );
+        expect(answer.status, answer.text).toBe(400);
+        await alive();
+      });
     });
 
     it("refuses a delivery without the webhook token and writes nothing", async () => {
