@@ -105,3 +105,22 @@ export function notification(
     ...overrides,
   };
 }
+
+/** A Prometheus graph link for a long PromQL expression, as Alertmanager sends it (5,370 chars). */
+export function longGeneratorUrl(): string {
+  const series = Array.from(
+    { length: 60 },
+    (_, i) => `DCGM_FI_DEV_FB_USED{Hostname=~"trainer-${i}.*",gpu=~"[0-7]"}`,
+  );
+  const url = `http://prometheus.example:9090/graph?g0.expr=${encodeURIComponent(`(${series.join(" or ")}) / 81920 > 0.95`)}&g0.tab=1`;
+  return url.padEnd(5370, "&");
+}
+
+/** Grafana's silence link with every label as a matcher (2,405 chars). */
+export function grafanaSilenceUrl(): string {
+  const matchers = Array.from(
+    { length: 40 },
+    (_, i) => `matcher=${encodeURIComponent(`label_${i}=value-${"v".repeat(30)}-${i}`)}`,
+  );
+  return `https://grafana.example/alerting/silence/new?alertmanager=grafana&${matchers.join("&")}`;
+}

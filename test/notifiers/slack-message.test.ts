@@ -4,15 +4,22 @@ import {
   ACTIONS_BLOCK_ID,
   type Block,
   escalationReply,
-  escapeMrkdwn,
   incidentMessage,
-  link,
 } from "../../functions/adapters/notifiers/slack-message.js";
+import { escapeMrkdwn, link } from "../../functions/adapters/notifiers/slack-text.js";
+import {
+  blockProblems,
+  blocksTextLength,
+  hasLoneSurrogate,
+  SLACK_LIMITS,
+} from "../support/slack-block-limits.js";
 import {
   DMITRI,
   ERIN,
   GRACE_NO_SLACK,
+  grafanaSilenceUrl,
   incident,
+  longGeneratorUrl,
   notification,
   runbookDetails,
 } from "./notifications.js";
@@ -114,15 +121,19 @@ describe("incidentMessage", () => {
   });
 
   it("links the alert source, dashboard and silence, escaping the URLs", () => {
-    const texts = mrkdwnTexts(incidentMessage(notification("slack-incidents")).blocks);
+    const { blocks } = incidentMessage(notification("slack-incidents"));
 
-    expect(texts).toContain(
-      [
+    const links = blocks.find(
+      (block) => block.type === "context" && block.elements[0]!.text.includes("Alert source"),
+    );
+    expect(links).toEqual({
+      type: "context",
+      elements: [
         "<http://prometheus.example:9090/graph?g0.expr=gpu_memory&amp;g0.tab=1|Alert source>",
         "<https://grafana.example/d/gpu?var-instance=trainer-7|Dashboard>",
         "<http://alertmanager.example:9093/#/silences/new?filter=%7Balertname%3D%22GPU%22%7D|Silence>",
-      ].join("  ·  "),
-    );
+      ].map((text) => ({ type: "mrkdwn", text })),
+    });
   });
 
   it("escapes text from alerts so it cannot mention @channel or forge links", () => {
@@ -228,5 +239,147 @@ describe("escapeMrkdwn and link", () => {
     expect(link("https://a.example/?q=a|b", "A & B")).toBe(
       "<https://a.example/?q=a%7Cb|A &amp; B>",
     );
+  });
+});
+
+describe("incidentMessage within Slack's documented limits", () => {
+  it("fits a 5,370-character alert source link and a long silence link (once 8,029 characters in one block)", () => {
+    const generatorUrl = longGeneratorUrl();
+    const silenceUrl = grafanaSilenceUrl();
+    expect(generatorUrl).toHaveLength(5370);
+
+    const { blocks } = incidentMessage(
+      notification("slack-incidents", { incident: incident({ generatorUrl, silenceUrl }) }),
+    );
+
+    expect(blockProblems(blocks)).toEqual([]);
+    expect(blocksTextLength(blocks)).toBeLessThanOrEqual(SLACK_LIMITS.blocksTextTotal);
+    const texts = mrkdwnTexts(blocks);
+    // The source link is too long for Slack: shortened to the server it came from, never cut.
+    expect(texts).toContain("<http://prometheus.example:9090/graph|Alert source (shortened)>");
+    expect(texts).toContain(`<${escapeMrkdwn(silenceUrl)}|Silence>`);
+    expect(texts).toContain("<https://grafana.example/d/gpu?var-instance=trainer-7|Dashboard>");
+  });
+
+  it("drops a link it can neither fit nor shorten, keeping its label", () => {
+    const dashboardUrl = `https://grafana.example/${"d".repeat(4000)}`;
+
+    const texts = mrkdwnTexts(
+      incidentMessage(notification("slack-incidents", { incident: incident({ dashboardUrl }) }))
+        .blocks,
+    );
+
+    expect(texts).toContain("Dashboard (link too long for Slack)");
+    expect(texts.join("\n")).not.toContain("ddddd");
+  });
+
+  it("never cuts a UTF-16 surrogate pair: a 🔥 at the cut goes whole or not at all", () => {
+    // Both parities of the cut, in the header (150) and in the summary (3,000 or less).
+    for (let pad = 120; pad < 140; pad++) {
+      const title = `${"x".repeat(pad)}${"🔥".repeat(20)}`;
+      const description = `${"d".repeat(pad * 15)}${"🔥".repeat(1000)}`;
+      const message = incidentMessage(
+        notification("slack-incidents", {
+          incident: incident({ title, annotations: { description } }),
+        }),
+      );
+
+      expect(blockProblems(message.blocks)).toEqual([]);
+      expect(hasLoneSurrogate(JSON.stringify(message))).toBe(false);
+      expect(hasLoneSurrogate(message.text)).toBe(false);
+    }
+    // And half an emoji the alert itself carried (JSON can hold "\ud83d") becomes U+FFFD.
+    const broken = incidentMessage(
+      notification("slack-incidents", {
+        incident: incident({ title: "hot \ud83d", annotations: { description: "\udd25 hot" } }),
+      }),
+    );
+    expect(blockProblems(broken.blocks)).toEqual([]);
+    expect(JSON.stringify(broken)).toContain("hot \ufffd");
+  });
+
+  it("never cuts an escaped character or a link in half", () => {
+    const description = `${"a".repeat(1990)}${"<&>".repeat(400)}`;
+
+    const { blocks } = incidentMessage(
+      notification("slack-incidents", { incident: incident({ annotations: { description } }) }),
+    );
+
+    const summary = mrkdwnTexts(blocks)[0]!;
+    expect(summary.endsWith("…")).toBe(true);
+    expect(summary.slice(0, -1)).toMatch(/(&lt;|&amp;|&gt;|a)$/);
+  });
+
+  it("stays within every limit whatever the alert carries", () => {
+    const text = fc.string({ unit: "binary", maxLength: 5000 });
+    const url = fc.oneof(
+      fc.constant(null),
+      fc.webUrl(),
+      text.map((t) => `https://x.example/?q=${t}`),
+    );
+    fc.assert(
+      fc.property(
+        fc.record({
+          title: text,
+          team: text,
+          description: text,
+          labels: fc.dictionary(
+            fc.constantFrom("alertname", "job", "instance", "model", "x"),
+            text,
+          ),
+          generatorUrl: url,
+          dashboardUrl: url,
+          silenceUrl: url,
+          people: fc.integer({ min: 0, max: 300 }),
+          kind: fc.constantFrom("trigger", "escalate", "acknowledge", "resolve") as fc.Arbitrary<
+            "trigger" | "escalate" | "acknowledge" | "resolve"
+          >,
+        }),
+        (alert) => {
+          const recipients = Array.from({ length: alert.people }, (_, i) => ({
+            userId: `u${i}`,
+            name: alert.title.slice(0, 40) || `user ${i}`,
+            ...(i % 2 ? { slack: `U${String(i).padStart(8, "0")}` } : {}),
+          }));
+          const n = notification("slack-incidents", {
+            kind: alert.kind,
+            level: 2,
+            recipients,
+            actor: alert.title,
+            incident: incident({
+              title: alert.title,
+              team: alert.team,
+              labels: alert.labels,
+              annotations: { description: alert.description },
+              generatorUrl: alert.generatorUrl,
+              dashboardUrl: alert.dashboardUrl,
+              silenceUrl: alert.silenceUrl,
+            }),
+          });
+          for (const message of [incidentMessage(n), escalationReply(n)]) {
+            expect(blockProblems(message.blocks)).toEqual([]);
+            expect(blocksTextLength(message.blocks)).toBeLessThanOrEqual(
+              SLACK_LIMITS.blocksTextTotal,
+            );
+            expect(message.text.length).toBeLessThanOrEqual(SLACK_LIMITS.textObject);
+            expect(hasLoneSurrogate(message.text)).toBe(false);
+          }
+        },
+      ),
+      { seed: 1130, numRuns: 150 },
+    );
+  });
+
+  it("gives the buttons a new block_id for each version of the message", () => {
+    const first = incidentMessage(notification("slack-incidents"), { version: "a1" });
+    const second = incidentMessage(notification("slack-incidents", { kind: "acknowledge" }), {
+      version: "b2",
+    });
+
+    const ids = [first, second].map((m) => actions(m.blocks)[0]!);
+    expect(ids.map((block) => block.type === "actions" && block.block_id)).toEqual([
+      `${ACTIONS_BLOCK_ID}-a1`,
+      `${ACTIONS_BLOCK_ID}-b2`,
+    ]);
   });
 });

@@ -7,7 +7,14 @@ import {
 import type { SlackMessageRef } from "../../functions/core/notification.js";
 import { FakeSlack } from "../support/fake-slack.js";
 import { freePort } from "../support/free-port.js";
-import { DMITRI, ERIN, notification } from "./notifications.js";
+import {
+  DMITRI,
+  ERIN,
+  grafanaSilenceUrl,
+  incident,
+  longGeneratorUrl,
+  notification,
+} from "./notifications.js";
 
 const TOKEN = "xoxb-test-token";
 const FAST = { retries: 2, factor: 2, minTimeout: 5, maxTimeout: 20 };
@@ -238,5 +245,124 @@ describe("SlackNotifier", () => {
       expect(outcome).toEqual({ status: "not_delivered", detail: "not delivered: no credentials" });
     }
     expect(slack.calls).toHaveLength(0);
+  });
+});
+
+describe("SlackNotifier within Slack's limits (issue 11: a refused message was lost at every level)", () => {
+  const longLinks = () =>
+    incident({ generatorUrl: longGeneratorUrl(), silenceUrl: grafanaSilenceUrl() });
+
+  it("posts, escalates and updates an incident whose links are far over Slack's limits", async () => {
+    const trigger = await notifier().send(
+      notification("slack-incidents", { level: 0, incident: longLinks() }),
+    );
+    const escalate = await notifier().send(
+      notification("slack-incidents", {
+        kind: "escalate",
+        level: 2,
+        recipients: [ERIN],
+        incident: longLinks(),
+        slackMessage: trigger.slackMessage!,
+      }),
+    );
+
+    expect(trigger).toMatchObject({ status: "delivered", detail: "posted to #incidents" });
+    expect(escalate).toEqual({
+      status: "delivered",
+      detail: "replied in the thread in #incidents and updated the message",
+    });
+    expect(slack.calls.map((c) => [c.method, c.error])).toEqual([
+      ["chat.postMessage", undefined],
+      ["chat.postMessage", undefined],
+      ["chat.update", undefined],
+    ]);
+  });
+
+  const refusals = [
+    "invalid_blocks",
+    "msg_blocks_too_long",
+    "msg_too_long",
+    "invalid_blocks_format",
+  ];
+
+  it.each(refusals)(
+    "posts the incident as plain text when Slack still refuses the message (%s)",
+    async (error) => {
+      slack.failNext("chat.postMessage", { error });
+
+      const outcome = await notifier().send(notification("slack-incidents", { level: 0 }));
+
+      expect(outcome).toEqual({
+        status: "delivered",
+        detail: `posted to #incidents as plain text (Slack refused the message: ${error})`,
+        slackMessage: expect.objectContaining({ channel: slack.channelId("#incidents") }),
+      });
+      const [refused, plain] = slack.callsTo("chat.postMessage");
+      expect(refused!.error).toBe(error);
+      expect(plain!.status).toBe(200);
+      expect(plain!.args.blocks).toBeUndefined();
+      expect(plain!.args.text).toBe(
+        "[CRITICAL] GPU 3 memory above 95% on trainer-7 (ml-training) <@U0DMITRI1>\n" +
+          "Memory used 97.4% for 10m\n" +
+          "Runbook: https://github.com/tocsin-dev/tocsin/blob/main/runbooks/gpu-memory-pressure.md\n" +
+          "Incident inc-20261130-0001 (sent as plain text: Slack refused the formatted message, so it has no buttons)",
+      );
+    },
+  );
+
+  it("replies and updates as plain text when the blocks of an escalation are refused", async () => {
+    const ref = await posted();
+    slack.clearCalls();
+    slack.failNext("chat.postMessage", { error: "invalid_blocks" });
+    slack.failNext("chat.update", { error: "invalid_blocks" });
+
+    const outcome = await notifier().send(
+      notification("slack-incidents", {
+        kind: "escalate",
+        level: 2,
+        recipients: [ERIN],
+        slackMessage: ref,
+      }),
+    );
+
+    expect(outcome).toEqual({
+      status: "delivered",
+      detail:
+        "replied in the thread in #incidents as plain text (Slack refused the message: invalid_blocks) and updated the message as plain text (Slack refused the message: invalid_blocks)",
+    });
+    const reply = slack.callsTo("chat.postMessage").at(-1)!;
+    expect(reply.args).toMatchObject({ thread_ts: ref.ts });
+    expect(reply.args.text).toMatch(/^:arrow_double_up: Escalated to level 2: <@U0ERIN001>/);
+    expect(slack.callsTo("chat.update").at(-1)!.status).toBe(200);
+  });
+
+  it("does not resend as plain text what Slack refused for another reason", async () => {
+    slack.failNext("chat.postMessage", { error: "not_in_channel" });
+
+    const outcome = await notifier().send(notification("slack-incidents"));
+
+    expect(outcome).toEqual({
+      status: "failed",
+      detail: "Slack refused the message: not_in_channel",
+    });
+    expect(slack.calls).toHaveLength(1);
+  });
+
+  it("gives each update of the message a new block_id for its buttons", async () => {
+    const ref = await posted();
+    const escalate = (level: number) =>
+      notifier().send(
+        notification("slack-incidents", { kind: "escalate", level, slackMessage: ref }),
+      );
+
+    await escalate(2);
+    await escalate(3);
+
+    const blockIds = [...slack.callsTo("chat.postMessage"), ...slack.callsTo("chat.update")]
+      .filter((c) => !c.args.thread_ts)
+      .flatMap((c) => (c.args.blocks as Block[]).filter((b) => b.type === "actions"))
+      .map((b) => b.type === "actions" && b.block_id);
+    expect(blockIds).toHaveLength(3);
+    expect(new Set(blockIds).size).toBe(3);
   });
 });

@@ -1,10 +1,19 @@
 import type { Severity } from "../../core/alert.js";
 import type { Notification, Recipient } from "../../core/notification.js";
+import { clip, escapeMrkdwn, fittedLink, LIMITS, textLength, wellFormed } from "./slack-text.js";
 
 /**
  * The Slack messages of an incident, as Block Kit (https://api.slack.com/block-kit).
  * Pure: the notifier sends what these functions build. User-provided text goes through
  * `escapeMrkdwn`, so an alert cannot inject mentions (`<!channel>`) or links.
+ *
+ * Every text fits Block Kit's documented limits (https://docs.slack.dev/reference/block-kit/blocks):
+ * a text object 3,000 characters, a header 150, a section field 2,000, a URL 3,000, 10 context
+ * elements, 50 blocks; and all the text of one message stays under `MESSAGE_TEXT_BUDGET`,
+ * since Slack refuses a message whose blocks carry too much in all (`msg_blocks_too_long`,
+ * undocumented; reported from about 11,000 characters). Cuts never split a UTF-16 surrogate
+ * pair, an escaped character or a link; a link too long to fit is shortened to its server's
+ * page or left out, never cut.
  */
 
 export interface PlainText {
@@ -44,7 +53,21 @@ export interface SlackMessage {
 
 /** The buttons' action ids: the contract with POST /slack/interactions. */
 export type IncidentAction = "acknowledge" | "resolve" | "snooze";
+/** The buttons' block_id, followed by the message's version when it has one. */
 export const ACTIONS_BLOCK_ID = "incident-actions";
+
+/** At most this much text in one message's blocks (Slack refuses about 11,000 and more). */
+export const MESSAGE_TEXT_BUDGET = 8000;
+/** What each part of the incident's message may take of the budget. */
+const PART = {
+  summary: 2000,
+  field: 200,
+  paged: 1000,
+  runbook: 1500,
+  stateLine: 300,
+  title: 150,
+  team: 80,
+} as const;
 
 /** Labels worth a glance in the message, in this order, when present. */
 const KEY_LABELS = ["alertname", "job", "instance", "model"];
@@ -55,17 +78,6 @@ const SEVERITY_EMOJI: Readonly<Record<Severity, string>> = {
   warning: ":warning:",
   info: ":information_source:",
 };
-
-/** Escapes Slack's three control characters (https://api.slack.com/reference/surfaces/formatting#escaping). */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-/** A mrkdwn link, or the escaped label alone when the URL is not http(s). */
-export function link(url: string, label: string): string {
-  if (!/^https?:\/\//i.test(url)) return escapeMrkdwn(label);
-  return `<${escapeMrkdwn(url).replace(/\|/g, "%7C")}|${escapeMrkdwn(label)}>`;
-}
 
 /** `<@U…>` for people Slack knows, their escaped name otherwise. */
 export function mention(recipient: Pick<Recipient, "name" | "slack">): string {
@@ -78,16 +90,17 @@ function actorText(actor: string | undefined): string {
   return /^[UW][A-Z0-9]+$/.test(actor) ? `<@${actor}>` : escapeMrkdwn(actor);
 }
 
-function limit(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
 /**
  * The incident's message in its channel, as it should look after `notification`:
  * triggered (all three buttons), escalated to level N (all three), acknowledged (Resolve
- * only) or resolved (no buttons). Every button's value is the incident id.
+ * only) or resolved (no buttons). Every button's value is the incident id. `version` names
+ * this version of the message in the buttons' block_id: Slack keeps the state of a block's
+ * elements by block_id, so an update should bring a new one.
  */
-export function incidentMessage(notification: Notification): SlackMessage {
+export function incidentMessage(
+  notification: Notification,
+  options: { version?: string | undefined } = {},
+): SlackMessage {
   const { incident, kind } = notification;
   const resolved = kind === "resolve";
   const emoji = resolved ? ":white_check_mark:" : SEVERITY_EMOJI[incident.severity];
@@ -97,11 +110,15 @@ export function incidentMessage(notification: Notification): SlackMessage {
   const blocks: Block[] = [
     {
       type: "header",
-      text: { type: "plain_text", text: limit(`${emoji} ${incident.title}`, 150), emoji: true },
+      text: {
+        type: "plain_text",
+        text: clip(`${emoji} ${wellFormed(incident.title)}`, LIMITS.header),
+        emoji: true,
+      },
     },
     {
       type: "section",
-      text: { type: "mrkdwn", text: limit(summaryLine(notification), 3000) },
+      text: { type: "mrkdwn", text: summaryLine(notification) },
       fields: [
         field("Severity", incident.severity.toUpperCase()),
         field("Team", escapeMrkdwn(incident.team)),
@@ -116,17 +133,33 @@ export function incidentMessage(notification: Notification): SlackMessage {
     const who = notification.level > 0 ? `Paged (level ${notification.level})` : "Paged";
     blocks.push({
       type: "section",
-      text: { type: "mrkdwn", text: `*${who}:* ${people.join(" ")}` },
+      text: { type: "mrkdwn", text: clip(`*${who}:* ${people.join(" ")}`, PART.paged, "mrkdwn") },
     });
   }
   const runbook = runbookText(notification);
   if (runbook) blocks.push({ type: "section", text: { type: "mrkdwn", text: runbook } });
-  const links = linksText(notification);
-  if (links) blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: links }] });
-  blocks.push({ type: "context", elements: [{ type: "mrkdwn", text: stateLine(notification) }] });
+  const state: Block = {
+    type: "context",
+    elements: [{ type: "mrkdwn", text: clip(stateLine(notification), PART.stateLine, "mrkdwn") }],
+  };
   const buttons = buttonsFor(kind, incident.id);
-  if (buttons.length > 0)
-    blocks.push({ type: "actions", block_id: ACTIONS_BLOCK_ID, elements: buttons });
+  const actions: Block[] =
+    buttons.length > 0
+      ? [
+          {
+            type: "actions",
+            block_id: options.version ? `${ACTIONS_BLOCK_ID}-${options.version}` : ACTIONS_BLOCK_ID,
+            elements: buttons,
+          },
+        ]
+      : [];
+  // The links get what the rest leaves of the budget, each its own context element.
+  const links = linkElements(
+    notification,
+    MESSAGE_TEXT_BUDGET - textLength([...blocks, state, ...actions]),
+  );
+  if (links.length > 0) blocks.push({ type: "context", elements: links });
+  blocks.push(state, ...actions);
 
   const tag =
     kind === "acknowledge" || kind === "resolve"
@@ -134,14 +167,52 @@ export function incidentMessage(notification: Notification): SlackMessage {
       : incident.severity.toUpperCase();
   const paged = kind === "trigger" || kind === "escalate" ? people : [];
   return {
-    text: [
-      `[${tag}]`,
-      escapeMrkdwn(incident.title),
-      `(${escapeMrkdwn(incident.team)})`,
-      ...paged,
-    ].join(" "),
+    text: clip(
+      [
+        `[${tag}]`,
+        clip(escapeMrkdwn(incident.title), PART.title, "mrkdwn"),
+        `(${clip(escapeMrkdwn(incident.team), PART.team, "mrkdwn")})`,
+        ...paged,
+      ].join(" "),
+      LIMITS.textObject,
+      "mrkdwn",
+    ),
     blocks,
   };
+}
+
+/**
+ * What to send when Slack refuses a message's blocks anyway: plain text that still names the
+ * incident and mentions the people paged, so that the page is not lost with the blocks.
+ */
+export function plainIncidentMessage(notification: Notification): string {
+  const { text } = incidentMessage(notification);
+  const runbook = notification.runbook ?? notification.incident.runbook;
+  return clip(
+    [
+      text,
+      description(notification.incident),
+      runbook && runbook.url.length <= PART.runbook
+        ? `Runbook: ${escapeMrkdwn(runbook.url)}`
+        : null,
+      `Incident ${escapeMrkdwn(notification.incident.id)} (sent as plain text: Slack refused the formatted message, so it has no buttons)`,
+    ]
+      .filter((line): line is string => Boolean(line))
+      .join("\n"),
+    LIMITS.textObject,
+    "mrkdwn",
+  );
+}
+
+/** The escalation reply as plain text, for when Slack refuses its blocks. */
+export function plainEscalationReply(notification: Notification): string {
+  const { text } = escalationReply(notification);
+  const runbook = notification.runbook;
+  const line =
+    runbook && runbook.url.length <= PART.runbook
+      ? `\nStart with the runbook: ${escapeMrkdwn(runbook.url)}`
+      : "";
+  return clip(`${text}${line}`, LIMITS.textObject, "mrkdwn");
 }
 
 /** The reply in the incident's thread that pages a new level's people. */
@@ -151,14 +222,22 @@ export function escalationReply(notification: Notification): SlackMessage {
     people.length > 0
       ? `${people.join(" ")}, please take a look.`
       : "no one to page at this level.";
-  const text = `:arrow_double_up: Escalated to level ${notification.level}: ${who}`;
+  const text = clip(
+    `:arrow_double_up: Escalated to level ${notification.level}: ${who}`,
+    LIMITS.textObject,
+    "mrkdwn",
+  );
   const blocks: Block[] = [{ type: "section", text: { type: "mrkdwn", text } }];
   const runbook = notification.runbook;
   if (runbook) {
+    const lead = "Start with the runbook: ";
     blocks.push({
       type: "context",
       elements: [
-        { type: "mrkdwn", text: `Start with the runbook: ${link(runbook.url, runbook.name)}` },
+        {
+          type: "mrkdwn",
+          text: `${lead}${fittedLink(runbook.url, clip(runbook.name, 200), PART.runbook - lead.length)}`,
+        },
       ],
     });
   }
@@ -166,46 +245,70 @@ export function escalationReply(notification: Notification): SlackMessage {
 }
 
 function field(name: string, value: string): Mrkdwn {
-  return { type: "mrkdwn", text: limit(`*${name}*\n${value}`, 2000) };
+  return { type: "mrkdwn", text: clip(`*${name}*\n${value}`, PART.field, "mrkdwn") };
 }
 
 function labelFields(labels: Readonly<Record<string, string>>): Mrkdwn[] {
+  // The value is cut inside its backticks, so that the code span stays closed.
   return KEY_LABELS.filter((name) => labels[name]).map((name) =>
-    field(name, `\`${escapeMrkdwn(labels[name]!.replace(/`/g, "'"))}\``),
+    field(
+      name,
+      `\`${clip(escapeMrkdwn(labels[name]!.replace(/`/g, "'")), PART.field - name.length - 6, "mrkdwn")}\``,
+    ),
   );
+}
+
+/** The alert's description (or summary), escaped and cut to fit; null when it has none. */
+function description(incident: Notification["incident"]): string | null {
+  const text = incident.annotations.description || incident.annotations.summary;
+  return text ? clip(escapeMrkdwn(text), PART.summary, "mrkdwn") : null;
 }
 
 function summaryLine(notification: Notification): string {
   const { incident } = notification;
-  const description = incident.annotations.description || incident.annotations.summary;
-  return description ? escapeMrkdwn(description) : `*${escapeMrkdwn(incident.title)}*`;
+  return (
+    description(incident) ?? `*${clip(escapeMrkdwn(incident.title), PART.summary - 2, "mrkdwn")}*`
+  );
 }
 
 function runbookText(notification: Notification): string | null {
+  const known = notification.runbook ?? notification.incident.runbook;
+  if (!known) return null;
+  const lead = "*Runbook:* ";
+  const title = `${lead}${fittedLink(known.url, clip(known.name, 200), PART.runbook - lead.length)}`;
   const runbook = notification.runbook;
-  if (!runbook) {
-    const known = notification.incident.runbook;
-    return known ? `*Runbook:* ${link(known.url, known.name)}` : null;
-  }
+  if (!runbook) return title;
   const steps = runbook.diagnosis
     .slice(0, DIAGNOSIS_STEPS)
-    .map((step, i) => `${i + 1}. ${escapeMrkdwn(limit(step, 600))}`);
-  const text = [
-    `*Runbook:* ${link(runbook.url, runbook.name)}`,
-    escapeMrkdwn(runbook.summary),
-    ...steps,
-  ];
-  return limit(text.join("\n"), 3000);
+    .map((step, i) => `${i + 1}. ${clip(escapeMrkdwn(step), 600, "mrkdwn")}`);
+  const rest = clip(
+    [escapeMrkdwn(runbook.summary), ...steps].join("\n"),
+    PART.runbook - title.length - 1,
+    "mrkdwn",
+  );
+  return rest.length > 1 ? `${title}\n${rest}` : title;
 }
 
-function linksText(notification: Notification): string | null {
+/**
+ * The source, dashboard and silence links, one context element each, within `budget`
+ * characters in all: each link gets what the ones before it left (at most a text object).
+ */
+function linkElements(notification: Notification, budget: number): Mrkdwn[] {
   const { incident } = notification;
-  const links = [
-    incident.generatorUrl && link(incident.generatorUrl, "Alert source"),
-    incident.dashboardUrl && link(incident.dashboardUrl, "Dashboard"),
-    incident.silenceUrl && link(incident.silenceUrl, "Silence"),
-  ].filter((text): text is string => Boolean(text));
-  return links.length > 0 ? links.join("  ·  ") : null;
+  const wanted: Array<[string | null, string]> = [
+    [incident.generatorUrl, "Alert source"],
+    [incident.dashboardUrl, "Dashboard"],
+    [incident.silenceUrl, "Silence"],
+  ];
+  let left = budget;
+  const elements: Mrkdwn[] = [];
+  for (const [url, label] of wanted) {
+    if (!url || left < 40) continue;
+    const text = fittedLink(url, label, Math.min(left, LIMITS.textObject));
+    left -= text.length;
+    elements.push({ type: "mrkdwn", text });
+  }
+  return elements;
 }
 
 function stateLine(notification: Notification): string {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   ErrorCode,
   LogLevel,
@@ -12,7 +13,13 @@ import type {
   SlackMessageRef,
 } from "../../core/notification.js";
 import { NO_CREDENTIALS } from "./outcomes.js";
-import { escalationReply, incidentMessage, type SlackMessage } from "./slack-message.js";
+import {
+  escalationReply,
+  incidentMessage,
+  plainEscalationReply,
+  plainIncidentMessage,
+  type SlackMessage,
+} from "./slack-message.js";
 
 /**
  * WebClient's retry policy (node-retry options): up to 3 retries of a 5xx or a network
@@ -42,10 +49,26 @@ export interface SlackNotifierOptions {
 }
 
 /**
+ * Slack's refusals of a message's content (https://docs.slack.dev/reference/methods/chat.postMessage#errors):
+ * the same page sent as plain text goes through.
+ */
+const CONTENT_REFUSALS = new Set([
+  "invalid_blocks",
+  "invalid_blocks_format",
+  "msg_blocks_too_long",
+  "msg_too_long",
+]);
+
+/** What a message carries: blocks, or plain text alone (the fallback). */
+type Content = Pick<SlackMessage, "text"> & Partial<Pick<SlackMessage, "blocks">>;
+
+/**
  * Posts incidents to Slack with @slack/web-api: a message with Acknowledge / Resolve /
  * Snooze buttons when triggered, a thread reply mentioning the next level's people when
  * escalated, and updates of that message as its state changes. Retries and Retry-After
  * are WebClient's own (configured, not re-implemented); what still fails is `failed`.
+ * When Slack refuses a message's content (invalid_blocks, msg_too_long, …) it is sent again
+ * as plain text, so the page is never lost with its formatting.
  */
 export class SlackNotifier implements Notifier {
   readonly kind = "slack" as const;
@@ -76,35 +99,42 @@ export class SlackNotifier implements Notifier {
         detail: `channel ${notification.channelId} is not a Slack channel`,
       };
     }
-    const message = incidentMessage(notification);
+    // A new block_id for the buttons in each version: Slack keeps element state by block_id.
+    const message = incidentMessage(notification, { version: randomUUID().slice(0, 8) });
+    const plain = () => plainIncidentMessage(notification);
     try {
       if (!slackMessage || kind === "trigger") {
-        const posted = await this.post(client, channel.channel, message);
+        const { result: posted, note } = await withFallback(message, plain, (content) =>
+          this.post(client, channel.channel, content),
+        );
         return {
           status: "delivered",
-          detail: `posted to ${channel.channel}`,
+          detail: `posted to ${channel.channel}${note}`,
           slackMessage: posted,
         };
       }
       if (kind === "escalate") {
-        await this.post(
-          client,
-          slackMessage.channel,
+        const { note } = await withFallback(
           escalationReply(notification),
-          slackMessage.ts,
+          () => plainEscalationReply(notification),
+          (content) => this.post(client, slackMessage.channel, content, slackMessage.ts),
         );
         // The people are paged by now; a stale parent message is worth a note, not a failure.
-        const updated = await this.update(client, slackMessage, message).then(
-          () => "and updated the message",
+        const updated = await withFallback(message, plain, (content) =>
+          this.update(client, slackMessage, content),
+        ).then(
+          (done) => `and updated the message${done.note}`,
           (error: unknown) => `but could not update the message (${describe(error)})`,
         );
         return {
           status: "delivered",
-          detail: `replied in the thread in ${channel.channel} ${updated}`,
+          detail: `replied in the thread in ${channel.channel}${note} ${updated}`,
         };
       }
-      await this.update(client, slackMessage, message);
-      return { status: "delivered", detail: `updated the message in ${channel.channel}` };
+      const { note } = await withFallback(message, plain, (content) =>
+        this.update(client, slackMessage, content),
+      );
+      return { status: "delivered", detail: `updated the message in ${channel.channel}${note}` };
     } catch (error) {
       return { status: "failed", detail: describe(error) };
     }
@@ -113,13 +143,13 @@ export class SlackNotifier implements Notifier {
   private async post(
     client: WebClient,
     channel: string,
-    message: SlackMessage,
+    message: Content,
     threadTs?: string,
   ): Promise<SlackMessageRef> {
     const response = await client.chat.postMessage({
       channel,
       text: message.text,
-      blocks: message.blocks,
+      ...(message.blocks ? { blocks: message.blocks } : {}),
       unfurl_links: false,
       unfurl_media: false,
       ...(threadTs ? { thread_ts: threadTs } : {}),
@@ -130,13 +160,36 @@ export class SlackNotifier implements Notifier {
     return { channel: response.channel, ts: response.ts };
   }
 
-  private async update(client: WebClient, ref: SlackMessageRef, message: SlackMessage) {
+  private async update(client: WebClient, ref: SlackMessageRef, message: Content) {
     await client.chat.update({
       channel: ref.channel,
       ts: ref.ts,
       text: message.text,
-      blocks: message.blocks,
+      // Plain text replaces the blocks, which an update without `blocks` would keep.
+      blocks: message.blocks ?? [],
     });
+  }
+}
+
+/**
+ * Sends `message`; when Slack refuses its content, sends `plain()` as text alone instead,
+ * and `note` says so for the timeline. Any other error is thrown as it came.
+ */
+async function withFallback<T>(
+  message: SlackMessage,
+  plain: () => string,
+  send: (content: Content) => Promise<T>,
+): Promise<{ result: T; note: string }> {
+  try {
+    return { result: await send(message), note: "" };
+  } catch (error) {
+    const code = (error as { code?: string; data?: { error?: string } }).data?.error;
+    if (
+      (error as { code?: string }).code !== ErrorCode.PlatformError ||
+      !CONTENT_REFUSALS.has(code ?? "")
+    )
+      throw error;
+    return { result: await send({ text: plain() }), note: ` as plain text (${describe(error)})` };
   }
 }
 
