@@ -5,6 +5,7 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceNotFoundException,
+  waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
 import { createTableInput } from "../adapters/dynamodb/table-schema.js";
@@ -16,6 +17,14 @@ export interface EmbeddedDynamo {
   close: () => Promise<void>;
 }
 
+/** Waits for a table to be ACTIVE, polling from 10 ms up to 0.5 s apart, for at most 60 s. */
+export async function untilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  await waitUntilTableExists(
+    { client, minDelay: 0.01, maxDelay: 0.5, maxWaitTime: 60 },
+    { TableName: tableName },
+  );
+}
+
 /**
  * Starts dynalite (a DynamoDB implementation on LevelDB) on 127.0.0.1, persisted under
  * `dataDir` or in memory for ":memory:", and makes sure tocsin's table exists. It listens
@@ -25,12 +34,17 @@ export interface EmbeddedDynamo {
 export async function startEmbeddedDynamo(
   dataDir: string,
   tableName: string,
-  options: { port?: number; clientEndpoint?: string | undefined } = {},
+  options: {
+    port?: number;
+    clientEndpoint?: string | undefined;
+    /** How long a new table stays CREATING (real DynamoDB: seconds); 0 by default. */
+    createTableMs?: number;
+  } = {},
 ): Promise<EmbeddedDynamo> {
   const path = dataDir === ":memory:" ? undefined : `${dataDir}/dynamodb`;
   if (path) mkdirSync(path, { recursive: true });
   const server = dynalite({
-    createTableMs: 0,
+    createTableMs: options.createTableMs ?? 0,
     deleteTableMs: 0,
     updateTableMs: 0,
     ...(path ? { path } : {}),
@@ -52,6 +66,9 @@ export async function startEmbeddedDynamo(
     if (!(error instanceof ResourceNotFoundException)) throw error;
     await client.send(new CreateTableCommand(createTableInput(tableName)));
   }
+  // A new table (or one a killed process left half made) is CREATING for a while, and any
+  // request to it before it is ACTIVE fails with ResourceNotFoundException.
+  await untilActive(client, tableName);
   return {
     client,
     endpoint,

@@ -4,6 +4,7 @@ import { createTableInput } from "../../functions/adapters/dynamodb/table-schema
 import {
   type EmbeddedDynamo,
   startEmbeddedDynamo,
+  untilActive,
 } from "../../functions/local/embedded-dynamodb.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -19,6 +20,7 @@ export async function startTestDynamo(): Promise<EmbeddedDynamo> {
 export async function freshTable(client: DynamoDBClient): Promise<string> {
   const name = `incidents-${process.pid}-${++tables}`;
   await client.send(new CreateTableCommand(createTableInput(name)));
+  await untilActive(client, name);
   return name;
 }
 
