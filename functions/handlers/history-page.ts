@@ -7,6 +7,7 @@ import { requestLog } from "../adapters/http/request-log.js";
 import { authentication, clearedSessionCookie, sessionCookie } from "../adapters/http/session.js";
 import type { HttpEvent, HttpMiddleware, HttpResult } from "../adapters/http/types.js";
 import { IncidentNotFoundError, InvalidParameterError } from "../core/errors.js";
+import { incidentIdParameter } from "../core/incident-id.js";
 import { incidentView } from "./incident-view.js";
 import { clockOf, parseIncidentQuery, type ReadApiDeps } from "./incidents.js";
 import { apiParams, listView, pageFilters } from "./list-view.js";
@@ -67,8 +68,9 @@ export function historyPage(deps: ReadApiDeps) {
     }
     const params = event.queryStringParameters ?? {};
     if (params.incident) {
-      const incident = await deps.store.get(params.incident);
-      if (!incident) throw new IncidentNotFoundError(params.incident);
+      const id = incidentIdParameter("incident", params.incident);
+      const incident = await deps.store.get(id);
+      if (!incident) throw new IncidentNotFoundError(id);
       return page(nonce, incident.title, incidentView(incident, deps.runbookFor?.(incident)));
     }
     if (params.view === "report") {

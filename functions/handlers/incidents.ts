@@ -10,6 +10,7 @@ import { SEVERITIES } from "../core/alert.js";
 import { IncidentNotFoundError, InvalidParameterError } from "../core/errors.js";
 import type { Incident } from "../core/incident.js";
 import { INCIDENT_STATUSES } from "../core/incident.js";
+import { incidentIdParameter } from "../core/incident-id.js";
 import type { IncidentQuery, IncidentStore } from "../core/incident-store.js";
 import type { RunbookDetails } from "../core/notification.js";
 import { incidentsCsv, timelineCsv } from "./incident-csv.js";
@@ -88,8 +89,8 @@ export function parseIncidentQuery(
     (format === "csv" ? MAX_CSV_ROWS : DEFAULT_PAGE_SIZE);
   const level = wholeNumber("level", params.level, 0, MAX_LEVEL);
   const minLevel = wholeNumber("minLevel", params.minLevel, 0, MAX_LEVEL);
-  if (params.team !== undefined && !/^[a-z0-9][a-z0-9_.-]*$/.test(params.team)) {
-    throw new InvalidParameterError("team", "is not a team name");
+  if (params.team !== undefined && !/^[a-z0-9][a-z0-9_.-]{0,127}$/.test(params.team)) {
+    throw new InvalidParameterError("team", "is not a team name (at most 128 characters)");
   }
   return {
     status: oneOf("status", params.status, INCIDENT_STATUSES),
@@ -155,7 +156,7 @@ export function listIncidents(deps: ReadApiDeps) {
 export function getIncident(deps: ReadApiDeps) {
   return readHandler(deps, async (event) => {
     const format = parseFormat(event.queryStringParameters ?? {});
-    const id = event.pathParameters?.id ?? "";
+    const id = incidentIdParameter("id", event.pathParameters?.id);
     event.incidentIds = [id];
     const incident = await deps.store.get(id);
     if (!incident) throw new IncidentNotFoundError(id);

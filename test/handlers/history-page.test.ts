@@ -265,6 +265,22 @@ describe("the pages", () => {
     expect(body).toContain("no incident with id nope");
   });
 
+  it.each([
+    ["over 2 KB", "a".repeat(2100)],
+    ["with markup", SCRIPT],
+  ])("refuse an incident id %s with a 400 page", async (_, id) => {
+    const { status, body } = await page({ incident: id });
+    expect(status).toBe(400);
+    expect(body).toContain("incident: is not an incident id");
+    expect(body).not.toContain(SCRIPT);
+  });
+
+  it("refuse a cursor of another listing with a 400 page", async () => {
+    const { status, body } = await page({ cursor: Buffer.from("{}").toString("base64url") });
+    expect(status).toBe(400);
+    expect(body).toContain("cursor: ");
+  });
+
   it("show the report with its charts and CSV link", async () => {
     const { status, body } = await page({ view: "report" });
     expect(status).toBe(200);

@@ -88,6 +88,39 @@ describe("GET /incidents", () => {
     expect(body).toMatchObject({ error: "invalid_parameter", field });
   });
 
+  it("refuses a team name over 128 characters, which no config can hold, with a 400", async () => {
+    const { status, body } = await get("GET /incidents", { query: { team: "a".repeat(2100) } });
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: "invalid_parameter", field: "team" });
+  });
+
+  it.each([
+    ["a listing by status", { status: "triggered" }, { team: "ml-training" }],
+    ["a listing by team", { team: "ml-training" }, {}],
+    ["the whole list", {}, { severity: "critical" }],
+    ["the whole list", {}, { since: at(2) }],
+  ])("refuses a cursor of %s in another listing with a 400", async (_, from, to) => {
+    const first = await get("GET /incidents", { query: { ...from, limit: "2" } });
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const { status, body } = await get("GET /incidents", {
+      query: { ...to, limit: "2", cursor: first.body.nextCursor },
+    });
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: "invalid_parameter", field: "cursor" });
+  });
+
+  it.each([
+    ["another index's key", { pk: "INC#x", sk: "INC", teamKey: "TEAM#platform", createdKey: "2" }],
+    ["a key with nothing of an incident", { pk: "FP#abc", sk: "FP" }],
+    ["a key of another type", { pk: { S: "INC#x" }, sk: "INC" }],
+    ["a key over DynamoDB's limits", { pk: `INC#${"a".repeat(2100)}`, sk: "INC" }],
+  ])("refuses a cursor that decodes to %s with a 400", async (_, key) => {
+    const cursor = Buffer.from(JSON.stringify(key)).toString("base64url");
+    const { status, body } = await get("GET /incidents", { query: { cursor } });
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: "invalid_parameter", field: "cursor" });
+  });
+
   it.each([null, "wrong"])("needs the API token (given: %s)", async (token) => {
     const { status, body } = await get("GET /incidents", { token });
     expect(status).toBe(401);
@@ -111,6 +144,18 @@ describe("GET /incidents/{id}", () => {
     const { status, body } = await get("GET /incidents/{id}", { id: "nope" });
     expect(status).toBe(404);
     expect(body.error).toBe("not_found");
+  });
+
+  it.each([
+    ["over 2 KB, DynamoDB's key limit", "a".repeat(2100)],
+    ["over 128 characters", "a".repeat(129)],
+    ["with a space", "a b"],
+    ["with a slash", "../etc"],
+    ["of control characters", "\u0000\u0001"],
+  ])("refuses an id %s with a 400 naming id", async (_, id) => {
+    const { status, body } = await get("GET /incidents/{id}", { id });
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ error: "invalid_parameter", field: "id" });
   });
 });
 

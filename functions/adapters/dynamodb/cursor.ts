@@ -1,24 +1,73 @@
+import { createHash } from "node:crypto";
 import { InvalidParameterError } from "../../core/errors.js";
+import { isIncidentId } from "../../core/incident-id.js";
+import { TABLE_KEYS } from "./table-schema.js";
 
-/** A DynamoDB LastEvaluatedKey as an opaque, URL-safe cursor. */
-export function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString("base64url");
+/**
+ * One listing that a cursor pages through: the index and partition it queries, the sort-key
+ * range, and the filters applied to what it reads. A cursor carries a digest of it, so a
+ * cursor from one listing is refused by every other (DynamoDB would either fail, with a key
+ * of another index, or page through the wrong results).
+ */
+export interface Listing {
+  index: { name: string; partition: string; sort: string };
+  partition: string;
+  /** The sort-key range, inclusive, when the listing has one. */
+  range?: { from: string; to: string } | undefined;
+  filters: Record<string, string | number>;
 }
 
-/** Decodes a cursor made by encodeCursor; anything else is a 400 naming `cursor`. */
-export function decodeCursor(cursor: string): Record<string, unknown> {
+/** Longer than any cursor this API makes (a key of four short strings and a digest). */
+const MAX_CURSOR_LENGTH = 2048;
+
+function digest(listing: Listing): string {
+  const filters = Object.entries(listing.filters).sort(([a], [b]) => a.localeCompare(b));
+  const shape = [listing.index.name, listing.partition, listing.range ?? null, filters];
+  return createHash("sha256").update(JSON.stringify(shape)).digest("base64url").slice(0, 22);
+}
+
+/** A DynamoDB LastEvaluatedKey of `listing` as an opaque, URL-safe cursor. */
+export function encodeCursor(listing: Listing, key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify({ l: digest(listing), k: key })).toString("base64url");
+}
+
+/** True when `key` is an incident's key on the listing's index, in its partition and range. */
+function incidentKeyOf(listing: Listing, key: Record<string, unknown>): boolean {
+  const { index } = listing;
+  const names = [TABLE_KEYS.partition, TABLE_KEYS.sort, index.partition, index.sort];
+  if (Object.keys(key).length !== new Set(names).size) return false;
+  if (!names.every((name) => typeof key[name] === "string")) return false;
+  const pk = key[TABLE_KEYS.partition] as string;
+  const id = pk.slice("INC#".length);
+  const sort = key[index.sort] as string;
+  return (
+    pk.startsWith("INC#") &&
+    isIncidentId(id) &&
+    key[TABLE_KEYS.sort] === "INC" &&
+    key[index.partition] === listing.partition &&
+    sort.endsWith(`#${id}`) &&
+    (!listing.range || (sort >= listing.range.from && sort <= listing.range.to))
+  );
+}
+
+/**
+ * The ExclusiveStartKey in a cursor that encodeCursor made for this very listing: an
+ * incident's key on its index, in its partition and range. Anything else is a 400 naming
+ * `cursor`, before DynamoDB sees it.
+ */
+export function decodeCursor(listing: Listing, cursor: string): Record<string, unknown> {
+  const refuse = (why: string) =>
+    new InvalidParameterError("cursor", `not a cursor this API returned for this listing (${why})`);
+  if (cursor.length > MAX_CURSOR_LENGTH) throw refuse("too long");
+  let decoded: unknown;
   try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    if (
-      key &&
-      typeof key === "object" &&
-      !Array.isArray(key) &&
-      Object.values(key).every((v) => typeof v === "string")
-    ) {
-      return key as Record<string, unknown>;
-    }
+    decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
   } catch {
-    // fall through to the error below
+    throw refuse("not one at all");
   }
-  throw new InvalidParameterError("cursor", "not a cursor this API returned");
+  const { l, k } = (decoded ?? {}) as { l?: unknown; k?: unknown };
+  if (l !== digest(listing)) throw refuse("it pages a listing with other filters");
+  if (!k || typeof k !== "object" || Array.isArray(k)) throw refuse("no key");
+  if (!incidentKeyOf(listing, k as Record<string, unknown>)) throw refuse("not a key of it");
+  return k as Record<string, unknown>;
 }

@@ -18,9 +18,13 @@ export async function listIncidents(
   const names: Record<string, string> = { "#pk": index.partition };
   const values: Record<string, unknown> = { ":pk": partition };
   let keyCondition = "#pk = :pk";
-  if (query.since || query.until) {
-    values[":from"] = query.since ?? "";
-    values[":to"] = `${query.until ?? "9999"}\uffff`;
+  const range =
+    query.since || query.until
+      ? { from: query.since ?? "", to: `${query.until ?? "9999"}\uffff` }
+      : undefined;
+  if (range) {
+    values[":from"] = range.from;
+    values[":to"] = range.to;
     names["#sk"] = index.sort;
     keyCondition += " AND #sk BETWEEN :from AND :to";
   }
@@ -35,7 +39,13 @@ export async function listIncidents(
     conditions.push("#level >= :minLevel");
   }
   const items: IncidentItem[] = [];
-  let startKey = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const listing = {
+    index,
+    partition,
+    range,
+    filters: { ...filters, ...(query.minLevel !== undefined ? { minLevel: query.minLevel } : {}) },
+  };
+  let startKey = query.cursor ? decodeCursor(listing, query.cursor) : undefined;
   for (let queries = 0; queries < MAX_QUERIES_PER_PAGE && items.length < query.limit; queries++) {
     const page = await table.query({
       IndexName: index.name,
@@ -53,7 +63,7 @@ export async function listIncidents(
   }
   return {
     incidents: await withLiveCounters(table, items),
-    nextCursor: startKey ? encodeCursor(startKey) : null,
+    nextCursor: startKey ? encodeCursor(listing, startKey) : null,
   };
 }
 
