@@ -18,9 +18,16 @@ describe("csvCell", () => {
     ["+1", "'+1"],
     ["-1", "'-1"],
     ["@SUM(A1)", "'@SUM(A1)"],
-    ["\tTAB", "'\tTAB"],
+    ["\tTAB", `"'\tTAB"`], // quoted too: a tab separates cells for some readers
     ['=HYPERLINK("http://evil","x")', `"'=HYPERLINK(""http://evil"",""x"")"`],
     ["a=b", "a=b"],
+    // A reader that splits on ';' (semicolon locales), tabs or commas, quotes or not.
+    ["a;=1+1", `"a;'=1+1"`],
+    ["a;b", '"a;b"'],
+    ["x,@SUM(A1)", `"x,'@SUM(A1)"`],
+    ["a\t+1", `"a\t'+1"`],
+    ["one\n-1", `"one\n'-1"`],
+    ["=a;=b", `"'=a;'=b"`],
     [-3, "-3"],
     [1.5, "1.5"],
     [Number.NaN, ""],

@@ -5,20 +5,28 @@ export type CsvCell = string | number | boolean | null | undefined;
 /**
  * Spreadsheets run a cell that starts with one of these as a formula (CSV injection, OWASP);
  * tab and carriage return count too, since some of them strip those first.
+ * https://owasp.org/www-community/attacks/CSV_Injection
  */
 const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * What a reader may split a cell on: the comma, the semicolon of semicolon locales, tab and
+ * line ends. A formula starter right after one begins a cell for a reader that splits there.
+ */
+const AFTER_SEPARATOR = /([,;\t\r\n])([=+\-@])/g;
 
 /**
- * One cell per RFC 4180: quoted when it holds a comma, quote, CR or LF (quotes doubled).
- * Text that a spreadsheet would take for a formula gets a leading apostrophe; numbers are
- * ours, not user text, and stay as they are (a negative number is not a formula).
+ * One cell per RFC 4180: quoted when it holds a separator (comma, semicolon, tab, CR, LF) or
+ * a quote (quotes doubled). Text that a spreadsheet would take for a formula, at the start of
+ * the cell or after any separator, gets an apostrophe before it; numbers are ours, not user
+ * text, and stay as they are (a negative number is not a formula).
  */
 export function csvCell(value: CsvCell): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : "";
   if (typeof value === "boolean") return value ? "true" : "false";
-  const guarded = FORMULA_START.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(guarded) ? `"${guarded.replaceAll('"', '""')}"` : guarded;
+  const inner = value.replace(AFTER_SEPARATOR, "$1'$2");
+  const guarded = FORMULA_START.test(inner) ? `'${inner}` : inner;
+  return /[",;\t\r\n]/.test(guarded) ? `"${guarded.replaceAll('"', '""')}"` : guarded;
 }
 
 /** A whole document: the header row, then one row per record, CRLF line ends (RFC 4180). */
