@@ -132,37 +132,50 @@ describe("npm start", { timeout: 60_000 }, () => {
       expect(await response.json()).toEqual({ status: "ok" });
     });
 
-    it("prints the URL, the given tokens and curl lines for both", () => {
+    it("prints the URL and curl lines for both tokens, never the tokens it was given", () => {
       const banner = server!.stdout();
       expect(banner).toContain(`tocsin is listening on ${url}`);
       expect(banner).toContain("in memory");
-      expect(banner).toMatch(new RegExp(`webhook token:\\s+${webhookToken}\\s`));
-      expect(banner).toMatch(new RegExp(`API token:\\s+${apiToken}\\s`));
-      // Tokens that were given are not reported as generated.
+      expect(banner).not.toContain(webhookToken);
+      expect(banner).not.toContain(apiToken);
+      expect(banner).toMatch(/webhook token:\s+from TOCSIN_WEBHOOK_TOKEN \(not shown\)/);
+      expect(banner).toMatch(/API token:\s+from TOCSIN_API_TOKEN \(not shown\)/);
       expect(banner).not.toContain("generated");
-      expect(banner).toContain(`curl -s -H 'Authorization: Bearer ${webhookToken}'`);
+      expect(banner).toContain(`curl -s -H "Authorization: Bearer $TOCSIN_WEBHOOK_TOKEN"`);
       expect(banner).toContain(`${url}/webhooks/alertmanager`);
-      expect(banner).toContain(`curl -s -H 'Authorization: Bearer ${apiToken}' ${url}/incidents`);
+      expect(banner).toContain(
+        `curl -s -H "Authorization: Bearer $TOCSIN_API_TOKEN" ${url}/incidents`,
+      );
     });
 
-    it.skipIf(!hasCurl)("prints curl commands that work when pasted into a shell", async () => {
-      const lines = server!.stdout().split("\n");
-      const post = lines.indexOf("Post an alert as Alertmanager would:");
-      const list = lines.indexOf("See the incidents:");
-      expect(post, "banner section 'Post an alert'").toBeGreaterThanOrEqual(0);
-      expect(list, "banner section 'See the incidents'").toBeGreaterThan(post);
-      const sh = promisify(execFile);
-      const posted = await sh("sh", ["-c", lines.slice(post + 1, list).join("\n")]);
-      const answer = JSON.parse(posted.stdout) as { accepted: number; incidents: Incident[] };
-      expect(answer).toMatchObject({ accepted: 1, incidents: [{ status: "triggered" }] });
-      const listed = await sh("sh", ["-c", lines[list + 1]!]);
-      const { incidents } = JSON.parse(listed.stdout) as { incidents: Incident[] };
-      expect(incidents.find((i) => i.id === answer.incidents[0]!.id)).toMatchObject({
-        title: "Loss is NaN on llama-70b",
-        severity: "critical",
-        team: "ml-training",
-      });
-    });
+    it.skipIf(!hasCurl)(
+      "prints curl commands that work when pasted into the shell that set the tokens",
+      async () => {
+        const lines = server!.stdout().split("\n");
+        const post = lines.indexOf("Post an alert as Alertmanager would:");
+        const list = lines.indexOf("See the incidents:");
+        expect(post, "banner section 'Post an alert'").toBeGreaterThanOrEqual(0);
+        expect(list, "banner section 'See the incidents'").toBeGreaterThan(post);
+        const sh = (command: string) =>
+          promisify(execFile)("sh", ["-c", command], {
+            env: {
+              ...process.env,
+              TOCSIN_WEBHOOK_TOKEN: webhookToken,
+              TOCSIN_API_TOKEN: apiToken,
+            },
+          });
+        const posted = await sh(lines.slice(post + 1, list).join("\n"));
+        const answer = JSON.parse(posted.stdout) as { accepted: number; incidents: Incident[] };
+        expect(answer).toMatchObject({ accepted: 1, incidents: [{ status: "triggered" }] });
+        const listed = await sh(lines[list + 1]!);
+        const { incidents } = JSON.parse(listed.stdout) as { incidents: Incident[] };
+        expect(incidents.find((i) => i.id === answer.incidents[0]!.id)).toMatchObject({
+          title: "Loss is NaN on llama-70b",
+          severity: "critical",
+          team: "ml-training",
+        });
+      },
+    );
 
     it("turns a captured Alertmanager 0.25 delivery into an incident, once", async () => {
       const payload = fixture("alertmanager-0.25-firing.json");
