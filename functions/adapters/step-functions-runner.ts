@@ -5,11 +5,23 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
+import { ServiceUnavailableError } from "../core/errors.js";
 import { NamedExecutionRunner } from "../core/escalation-runner.js";
+import { isServiceFault } from "./aws-clients.js";
+
+/** A fault of Step Functions as a retryable error; anything else unchanged. */
+function unlessFault(error: unknown): unknown {
+  return isServiceFault(error)
+    ? new ServiceUnavailableError(`Step Functions request failed: ${(error as Error).name}`, {
+        cause: error,
+      })
+    : error;
+}
 
 /**
  * Escalations as Step Functions Standard executions named after the incident id, so a
- * retried start is harmless (ExecutionAlreadyExists means it is running or ran).
+ * retried start is harmless (ExecutionAlreadyExists means it is running or ran). A fault
+ * of the service (unreachable, 5xx, throttled) rejects with ServiceUnavailableError.
  */
 export class StepFunctionsRunner extends NamedExecutionRunner {
   constructor(
@@ -36,7 +48,7 @@ export class StepFunctionsRunner extends NamedExecutionRunner {
             }),
           );
         } catch (error) {
-          if (!(error instanceof ExecutionDoesNotExist)) throw error;
+          if (!(error instanceof ExecutionDoesNotExist)) throw unlessFault(error);
         }
       }),
     );
@@ -52,7 +64,7 @@ export class StepFunctionsRunner extends NamedExecutionRunner {
         }),
       );
     } catch (error) {
-      if (!(error instanceof ExecutionAlreadyExists)) throw error;
+      if (!(error instanceof ExecutionAlreadyExists)) throw unlessFault(error);
     }
   }
 }

@@ -49,10 +49,17 @@ export async function ingestAlerts(
     alerts.length,
   );
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < alerts.length) {
+    // After a failure the delivery is answered 503: stop writing what its retry will write.
+    while (next < alerts.length && !failed) {
       const index = next++;
-      results[index] = await ingestOne(deps, alerts[index]!, now);
+      try {
+        results[index] = await ingestOne(deps, alerts[index]!, now);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, alerts.length) }, worker));

@@ -54,7 +54,20 @@ export class IncidentConflictError extends TocsinError {
   }
 }
 
-/** A storage dependency failed or throttled; retrying later is safe. */
-export class StoreUnavailableError extends TocsinError {
+/**
+ * A dependency failed, timed out or throttled; retrying later is safe (the HTTP edge answers
+ * 503 with Retry-After).
+ */
+export class DependencyUnavailableError extends TocsinError {
+  override name = "DependencyUnavailableError";
+}
+
+/** Storage (DynamoDB) failed or throttled. */
+export class StoreUnavailableError extends DependencyUnavailableError {
   override name = "StoreUnavailableError";
+}
+
+/** The escalation engine (Step Functions) or a secret store could not be reached. */
+export class ServiceUnavailableError extends DependencyUnavailableError {
+  override name = "ServiceUnavailableError";
 }

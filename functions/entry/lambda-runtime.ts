@@ -1,10 +1,11 @@
 import { Logger } from "@aws-lambda-powertools/logger";
-import { getSecret, SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
+import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import type { Tracer } from "@aws-lambda-powertools/tracer";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
+import { awsClientConfig, isServiceFault } from "../adapters/aws-clients.js";
 import { grafanaSignatureHeaders } from "../adapters/http/grafana-signature.js";
 import { flushingMetrics, PowertoolsTelemetry } from "../adapters/metrics/powertools-telemetry.js";
 import { buildNotifiers } from "../adapters/notifiers/notifiers.js";
@@ -17,6 +18,7 @@ import {
   newTracer,
   traced,
 } from "../adapters/tracing/powertools-tracing.js";
+import { ServiceUnavailableError } from "../core/errors.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
 import {
   buildEscalation,
@@ -48,15 +50,26 @@ function nonEmpty(arn: string, value: unknown): string {
   return value;
 }
 
+/** Secrets Manager unreachable is a fault the caller retries (503), not a bug (500). */
+async function readSecret(secrets: SecretsProvider, arn: string, maxAge?: number) {
+  try {
+    return nonEmpty(arn, await secrets.get(arn, maxAge ? { maxAge } : {}));
+  } catch (error) {
+    if (isServiceFault(error) || isServiceFault((error as Error).cause)) {
+      throw new ServiceUnavailableError("Secrets Manager request failed", { cause: error });
+    }
+    throw error;
+  }
+}
+
 function awsAccess(): AwsAccess {
   const tracer = newTracer();
   const secrets = new SecretsProvider({
-    awsSdkV3Client: tracer.captureAWSv3Client(new SecretsManagerClient({})),
+    awsSdkV3Client: tracer.captureAWSv3Client(new SecretsManagerClient(awsClientConfig())),
   });
   return {
     tracer,
-    secret: (arn) => async () =>
-      nonEmpty(arn, await secrets.get(arn, { maxAge: SECRET_MAX_AGE_SECONDS })),
+    secret: (arn) => () => readSecret(secrets, arn, SECRET_MAX_AGE_SECONDS),
   };
 }
 
@@ -66,7 +79,8 @@ function awsAccess(): AwsAccess {
  */
 async function secretAtStart(variable: string): Promise<string | undefined> {
   const arn = process.env[variable];
-  return arn ? nonEmpty(arn, await getSecret(arn)) : undefined;
+  if (!arn) return undefined;
+  return readSecret(new SecretsProvider({ clientConfig: awsClientConfig() }), arn);
 }
 
 /**
@@ -78,7 +92,7 @@ function baseRuntime({
 }: AwsAccess): Omit<Runtime, "webhookToken" | "apiToken" | "grafanaHmacSecret"> {
   const { config, runbooks } = loadServiceSnapshot(process.env.TOCSIN_CONFIG ?? "tocsin.json");
   return {
-    dynamodb: tracer.captureAWSv3Client(new DynamoDBClient({})),
+    dynamodb: tracer.captureAWSv3Client(new DynamoDBClient(awsClientConfig())),
     tableName: required("TABLE_NAME"),
     config,
     runbooks,
@@ -101,7 +115,7 @@ function httpRuntime(access: AwsAccess): Runtime {
 function stepFunctions({ tracer }: AwsAccess): EscalationRunner | undefined {
   const arn = process.env.STATE_MACHINE_ARN;
   return arn
-    ? new StepFunctionsRunner(tracer.captureAWSv3Client(new SFNClient({})), arn)
+    ? new StepFunctionsRunner(tracer.captureAWSv3Client(new SFNClient(awsClientConfig())), arn)
     : undefined;
 }
 
@@ -205,7 +219,7 @@ export async function escalationLambdaHandler() {
     },
     email: {
       sns: {
-        client: access.tracer.captureAWSv3Client(new SNSClient({})),
+        client: access.tracer.captureAWSv3Client(new SNSClient(awsClientConfig())),
         topics: JSON.parse(process.env.EMAIL_TOPICS ?? "{}"),
       },
     },

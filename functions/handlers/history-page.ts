@@ -2,11 +2,15 @@ import middy from "@middy/core";
 import { secretsEqual } from "../adapters/http/auth.js";
 import { rawBody } from "../adapters/http/body.js";
 import { htmlResponse, newNonce, type SafeHtml } from "../adapters/http/html.js";
-import { HttpError } from "../adapters/http/http-errors.js";
+import { HttpError, RETRY_LATER, unavailableMessage } from "../adapters/http/http-errors.js";
 import { requestLog } from "../adapters/http/request-log.js";
 import { authentication, clearedSessionCookie, sessionCookie } from "../adapters/http/session.js";
 import type { HttpEvent, HttpMiddleware, HttpResult } from "../adapters/http/types.js";
-import { IncidentNotFoundError, InvalidParameterError } from "../core/errors.js";
+import {
+  DependencyUnavailableError,
+  IncidentNotFoundError,
+  InvalidParameterError,
+} from "../core/errors.js";
 import { incidentIdParameter } from "../core/incident-id.js";
 import { incidentView } from "./incident-view.js";
 import { clockOf, parseIncidentQuery, type ReadApiDeps } from "./incidents.js";
@@ -25,6 +29,7 @@ function pageErrors(deps: ReadApiDeps): HttpMiddleware {
       const nonce = newNonce();
       const error = request.error;
       let status = 500;
+      let headers: Record<string, string> = {};
       let page: SafeHtml;
       if (error instanceof HttpError && error.statusCode < 500) {
         status = error.statusCode;
@@ -35,11 +40,16 @@ function pageErrors(deps: ReadApiDeps): HttpMiddleware {
       } else if (error instanceof IncidentNotFoundError) {
         status = 404;
         page = problemPage(nonce, "Not found", error.message);
+      } else if (error instanceof DependencyUnavailableError) {
+        deps.logger.error("page failed", { path: request.event.rawPath, error });
+        status = 503;
+        headers = RETRY_LATER;
+        page = problemPage(nonce, "Unavailable", unavailableMessage(error));
       } else {
         deps.logger.error("page failed", { path: request.event.rawPath, error });
         page = problemPage(nonce, "Something went wrong", "tocsin could not answer; try again.");
       }
-      request.response = htmlResponse(status, page, nonce);
+      request.response = htmlResponse(status, page, nonce, headers);
     },
   };
 }

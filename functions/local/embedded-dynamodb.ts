@@ -8,7 +8,14 @@ import {
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 import dynalite from "dynalite";
+import { AWS_CALL_POLICY, awsClientConfig, type CallPolicy } from "../adapters/aws-clients.js";
 import { createTableInput } from "../adapters/dynamodb/table-schema.js";
+
+/** The local server's DynamoDB calls: as on AWS, with more time per attempt. */
+export const LOCAL_CALL_POLICY: Readonly<CallPolicy> = {
+  ...AWS_CALL_POLICY,
+  requestTimeoutMs: 3_000,
+};
 
 export interface EmbeddedDynamo {
   client: DynamoDBClient;
@@ -56,6 +63,9 @@ export async function startEmbeddedDynamo(
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
+    // dynalite shares this process with everything else: under a storm it answers slower
+    // than DynamoDB, so each attempt gets longer than on AWS; a hang still fails in seconds.
+    ...awsClientConfig(LOCAL_CALL_POLICY),
     endpoint: options.clientEndpoint ?? endpoint,
     region: "local",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { worstCaseCallMs } from "../../functions/adapters/aws-clients.js";
 import { readServiceSnapshot } from "../../functions/adapters/config-file.js";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import {
@@ -196,6 +197,15 @@ describe("functions", () => {
       slackInteractions: [512, 10],
       escalation: [512, 60],
     });
+  });
+
+  it("outlast one AWS SDK call that times out at every attempt, so a hung service answers 503", () => {
+    // Each call's worst case (AWS_CALL_POLICY: timeouts per attempt, attempts, backoff) ends
+    // inside every function's timeout, with a second left to answer.
+    for (const [name, id] of Object.entries(everyFunctionId(plain))) {
+      const timeoutMs = plain.resources[id].Properties.Timeout * 1000;
+      expect(worstCaseCallMs() + 1_000, name).toBeLessThanOrEqual(timeoutMs);
+    }
   });
 
   it("get every variable lambda-runtime.ts reads, as references, not values", () => {

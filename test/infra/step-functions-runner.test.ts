@@ -2,7 +2,10 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { awsClientConfig, worstCaseCallMs } from "../../functions/adapters/aws-clients.js";
 import { StepFunctionsRunner } from "../../functions/adapters/step-functions-runner.js";
+import { ServiceUnavailableError } from "../../functions/core/errors.js";
+import { DynamoFaultProxy } from "../support/fault-proxy.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
@@ -18,6 +21,7 @@ let calls: Call[];
 let started: Set<string>;
 let server: ReturnType<typeof createServer>;
 let runner: StepFunctionsRunner;
+let endpoint: string;
 
 /**
  * Step Functions' StartExecution and StopExecution (JSON 1.0 protocol) on 127.0.0.1, with
@@ -35,6 +39,8 @@ beforeAll(async () => {
       response.end(JSON.stringify(json));
     };
     if (operation === "StartExecution") {
+      if (body.name === "bad name")
+        return answer(400, { __type: "InvalidName", message: "not a name" });
       if (started.has(body.name!))
         return answer(400, { __type: "ExecutionAlreadyExists", message: "it ran" });
       started.add(body.name!);
@@ -47,9 +53,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
+  endpoint = `http://127.0.0.1:${port}`;
   runner = new StepFunctionsRunner(
     new SFNClient({
-      endpoint: `http://127.0.0.1:${port}`,
+      endpoint,
       region: "eu-west-1",
       credentials: { accessKeyId: "t", secretAccessKey: "t" },
     }),
@@ -113,4 +120,37 @@ describe("escalations as Step Functions executions", () => {
     );
     await expect(broken.start("inc-4")).rejects.toThrow();
   });
+
+  it("passes a refusal of the request through unchanged", async () => {
+    await expect(runner.start("bad name")).rejects.toMatchObject({ name: "InvalidName" });
+  });
+
+  it.each(["reset", "hang"] as const)(
+    "turns a %s connection into ServiceUnavailableError (503, the sender retries), in bounded time",
+    async (fault) => {
+      // The DynamoDB fault proxy speaks HTTP to any JSON 1.0 AWS endpoint: here Step Functions.
+      const proxy = await DynamoFaultProxy.start({ upstream: endpoint });
+      try {
+        const faulty = new StepFunctionsRunner(
+          new SFNClient({
+            ...awsClientConfig(),
+            endpoint: proxy.endpoint,
+            region: "eu-west-1",
+            credentials: { accessKeyId: "t", secretAccessKey: "t" },
+          }),
+          MACHINE,
+        );
+        proxy.setFaults({ rate: 1, kinds: [fault] });
+        await expect(faulty.start("inc-5")).rejects.toBeInstanceOf(ServiceUnavailableError);
+        await expect(faulty.stop("inc-5")).rejects.toBeInstanceOf(ServiceUnavailableError);
+        proxy.setFaults(null);
+        proxy.releaseHangs();
+        await faulty.start("inc-5");
+        expect(started.has("inc-5")).toBe(true);
+      } finally {
+        await proxy.close();
+      }
+    },
+    worstCaseCallMs() * 3,
+  );
 });

@@ -14,6 +14,7 @@ import {
   type UpdateCommandOutput,
 } from "@aws-sdk/lib-dynamodb";
 import { StoreUnavailableError } from "../../core/errors.js";
+import { isServiceFault } from "../aws-clients.js";
 
 type Key = Record<string, string>;
 type Item = Record<string, unknown>;
@@ -102,18 +103,4 @@ export class TableClient {
       throw error;
     }
   }
-}
-
-const THROTTLING = new Set([
-  "ProvisionedThroughputExceededException",
-  "ThrottlingException",
-  "RequestLimitExceeded",
-  "LimitExceededException",
-]);
-
-function isServiceFault(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const sdk = error as Error & { $fault?: string; $metadata?: unknown };
-  // No $metadata: the request never got an answer (connection refused, reset, timeout).
-  return sdk.$metadata === undefined || sdk.$fault === "server" || THROTTLING.has(error.name);
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import {
+  DependencyUnavailableError,
   IncidentConflictError,
   IncidentNotFoundError,
   InvalidInputError,
@@ -21,6 +22,16 @@ export class HttpError extends Error {
   }
 }
 
+/** What a 503 asks of the sender: every write is repeatable, so a retry finishes the job. */
+export const RETRY_LATER = { "retry-after": "5" } as const;
+
+/** A 503's message: which kind of dependency failed, never its details. */
+export function unavailableMessage(error: DependencyUnavailableError): string {
+  return error instanceof StoreUnavailableError
+    ? "storage is unavailable; retry later"
+    : "a service tocsin depends on is unavailable; retry later";
+}
+
 function toResponse(error: unknown): HttpResult {
   if (error instanceof HttpError) {
     return json(error.statusCode, { error: error.code, message: error.message }, error.headers);
@@ -37,13 +48,9 @@ function toResponse(error: unknown): HttpResult {
   if (error instanceof IncidentConflictError) {
     return json(409, { error: "conflict", message: error.message, status: error.currentStatus });
   }
-  if (error instanceof StoreUnavailableError) {
+  if (error instanceof DependencyUnavailableError) {
     // The details stay in the log: a 5xx says only what the caller should do.
-    return json(
-      503,
-      { error: "unavailable", message: "storage is unavailable; retry later" },
-      { "retry-after": "5" },
-    );
+    return json(503, { error: "unavailable", message: unavailableMessage(error) }, RETRY_LATER);
   }
   return json(500, { error: "internal", message: "internal error" });
 }
