@@ -26,6 +26,10 @@ function span(config: Config, policy: string, delay: number): number {
       generatorUrl: null,
       dashboardUrl: null,
       silenceUrl: null,
+      values: null,
+      valueText: null,
+      imageUrl: null,
+      ruleId: null,
     },
     routing: {
       team: config.defaults.team,

@@ -20,6 +20,37 @@ export interface Alert {
   generatorUrl: string | null;
   dashboardUrl: string | null;
   silenceUrl: string | null;
+  /**
+   * What the sender measured when the alert fired, by query (Grafana's `values`, e.g.
+   * `{B: 87, C: 1}`); null when it sent none (Alertmanager never does).
+   */
+  values: Readonly<Record<string, number>> | null;
+  /** The same in the sender's words (Grafana's `valueString`), kept for senders without `values`. */
+  valueText: string | null;
+  /** A picture of the panel the alert came from (Grafana's `imageURL`), if the sender made one. */
+  imageUrl: string | null;
+  /** The sender's id of the alert rule (Grafana's `ruleUID`). */
+  ruleId: string | null;
+}
+
+/**
+ * The measured values in one line, `B=87, C=0.952381`, else the sender's own value text,
+ * else null: what a notification shows the person woken.
+ */
+export function valuesText(alert: {
+  values?: Alert["values"] | undefined;
+  valueText?: string | null | undefined;
+}): string | null {
+  const entries = Object.entries(alert.values ?? {});
+  if (entries.length === 0) return alert.valueText || null;
+  return entries.map(([name, value]) => `${name}=${shortNumber(value)}`).join(", ");
+}
+
+/** Every digit before the point, at least six significant ones: 0.952381, 1234568, 87. */
+function shortNumber(value: number): string {
+  if (Number.isInteger(value) || !Number.isFinite(value)) return String(value);
+  const whole = Math.abs(value) >= 1 ? Math.floor(Math.log10(Math.abs(value))) + 1 : 0;
+  return String(Number(value.toPrecision(Math.min(100, Math.max(6, whole)))));
 }
 
 /** A human title: the summary annotation, else the alert name, else the fingerprint. */

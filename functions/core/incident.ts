@@ -62,6 +62,15 @@ export interface Incident {
   generatorUrl: string | null;
   dashboardUrl: string | null;
   silenceUrl: string | null;
+  /**
+   * What the sender measured and showed when the alert opened the incident (see Alert).
+   * Optional: incidents stored before these existed lack them, and list pages, which read
+   * an index's summary fields, leave them out; only the incident itself carries them.
+   */
+  values?: Alert["values"] | undefined;
+  valueText?: string | null | undefined;
+  imageUrl?: string | null | undefined;
+  ruleId?: string | null | undefined;
   /** The incident's Slack messages by channel id, once posted. */
   slackMessages: Record<string, SlackMessageRef>;
   /** While snoozed: when the escalation resumes at the level it had reached. */
@@ -111,6 +120,10 @@ export function openIncident(input: {
     generatorUrl: alert.generatorUrl,
     dashboardUrl: alert.dashboardUrl,
     silenceUrl: alert.silenceUrl,
+    values: alert.values,
+    valueText: alert.valueText,
+    imageUrl: alert.imageUrl,
+    ruleId: alert.ruleId,
     slackMessages: {},
     snoozedUntil: null,
     escalationBaseAt: null,

@@ -22,10 +22,15 @@ const alertSchema = z.object({
   endsAt: z.optional(z.union([timestamp, z.literal("")])),
   generatorURL: z.optional(url),
   fingerprint: z.optional(z.string().check(z.maxLength(128))),
-  // Grafana only.
+  // Grafana only (templates.ExtendedAlert in grafana/alerting).
   silenceURL: z.optional(url),
   dashboardURL: z.optional(url),
   panelURL: z.optional(url),
+  imageURL: z.optional(url),
+  ruleUID: z.optional(z.string().check(z.maxLength(256))),
+  /** The query values at evaluation, by refId; `null` when the rule had none (a test, say). */
+  values: z.optional(z.nullable(z.record(z.string(), z.number()))),
+  valueString: z.optional(z.string().check(z.maxLength(65_536))),
 });
 
 const alerts = z.array(alertSchema).check(z.minLength(1, "no alerts in the payload"));
@@ -70,6 +75,10 @@ function toAlert(source: AlertSource, wire: WireAlert): Alert {
     generatorUrl: optionalUrl(wire.generatorURL),
     dashboardUrl: optionalUrl(wire.dashboardURL ?? wire.panelURL),
     silenceUrl: optionalUrl(wire.silenceURL),
+    values: wire.values && Object.keys(wire.values).length > 0 ? wire.values : null,
+    valueText: wire.valueString || null,
+    imageUrl: optionalUrl(wire.imageURL),
+    ruleId: wire.ruleUID || null,
   };
 }
 

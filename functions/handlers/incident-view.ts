@@ -1,4 +1,5 @@
 import { html, type SafeHtml, safeHref } from "../adapters/http/html.js";
+import { valuesText } from "../core/alert.js";
 import { escalationByLevel, type LevelHistory } from "../core/escalation-history.js";
 import type { IncidentWithTimeline, TimelineEvent } from "../core/incident.js";
 import type { RunbookDetails } from "../core/notification.js";
@@ -102,6 +103,10 @@ ${incident.snoozedUntil ? html`<dt>Snoozed until</dt><dd>${formatTime(incident.s
 ${incident.runbook ? html`<dt>Runbook</dt><dd>${link(incident.runbook.url, incident.runbook.name)}</dd>` : null}
 ${incident.generatorUrl ? html`<dt>Source link</dt><dd>${link(incident.generatorUrl, "alert source")}</dd>` : null}
 ${incident.dashboardUrl ? html`<dt>Dashboard</dt><dd>${link(incident.dashboardUrl, "dashboard")}</dd>` : null}
+${valuesText(incident) ? html`<dt>Values</dt><dd><code>${valuesText(incident)}</code></dd>` : null}
+${incident.values && incident.valueText ? html`<dt>Value string</dt><dd><code>${incident.valueText}</code></dd>` : null}
+${incident.imageUrl ? html`<dt>Panel image</dt><dd>${link(incident.imageUrl, "panel image")}</dd>` : null}
+${incident.ruleId ? html`<dt>Alert rule</dt><dd>${incident.ruleId}</dd>` : null}
 </dl>
 <p class="pager"><a href="${csv}" download>Export timeline CSV</a></p>
 ${runbook ? runbookSection(runbook) : null}

@@ -22,6 +22,10 @@ describe("Alertmanager webhook v4", () => {
       generatorUrl: "http://prom.local/graph?g0.expr=x",
       dashboardUrl: null,
       silenceUrl: null,
+      values: null,
+      valueText: null,
+      imageUrl: null,
+      ruleId: null,
     });
   });
 
@@ -111,7 +115,7 @@ describe("Alertmanager webhook v4", () => {
 });
 
 describe("Grafana webhook", () => {
-  it("normalises a Grafana unified-alerting notification, dashboard and silence links included", () => {
+  it("normalises a Grafana unified-alerting notification, its links and values included", () => {
     const [alert] = parseGrafanaPayload(fixture("grafana-webhook-firing.json"));
     expect(alert).toEqual({
       source: "grafana",
@@ -131,6 +135,11 @@ describe("Grafana webhook", () => {
       dashboardUrl: "http://grafana.example/d/gpu?orgId=1",
       silenceUrl:
         "http://grafana.example/alerting/silence/new?alertmanager=grafana&matcher=alertname%3DGPUTemperature&orgId=1",
+      values: { B: 87, C: 1 },
+      valueText:
+        "[ var='B' labels={gpu=3, node=node-7} value=87 ], [ var='C' labels={gpu=3, node=node-7} value=1 ]",
+      imageUrl: null,
+      ruleId: null,
     });
   });
 

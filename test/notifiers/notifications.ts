@@ -64,6 +64,10 @@ export function incident(overrides: Partial<Incident> = {}): Incident {
       dashboardUrl: "https://grafana.example/d/gpu?var-instance=trainer-7",
       silenceUrl:
         "http://alertmanager.example:9093/#/silences/new?filter=%7Balertname%3D%22GPU%22%7D",
+      values: null,
+      valueText: null,
+      imageUrl: null,
+      ruleId: null,
     },
     routing: {
       team: "ml-training",

@@ -34,6 +34,10 @@ export function alert(fingerprint: string, overrides: Partial<Alert> = {}): Aler
     generatorUrl: "http://prometheus.example/graph",
     dashboardUrl: null,
     silenceUrl: null,
+    values: null,
+    valueText: null,
+    imageUrl: null,
+    ruleId: null,
     ...overrides,
   };
 }

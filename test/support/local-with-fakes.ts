@@ -25,7 +25,12 @@ export interface LocalWithFakes {
  */
 export async function startLocalWithFakes(
   options: Pick<LocalServerOptions, "webhookToken" | "apiToken"> &
-    Partial<Pick<LocalServerOptions, "timeScale" | "slack" | "dataDir">>,
+    Partial<
+      Pick<
+        LocalServerOptions,
+        "timeScale" | "slack" | "dataDir" | "grafanaHmacSecret" | "grafanaHeaders"
+      >
+    >,
 ): Promise<LocalWithFakes> {
   const slack = await FakeSlack.start({ token: BOT_TOKEN });
   const pagerDuty = await FakePagerDuty.start();
@@ -40,6 +45,8 @@ export async function startLocalWithFakes(
     apiToken: options.apiToken,
     ...(options.timeScale ? { timeScale: options.timeScale } : {}),
     ...(options.slack ? { slack: options.slack } : {}),
+    grafanaHmacSecret: options.grafanaHmacSecret,
+    grafanaHeaders: options.grafanaHeaders,
     notifiers: {
       slack: { token: BOT_TOKEN, apiUrl: slack.apiUrl },
       pagerDuty: { routingKey: ROUTING_KEY, server: pagerDuty.server, ca: pagerDuty.ca },

@@ -86,12 +86,11 @@ export function requireGrafanaSignature(
             "Grafana's signature there (the contact point's HMAC header; TOCSIN_GRAFANA_SIGNATURE_HEADER)",
         );
       }
-      const found = headers.timestamp
-        ? { name: headers.timestamp, value: event.headers[headers.timestamp] }
-        : USUAL_TIMESTAMP_HEADERS.map((name) => ({ name, value: event.headers[name] })).find(
-            (header) => header.value !== undefined,
-          );
-      if (headers.timestamp && found?.value === undefined) {
+      // An empty header is no header: some proxies keep the name of one they emptied.
+      const found = (headers.timestamp ? [headers.timestamp] : USUAL_TIMESTAMP_HEADERS)
+        .map((name) => ({ name, value: event.headers[name]?.trim() || undefined }))
+        .find((header) => header.value !== undefined);
+      if (headers.timestamp && found === undefined) {
         throw unauthorized(
           `the ${headers.timestamp} header is missing: TOCSIN_GRAFANA_TIMESTAMP_HEADER says the ` +
             "signature timestamp comes there (set it as the contact point's HMAC timestamp header)",
@@ -100,7 +99,7 @@ export function requireGrafanaSignature(
       const body = event.rawBody ?? "";
       let signed = body;
       if (found?.value !== undefined) {
-        const timestamp = found.value.trim();
+        const timestamp = found.value;
         if (!/^\d{1,15}$/.test(timestamp))
           throw unauthorized(`the ${found.name} header is not a Unix time in seconds`);
         if (Math.abs(nowSeconds() - Number(timestamp)) > MAX_SIGNATURE_AGE_SECONDS) {

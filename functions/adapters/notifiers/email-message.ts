@@ -1,3 +1,4 @@
+import { valuesText } from "../../core/alert.js";
 import type { Notification, Recipient } from "../../core/notification.js";
 
 /** An email as the notifier hands it to SNS or to the local outbox. */
@@ -39,6 +40,7 @@ export function emailBody(notification: Notification): string {
   const facts: Array<[string, string | null | undefined]> = [
     ["What", incident.title],
     ["Details", incident.annotations.description],
+    ["Values", valuesText(incident)],
     ["Severity", incident.severity],
     ["Team", incident.team],
     ["Status", statusText(notification)],
@@ -50,6 +52,7 @@ export function emailBody(notification: Notification): string {
     ["Alert source", incident.generatorUrl],
     ["Dashboard", incident.dashboardUrl],
     ["Silence", incident.silenceUrl],
+    ["Panel image", incident.imageUrl],
     ["Runbook", runbook?.url ?? incident.runbook?.url],
   ];
   const labels = Object.entries(incident.labels).sort(([a], [b]) => a.localeCompare(b));

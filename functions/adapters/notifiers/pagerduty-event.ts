@@ -1,9 +1,10 @@
 import type {
   EventPayloadV2,
+  Image,
   Link,
   Severity as PagerDutySeverity,
 } from "@pagerduty/pdjs/build/src/events.js";
-import type { Severity } from "../../core/alert.js";
+import { type Severity, valuesText } from "../../core/alert.js";
 import type { Incident } from "../../core/incident.js";
 import type { Notification } from "../../core/notification.js";
 
@@ -67,6 +68,7 @@ export function pagerDutyEvent(
       custom_details: customDetails(notification),
     },
     links: links(notification),
+    ...imagesOf(incident),
     client: options.client ?? "tocsin",
     ...(clientUrl ? { client_url: clientUrl } : {}),
   };
@@ -81,6 +83,12 @@ function customDetails(notification: Notification): Record<string, unknown> {
     level: notification.level,
     paged: notification.recipients.map((recipient) => recipient.name),
     labels: incident.labels,
+    // The numbers as the sender measured them, else its own value text.
+    ...(incident.values
+      ? { values: incident.values }
+      : incident.valueText
+        ? { value_string: valuesText(incident) }
+        : {}),
     ...(incident.annotations.description ? { description: incident.annotations.description } : {}),
     started_at: incident.startedAt,
     occurrences: incident.occurrences,
@@ -111,6 +119,17 @@ function links(notification: Notification): Link[] {
   return candidates
     .filter((entry): entry is [string, string] => typeof entry[0] === "string" && entry[0] !== "")
     .map(([href, text]) => ({ href, text }));
+}
+
+/**
+ * The sender's panel image (Grafana's imageURL) as an Events v2 `images` entry, which
+ * PagerDuty shows only when it is served over HTTPS; it links to the dashboard when known.
+ */
+function imagesOf(incident: Incident): { images?: Image[] } {
+  const src = incident.imageUrl;
+  if (!src || !/^https:\/\//i.test(src)) return {};
+  const href = incident.dashboardUrl || src;
+  return { images: [{ src, href, alt: truncate(`Panel image: ${incident.title}`, 256) }] };
 }
 
 function truncate(text: string, limit: number): string {

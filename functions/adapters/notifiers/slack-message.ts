@@ -1,4 +1,4 @@
-import type { Severity } from "../../core/alert.js";
+import { type Severity, valuesText } from "../../core/alert.js";
 import type { Notification, Recipient } from "../../core/notification.js";
 import { clip, escapeMrkdwn, fittedLink, LIMITS, textLength, wellFormed } from "./slack-text.js";
 
@@ -42,6 +42,7 @@ export type Block =
   | { type: "header"; text: PlainText }
   | { type: "section"; text: Mrkdwn; fields?: Mrkdwn[] }
   | { type: "context"; elements: Mrkdwn[] }
+  | { type: "image"; image_url: string; alt_text: string }
   | { type: "actions"; block_id: string; elements: Array<Button | Overflow> }
   | { type: "divider" };
 
@@ -124,9 +125,11 @@ export function incidentMessage(
         field("Team", escapeMrkdwn(incident.team)),
         field("Status", status),
         field("Started", incident.startedAt),
+        ...valuesField(incident),
         ...labelFields(incident.labels),
       ],
     },
+    ...imageBlock(incident),
   ];
   const people = notification.recipients.map(mention);
   if (people.length > 0 && (kind === "trigger" || kind === "escalate")) {
@@ -248,6 +251,29 @@ function field(name: string, value: string): Mrkdwn {
   return { type: "mrkdwn", text: clip(`*${name}*\n${value}`, PART.field, "mrkdwn") };
 }
 
+function valuesField(incident: Notification["incident"]): Mrkdwn[] {
+  const values = valuesText(incident);
+  return values ? [field("Values", `\`${escapeMrkdwn(values.replace(/`/g, "'"))}\``)] : [];
+}
+
+/**
+ * The sender's picture of the panel (Grafana's imageURL), shown when Slack can fetch it
+ * over https; Slack refuses the whole message when it cannot (`invalid_blocks`,
+ * "downloading image failed"), so the notifier then sends it again without this block.
+ */
+function imageBlock(incident: Notification["incident"]): Block[] {
+  const url = incident.imageUrl;
+  if (!url || !/^https:\/\//i.test(url) || url.length > LIMITS.url) return [];
+  const alt = clip(`Panel image: ${wellFormed(incident.title)}`, PART.title);
+  return [{ type: "image", image_url: url, alt_text: alt }];
+}
+
+/** The message without its image block: what Slack gets when it could not fetch the image. */
+export function withoutImage(message: SlackMessage): SlackMessage | null {
+  const blocks = message.blocks.filter((block) => block.type !== "image");
+  return blocks.length < message.blocks.length ? { ...message, blocks } : null;
+}
+
 function labelFields(labels: Readonly<Record<string, string>>): Mrkdwn[] {
   // The value is cut inside its backticks, so that the code span stays closed.
   return KEY_LABELS.filter((name) => labels[name]).map((name) =>
@@ -290,7 +316,7 @@ function runbookText(notification: Notification): string | null {
 }
 
 /**
- * The source, dashboard and silence links, one context element each, within `budget`
+ * The source, dashboard, silence and panel image links, one context element each, within `budget`
  * characters in all: each link gets what the ones before it left (at most a text object).
  */
 function linkElements(notification: Notification, budget: number): Mrkdwn[] {
@@ -299,6 +325,7 @@ function linkElements(notification: Notification, budget: number): Mrkdwn[] {
     [incident.generatorUrl, "Alert source"],
     [incident.dashboardUrl, "Dashboard"],
     [incident.silenceUrl, "Silence"],
+    [incident.imageUrl ?? null, "Panel image"],
   ];
   let left = budget;
   const elements: Mrkdwn[] = [];

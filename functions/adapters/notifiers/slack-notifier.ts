@@ -19,6 +19,7 @@ import {
   plainEscalationReply,
   plainIncidentMessage,
   type SlackMessage,
+  withoutImage,
 } from "./slack-message.js";
 
 /**
@@ -173,7 +174,9 @@ export class SlackNotifier implements Notifier {
 
 /**
  * Sends `message`; when Slack refuses its content, sends `plain()` as text alone instead,
- * and `note` says so for the timeline. Any other error is thrown as it came.
+ * and `note` says so for the timeline. A message with an image goes first without it:
+ * Slack fetches the image and refuses the message (`invalid_blocks`, "downloading image
+ * failed") when it cannot. Any other error is thrown as it came.
  */
 async function withFallback<T>(
   message: SlackMessage,
@@ -183,14 +186,24 @@ async function withFallback<T>(
   try {
     return { result: await send(message), note: "" };
   } catch (error) {
-    const code = (error as { code?: string; data?: { error?: string } }).data?.error;
-    if (
-      (error as { code?: string }).code !== ErrorCode.PlatformError ||
-      !CONTENT_REFUSALS.has(code ?? "")
-    )
-      throw error;
+    if (!refusesContent(error)) throw error;
+    const imageless = withoutImage(message);
+    if (imageless) {
+      try {
+        return { result: await send(imageless), note: ` without its image (${describe(error)})` };
+      } catch (again) {
+        if (!refusesContent(again)) throw again;
+      }
+    }
     return { result: await send({ text: plain() }), note: ` as plain text (${describe(error)})` };
   }
+}
+
+function refusesContent(error: unknown): boolean {
+  const failure = error as { code?: string; data?: { error?: string } };
+  return (
+    failure.code === ErrorCode.PlatformError && CONTENT_REFUSALS.has(failure.data?.error ?? "")
+  );
 }
 
 /** A timeline detail for a WebClient error, after its retries. */

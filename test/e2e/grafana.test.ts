@@ -1,0 +1,133 @@
+/**
+ * Grafana's webhook contact point against the local server over HTTP, Slack and PagerDuty
+ * fakes behind it: a delivery signed as Grafana signs it (renamed headers included), and
+ * what Grafana adds to an alert (values, panel image, rule uid) on the incident, its page
+ * and its notifications.
+ */
+import { createHmac } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { grafanaSignatureHeaders } from "../../functions/adapters/http/grafana-signature.js";
+import type { Block } from "../../functions/adapters/notifiers/slack-message.js";
+import type { IncidentWithTimeline } from "../../functions/core/incident.js";
+import { fixture } from "../support/fixtures.js";
+import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
+import { waitUntil } from "../support/poll-until.js";
+
+const WEBHOOK = "e2e-grafana-webhook-token";
+const API = "e2e-grafana-api-token";
+const SECRET = "e2e-grafana-hmac-secret";
+const IMAGE = "https://grafana-images.example/alerting/2Ab9xR.png";
+
+let fakes: LocalWithFakes;
+let sequence = 0;
+
+beforeAll(async () => {
+  fakes = await startLocalWithFakes({
+    webhookToken: WEBHOOK,
+    apiToken: API,
+    grafanaHmacSecret: SECRET,
+    // As a contact point with hmacConfig {header: X-Tocsin-Signature, timestampHeader: X-Tocsin-Signed-At}.
+    grafanaHeaders: grafanaSignatureHeaders({
+      TOCSIN_GRAFANA_SIGNATURE_HEADER: "X-Tocsin-Signature",
+      TOCSIN_GRAFANA_TIMESTAMP_HEADER: "X-Tocsin-Signed-At",
+    }),
+  });
+}, 60_000);
+afterAll(async () => {
+  await fakes?.close();
+});
+beforeEach(() => {
+  fakes.slack.reset();
+  fakes.pagerDuty.reset();
+});
+
+/** A Grafana body: the captured one, its alert changed by `alert`, a new fingerprint each time. */
+function grafanaBody(alert: Record<string, unknown> = {}) {
+  const body = fixture("grafana-webhook-firing.json") as { alerts: Record<string, unknown>[] };
+  body.alerts[0] = {
+    ...body.alerts[0],
+    fingerprint: `e2e${String(++sequence).padStart(13, "0")}`,
+    ...alert,
+  };
+  return JSON.stringify(body);
+}
+
+/** POSTs as Grafana's HMACRoundTripper does: "<unix seconds>:<body>", hex, in the named headers. */
+function postSigned(body: string, headers: Record<string, string> = {}) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = createHmac("sha256", SECRET).update(`${timestamp}:${body}`).digest("hex");
+  return fetch(`${fakes.local.url}/webhooks/grafana`, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${WEBHOOK}`,
+      "Content-Type": "application/json",
+      "X-Tocsin-Signature": signature,
+      "X-Tocsin-Signed-At": timestamp,
+      ...headers,
+    },
+    body,
+  });
+}
+
+const api = async (path: string) =>
+  fetch(`${fakes.local.url}${path}`, { headers: { authorization: `Bearer ${API}` } });
+const incident = async (id: string) =>
+  (await (await api(`/incidents/${id}`)).json()) as IncidentWithTimeline;
+
+describe("Grafana's signature with renamed headers", () => {
+  it("accepts a delivery signed in the headers the contact point names", async () => {
+    const response = await postSigned(grafanaBody());
+    expect(response.status).toBe(202);
+  });
+
+  it("refuses one without the timestamp header, saying which header it expected", async () => {
+    const response = await postSigned(grafanaBody(), { "X-Tocsin-Signed-At": "" });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({
+      error: "unauthorized",
+      message: expect.stringContaining("the x-tocsin-signed-at header is missing"),
+    });
+  });
+});
+
+describe("values, panel image and rule uid of a Grafana alert", () => {
+  it("are on the incident, its page, its Slack message and its PagerDuty page", async () => {
+    const body = grafanaBody({
+      labels: { alertname: "GPUTemperature", gpu: "3", node: "node-7", severity: "critical" },
+      imageURL: IMAGE,
+      ruleUID: "ce1k2",
+    });
+    const response = await postSigned(body);
+    expect(response.status).toBe(202);
+    const { incidents } = (await response.json()) as { incidents: Array<{ id: string }> };
+    const id = incidents[0]!.id;
+
+    expect(await incident(id)).toMatchObject({
+      values: { B: 87, C: 1 },
+      valueText: expect.stringContaining("var='B'"),
+      imageUrl: IMAGE,
+      ruleId: "ce1k2",
+    });
+    const page = await (await api(`/?incident=${encodeURIComponent(id)}`)).text();
+    expect(page).toContain("<code>B=87, C=1</code>");
+    expect(page).toContain(`href="${IMAGE}"`);
+
+    await waitUntil(
+      () => fakes.pagerDuty.events.some((e) => e.dedup_key === id),
+      "the PagerDuty page",
+      10_000,
+      25,
+    );
+    const page0 = fakes.pagerDuty.events.find((e) => e.dedup_key === id)!;
+    expect(page0.images).toEqual([expect.objectContaining({ src: IMAGE })]);
+    // Found by its buttons, which carry the incident id.
+    const message = () =>
+      fakes.slack
+        .callsTo("chat.postMessage")
+        .find((call) => JSON.stringify(call.args.blocks).includes(`"value":"${id}"`));
+    await waitUntil(() => message() !== undefined, "the Slack message", 10_000, 25);
+    const blocks = message()!.args.blocks as Block[];
+    expect(blocks).toContainEqual(expect.objectContaining({ type: "image", image_url: IMAGE }));
+    expect(JSON.stringify(blocks)).toContain("B=87, C=1");
+  });
+});
