@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Validates the example monitoring configuration:
-#   - Prometheus alerting rules:   promtool check rules
-#   - their unit tests:            promtool test rules
+#   - Prometheus rules (alerting and recording):  promtool check rules
+#   - their unit tests:                           promtool test rules
 #   - Alertmanager configuration:  amtool check-config
 #
 # Needs promtool and amtool on PATH (Debian/Ubuntu: apt-get install prometheus
@@ -22,14 +22,14 @@ for tool in promtool amtool; do
     || fail "$tool not found on PATH (apt-get install prometheus prometheus-alertmanager)"
 done
 
-echo "==> promtool check rules prometheus/ml-alerts.rules.yml"
-promtool check rules prometheus/ml-alerts.rules.yml \
+echo "==> promtool check rules prometheus/*.rules.yml"
+promtool check rules --lint-fatal prometheus/*.rules.yml \
   || fail "Prometheus rules are invalid"
 
 # promtool resolves rule_files relative to the test file's directory, but run
 # it from there anyway so the output names files the way a reader expects.
-echo "==> promtool test rules prometheus/ml-alerts.test.yml"
-(cd prometheus && promtool test rules ml-alerts.test.yml) \
+echo "==> promtool test rules prometheus/*.test.yml"
+(cd prometheus && promtool test rules *.test.yml) \
   || fail "Prometheus rule unit tests failed"
 
 echo "==> amtool check-config alertmanager/alertmanager.yml"

@@ -74,7 +74,7 @@ const WITH_RUNBOOK = [
   },
   {
     alertname: "GPUTemperatureHigh",
-    series: { instance: "gpu-node-7:9400", gpu: "3" },
+    series: { instance: "10.0.3.17:9400", node: "gpu-node-7", gpu: "3" },
     value: "91",
     expected: { severity: "warning", team: "ml-training", slack: "#alerts" },
     email: null,

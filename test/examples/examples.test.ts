@@ -1,6 +1,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 
+const RULES_DIR = new URL("../../examples/prometheus/", import.meta.url).pathname;
 const tools = ["promtool", "amtool"];
 const missing = tools.filter((tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0);
 
@@ -17,7 +19,16 @@ describe.skipIf(missing.length > 0 && !process.env.CI)("examples/", () => {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
     });
-    expect(output).toMatch(/SUCCESS: 16 rules found/);
+    // Every rules file is checked and every unit test file passes.
+    const found = [...output.matchAll(/SUCCESS: (\d+) rules found/g)].map((m) => Number(m[1]));
+    expect(found.length).toBe(
+      readdirSync(RULES_DIR).filter((f) => f.endsWith(".rules.yml")).length,
+    );
+    const testFiles = readdirSync(RULES_DIR).filter((f) => f.endsWith(".test.yml"));
+    for (const file of testFiles) {
+      expect(output).toMatch(new RegExp(`Unit Testing:  ${file.replace(".", "\\.")}\\n  SUCCESS`));
+    }
     expect(output).toMatch(/all example checks passed/);
-  });
+    // promtool evaluates every rule once a minute over a day of baselines: tens of seconds.
+  }, 240_000);
 });

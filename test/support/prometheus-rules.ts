@@ -32,8 +32,8 @@ export function loadAlertingRules(path: string): Map<string, AlertingRule> {
 
 /**
  * What Prometheus posts to Alertmanager when `rule` fires for a series: the series' labels,
- * the rule's labels over them and `alertname`; annotations with `{{ $labels.x }}` and
- * `{{ $value ... }}` filled in. The value is shown as given (template functions after a
+ * the rule's labels over them and `alertname`; labels and annotations with `{{ $labels.x }}`,
+ * `{{ if $labels.x }}{{ $labels.x }}{{ else }}default{{ end }}` and `{{ $value ... }}` filled in. The value is shown as given (template functions after a
  * pipe are not run); any other template left over is an error, so a test never posts one.
  * https://prometheus.io/docs/prometheus/latest/configuration/template_reference/
  */
@@ -43,23 +43,38 @@ export function firingAlert(
   value: string,
   startsAt: string,
 ): PostableAlert {
-  const labels = { ...series, ...rule.labels, alertname: rule.alert };
+  const fill = (name: string, template: string, labels: Record<string, string>) => {
+    const text = template
+      // `{{ if $labels.x }}{{ $labels.x }}{{ else }}default{{ end }}`: the series' label or a default.
+      .replace(
+        /\{\{\s*if \$labels\.(\w+)\s*\}\}\{\{\s*\$labels\.\1\s*\}\}\{\{\s*else\s*\}\}([^{]*)\{\{\s*end\s*\}\}/g,
+        (_, label: string, fallback: string) => labels[label] || fallback,
+      )
+      .replace(/\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_, label: string) => {
+        const found = labels[label];
+        if (found === undefined) {
+          throw new Error(`${rule.alert}: ${name} uses $labels.${label}, not given`);
+        }
+        return found;
+      })
+      .replace(/\{\{\s*\$value\b[^}]*\}\}/g, value);
+    if (text.includes("{{")) {
+      throw new Error(`${rule.alert}: ${name} has a template this helper cannot fill`);
+    }
+    return text;
+  };
+  const ruleLabels = Object.fromEntries(
+    Object.entries(rule.labels).map(([name, template]) => [
+      name,
+      fill(`label ${name}`, template, series),
+    ]),
+  );
+  const labels = { ...series, ...ruleLabels, alertname: rule.alert };
   const annotations = Object.fromEntries(
-    Object.entries(rule.annotations).map(([name, template]) => {
-      const text = template
-        .replace(/\{\{\s*\$labels\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_, label: string) => {
-          const found = labels[label as keyof typeof labels];
-          if (found === undefined) {
-            throw new Error(`${rule.alert}: annotation ${name} uses $labels.${label}, not given`);
-          }
-          return found;
-        })
-        .replace(/\{\{\s*\$value\b[^}]*\}\}/g, value);
-      if (text.includes("{{")) {
-        throw new Error(`${rule.alert}: annotation ${name} has a template this helper cannot fill`);
-      }
-      return [name, text];
-    }),
+    Object.entries(rule.annotations).map(([name, template]) => [
+      name,
+      fill(`annotation ${name}`, template, labels),
+    ]),
   );
   return {
     labels,
