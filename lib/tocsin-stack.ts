@@ -208,6 +208,7 @@ export class TocsinStack extends Stack {
     );
     grantSecretRead(functions.slackInteractions, slackSigningSecret, slackBotToken);
     incidents.grant(functions.slackInteractions, ESCALATION_ACTIONS);
+    incidents.grantReplayRecords(functions.slackInteractions);
     // Ingest starts and stops escalations; a click stops them, mirrors and resumes snoozes.
     const executions = `arn:${this.partition}:states:${this.region}:${this.account}:execution:${escalation.stateMachine.stateMachineName}:*`;
     for (const name of ["alertmanagerWebhook", "grafanaWebhook", "slackInteractions"] as const) {

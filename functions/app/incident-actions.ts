@@ -4,6 +4,7 @@ import type { EscalationRunner } from "../core/escalation-runner.js";
 import {
   type IncidentCommand,
   type IncidentWithTimeline,
+  isSnoozed,
   planTransition,
 } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
@@ -33,11 +34,15 @@ export type ActionResult =
 
 const hhmm = (iso: string) => `${iso.slice(11, 16)} UTC`;
 
-function whatHappened(incident: IncidentWithTimeline): string {
+function whatHappened(incident: IncidentWithTimeline, now: Date): string {
   if (incident.status === "resolved")
     return `already resolved by ${incident.resolvedBy} at ${hhmm(incident.resolvedAt!)}`;
   if (incident.status === "acknowledged")
     return `already acknowledged by ${incident.acknowledgedBy} at ${hhmm(incident.acknowledgedAt!)}`;
+  if (isSnoozed(incident, now.toISOString())) {
+    const by = incident.timeline.findLast((e) => e.type === "snoozed")?.actor ?? "someone";
+    return `already snoozed by ${by} until ${hhmm(incident.snoozedUntil!)}`;
+  }
   return `still ${incident.status}`;
 }
 
@@ -68,6 +73,13 @@ export async function takeIncidentAction(
       message: "This incident does not escalate, so there is nothing to snooze.",
     };
   }
+  // A second Snooze (a double click, or someone else's) while one runs changes nothing; the
+  // store's condition says the same when two race.
+  if (action.kind === "snooze" && isSnoozed(incident, now.toISOString()))
+    return {
+      outcome: "conflict",
+      message: `Nothing changed: this incident is ${whatHappened(incident, now)}.`,
+    };
   // The snooze ends when the resumed escalation runs: scaled like every other delay (local only).
   const snoozeSeconds = action.kind === "snooze" ? Math.ceil(action.seconds / deps.timeScale) : 0;
   const command: IncidentCommand =
@@ -85,7 +97,7 @@ export async function takeIncidentAction(
     const current = await deps.store.get(incident.id);
     return {
       outcome: "conflict",
-      message: `Nothing changed: this incident is ${current ? whatHappened(current) : error.currentStatus}.`,
+      message: `Nothing changed: this incident is ${current ? whatHappened(current, now) : error.currentStatus}.`,
     };
   }
   if (action.kind === "acknowledge")

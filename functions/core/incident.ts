@@ -151,6 +151,8 @@ export type IncidentCommand =
  */
 export interface Transition {
   from: readonly IncidentStatus[];
+  /** When set, allowed only if no snooze is running at this time (ISO-8601): a snooze. */
+  unlessSnoozedAt?: string;
   changes: Partial<Incident>;
   event: TimelineEvent;
 }
@@ -184,8 +186,10 @@ export function planTransition(command: IncidentCommand, now: string): Transitio
       };
     case "snooze": {
       const until = new Date(Date.parse(now) + command.seconds * 1000).toISOString();
+      // One snooze at a time: a second click while snoozed changes nothing.
       return {
         from,
+        unlessSnoozedAt: now,
         changes: { snoozedUntil: until },
         event: {
           at: now,
@@ -210,6 +214,13 @@ export function applyTransition(
   if (!transition.from.includes(incident.status)) {
     return { applied: false, incident, reason: `incident is ${incident.status}` };
   }
+  if (transition.unlessSnoozedAt && isSnoozed(incident, transition.unlessSnoozedAt)) {
+    return {
+      applied: false,
+      incident,
+      reason: `incident is snoozed until ${incident.snoozedUntil}`,
+    };
+  }
   return {
     applied: true,
     incident: {
@@ -218,4 +229,9 @@ export function applyTransition(
       timeline: [...incident.timeline, transition.event],
     },
   };
+}
+
+/** Whether a snooze of the incident is still running at `at` (ISO-8601). */
+export function isSnoozed(incident: Pick<Incident, "snoozedUntil">, at: string): boolean {
+  return incident.snoozedUntil !== null && incident.snoozedUntil > at;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoIncidentStore } from "../adapters/dynamodb/incident-store.js";
+import { DynamoReplayGuard } from "../adapters/dynamodb/replay-guard.js";
 import type { SecretSource } from "../adapters/http/auth.js";
 import type { GrafanaSignatureHeaders } from "../adapters/http/grafana-signature.js";
 import type { SlackResponder } from "../adapters/notifiers/slack-responder.js";
@@ -120,6 +121,7 @@ export function buildSlackInteractions(
       }),
     teamId: runtime.slackTeamId,
     responder: runtime.slackResponder ?? { ephemeral: async () => undefined },
+    replayGuard: new DynamoReplayGuard(runtime.dynamodb, runtime.tableName),
     telemetry,
     now,
   });

@@ -18,7 +18,8 @@ import {
   takeIncidentAction,
 } from "../app/incident-actions.js";
 import { parseDuration } from "../core/duration.js";
-import { verifySlackSignature } from "../core/slack-signature.js";
+import type { ReplayGuard } from "../core/replay-guard.js";
+import { MAX_SIGNATURE_AGE_SECONDS, verifySlackSignature } from "../core/slack-signature.js";
 import { issuePath, validate } from "../core/validation.js";
 
 export interface SlackInteractionDeps extends ActionDeps {
@@ -27,6 +28,8 @@ export interface SlackInteractionDeps extends ActionDeps {
   /** When set, clicks from any other workspace are refused (SLACK_TEAM_ID). */
   teamId?: string | undefined;
   responder: SlackResponder;
+  /** Remembers each signed request for its signature's window (across instances). */
+  replayGuard: ReplayGuard;
   now: () => Date;
 }
 
@@ -65,6 +68,33 @@ function requireSlackSignature(deps: SlackInteractionDeps): HttpMiddleware {
       });
       if (verdict !== "valid")
         throw new HttpError(401, "unauthorized", `Slack signature ${verdict}`);
+    },
+  };
+}
+
+/**
+ * Acts on a signed request once: the same request again (a replay, a double delivery) is a
+ * 409 that changes nothing, remembered by its signature until the signature expires. Runs
+ * after the signature check, so only Slack's own requests are remembered.
+ */
+function refuseReplays(deps: SlackInteractionDeps): HttpMiddleware {
+  return {
+    before: async ({ event }) => {
+      const signedAt = Number(event.headers["x-slack-request-timestamp"]);
+      const first = await deps.replayGuard.firstSeen(
+        `slack:${event.headers["x-slack-signature"]}`,
+        {
+          now: deps.now().toISOString(),
+          until: new Date((signedAt + MAX_SIGNATURE_AGE_SECONDS) * 1000).toISOString(),
+        },
+      );
+      if (!first) {
+        throw new HttpError(
+          409,
+          "replayed_request",
+          "This signed request was received before; it is acted on once, so nothing changed.",
+        );
+      }
     },
   };
 }
@@ -116,6 +146,7 @@ export function slackInteractions(deps: SlackInteractionDeps) {
     .use(errorResponses(deps.logger))
     .use(rawBody())
     .use(requireSlackSignature(deps))
+    .use(refuseReplays(deps))
     .handler(async (event) => {
       const form = new URLSearchParams(event.rawBody ?? "");
       let parsed: unknown;

@@ -2,6 +2,7 @@ import { RemovalPolicy } from "aws-cdk-lib";
 import { AttributeType, BillingMode, ProjectionType, Table } from "aws-cdk-lib/aws-dynamodb";
 import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
+import { REPLAY_KEY_PREFIX } from "../../functions/adapters/dynamodb/replay-guard.js";
 import {
   INDEXES,
   SUMMARY_ATTRIBUTES,
@@ -67,10 +68,31 @@ export class IncidentTable extends Construct {
     return Grant.addToPrincipal({
       grantee,
       actions: [...actions],
-      resourceArns: [
-        this.table.tableArn,
-        ...Object.values(INDEXES).map((index) => `${this.table.tableArn}/index/${index.name}`),
-      ],
+      resourceArns: this.arns(),
     });
+  }
+
+  /**
+   * Allows writing replay records (DynamoReplayGuard) and nothing else: PutItem only where
+   * the partition key starts with `SEEN#`, so the Slack function cannot overwrite incidents.
+   */
+  grantReplayRecords(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ["dynamodb:PutItem"],
+      // The indexes too, as every statement names them (PutItem on an index means nothing).
+      resourceArns: this.arns(),
+      conditions: {
+        "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${REPLAY_KEY_PREFIX}*`] },
+      },
+    });
+  }
+
+  /** The table and each of its indexes. */
+  private arns(): string[] {
+    return [
+      this.table.tableArn,
+      ...Object.values(INDEXES).map((index) => `${this.table.tableArn}/index/${index.name}`),
+    ];
   }
 }

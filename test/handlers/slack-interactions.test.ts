@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import { DynamoReplayGuard } from "../../functions/adapters/dynamodb/replay-guard.js";
 import type { SlackResponder } from "../../functions/adapters/notifiers/slack-responder.js";
 import { runEscalationStep } from "../../functions/app/escalation.js";
 import type { Config } from "../../functions/core/config.js";
@@ -73,6 +74,7 @@ function recordingResponder(): SlackResponder & {
 
 let dynamo: EmbeddedDynamo;
 let store: DynamoIncidentStore;
+let replayGuard: DynamoReplayGuard;
 let runner: ReturnType<typeof recordingRunner>;
 let responder: ReturnType<typeof recordingResponder>;
 let fingerprints = 0;
@@ -85,7 +87,9 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   const client = clientFor(dynamo.endpoint);
-  store = new DynamoIncidentStore(client, await freshTable(client));
+  const table = await freshTable(client);
+  store = new DynamoIncidentStore(client, table);
+  replayGuard = new DynamoReplayGuard(client, table);
   runner = recordingRunner();
   responder = recordingResponder();
 });
@@ -99,6 +103,7 @@ function handlerWith(overrides: Partial<SlackInteractionDeps> = {}) {
     logger: silent,
     signingSecret: () => SECRET,
     responder,
+    replayGuard,
     now: () => NOW,
     ...overrides,
   };
@@ -585,7 +590,7 @@ describe("POST /slack/interactions: snooze", () => {
     ]);
   });
 
-  it("resumes at the level reached, and a second snooze stops the first one's resumption", async () => {
+  it("resumes at the level reached", async () => {
     // Prepare: the escalation has reached its second level.
     const incident = await openIncident();
     expect(
@@ -597,23 +602,88 @@ describe("POST /slack/interactions: snooze", () => {
         now: "2026-11-30T09:29:00.000Z",
       }),
     ).toBe(true);
-    const handler = handlerWith();
     // Act
-    await click(handler, { actionId: "snooze", value: incident.id });
-    await click(handler, { actionId: "snooze_longer", value: `${incident.id}|1h`, user: ERIN });
+    await click(handlerWith(), { actionId: "snooze", value: incident.id });
     // Assess
     expect(runner.calls).toEqual([
       ["stop", incident.id, 0],
       ["resume", incident.id, 2, 1800, "1"],
-      ["stop", incident.id, 1],
-      ["resume", incident.id, 2, 3600, "2"],
     ]);
+  });
+
+  it.each([
+    ["a double click on Snooze", "snooze", (id: string) => id, DMITRI],
+    ["someone else's Snooze 1 h", "snooze_longer", (id: string) => `${id}|1h`, ERIN],
+  ])(
+    "answers %s while snoozed with who snoozed until when, and changes nothing",
+    async (_, actionId, value, user) => {
+      // Prepare: Dmitri snoozed for 30 minutes, at 09:30.
+      const incident = await openIncident();
+      const handler = handlerWith();
+      await click(handler, { actionId: "snooze", value: incident.id });
+      const before = await stored(incident.id);
+      runner.calls.length = 0;
+      responder.said.length = 0;
+      // Act: a second click ten seconds later (another request, signed anew).
+      const response = await click(handler, {
+        actionId,
+        value: value(incident.id),
+        user,
+        signedAt: new Date(NOW.getTime() + 10_000),
+      });
+      // Assess
+      expect(response).toEqual({
+        status: 200,
+        body: {
+          ok: false,
+          outcome: "conflict",
+          message:
+            "Nothing changed: this incident is already snoozed by Dmitri Volkov (dmitri) until 10:00 UTC.",
+        },
+      });
+      expect(await stored(incident.id)).toEqual(before);
+      expect(runner.calls).toEqual([]);
+      expect(responder.said).toEqual([
+        { channel: CHANNEL, user: user.id, text: response.body.message },
+      ]);
+    },
+  );
+
+  it("lets one of two snoozes clicked at once win; the other says who won", async () => {
+    // Prepare
+    const incident = await openIncident();
+    const handler = handlerWith();
+    // Act: two people snooze in the same instant (two Lambda instances would race the same way).
+    const [a, b] = await Promise.all([
+      click(handler, { actionId: "snooze", value: incident.id, user: DMITRI }),
+      click(handlerWith(), { actionId: "snooze_longer", value: `${incident.id}|4h`, user: ERIN }),
+    ]);
+    // Assess
+    const outcomes = [a.body.outcome, b.body.outcome].sort();
+    expect(outcomes).toEqual(["conflict", "done"]);
     const after = await stored(incident.id);
-    expect(after.snoozedUntil).toBe(new Date(NOW.getTime() + 3_600_000).toISOString());
-    expect(after.timeline.filter((e) => e.type === "snoozed").map((e) => e.actor)).toEqual([
-      "Dmitri Volkov (dmitri)",
-      "Erin Walsh (erin)",
-    ]);
+    expect(after.timeline.filter((e) => e.type === "snoozed")).toHaveLength(1);
+    expect(runner.calls.filter((c) => c[0] === "resume")).toHaveLength(1);
+    const loser = a.body.outcome === "conflict" ? a : b;
+    expect(loser.body.message).toMatch(/already snoozed by .* until \d\d:\d\d UTC/);
+  });
+
+  it("snoozes again once the snooze is over", async () => {
+    // Prepare: a 30-minute snooze at 09:30, over at 10:00.
+    const incident = await openIncident();
+    await click(handlerWith(), { actionId: "snooze", value: incident.id });
+    const later = new Date(NOW.getTime() + 31 * 60_000);
+    // Act
+    const response = await click(handlerWith({ now: () => later }), {
+      actionId: "snooze",
+      value: incident.id,
+      signedAt: later,
+    });
+    // Assess
+    expect(response.body.outcome).toBe("done");
+    expect((await stored(incident.id)).timeline.filter((e) => e.type === "snoozed")).toHaveLength(
+      2,
+    );
   });
 
   it("is a conflict on an acknowledged incident and changes nothing", async () => {
@@ -776,5 +846,61 @@ describe("POST /slack/interactions: who may click", () => {
     expect(responder.said).toEqual([
       { channel: CHANNEL, user: user.id, text: response.body.message },
     ]);
+  });
+});
+
+describe("POST /slack/interactions: replays", () => {
+  it.each(["snooze", "acknowledge", "resolve"])(
+    "acts once on a signed %s sent twice, even when another instance gets the copy",
+    async (actionId) => {
+      // Prepare: one click, as Slack signed it.
+      const incident = await openIncident();
+      const request = slackClick({
+        signingSecret: SECRET,
+        actionId,
+        value: incident.id,
+        user: DMITRI,
+        timestamp: NOW,
+      });
+      const first = await post(handlerWith(), request);
+      const after = await stored(incident.id);
+      const calls = [...runner.calls];
+      const said = [...responder.said];
+      // Act: the same bytes again within the five minutes, to a second instance.
+      const later = new Date(NOW.getTime() + 4 * 60_000);
+      const replay = await post(handlerWith({ now: () => later }), request);
+      // Assess
+      expect(first.body.outcome).toBe("done");
+      expect(replay).toEqual({
+        status: 409,
+        body: { error: "replayed_request", message: expect.stringMatching(/nothing changed/) },
+      });
+      expect(await stored(incident.id)).toEqual(after);
+      expect(runner.calls).toEqual(calls);
+      expect(responder.said).toEqual(said);
+    },
+  );
+
+  it("one snooze of 208 copies of one signed request, sent at once", async () => {
+    // Prepare
+    const incident = await openIncident();
+    const request = slackClick({
+      signingSecret: SECRET,
+      actionId: "snooze",
+      value: incident.id,
+      user: DMITRI,
+      timestamp: NOW,
+    });
+    // Act
+    const answers = await Promise.all(
+      Array.from({ length: 208 }, (_, i) =>
+        post(handlerWith(), request).then((r) => [i, r.status]),
+      ),
+    );
+    // Assess
+    expect(answers.filter(([, status]) => status === 200)).toHaveLength(1);
+    expect(answers.filter(([, status]) => status === 409)).toHaveLength(207);
+    const after = await stored(incident.id);
+    expect(after.timeline.filter((e) => e.type === "snoozed")).toHaveLength(1);
   });
 });

@@ -335,6 +335,24 @@ describe("least privilege", () => {
     ]);
   });
 
+  it("the Slack function changes incidents by UpdateItem only, and may put replay records alone", () => {
+    const statements = statementsOf(
+      plain.resources,
+      functionIds(plain.resources).slackInteractions,
+    );
+    expect(actionsOf(statements, "dynamodb")).toEqual([
+      "dynamodb:BatchGetItem",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+    ]);
+    const puts = statements.filter((s) => asArray(s.Action).includes("dynamodb:PutItem"));
+    expect(puts).toHaveLength(1);
+    expect(puts[0]!.Condition).toEqual({
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["SEEN#*"] },
+    });
+  });
+
   it("the escalation function may publish only to the email topics, and start nothing", () => {
     const { resources } = plain;
     const statements = statementsOf(resources, escalationFunctionId(plain));

@@ -275,6 +275,13 @@ function checkInvariants(run: Awaited<ReturnType<typeof play>>) {
     expect.arrayContaining([expect.stringMatching(/^(snoozed|escalated|acknowledged)$/)]),
   );
 
+  // One snooze at a time: none starts while another runs (a double click changes nothing).
+  const snoozes = final.timeline.filter((e) => e.type === "snoozed");
+  for (const [i, snooze] of snoozes.entries()) {
+    const previousUntil = snoozes[i - 1]?.detail?.replace("escalation paused until ", "");
+    if (previousUntil) expect(snooze.at >= previousUntil).toBe(true);
+  }
+
   // The fields say what the timeline says.
   const acknowledged = final.timeline.find((e) => e.type === "acknowledged");
   const resolved = final.timeline.find((e) => e.type === "resolved");

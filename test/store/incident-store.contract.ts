@@ -349,6 +349,28 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         expect(await claim(3, 14)).toBe(false);
         expect((await store.get(fresh.id))!.level).toBe(2);
       });
+
+      it("snoozes once at a time: a snooze while one runs conflicts and changes nothing", async () => {
+        const { store } = await make();
+        const fresh = candidate("fp-snooze-twice", at(0));
+        await store.recordFiring(fresh);
+        const snooze = (minute: number, actor: string) =>
+          planTransition({ type: "snooze", actor, seconds: 600 }, at(minute));
+        const stale = (await store.get(fresh.id))!;
+        const snoozed = await store.applyTransition(stale, snooze(1, "alice"));
+        // From the stale copy too: the condition is the store's, not the caller's.
+        await expect(store.applyTransition(stale, snooze(2, "bob"))).rejects.toMatchObject({
+          name: "IncidentConflictError",
+          currentStatus: "triggered",
+        });
+        expect(await store.get(fresh.id)).toEqual(snoozed);
+        // Over at minute 11: another snooze is a new one.
+        const again = await store.applyTransition(snoozed, snooze(11, "bob"));
+        expect(again.snoozedUntil).toBe(at(21));
+        // An acknowledge is not held up by a snooze.
+        const acked = await store.applyTransition(again, by("acknowledge", 12));
+        expect(acked.status).toBe("acknowledged");
+      });
     });
 
     describe("when the storage fails half-way", () => {

@@ -63,7 +63,8 @@ export function toIncident(item: IncidentItem): Incident {
 
 /**
  * A transition as one conditional UpdateItem: the changes, the status index key, and the
- * timeline event appended, only while the status is one the transition allows.
+ * timeline event appended, only while the status is one the transition allows (and, for a
+ * snooze, while no snooze is running).
  */
 export function transitionUpdate(transition: Transition) {
   const names: Record<string, string> = { "#status": "status", "#timeline": "timeline" };
@@ -87,9 +88,15 @@ export function transitionUpdate(transition: Transition) {
     values[`:from${i}`] = status;
     return `:from${i}`;
   });
+  let condition = `#status IN (${from.join(", ")})`;
+  if (transition.unlessSnoozedAt) {
+    names["#snoozedUntil"] = "snoozedUntil";
+    values[":snoozedAt"] = transition.unlessSnoozedAt;
+    condition += " AND NOT (#snoozedUntil > :snoozedAt)";
+  }
   return {
     UpdateExpression: `SET ${sets.join(", ")}`,
-    ConditionExpression: `#status IN (${from.join(", ")})`,
+    ConditionExpression: condition,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };

@@ -1,0 +1,33 @@
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { ReplayGuard } from "../../core/replay-guard.js";
+import { TableClient } from "./table-client.js";
+
+/** The partition keys of replay records: IAM lets the Slack function put these and no other. */
+export const REPLAY_KEY_PREFIX = "SEEN#";
+
+/** Epoch seconds, as the TTL attribute holds them. */
+const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
+
+/**
+ * The replay guard on the incidents' table: one item `SEEN#<key>` / `SEEN` per request,
+ * written with a conditional PutItem (so concurrent deliveries get one winner) and deleted
+ * by DynamoDB's TTL (`expiresAt`) once its window is over. TTL deletes lazily (within days),
+ * so the condition also lets an expired record be written over. The item carries no index
+ * keys, so it never shows in the incident lists. One write per request.
+ */
+export class DynamoReplayGuard implements ReplayGuard {
+  private readonly table: TableClient;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    this.table = new TableClient(client, tableName);
+  }
+
+  async firstSeen(key: string, window: { now: string; until: string }): Promise<boolean> {
+    const written = await this.table.putIf({
+      Item: { pk: `${REPLAY_KEY_PREFIX}${key}`, sk: "SEEN", expiresAt: epochSeconds(window.until) },
+      ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now",
+      ExpressionAttributeValues: { ":now": epochSeconds(window.now) },
+    });
+    return written !== undefined;
+  }
+}
