@@ -333,6 +333,34 @@ describe("POST /slack/interactions: malformed interactions", () => {
     ["a snooze_longer option of 0 minutes", "snooze_longer", (id) => `${id}|0m`],
     ["a snooze_longer option without incident id", "snooze_longer", () => "|1h"],
   ];
+  const values: Array<[string, string, (id: string) => string]> = [
+    ["an action value over 2 KB", "acknowledge", () => "i".repeat(2100)],
+    ["a snooze_longer value over 2 KB", "snooze_longer", () => `${"i".repeat(2100)}|1h`],
+    ["an incident id that is a path", "resolve", () => "../../incidents"],
+    ["an incident id with markup", "acknowledge", () => "<!channel>"],
+    ["a length on an Acknowledge button", "acknowledge", (id) => `${id}|1h`],
+    ["a snooze value of three parts", "snooze_longer", (id) => `${id}|1h|x`],
+  ];
+  it.each(values)(
+    "answers 400 to %s, naming the value, and changes nothing",
+    async (_, actionId, value) => {
+      // Prepare
+      const incident = await openIncident();
+      const before = await stored(incident.id);
+      // Act
+      const response = await click(handlerWith(), { actionId, value: value(incident.id) });
+      // Assess
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({
+        error: "invalid_action",
+        message: expect.stringMatching(/^actions\.0\.value: /),
+      });
+      expect(await stored(incident.id)).toEqual(before);
+      expect(runner.calls).toEqual([]);
+      expect(responder.said).toEqual([]);
+    },
+  );
+
   it.each(lengths)("answers 400 to %s and changes nothing", async (_, actionId, value) => {
     // Prepare
     const incident = await openIncident();
