@@ -1,10 +1,14 @@
 import middy from "@middy/core";
-import { secretsEqual } from "../adapters/http/auth.js";
 import { rawBody } from "../adapters/http/body.js";
 import { htmlResponse, newNonce, type SafeHtml } from "../adapters/http/html.js";
 import { HttpError, RETRY_LATER, unavailableMessage } from "../adapters/http/http-errors.js";
 import { requestLog } from "../adapters/http/request-log.js";
-import { authentication, clearedSessionCookie, sessionCookie } from "../adapters/http/session.js";
+import {
+  authentication,
+  checkPresentedToken,
+  clearedSessionCookie,
+  sessionCookie,
+} from "../adapters/http/session.js";
 import type { HttpEvent, HttpMiddleware, HttpResult } from "../adapters/http/types.js";
 import {
   DependencyUnavailableError,
@@ -33,7 +37,12 @@ function pageErrors(deps: ReadApiDeps): HttpMiddleware {
       let page: SafeHtml;
       if (error instanceof HttpError && error.statusCode < 500) {
         status = error.statusCode;
-        page = problemPage(nonce, "Bad request", error.message);
+        headers = error.headers;
+        page = problemPage(
+          nonce,
+          status === 429 ? "Too many attempts" : "Bad request",
+          error.message,
+        );
       } else if (error instanceof InvalidParameterError) {
         status = 400;
         page = problemPage(nonce, "Bad request", error.message);
@@ -72,7 +81,7 @@ const page = (nonce: string, title: string, body: SafeHtml, status = 200) =>
 export function historyPage(deps: ReadApiDeps) {
   return pageHandler(deps, async (event) => {
     const nonce = newNonce();
-    const auth = await authentication(event, deps.apiToken, clockOf(deps)());
+    const auth = await authentication(event, deps.apiToken, clockOf(deps)(), deps.throttle);
     if (auth !== "token" && auth !== "session") {
       return htmlResponse(401, signInPage(nonce), nonce, SIGN_IN_HEADERS);
     }
@@ -133,18 +142,37 @@ export function login(deps: ReadApiDeps) {
         return htmlResponse(403, signInPage(nonce, "Sign in from tocsin's own page."), nonce);
       }
       const given = new URLSearchParams(event.rawBody ?? "").get("token")?.trim() ?? "";
-      const expected = await deps.apiToken();
-      if (!given || !secretsEqual(given, expected)) {
+      const now = clockOf(deps)();
+      let right: boolean;
+      try {
+        right = await checkPresentedToken(event, given, deps.apiToken, now, deps.throttle);
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        const page = signInPage(
+          nonce,
+          `Too many wrong tokens from your address. ${waitHint(error)}`,
+        );
+        return htmlResponse(error.statusCode, page, nonce, error.headers);
+      }
+      if (!right) {
         const page = signInPage(nonce, "That token is not valid.");
         return htmlResponse(401, page, nonce, SIGN_IN_HEADERS);
       }
-      return seeOther({ "set-cookie": sessionCookie(event, expected, clockOf(deps)()) });
+      return seeOther({ "set-cookie": sessionCookie(event, await deps.apiToken(), now) });
     });
 }
 
-/** POST /logout: forgets the session cookie. */
+/** What a throttled sign-in is told: how long to wait. */
+const waitHint = (error: HttpError) => `Try again in ${error.headers["retry-after"]} seconds.`;
+
+/** POST /logout: forgets the session cookie; like /login, only from tocsin's own page. */
 export function logout(deps: ReadApiDeps) {
-  return pageHandler(deps, async (event) =>
-    seeOther({ "set-cookie": clearedSessionCookie(event) }),
-  );
+  return pageHandler(deps, async (event) => {
+    if (!sameOrigin(event)) {
+      const nonce = newNonce();
+      const page = problemPage(nonce, "Forbidden", "Sign out from tocsin's own page.");
+      return htmlResponse(403, page, nonce);
+    }
+    return seeOther({ "set-cookie": clearedSessionCookie(event) });
+  });
 }

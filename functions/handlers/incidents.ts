@@ -5,6 +5,7 @@ import { csvResponse } from "../adapters/http/csv.js";
 import { errorResponses } from "../adapters/http/http-errors.js";
 import { requestLog } from "../adapters/http/request-log.js";
 import { requireTokenOrSession } from "../adapters/http/session.js";
+import type { TokenThrottle } from "../adapters/http/token-throttle.js";
 import { type HttpEvent, type HttpResult, json } from "../adapters/http/types.js";
 import { SEVERITIES } from "../core/alert.js";
 import { IncidentNotFoundError, InvalidParameterError } from "../core/errors.js";
@@ -23,6 +24,8 @@ export interface ReadApiDeps {
   now?: () => Date;
   /** An incident's runbook filled in with its labels, for the incident page. */
   runbookFor?: (incident: Incident) => RunbookDetails | null;
+  /** Back-off for wrong API tokens, shared by every read route (readApi makes one). */
+  throttle?: TokenThrottle;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -112,7 +115,7 @@ export function readHandler(deps: ReadApiDeps, handle: (event: HttpEvent) => Pro
   return middy<HttpEvent, HttpResult>()
     .use(requestLog(deps.logger, "api"))
     .use(errorResponses(deps.logger))
-    .use(requireTokenOrSession(deps.apiToken, clockOf(deps)))
+    .use(requireTokenOrSession(deps.apiToken, clockOf(deps), deps.throttle))
     .handler(handle);
 }
 

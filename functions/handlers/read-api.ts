@@ -1,4 +1,5 @@
 import type { Context } from "aws-lambda";
+import { TokenThrottle } from "../adapters/http/token-throttle.js";
 import type { HttpEvent, HttpResult } from "../adapters/http/types.js";
 import { json } from "../adapters/http/types.js";
 import { historyPage, login, logout } from "./history-page.js";
@@ -8,7 +9,9 @@ import { escalationReportRoute } from "./reports.js";
 type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
 /** One function for the read routes (API and history page), dispatching on API Gateway's route key. */
-export function readApi(deps: ReadApiDeps): Handler {
+export function readApi(readDeps: ReadApiDeps): Handler {
+  // One back-off for wrong API tokens across the API, the page and its sign-in form.
+  const deps = { ...readDeps, throttle: readDeps.throttle ?? new TokenThrottle() };
   const byRoute: Record<string, Handler> = {
     "GET /incidents": listIncidents(deps),
     "GET /incidents/{id}": getIncident(deps),

@@ -19,6 +19,7 @@ const SCRIPT = "<script>alert(1)</script>";
 const IMG = `"><img src=x onerror=alert(1)>`;
 
 let dynamo: EmbeddedDynamo;
+let store: DynamoIncidentStore;
 let handler: ReturnType<typeof readApi>;
 let evilId = "";
 let escalatedId = "";
@@ -26,7 +27,7 @@ let escalatedId = "";
 beforeAll(async () => {
   dynamo = await startTestDynamo();
   const client = clientFor(dynamo.endpoint);
-  const store = new DynamoIncidentStore(client, await freshTable(client));
+  store = new DynamoIncidentStore(client, await freshTable(client));
   const evil = {
     ...candidate("fp-evil", at(0), { team: "platform", severity: "warning" }),
     title: `Disk full ${SCRIPT}`,
@@ -95,19 +96,22 @@ interface Call {
   query?: Record<string, string>;
   headers?: Record<string, string>;
   body?: string;
+  /** The client's address (API Gateway's sourceIp). */
+  from?: string;
+  /** Another handler than the file's (its own throttle and clock). */
+  via?: ReturnType<typeof readApi>;
 }
 
-async function call({ method = "GET", path = "/", query, headers = {}, body }: Call) {
-  const result = await handler(
-    httpEvent({
-      routeKey: `${method} ${path}`,
-      path,
-      headers: { host: "127.0.0.1:8080", ...headers },
-      ...(query ? { query } : {}),
-      ...(body !== undefined ? { body } : {}),
-    }),
-    lambdaContext,
-  );
+async function call({ method = "GET", path = "/", query, headers = {}, body, from, via }: Call) {
+  const event = httpEvent({
+    routeKey: `${method} ${path}`,
+    path,
+    headers: { host: "127.0.0.1:8080", ...headers },
+    ...(query ? { query } : {}),
+    ...(body !== undefined ? { body } : {}),
+  });
+  if (from) event.requestContext.http.sourceIp = from;
+  const result = await (via ?? handler)(event, lambdaContext);
   return {
     status: result.statusCode,
     headers: (result.headers ?? {}) as Record<string, string>,
@@ -183,6 +187,18 @@ describe("sign-in", () => {
     },
   );
 
+  it("refuses a sign-out posted from another site", async () => {
+    const session = sessionFrom((await signIn()).headers["set-cookie"]!);
+    const out = await call({
+      method: "POST",
+      path: "/logout",
+      headers: { cookie: session, origin: "https://evil.example" },
+    });
+    expect(out.status).toBe(403);
+    expect(out.headers["set-cookie"]).toBeUndefined();
+    expect((await call({ headers: { cookie: session } })).status).toBe(200);
+  });
+
   it("lets the cookie in, and signing out clears it", async () => {
     const session = sessionFrom((await signIn()).headers["set-cookie"]!);
     expect((await call({ headers: { cookie: session } })).status).toBe(200);
@@ -191,6 +207,75 @@ describe("sign-in", () => {
     expect(out.headers["set-cookie"]).toMatch(
       new RegExp(`^${SESSION_COOKIE}=; Max-Age=0; Path=/; HttpOnly; SameSite=Strict`),
     );
+  });
+});
+
+describe("wrong tokens", () => {
+  let now = NOW;
+  let guarded: ReturnType<typeof readApi>;
+  beforeAll(() => {
+    guarded = readApi({
+      store,
+      apiToken: () => TOKEN,
+      logger: new Logger({ logLevel: "SILENT" }),
+      now: () => now,
+    });
+  });
+  const login = (token: string, from: string) =>
+    call({
+      via: guarded,
+      from,
+      method: "POST",
+      path: "/login",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ token }).toString(),
+    });
+
+  it("2,000 guesses on /login get 6 answers, then 429 with Retry-After until the wait ends", async () => {
+    const statuses: Array<number | undefined> = [];
+    for (let i = 0; i < 2_000; i++)
+      statuses.push((await login(`guess-${i}`, "198.51.100.7")).status);
+    expect(statuses.slice(0, 6)).toEqual([401, 401, 401, 401, 401, 401]);
+    expect(new Set(statuses.slice(6))).toEqual(new Set([429]));
+    const throttled = await login(TOKEN, "198.51.100.7");
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers["retry-after"]).toBe("1");
+    expect(throttled.body).toContain(
+      "Too many wrong tokens from your address. Try again in 1 seconds.",
+    );
+    expect(throttled.headers["set-cookie"]).toBeUndefined();
+  });
+
+  it("let the real user in meanwhile: from another address, or signed in already", async () => {
+    const elsewhere = await login(TOKEN, "203.0.113.50");
+    expect(elsewhere.status).toBe(303);
+    const session = sessionFrom(elsewhere.headers["set-cookie"]!);
+    const page = await call({ via: guarded, from: "198.51.100.7", headers: { cookie: session } });
+    expect(page.status).toBe(200);
+  });
+
+  it("count on the API and the page too, and answer the API's 429 in JSON", async () => {
+    const api = await call({
+      via: guarded,
+      from: "198.51.100.7",
+      path: "/incidents",
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(api.status).toBe(429);
+    expect(api.headers["retry-after"]).toBe("1");
+    expect(JSON.parse(api.body)).toMatchObject({ error: "too_many_attempts" });
+    const page = await call({
+      via: guarded,
+      from: "198.51.100.7",
+      headers: { authorization: "Bearer wrong" },
+    });
+    expect(page.status).toBe(429);
+  });
+
+  it("check the token again once the wait is over, and forget the guesses on a right one", async () => {
+    now = new Date(NOW.getTime() + 1_000);
+    expect((await login(TOKEN, "198.51.100.7")).status).toBe(303);
+    expect((await login("wrong-again", "198.51.100.7")).status).toBe(401);
   });
 });
 

@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import { presentedToken, type SecretSource, secretsEqual } from "./auth.js";
 import { HttpError } from "./http-errors.js";
+import { clientOf, type TokenThrottle, tooManyWrongTokens } from "./token-throttle.js";
 import type { HttpEvent, HttpMiddleware } from "./types.js";
 
 /**
@@ -67,24 +68,56 @@ export function clearedSessionCookie(event: HttpEvent): string {
   return cookie(event, "", 0);
 }
 
-/** How a request proved itself: the token itself, a session cookie, or not at all. */
+/**
+ * Checks a token a client presents, unless `throttle` says it must wait first (then a 429
+ * HttpError, the token unchecked); counts a wrong one against it, and forgets it on a right one.
+ */
+export async function checkPresentedToken(
+  event: HttpEvent,
+  given: string,
+  token: SecretSource,
+  now: Date,
+  throttle: TokenThrottle | undefined,
+): Promise<boolean> {
+  const client = clientOf(event);
+  const wait = throttle?.waitSeconds(client, now) ?? 0;
+  if (wait > 0) throw tooManyWrongTokens(wait);
+  const right = secretsEqual(given, await token());
+  if (right) throttle?.succeeded(client);
+  else throttle?.failed(client, now);
+  return right;
+}
+
+/**
+ * How a request proved itself: the token itself, a session cookie, or not at all. A
+ * presented token goes through `throttle` (checkPresentedToken); a session cookie never does.
+ */
 export async function authentication(
   event: HttpEvent,
   token: SecretSource,
   now: Date,
+  throttle?: TokenThrottle,
 ): Promise<"token" | "session" | "wrong_token" | null> {
   const given = presentedToken(event);
-  if (given !== null) return secretsEqual(given, await token()) ? "token" : "wrong_token";
+  if (given !== null) {
+    return (await checkPresentedToken(event, given, token, now, throttle))
+      ? "token"
+      : "wrong_token";
+  }
   const session = cookieValue(event, SESSION_COOKIE);
   if (session && sessionValid(session, await token(), now)) return "session";
   return null;
 }
 
 /** Like requireToken, but a signed-in browser's cookie will do as well as the header. */
-export function requireTokenOrSession(token: SecretSource, now: () => Date): HttpMiddleware {
+export function requireTokenOrSession(
+  token: SecretSource,
+  now: () => Date,
+  throttle?: TokenThrottle,
+): HttpMiddleware {
   return {
     before: async ({ event }) => {
-      const outcome = await authentication(event, token, now());
+      const outcome = await authentication(event, token, now(), throttle);
       if (outcome === "token" || outcome === "session") return;
       throw new HttpError(
         401,
