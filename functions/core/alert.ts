@@ -6,6 +6,22 @@ export type Severity = (typeof SEVERITIES)[number];
 
 export type Labels = Readonly<Record<string, string>>;
 
+/**
+ * A label set (labels or annotations) without a prototype, so that any name is an ordinary
+ * key: `constructor`, `toString` or `__proto__` are labels like the others, never members
+ * of Object.prototype, and assigning `__proto__` stores it instead of changing the prototype.
+ */
+export function labelSet(entries: Iterable<readonly [string, string]>): Labels {
+  const labels: Record<string, string> = Object.create(null);
+  for (const [name, value] of entries) labels[name] = value;
+  return labels;
+}
+
+/** The value of label `name`, if the set has it: its own labels only, whatever the object. */
+export function labelValue(labels: Labels, name: string): string | undefined {
+  return Object.hasOwn(labels, name) ? labels[name] : undefined;
+}
+
 /** One alert, whatever sent it: the shape every later step works on. */
 export interface Alert {
   source: AlertSource;

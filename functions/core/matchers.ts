@@ -1,4 +1,4 @@
-import type { Labels } from "./alert.js";
+import { type Labels, labelValue } from "./alert.js";
 import { InvalidConfigError } from "./errors.js";
 
 export type MatchOperator = "=" | "!=" | "=~" | "!~";
@@ -42,7 +42,7 @@ export function parseMatcher(text: string): Matcher {
 
 /** A missing label matches as the empty string, as in Alertmanager. */
 export function matches(matcher: Matcher, labels: Labels): boolean {
-  const actual = labels[matcher.name] ?? "";
+  const actual = labelValue(labels, matcher.name) ?? "";
   switch (matcher.operator) {
     case "=":
       return actual === matcher.value;

@@ -1,4 +1,4 @@
-import type { Labels, Severity } from "./alert.js";
+import { type Labels, labelSet, labelValue, type Severity } from "./alert.js";
 import type { Config, RouteNode } from "./config.js";
 import { matchesAll } from "./matchers.js";
 import { normalizeSeverity } from "./severity.js";
@@ -65,8 +65,8 @@ function walk(node: RouteNode, labels: Labels, inherited: Settings, path: string
  * (`continue: true`); what no route sets comes from the severity's defaults in the config.
  */
 export function routeAlert(config: Config, labels: Labels): Routing {
-  const labelSeverity = normalizeSeverity(labels.severity, config.defaults.severity);
-  const routingLabels = { ...labels, severity: labelSeverity };
+  const labelSeverity = normalizeSeverity(labelValue(labels, "severity"), config.defaults.severity);
+  const routingLabels = labelSet([...Object.entries(labels), ["severity", labelSeverity]]);
   const root: RouteNode = config.route ?? { matchers: [], continue: false, routes: [] };
   const found = walk({ ...root, matchers: [] }, routingLabels, {}, "");
   const first = found[0]!.settings;

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { type Labels, SEVERITIES } from "./alert.js";
+import { type Labels, labelValue, SEVERITIES } from "./alert.js";
 import { InvalidConfigError } from "./errors.js";
 import type { Runbook } from "./incident.js";
 import { type Matcher, matchesAll, parseMatcher } from "./matchers.js";
@@ -111,7 +111,10 @@ export function runbookPlaceholders(text: string): string[] {
  * rather than a silent blank. The result is plain text: each notifier escapes it for its medium.
  */
 export function fillPlaceholders(text: string, labels: Labels): string {
-  return text.replace(PLACEHOLDER, (placeholder, name: string) => labels[name] || placeholder);
+  return text.replace(
+    PLACEHOLDER,
+    (placeholder, name: string) => labelValue(labels, name) || placeholder,
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import type { Alert, AlertSource } from "./alert.js";
+import { type Alert, type AlertSource, labelSet } from "./alert.js";
 import { InvalidInputError } from "./errors.js";
 import { labelsFingerprint } from "./fingerprint.js";
 import { validate } from "./validation.js";
@@ -7,17 +7,42 @@ import { validate } from "./validation.js";
 /** Go's zero time, which Alertmanager and Grafana send for "no end known". */
 const GO_ZERO_TIME = /^0001-01-01T00:00:00(\.0+)?Z$/;
 
-const labelSet = z.record(z.string().check(z.minLength(1)), z.string());
+/**
+ * Labels or annotations: an object of string values, every own name kept as an ordinary key.
+ * Not z.record, which assigns each key and so drops `__proto__` (JSON.parse keeps it as a
+ * name like any other; Alertmanager and Grafana allow it).
+ */
+const labelSchema = z.pipe(
+  z.custom<Record<string, unknown>>(
+    (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+    { error: "expected an object of string values" },
+  ),
+  z.transform((value, ctx) => {
+    const entries: Array<[string, string]> = [];
+    for (const name of Object.keys(value)) {
+      const text = value[name];
+      if (name === "") ctx.issues.push(labelIssue(name, text, "a name must not be empty"));
+      else if (typeof text !== "string")
+        ctx.issues.push(labelIssue(name, text, `expected string, received ${typeof text}`));
+      else entries.push([name, text]);
+    }
+    return labelSet(entries);
+  }),
+);
+
+function labelIssue(name: string, input: unknown, message: string) {
+  return { code: "custom" as const, message, input, path: [name] };
+}
 const timestamp = z.iso.datetime({ offset: true, error: "expected an RFC 3339 timestamp" });
 const url = z.string().check(z.maxLength(8192));
 const status = z.enum(["firing", "resolved"]);
 
 const alertSchema = z.object({
   status,
-  labels: labelSet.check(
+  labels: labelSchema.check(
     z.refine((labels) => Object.keys(labels).length > 0, "an alert needs at least one label"),
   ),
-  annotations: z._default(labelSet, {}),
+  annotations: z.optional(labelSchema),
   startsAt: timestamp,
   endsAt: z.optional(z.union([timestamp, z.literal("")])),
   generatorURL: z.optional(url),
@@ -69,7 +94,7 @@ function toAlert(source: AlertSource, wire: WireAlert): Alert {
     status: wire.status,
     fingerprint: wire.fingerprint || labelsFingerprint(wire.labels),
     labels: wire.labels,
-    annotations: wire.annotations,
+    annotations: wire.annotations ?? labelSet([]),
     startsAt: toIso(wire.startsAt),
     endsAt,
     generatorUrl: optionalUrl(wire.generatorURL),

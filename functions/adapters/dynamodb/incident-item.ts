@@ -1,3 +1,4 @@
+import { type Labels, labelSet } from "../../core/alert.js";
 import type {
   Incident,
   IncidentWithTimeline,
@@ -7,8 +8,22 @@ import type {
 import type { IncidentStore } from "../../core/incident-store.js";
 import type { SlackMessageRef } from "../../core/notification.js";
 
+/**
+ * Labels and annotations as stored: a list of [name, value] pairs. Not a map: the SDK's
+ * marshaller takes a map key `constructor` for a class and refuses it, and loses `__proto__`
+ * both ways; a list of strings has no names to trip on. Items written before are maps.
+ */
+export type StoredLabels = Array<[string, string]> | Labels;
+
+const storedLabels = (labels: Labels): Array<[string, string]> => Object.entries(labels);
+
+const fromStored = (stored: StoredLabels | undefined): Labels =>
+  labelSet(Array.isArray(stored) ? stored : Object.entries(stored ?? {}));
+
 /** The incident as stored: the domain fields plus keys for the table and its indexes. */
-export interface IncidentItem extends IncidentWithTimeline {
+export interface IncidentItem extends Omit<IncidentWithTimeline, "labels" | "annotations"> {
+  labels: StoredLabels;
+  annotations: StoredLabels;
   pk: string;
   sk: string;
   statusKey: string;
@@ -34,6 +49,8 @@ export function toIncidentItem(
 ): IncidentItem {
   return {
     ...incident,
+    labels: storedLabels(incident.labels),
+    annotations: storedLabels(incident.annotations),
     expiresAt: expiresAfter(incident.createdAt, retentionSeconds),
     pk: `INC#${incident.id}`,
     sk: "INC",
@@ -56,9 +73,11 @@ export function toIncident(item: IncidentItem): Incident {
     timeline,
     claimedStep,
     expiresAt,
+    labels,
+    annotations,
     ...incident
   } = item;
-  return incident;
+  return { ...incident, labels: fromStored(labels), annotations: fromStored(annotations) };
 }
 
 /**

@@ -1,0 +1,126 @@
+import { readFileSync } from "node:fs";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import type { EscalationRunner } from "../../functions/core/escalation-runner.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
+import { readApi } from "../../functions/handlers/read-api.js";
+import { alertmanagerWebhook } from "../../functions/handlers/webhooks.js";
+import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
+import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
+import { httpEvent, lambdaContext } from "../support/http-events.js";
+
+/*
+ * Alerts that are valid but unusual, through the real webhook handler, store (dynalite) and
+ * read API: whatever a sender may legally put in labels and annotations is stored and shown.
+ */
+
+const WEBHOOK_TOKEN = "webhook-token-for-tests";
+const API_TOKEN = "api-token-for-tests";
+const config = parseConfig(readFileSync(new URL("../../tocsin.yaml", import.meta.url), "utf8"));
+const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
+
+let dynamo: EmbeddedDynamo;
+let store: DynamoIncidentStore;
+let started: string[];
+let ids = 0;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  const client = clientFor(dynamo.endpoint);
+  store = new DynamoIncidentStore(client, await freshTable(client));
+  started = [];
+});
+
+const runner: EscalationRunner = {
+  start: async (id) => void started.push(id),
+  stop: async () => undefined,
+  mirror: async () => undefined,
+  resume: async () => undefined,
+};
+
+/** Posts a webhook body given as JSON text (an object literal cannot hold a `__proto__` key). */
+async function post(body: string) {
+  const handler = alertmanagerWebhook({
+    store,
+    config,
+    newId: () => `unusual-${++ids}`,
+    escalation: runner,
+    logger: silent,
+    webhookToken: () => WEBHOOK_TOKEN,
+    grafanaHmacSecret: () => undefined,
+    now: () => new Date("2026-11-30T09:30:00Z"),
+  });
+  const result = await handler(
+    httpEvent({
+      routeKey: "POST /webhooks/alertmanager",
+      body,
+      headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` },
+    }),
+    lambdaContext,
+  );
+  return { status: result.statusCode, body: JSON.parse(result.body ?? "null") };
+}
+
+function delivery(labels: string, annotations = "{}") {
+  return `{"version":"4","status":"firing","alerts":[{"status":"firing","labels":${labels},
+    "annotations":${annotations},"startsAt":"2026-11-30T09:00:00Z"}]}`;
+}
+
+async function readIncident(id: string) {
+  const result = await readApi({ store, apiToken: () => API_TOKEN, logger: silent })(
+    httpEvent({
+      routeKey: "GET /incidents/{id}",
+      path: `/incidents/${id}`,
+      pathParameters: { id },
+      headers: { authorization: `Bearer ${API_TOKEN}` },
+    }),
+    lambdaContext,
+  );
+  expect(result.statusCode).toBe(200);
+  // The wire text, parsed as a client parses it: own keys, `__proto__` included.
+  return JSON.parse(result.body ?? "null");
+}
+
+describe("labels and annotations named like Object.prototype's members", () => {
+  const names = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"];
+  const set = (prefix: string) => `{${names.map((n) => `"${n}":"${prefix}-${n}"`).join(",")}}`;
+
+  it("are stored and read back whole; a severity named `constructor` gets the default", async () => {
+    const labels = `{"alertname":"ProtoAlert","severity":"constructor",${set("l").slice(1)}`;
+    const answer = await post(delivery(labels, set("a")));
+    expect(answer.status).toBe(202);
+    const [opened] = answer.body.incidents;
+    expect(opened).toMatchObject({ status: "triggered", deduplicated: false });
+    expect(started).toEqual([opened.id]);
+
+    const incident = await readIncident(opened.id);
+    expect(incident.severity).toBe(config.defaults.severity);
+    expect(Object.keys(incident.labels).sort()).toEqual(["alertname", "severity", ...names].sort());
+    expect(Object.keys(incident.annotations).sort()).toEqual([...names].sort());
+    for (const name of names) {
+      expect(incident.labels[name]).toBe(`l-${name}`);
+      expect(incident.annotations[name]).toBe(`a-${name}`);
+    }
+    // A repeat is a duplicate of that incident, not a failure of the store.
+    const again = await post(delivery(labels, set("a")));
+    expect(again.body.incidents).toEqual([{ ...opened, deduplicated: true }]);
+  });
+
+  it("keeps a __proto__ label: {__proto__, a} and {a} are two alerts", async () => {
+    const first = await post(delivery('{"__proto__":"x","a":"b"}'));
+    const second = await post(delivery('{"a":"b"}'));
+    expect([first.status, second.status]).toEqual([202, 202]);
+    const [a] = first.body.incidents;
+    const [b] = second.body.incidents;
+    expect(b.deduplicated).toBe(false);
+    expect(a.id).not.toBe(b.id);
+    expect((await readIncident(a.id)).labels).toEqual(JSON.parse('{"__proto__":"x","a":"b"}'));
+    expect(Object.keys((await readIncident(b.id)).labels)).toEqual(["a"]);
+  });
+});
