@@ -1,5 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Config } from "../core/config.js";
+import { IncidentConflictError } from "../core/errors.js";
 import {
   type Delivery,
   planEscalationStep,
@@ -17,6 +18,7 @@ import type {
   SlackMessageRef,
 } from "../core/notification.js";
 import { filledRunbook, type RunbookDefinition } from "../core/runbook.js";
+import { planTestNotification, testResolution } from "../core/test-notification.js";
 import type { Telemetry } from "./telemetry.js";
 
 export interface EscalationDeps {
@@ -155,7 +157,9 @@ export async function runEscalationStep(
       : null;
   const incident =
     resume && resume.step === input.step ? { ...stored, escalationBaseAt: resume.baseAt } : stored;
-  const plan = planEscalationStep(incident, input.step, context);
+  const plan = incident.test
+    ? planTestNotification(incident, deps.config)
+    : planEscalationStep(incident, input.step, context);
   const claimed = await deps.store.claimEscalationStep(incident.id, {
     step: input.step,
     reached: plan.reached,
@@ -173,6 +177,7 @@ export async function runEscalationStep(
     const current = await deps.store.get(incident.id);
     if (current?.status !== "triggered") return stop;
   }
+  if (incident.test) await resolveTest(deps, incident, now);
   if (!plan.next) return stop;
   return {
     incidentId: incident.id,
@@ -181,6 +186,20 @@ export async function runEscalationStep(
     waitSeconds: plan.next.waitSeconds,
     dueAt: plan.next.dueAt,
   };
+}
+
+/**
+ * A test incident resolves once its test is sent (a retried Task, which finds the step
+ * claimed, resolves it too), and its Slack message is updated to say so.
+ */
+async function resolveTest(deps: EscalationDeps, incident: Incident, now: () => Date) {
+  try {
+    await deps.store.applyTransition(incident, testResolution(now().toISOString()));
+  } catch (error) {
+    if (error instanceof IncidentConflictError) return; // resolved already, by someone
+    throw error;
+  }
+  await mirrorStateChange(deps, { incidentId: incident.id, kind: "resolve" }, now);
 }
 
 /**

@@ -76,8 +76,8 @@ async function ingestOne(deps: IngestDeps, alert: Alert, now: string) {
   const candidate = openIncident({ id: deps.newId(), alert, routing, runbook, now });
   if (alert.status === "firing") {
     const { incident, created } = await deps.store.recordFiring(candidate, async (opened) => {
-      // Nothing to tell for an info alert: it is recorded only.
-      if (deps.escalation && (opened.channels.length > 0 || opened.escalationPolicy))
+      // Nothing to tell for an info alert: it is recorded only. A test still has to resolve.
+      if (deps.escalation && (opened.test || opened.channels.length > 0 || opened.escalationPolicy))
         await deps.escalation.start(opened.id);
     });
     if (created) deps.telemetry?.count("incidents_opened", 1, { severity: candidate.severity });

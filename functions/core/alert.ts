@@ -47,6 +47,8 @@ export interface Alert {
   imageUrl: string | null;
   /** The sender's id of the alert rule (Grafana's `ruleUID`). */
   ruleId: string | null;
+  /** A sender's test notification (Grafana's contact point Test button), not a real alert. */
+  test?: boolean | undefined;
 }
 
 /**

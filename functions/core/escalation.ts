@@ -208,7 +208,7 @@ export function resumeAfterRestart(
   now: Date,
 ): { step: number; dueAt: string } | null {
   if (incident.status !== "triggered") return null;
-  if (!incident.escalationPolicy && incident.channels.length === 0) return null;
+  if (!incident.escalationPolicy && incident.channels.length === 0 && !incident.test) return null;
   // Still set: the snooze has not resumed the escalation yet (it may have ended meanwhile).
   if (incident.snoozedUntil) {
     const dueAt = new Date(Math.max(Date.parse(incident.snoozedUntil), now.getTime()));

@@ -71,6 +71,8 @@ export interface Incident {
   valueText?: string | null | undefined;
   imageUrl?: string | null | undefined;
   ruleId?: string | null | undefined;
+  /** Opened by a sender's test notification: told as a test, never paged, resolved by itself. */
+  test?: boolean | undefined;
   /** The incident's Slack messages by channel id, once posted. */
   slackMessages: Record<string, SlackMessageRef>;
   /** While snoozed: when the escalation resumes at the level it had reached. */
@@ -84,6 +86,12 @@ export interface Incident {
 export interface IncidentWithTimeline extends Incident {
   timeline: TimelineEvent[];
 }
+
+/** A test incident's title says so first, wherever it is shown (see test-notification.ts). */
+const testTitle = (title: string) => `Grafana test: ${title}`;
+const TEST_TRIGGERED_DETAIL =
+  "test notification from Grafana (the contact point's Test button): the route's Slack and " +
+  "email channels are told it is a test, nobody is paged, and it resolves by itself";
 
 /** A new incident for a firing alert, with its first timeline event. Pure: id and now are given. */
 export function openIncident(input: {
@@ -100,7 +108,7 @@ export function openIncident(input: {
     status: "triggered",
     severity: routing.severity,
     team: routing.team,
-    title: alertTitle(alert),
+    title: alert.test ? testTitle(alertTitle(alert)) : alertTitle(alert),
     labels: alert.labels,
     annotations: alert.annotations,
     source: alert.source,
@@ -124,6 +132,7 @@ export function openIncident(input: {
     valueText: alert.valueText,
     imageUrl: alert.imageUrl,
     ruleId: alert.ruleId,
+    ...(alert.test ? { test: true } : {}),
     slackMessages: {},
     snoozedUntil: null,
     escalationBaseAt: null,
@@ -133,7 +142,9 @@ export function openIncident(input: {
         at: now,
         type: "triggered",
         actor: alert.source,
-        detail: `${routing.severity} alert for team ${routing.team} (fired at ${alert.startsAt})`,
+        detail: alert.test
+          ? TEST_TRIGGERED_DETAIL
+          : `${routing.severity} alert for team ${routing.team} (fired at ${alert.startsAt})`,
       },
     ],
   };

@@ -8,6 +8,7 @@ import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { grafanaSignatureHeaders } from "../../functions/adapters/http/grafana-signature.js";
 import type { Block } from "../../functions/adapters/notifiers/slack-message.js";
+import { labelsFingerprint } from "../../functions/core/fingerprint.js";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
 import { fixture } from "../support/fixtures.js";
 import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
@@ -129,5 +130,97 @@ describe("values, panel image and rule uid of a Grafana alert", () => {
     const blocks = message()!.args.blocks as Block[];
     expect(blocks).toContainEqual(expect.objectContaining({ type: "image", image_url: IMAGE }));
     expect(JSON.stringify(blocks)).toContain("B=87, C=1");
+  });
+});
+
+describe("Grafana's Test button", () => {
+  const testBody = (labels?: Record<string, string>) => {
+    const body = fixture("grafana-test-notification.json") as {
+      groupKey: string;
+      alerts: Array<Record<string, unknown>>;
+    };
+    // Grafana's test alert starts when the button is clicked.
+    body.alerts[0]!.startsAt = new Date().toISOString();
+    if (labels) {
+      const all = { alertname: "TestAlert", instance: "Grafana", ...labels };
+      const fingerprint = labelsFingerprint(all);
+      body.alerts[0] = { ...body.alerts[0], labels: all, fingerprint };
+      body.groupKey = `webhook-${fingerprint}-${Math.floor(Date.now() / 1000)}`;
+    }
+    return JSON.stringify(body);
+  };
+  const post = async (body: string) => {
+    const response = await postSigned(body);
+    expect(response.status).toBe(202);
+    const { incidents } = (await response.json()) as { incidents: Array<{ id: string }> };
+    return incidents[0]!.id;
+  };
+  const waitForResolved = async (body: string) => {
+    const id = await post(body);
+    await waitUntil(
+      async () => (await incident(id)).status === "resolved",
+      "the test incident to resolve by itself",
+      10_000,
+      25,
+    );
+    return incident(id);
+  };
+  const test = async (body: string) => {
+    const id = (await waitForResolved(body)).id;
+    // Its Slack message is updated to say it is resolved.
+    await waitUntil(
+      async () => (await incident(id)).timeline.some((e) => e.detail?.startsWith("resolve:")),
+      "the resolve mirrored to Slack",
+      10_000,
+      25,
+    );
+    return incident(id);
+  };
+
+  it("tells Slack it is a test, pages nobody, and resolves by itself", async () => {
+    const resolved = await test(testBody());
+    expect(resolved).toMatchObject({
+      test: true,
+      title: "Grafana test: Notification test",
+      status: "resolved",
+      resolvedBy: "tocsin",
+      level: 0,
+    });
+    expect(resolved.timeline.map((e) => `${e.type}:${e.channel ?? e.actor}`)).toEqual([
+      "triggered:grafana",
+      "notified:slack-alerts",
+      "resolved:tocsin",
+      "notified:slack-alerts",
+    ]);
+    const [post, ...others] = fakes.slack
+      .callsTo("chat.postMessage")
+      .filter((call) => JSON.stringify(call.args.blocks).includes(resolved.id));
+    expect(others).toEqual([]);
+    expect(post!.args.text).toMatch(/^\[TEST\] Grafana test: Notification test/);
+    expect(JSON.stringify(post!.args.blocks)).toContain("nobody is paged");
+    const [update] = fakes.slack.callsTo("chat.update");
+    expect(JSON.stringify(update!.args.blocks)).toContain("Resolved by tocsin");
+    expect(fakes.pagerDuty.events.filter((e) => e.dedup_key === resolved.id)).toEqual([]);
+  });
+
+  it("pages nobody even when its labels route it to a critical escalation", async () => {
+    const resolved = await test(testBody({ severity: "critical", team: "ml-training" }));
+    expect(resolved).toMatchObject({ severity: "critical", status: "resolved", level: 0 });
+    const told = resolved.timeline.filter((e) => e.type === "notified").map((e) => e.channel);
+    expect(told.sort()).toEqual(["email-oncall", "slack-incidents", "slack-incidents"]);
+    expect(resolved.timeline.some((e) => e.type === "escalated")).toBe(false);
+    expect(fakes.pagerDuty.events.filter((e) => e.dedup_key === resolved.id)).toEqual([]);
+  });
+
+  it("resolves by itself when its route tells nobody (info)", async () => {
+    const resolved = await waitForResolved(testBody({ severity: "info" }));
+    expect(resolved.timeline.map((e) => e.type)).toEqual(["triggered", "resolved"]);
+  });
+
+  it("opens a new test incident at the next click, the last one being resolved", async () => {
+    const first = await test(testBody());
+    const second = await test(testBody());
+    expect(second.id).not.toBe(first.id);
+    expect(second).toMatchObject({ status: "resolved", occurrences: 1 });
   });
 });

@@ -4,7 +4,7 @@
  * incident to Slack, PagerDuty and email as each of them shows it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { emailBody } from "../../functions/adapters/notifiers/email-message.js";
+import { emailBody, emailSubject } from "../../functions/adapters/notifiers/email-message.js";
 import { PagerDutyNotifier } from "../../functions/adapters/notifiers/pagerduty-notifier.js";
 import { type Block, incidentMessage } from "../../functions/adapters/notifiers/slack-message.js";
 import { SlackNotifier } from "../../functions/adapters/notifiers/slack-notifier.js";
@@ -187,5 +187,35 @@ describe("email", () => {
     const body = emailBody(notification("email-oncall", { incident: grafanaIncident() }));
     expect(body).toMatch(/^Values: +B=87, C=1$/m);
     expect(body).toMatch(new RegExp(`^ +Panel image: +${IMAGE.replace(/\./g, "\\.")}$`, "m"));
+  });
+
+  it("of a test notification says it is a test and that nobody is paged", () => {
+    const body = fixture("grafana-test-notification.json");
+    const [alert] = parseGrafanaPayload(body);
+    const { timeline: _t, ...incident } = openIncident({
+      id: "inc-test",
+      alert: alert!,
+      routing: {
+        team: "platform",
+        severity: "warning",
+        channels: ["email-oncall"],
+        escalation: null,
+        delay: 0,
+        matchedRoutes: [],
+      },
+      runbook: null,
+      now: "2026-11-30T09:20:01.000Z",
+    });
+    const told = notification("email-oncall", {
+      incident,
+      level: 0,
+      recipients: [],
+      runbook: null,
+    });
+    expect(emailSubject(told)).toBe("[TEST] Grafana test: Notification test (platform)");
+    expect(emailBody(told)).toContain("This is a test notification from Grafana");
+    expect(emailBody(told)).toMatch(
+      /^Values: +\[ metric='foo' labels=\{instance=bar\} value=10 \]$/m,
+    );
   });
 });

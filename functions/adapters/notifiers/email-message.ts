@@ -21,7 +21,9 @@ export function emailSubject(notification: Notification): string {
       ? "[ACKNOWLEDGED]"
       : kind === "resolve"
         ? "[RESOLVED]"
-        : `[${incident.severity.toUpperCase()}]`;
+        : incident.test
+          ? "[TEST]"
+          : `[${incident.severity.toUpperCase()}]`;
   const prefix = kind === "escalate" ? `${tag} Level ${level}: ` : `${tag} `;
   const suffix = ` (${oneLine(incident.team)})`;
   const room = SUBJECT_LIMIT - prefix.length - suffix.length;
@@ -91,6 +93,8 @@ function leadText(notification: Notification): string {
   const actor = notification.actor ?? "someone";
   switch (kind) {
     case "trigger":
+      if (incident.test)
+        return "This is a test notification from Grafana (its contact point's Test button): nobody is paged, and the incident resolves by itself.";
       return level > 0
         ? `A ${incident.severity} incident for team ${incident.team} needs you (escalation level ${level}).`
         : `A ${incident.severity} incident was opened for team ${incident.team}.`;

@@ -167,7 +167,9 @@ export function incidentMessage(
   const tag =
     kind === "acknowledge" || kind === "resolve"
       ? status.toUpperCase()
-      : incident.severity.toUpperCase();
+      : incident.test
+        ? "TEST"
+        : incident.severity.toUpperCase();
   const paged = kind === "trigger" || kind === "escalate" ? people : [];
   return {
     text: clip(
@@ -342,7 +344,9 @@ function stateLine(notification: Notification): string {
   const { incident } = notification;
   switch (notification.kind) {
     case "trigger":
-      return `Incident \`${escapeMrkdwn(incident.id)}\` triggered`;
+      return incident.test
+        ? `:test_tube: A test from Grafana, incident \`${escapeMrkdwn(incident.id)}\`: nobody is paged, and it resolves by itself`
+        : `Incident \`${escapeMrkdwn(incident.id)}\` triggered`;
     case "escalate":
       return `:arrow_double_up: Escalated to level ${notification.level}`;
     case "acknowledge":
