@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { type Alert, type AlertSource, labelSet } from "./alert.js";
+import { type Alert, type AlertSource, type Labels, labelSet } from "./alert.js";
 import { InvalidInputError } from "./errors.js";
 import { labelsFingerprint } from "./fingerprint.js";
 import { validate } from "./validation.js";
@@ -8,27 +8,40 @@ import { validate } from "./validation.js";
 const GO_ZERO_TIME = /^0001-01-01T00:00:00(\.0+)?Z$/;
 
 /**
- * Labels or annotations: an object of string values, every own name kept as an ordinary key.
- * Not z.record, which assigns each key and so drops `__proto__` (JSON.parse keeps it as a
- * name like any other; Alertmanager and Grafana allow it).
+ * An object of `kind` values (labels, annotations, Grafana's values), every own name kept
+ * as an ordinary key of a prototype-less object. Not z.record, which assigns each key and
+ * so drops `__proto__` (JSON.parse keeps it as a name like any other; Alertmanager and
+ * Grafana allow it).
  */
-const labelSchema = z.pipe(
-  z.custom<Record<string, unknown>>(
-    (value) => typeof value === "object" && value !== null && !Array.isArray(value),
-    { error: "expected an object of string values" },
-  ),
-  z.transform((value, ctx) => {
-    const entries: Array<[string, string]> = [];
-    for (const name of Object.keys(value)) {
-      const text = value[name];
-      if (name === "") ctx.issues.push(labelIssue(name, text, "a name must not be empty"));
-      else if (typeof text !== "string")
-        ctx.issues.push(labelIssue(name, text, `expected string, received ${typeof text}`));
-      else entries.push([name, text]);
-    }
-    return labelSet(entries);
-  }),
-);
+function ownRecord<T extends string | number, R>(
+  kind: "string" | "number",
+  make: (entries: Array<[string, T]>) => R,
+) {
+  return z.pipe(
+    z.custom<Record<string, unknown>>(
+      (value) => typeof value === "object" && value !== null && !Array.isArray(value),
+      { error: `expected an object of ${kind} values` },
+    ),
+    z.transform((value, ctx) => {
+      const entries: Array<[string, T]> = [];
+      for (const name of Object.keys(value)) {
+        const item = value[name];
+        if (name === "") ctx.issues.push(labelIssue(name, item, "a name must not be empty"));
+        else if (typeof item !== kind)
+          ctx.issues.push(labelIssue(name, item, `expected ${kind}, received ${typeof item}`));
+        else entries.push([name, item as T]);
+      }
+      return make(entries);
+    }),
+  );
+}
+const labelSchema = ownRecord<string, Labels>("string", labelSet);
+/** Grafana's values by refId, `{B: 87}`: a prototype-less object like the labels. */
+const valuesSchema = ownRecord<number, Readonly<Record<string, number>>>("number", (entries) => {
+  const values: Record<string, number> = Object.create(null);
+  for (const [name, value] of entries) values[name] = value;
+  return values;
+});
 
 function labelIssue(name: string, input: unknown, message: string) {
   return { code: "custom" as const, message, input, path: [name] };
@@ -54,7 +67,7 @@ const alertSchema = z.object({
   imageURL: z.optional(url),
   ruleUID: z.optional(z.string().check(z.maxLength(256))),
   /** The query values at evaluation, by refId; `null` when the rule had none (a test, say). */
-  values: z.optional(z.nullable(z.record(z.string(), z.number()))),
+  values: z.optional(z.nullable(valuesSchema)),
   valueString: z.optional(z.string().check(z.maxLength(65_536))),
 });
 

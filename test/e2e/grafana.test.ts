@@ -133,6 +133,34 @@ describe("values, panel image and rule uid of a Grafana alert", () => {
   });
 });
 
+describe("Grafana's values", () => {
+  it("keep every refId as an ordinary name, __proto__ and constructor included", async () => {
+    // JSON.parse keeps "__proto__" as a name; the body is built as text for that reason.
+    const body = grafanaBody().replace(
+      '"values":{"B":87,"C":1}',
+      '"values":{"__proto__":5,"constructor":3,"B":87}',
+    );
+    const response = await postSigned(body);
+    expect(response.status).toBe(202);
+    const { incidents } = (await response.json()) as { incidents: Array<{ id: string }> };
+    const stored = await incident(incidents[0]!.id);
+    expect(Object.entries(stored.values ?? {})).toEqual([
+      ["__proto__", 5],
+      ["constructor", 3],
+      ["B", 87],
+    ]);
+  });
+
+  it("that are not numbers are refused with 422 naming the value, and nothing is written", async () => {
+    const before = (await (await api("/incidents?limit=500")).json()) as { incidents: unknown[] };
+    const response = await postSigned(grafanaBody({ values: { B: "87" } }));
+    expect(response.status).toBe(422);
+    expect(await response.json()).toMatchObject({ field: "alerts.0.values.B" });
+    const after = (await (await api("/incidents?limit=500")).json()) as { incidents: unknown[] };
+    expect(after.incidents).toHaveLength(before.incidents.length);
+  });
+});
+
 describe("Grafana's Test button", () => {
   const testBody = (labels?: Record<string, string>) => {
     const body = fixture("grafana-test-notification.json") as {

@@ -20,10 +20,26 @@ const storedLabels = (labels: Labels): Array<[string, string]> => Object.entries
 const fromStored = (stored: StoredLabels | undefined): Labels =>
   labelSet(Array.isArray(stored) ? stored : Object.entries(stored ?? {}));
 
+/**
+ * A sender's values (Grafana's, by refId) are stored as [name, number] pairs, like labels;
+ * items written before are maps.
+ */
+type StoredValues = Array<[string, number]> | Readonly<Record<string, number>> | null;
+
+function valuesFromStored(stored: StoredValues): Incident["values"] {
+  if (!stored) return stored;
+  const values: Record<string, number> = Object.create(null);
+  for (const [name, value] of Array.isArray(stored) ? stored : Object.entries(stored))
+    values[name] = value;
+  return values;
+}
+
 /** The incident as stored: the domain fields plus keys for the table and its indexes. */
-export interface IncidentItem extends Omit<IncidentWithTimeline, "labels" | "annotations"> {
+export interface IncidentItem
+  extends Omit<IncidentWithTimeline, "labels" | "annotations" | "values"> {
   labels: StoredLabels;
   annotations: StoredLabels;
+  values?: StoredValues | undefined;
   pk: string;
   sk: string;
   statusKey: string;
@@ -51,6 +67,7 @@ export function toIncidentItem(
     ...incident,
     labels: storedLabels(incident.labels),
     annotations: storedLabels(incident.annotations),
+    values: incident.values ? Object.entries(incident.values) : incident.values,
     expiresAt: expiresAfter(incident.createdAt, retentionSeconds),
     pk: `INC#${incident.id}`,
     sk: "INC",
@@ -75,9 +92,15 @@ export function toIncident(item: IncidentItem): Incident {
     expiresAt,
     labels,
     annotations,
+    values,
     ...incident
   } = item;
-  return { ...incident, labels: fromStored(labels), annotations: fromStored(annotations) };
+  return {
+    ...incident,
+    labels: fromStored(labels),
+    annotations: fromStored(annotations),
+    ...(values === undefined ? {} : { values: valuesFromStored(values) }),
+  };
 }
 
 /**
