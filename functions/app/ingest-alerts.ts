@@ -1,4 +1,5 @@
 import type { Alert } from "../core/alert.js";
+import { describeCuts, type FittedAlert, fitAlert } from "../core/alert-size.js";
 import type { Config } from "../core/config.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
 import { openIncident, planTransition, type Runbook } from "../core/incident.js";
@@ -30,6 +31,8 @@ export interface IngestResult {
   incidents: IngestedIncident[];
   /** Incidents this delivery opened (exactly one delivery reports each). */
   opened: string[];
+  /** Alerts cut to fit one incident: their fingerprint and the fields cut. */
+  cut: Array<{ fingerprint: string; fields: string[] }>;
 }
 
 /** How many alerts of one delivery are written at once. */
@@ -45,6 +48,8 @@ export async function ingestAlerts(
   alerts: readonly Alert[],
   now: string,
 ): Promise<IngestResult> {
+  // Every alert is checked to fit before any is written: a refusal writes nothing.
+  const fitted = alerts.map((alert, index) => fitAlert(alert, `alerts.${index}`));
   const results: Array<{ incident: IngestedIncident | null; opened: boolean }> = new Array(
     alerts.length,
   );
@@ -55,7 +60,7 @@ export async function ingestAlerts(
     while (next < alerts.length && !failed) {
       const index = next++;
       try {
-        results[index] = await ingestOne(deps, alerts[index]!, now);
+        results[index] = await ingestOne(deps, alerts[index]!, fitted[index]!, now);
       } catch (error) {
         failed = true;
         throw error;
@@ -67,13 +72,21 @@ export async function ingestAlerts(
     accepted: alerts.length,
     incidents: results.flatMap((r) => (r.incident ? [r.incident] : [])),
     opened: results.flatMap((r) => (r.opened && r.incident ? [r.incident.id] : [])),
+    cut: fitted.flatMap(({ alert, cuts }) =>
+      cuts.length > 0 ? [{ fingerprint: alert.fingerprint, fields: cuts.map((c) => c.field) }] : [],
+    ),
   };
 }
 
-async function ingestOne(deps: IngestDeps, alert: Alert, now: string) {
+/** One alert: routed and matched to its runbook as sent, stored as `fit` cut it. */
+async function ingestOne(deps: IngestDeps, alert: Alert, fit: FittedAlert, now: string) {
   const routing = routeAlert(deps.config, alert.labels);
   const runbook = deps.findRunbook?.(alert) ?? null;
-  const candidate = openIncident({ id: deps.newId(), alert, routing, runbook, now });
+  const candidate = openIncident({ id: deps.newId(), alert: fit.alert, routing, runbook, now });
+  if (fit.cuts.length > 0) {
+    const [triggered] = candidate.timeline;
+    triggered!.detail = `${triggered!.detail}; ${describeCuts(fit.cuts)}`;
+  }
   if (alert.status === "firing") {
     const { incident, created } = await deps.store.recordFiring(candidate, async (opened) => {
       // Nothing to tell for an info alert: it is recorded only. A test still has to resolve.

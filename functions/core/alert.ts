@@ -71,12 +71,21 @@ function shortNumber(value: number): string {
   return String(Number(value.toPrecision(Math.min(100, Math.max(6, whole)))));
 }
 
-/** A human title: the summary annotation, else the alert name, else the fingerprint. */
+/** A human title: the summary annotation, else the alert name, else the fingerprint; one line long at most. */
 export function alertTitle(alert: Pick<Alert, "labels" | "annotations" | "fingerprint">): string {
-  return (
+  const title =
     alert.annotations.summary ||
     alert.annotations.title ||
     alert.labels.alertname ||
-    `alert ${alert.fingerprint}`
-  );
+    `alert ${alert.fingerprint}`;
+  return title.length <= TITLE_LIMIT ? title : `${codePointPrefix(title, TITLE_LIMIT - 1)}…`;
+}
+
+/** A title is a line, not a document (PagerDuty's summary stops at 1,024 characters). */
+export const TITLE_LIMIT = 1024;
+
+/** At most `units` UTF-16 code units of `text`, never half a surrogate pair. */
+function codePointPrefix(text: string, units: number): string {
+  const last = text.charCodeAt(units - 1);
+  return text.slice(0, last >= 0xd800 && last < 0xdc00 ? units - 1 : units);
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import type { EscalationRunner } from "../../functions/core/escalation-runner.js";
@@ -22,6 +23,7 @@ const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
 
 let dynamo: EmbeddedDynamo;
 let store: DynamoIncidentStore;
+let table: string;
 let started: string[];
 let ids = 0;
 
@@ -33,7 +35,8 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   const client = clientFor(dynamo.endpoint);
-  store = new DynamoIncidentStore(client, await freshTable(client));
+  table = await freshTable(client);
+  store = new DynamoIncidentStore(client, table);
   started = [];
 });
 
@@ -122,5 +125,64 @@ describe("labels and annotations named like Object.prototype's members", () => {
     expect(a.id).not.toBe(b.id);
     expect((await readIncident(a.id)).labels).toEqual(JSON.parse('{"__proto__":"x","a":"b"}'));
     expect(Object.keys((await readIncident(b.id)).labels)).toEqual(["a"]);
+  });
+});
+
+describe("alerts too big for one DynamoDB item", () => {
+  const huge = (bytes: number) => JSON.stringify("x".repeat(bytes));
+
+  it.each([
+    ["just under the item limit", 300_000, 108_000],
+    ["just over it", 300_000, 112_000],
+    ["well over it", 600_000, 300_000],
+  ])(
+    "stores one %s with its values cut and a note, and its escalation can record deliveries",
+    async (_case, description, runbook) => {
+      const answer = await post(
+        delivery(
+          `{"alertname":"BigAlert","severity":"critical","team":"ml-training","blob":${huge(runbook)}}`,
+          `{"summary":"loss is NaN","description":${huge(description)}}`,
+        ),
+      );
+      expect(answer.status).toBe(202);
+      const [opened] = answer.body.incidents;
+      expect(started).toEqual([opened.id]);
+      const incident = await readIncident(opened.id);
+      expect(incident.annotations.summary).toBe("loss is NaN");
+      expect(incident.labels.alertname).toBe("BigAlert");
+      expect(incident.annotations.description).toContain(`cut by tocsin from ${description} bytes`);
+      expect(incident.labels.blob).toContain(`cut by tocsin from ${runbook} bytes`);
+      expect(incident.timeline[0].detail).toMatch(/labels\.blob cut from \d+ to \d+ bytes/);
+      expect(incident.timeline[0].detail).toMatch(/annotations\.description cut from \d+ to/);
+      // What the escalation appends later has room: a level's outcomes, many times over.
+      const outcome = {
+        at: "2026-11-30T09:31:00.000Z",
+        type: "notified" as const,
+        level: 1,
+        channel: "pagerduty",
+        detail: `pagerduty: ${"d".repeat(300)}`,
+      };
+      for (let step = 0; step < 50; step++) {
+        await store.recordDeliveries(
+          opened.id,
+          Array.from({ length: 10 }, () => outcome),
+        );
+      }
+      expect((await store.get(opened.id))!.timeline).toHaveLength(501);
+    },
+  );
+
+  it("refuses, before writing anything, a delivery with an alert whose names alone do not fit", async () => {
+    const names = Array.from({ length: 300 }, (_, i) => `"n${i}_${"n".repeat(40)}":"v"`).join(",");
+    const answer = await post(
+      `{"version":"4","status":"firing","alerts":[
+        {"status":"firing","labels":{"alertname":"Fine"},"startsAt":"2026-11-30T09:00:00Z"},
+        {"status":"firing","labels":{${names}},"startsAt":"2026-11-30T09:00:00Z"}]}`,
+    );
+    expect(answer.status).toBe(422);
+    expect(answer.body).toMatchObject({ error: "invalid_payload", field: "alerts.1.labels" });
+    const { Count } = await dynamo.client.send(new ScanCommand({ TableName: table }));
+    expect(Count).toBe(0);
+    expect(started).toEqual([]);
   });
 });
