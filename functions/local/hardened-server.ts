@@ -22,7 +22,7 @@ function clientErrorStatus(code: string | undefined): [number, string] {
  * An HTTP server that bounds how long a client may hold a connection (headers within
  * `headersTimeoutMs`, the whole request within `requestTimeoutMs`, checked every tenth of
  * the headers' time) and answers what Node's parser refuses (a malformed request line,
- * header or chunk) with a JSON 4xx instead of a bare one.
+ * header or chunk, an Expect it cannot meet) with a JSON 4xx instead of a bare one.
  */
 export function hardenedServer(
   listener: (request: IncomingMessage, response: ServerResponse) => void,
@@ -44,6 +44,19 @@ export function hardenedServer(
   server.on("request", (request: IncomingMessage, response: ServerResponse) =>
     answering.set(request.socket, response),
   );
+  // Node answers an Expect other than 100-continue with a bare 417 unless someone does.
+  server.on("checkExpectation", (_: IncomingMessage, response: ServerResponse) => {
+    const body = JSON.stringify({
+      error: "expectation_failed",
+      message: "only Expect: 100-continue is understood",
+    });
+    response.on("error", () => undefined);
+    response.writeHead(417, {
+      "content-type": "application/json; charset=utf-8",
+      connection: "close",
+    });
+    response.end(body);
+  });
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => {
     socket.on("error", () => undefined);
     if (error.code === "ECONNRESET" || !socket.writable || answering.get(socket)?.headersSent) {

@@ -98,6 +98,29 @@ describe("the local server's edge", () => {
     expect((await rawRequest(url, get("/healthz"))).status).toBe(200);
   });
 
+  it("answers an Expect it cannot meet with a JSON 417, and 100-continue as usual", async () => {
+    const url = await listen();
+    const odd = await rawRequest(
+      url,
+      "GET /healthz HTTP/1.1\r\nHost: a\r\nExpect: x\r\nConnection: close\r\n\r\n",
+    );
+    expect(odd.status, odd.text).toBe(417);
+    expect(rawJson(odd)).toMatchObject({
+      error: "expectation_failed",
+      message: expect.any(String),
+    });
+    const usual = await rawRequest(
+      url,
+      "GET /healthz HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+    );
+    expect(usual.text).toContain("HTTP/1.1 100 Continue");
+    expect(
+      rawJson({ status: 200, text: usual.text.slice(usual.text.indexOf("HTTP/1.1 200")) }),
+    ).toEqual({
+      status: "ok",
+    });
+  });
+
   it("answers a client that sends its headers too slowly with 408 and closes it", async () => {
     const url = await listen({ headersTimeoutMs: 200, requestTimeoutMs: 400 });
     // Headers begun, never finished: the answer comes from the timeout, not from the client.
