@@ -11,17 +11,22 @@ export interface RawAnswer {
  * Writes `bytes` to the server at `url` over a plain TCP socket, exactly as given (fetch and
  * node:http would refuse or normalise what a hostile client sends), and reads what comes back
  * until the server closes or `idleMs` passes without data. With `hangUp`, the socket is
- * destroyed right after writing, as a client that vanishes mid-request.
+ * destroyed right after writing, as a client that vanishes mid-request. `from` is the local
+ * address to send from (any of 127/8 on Linux).
  */
 export function rawRequest(
   url: string,
   bytes: string | Buffer,
-  options: { hangUp?: boolean; idleMs?: number } = {},
+  options: { hangUp?: boolean; idleMs?: number; from?: string | undefined } = {},
 ): Promise<RawAnswer> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const socket = connect({ host: hostname, port: Number(port) });
+    const socket = connect({
+      host: hostname,
+      port: Number(port),
+      ...(options.from ? { localAddress: options.from } : {}),
+    });
     const finish = () => {
       socket.destroy();
       const text = Buffer.concat(chunks).toString("latin1");
