@@ -26,7 +26,16 @@ function clientErrorStatus(code: string | undefined): [number, string] {
  */
 export function hardenedServer(
   listener: (request: IncomingMessage, response: ServerResponse) => void,
-  { headersTimeoutMs = HEADERS_TIMEOUT_MS, requestTimeoutMs = REQUEST_TIMEOUT_MS } = {},
+  {
+    headersTimeoutMs = HEADERS_TIMEOUT_MS,
+    requestTimeoutMs = REQUEST_TIMEOUT_MS,
+    log,
+  }: {
+    headersTimeoutMs?: number;
+    requestTimeoutMs?: number;
+    /** Where an error of the listening server goes (one that would otherwise end the process). */
+    log?: { error(message: string, fields: Record<string, unknown>): void };
+  } = {},
 ): Server {
   const server = createServer(
     {
@@ -38,6 +47,11 @@ export function hardenedServer(
     },
     listener,
   );
+  // An accept that fails (EMFILE when a flood of connections uses up the descriptors) is an
+  // 'error' on the server: without a listener it would end the process. It keeps listening.
+  server.on("error", (error: NodeJS.ErrnoException) => {
+    if (server.listening) log?.error("local server error", { event: "local_server_error", error });
+  });
   // The response under way on each connection: a parser error after its headers went out
   // (say, in the next pipelined request) can only close the connection.
   const answering = new WeakMap<Duplex, ServerResponse>();

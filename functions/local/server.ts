@@ -130,7 +130,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       body: metrics.render(),
     }),
   });
-  const server = hardenedServer(apiGatewayBridge(routes, logger));
+  const server = hardenedServer(apiGatewayBridge(routes, logger), { log: logger });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => resolve());

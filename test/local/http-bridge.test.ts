@@ -129,6 +129,14 @@ describe("the local server's edge", () => {
     expect(rawJson(answer)).toMatchObject({ error: "bad_request" });
   });
 
+  it("logs an error of the listening server (a failed accept) and keeps serving", async () => {
+    const url = await listen({ log });
+    const accept = Object.assign(new Error("accept EMFILE"), { code: "EMFILE", syscall: "accept" });
+    server!.emit("error", accept);
+    expect(errors).toMatchObject([{ fields: { event: "local_server_error", error: accept } }]);
+    expect((await rawRequest(url, get("/healthz"))).status).toBe(200);
+  });
+
   it("answers a handler's failure with a JSON 500, logs it, and keeps serving", async () => {
     const url = await listen();
     const answer = await rawRequest(
