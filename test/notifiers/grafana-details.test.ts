@@ -20,16 +20,14 @@ const IMAGE = "https://grafana-images.example/alerting/2Ab9xR.png";
 const KEY = "0123456789abcdef0123456789abcdef";
 const TOKEN = "xoxb-test-token";
 
-/** The captured Grafana body, its alert given the image and rule uid Grafana adds when it has them. */
-function grafanaIncident(extra: Record<string, unknown> = { imageURL: IMAGE }): Incident {
-  const body = fixture("grafana-webhook-firing.json") as { alerts: Record<string, unknown>[] };
-  body.alerts[0] = { ...body.alerts[0], ruleUID: "ce1k2", ...extra };
+/** The incident a Grafana body's first alert opens (team platform, as tocsin.yaml's default). */
+function incidentOf(body: unknown): Incident {
   const [alert] = parseGrafanaPayload(body);
   const { timeline: _timeline, ...incident } = openIncident({
     id: "inc-grafana-1",
     alert: alert!,
     routing: {
-      team: "ml-training",
+      team: "platform",
       severity: "warning",
       channels: ["slack-incidents"],
       escalation: null,
@@ -40,6 +38,13 @@ function grafanaIncident(extra: Record<string, unknown> = { imageURL: IMAGE }): 
     now: "2026-11-30T09:10:30.000Z",
   });
   return incident;
+}
+
+/** The captured Grafana body, its alert given the image and rule uid Grafana adds when it has them. */
+function grafanaIncident(extra: Record<string, unknown> = { imageURL: IMAGE }): Incident {
+  const body = fixture("grafana-webhook-firing.json") as { alerts: Record<string, unknown>[] };
+  body.alerts[0] = { ...body.alerts[0], ruleUID: "ce1k2", ...extra };
+  return incidentOf(body);
 }
 
 describe("valuesText", () => {
@@ -190,22 +195,7 @@ describe("email", () => {
   });
 
   it("of a test notification says it is a test and that nobody is paged", () => {
-    const body = fixture("grafana-test-notification.json");
-    const [alert] = parseGrafanaPayload(body);
-    const { timeline: _t, ...incident } = openIncident({
-      id: "inc-test",
-      alert: alert!,
-      routing: {
-        team: "platform",
-        severity: "warning",
-        channels: ["email-oncall"],
-        escalation: null,
-        delay: 0,
-        matchedRoutes: [],
-      },
-      runbook: null,
-      now: "2026-11-30T09:20:01.000Z",
-    });
+    const incident = incidentOf(fixture("grafana-test-notification.json"));
     const told = notification("email-oncall", {
       incident,
       level: 0,
