@@ -1,153 +1,85 @@
-import type { Logger } from "@aws-lambda-powertools/logger";
-import type { Config } from "../core/config.js";
 import { IncidentConflictError } from "../core/errors.js";
 import {
-  type Delivery,
+  owedDeliveries,
   planEscalationStep,
   resumeAfterRestart,
   resumeAfterSnooze,
+  stepDueAt,
 } from "../core/escalation.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
-import type { Incident, TimelineEvent } from "../core/incident.js";
+import type { Incident } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
-import type {
-  DeliveryOutcome,
-  Notification,
-  Notifier,
-  RunbookDetails,
-  SlackMessageRef,
-} from "../core/notification.js";
-import { filledRunbook, type RunbookDefinition } from "../core/runbook.js";
+import type { OwedDelivery } from "../core/notification.js";
 import { planTestNotification, testResolution } from "../core/test-notification.js";
-import type { Telemetry } from "./telemetry.js";
+import { SYSTEM_CLOCK } from "./delivery.js";
+import {
+  channelsOfOwed,
+  deliverOwed,
+  type EscalationDeps,
+  followWithState,
+} from "./escalation-deliveries.js";
 
-export interface EscalationDeps {
-  store: IncidentStore;
-  config: Config;
-  runbooks: readonly RunbookDefinition[];
-  notifiers: Partial<Record<Notifier["kind"], Notifier>>;
-  logger: Logger;
-  /** Local only: divides every delay. */
-  timeScale: number;
-  /** Counts notifications by channel type and outcome. */
-  telemetry?: Telemetry;
-}
+export type { EscalationDeps } from "./escalation-deliveries.js";
 
 /** What the state machine passes to a step and gets back (see lib/constructs/escalation.ts). */
 export interface StepInput {
   incidentId: string;
   step: number;
+  /**
+   * When this run of the step was due, as the state machine scheduled it: the step's level
+   * fires only when that is its time; an earlier run only makes the owed deliveries' later
+   * attempts. Absent (an execution of an older definition): the level is due.
+   */
+  dueAt?: string | undefined;
 }
-export interface StepOutput extends StepInput {
+export interface StepOutput {
+  incidentId: string;
+  step: number;
   done: boolean;
   waitSeconds: number;
-  /** When the next step is due: the state machine's Wait waits until then (TimestampPath). */
+  /** When the next run is due: the state machine's Wait waits until then (TimestampPath). */
   dueAt: string;
 }
 
-function runbookDetails(deps: EscalationDeps, incident: Incident): RunbookDetails | null {
-  return filledRunbook(deps.runbooks, deps.config.runbooks.baseUrl, incident);
-}
-
-function outcomeEvent(
-  at: string,
-  notification: Notification,
-  outcome: DeliveryOutcome,
-): TimelineEvent {
-  const target = notification.recipients.map((r) => r.name).join(", ");
-  return {
-    at,
-    type: outcome.status === "failed" ? "notification_failed" : "notified",
-    level: notification.level,
-    channel: notification.channelId,
-    ...(target ? { target } : {}),
-    detail: `${notification.kind}: ${outcome.detail}`,
-  };
-}
+const earliest = (times: readonly (string | undefined)[]) =>
+  times.filter((t): t is string => t !== undefined).sort()[0];
 
 /**
- * Sends notifications, one per channel, all at once: one channel failing never holds up
- * another (notifiers never throw). Records every outcome on the timeline in one write.
- */
-async function deliver(
-  deps: EscalationDeps,
-  incident: Incident,
-  notifications: Notification[],
-  now: () => Date,
-) {
-  const outcomes = await Promise.all(
-    notifications.map(async (notification) => {
-      const notifier = deps.notifiers[notification.channel.type];
-      const outcome: DeliveryOutcome = notifier
-        ? await notifier.send(notification)
-        : {
-            status: "not_delivered",
-            detail: `not delivered: no ${notification.channel.type} notifier`,
-          };
-      deps.telemetry?.count("notifications", 1, {
-        channel: notification.channel.type,
-        outcome: outcome.status,
-      });
-      if (outcome.status === "failed") {
-        deps.logger.warn("notification failed", {
-          event: "notification_failed",
-          incidentId: incident.id,
-          channel: notification.channelId,
-          detail: outcome.detail,
-        });
-      }
-      return { notification, outcome };
-    }),
-  );
-  const at = now().toISOString();
-  const posted = outcomes.find(
-    (o) => o.outcome.slackMessage && !incident.slackMessages[o.notification.channelId],
-  );
-  await deps.store.recordDeliveries(
-    incident.id,
-    outcomes.map((o) => outcomeEvent(at, o.notification, o.outcome)),
-    posted
-      ? {
-          channelId: posted.notification.channelId,
-          ref: posted.outcome.slackMessage as SlackMessageRef,
-        }
-      : undefined,
-  );
-}
-
-function toNotification(
-  deps: EscalationDeps,
-  incident: Incident,
-  delivery: Delivery,
-): Notification | null {
-  const channel = deps.config.channels[delivery.channelId];
-  if (!channel) return null;
-  return {
-    kind: delivery.kind,
-    incident,
-    level: delivery.level,
-    channelId: delivery.channelId,
-    channel,
-    recipients: delivery.recipients,
-    runbook: runbookDetails(deps, incident),
-    slackMessage: incident.slackMessages[delivery.channelId] ?? null,
-  };
-}
-
-/**
- * One step of an incident's escalation, as the state machine's Task runs it: stop if the
- * incident is no longer triggered; else claim the step (so a retried Task never pages
- * twice, and an acknowledgement stored first always wins), send, record, and say when
- * the next step is due.
+ * One run of a step of an incident's escalation, as the state machine's Task makes it.
+ * Stop if the incident is no longer triggered. Else send what earlier steps still owe
+ * (later attempts of failed pages; a step whose Task died before recording), and if the
+ * step's level is due, claim it (so a retried Task never claims twice, and an
+ * acknowledgement stored first always wins) and send it. Every outcome is recorded, and the
+ * output says when to run next: the next level, or an owed delivery's next attempt if sooner.
  */
 export async function runEscalationStep(
-  deps: EscalationDeps,
+  escalation: EscalationDeps,
   input: StepInput,
   now: () => Date,
 ): Promise<StepOutput> {
-  const stop = { ...input, done: true, waitSeconds: 0, dueAt: now().toISOString() };
+  const deps = { ...escalation, clock: { ...(escalation.clock ?? SYSTEM_CLOCK), now } };
+  const stop = {
+    incidentId: input.incidentId,
+    step: input.step,
+    done: true,
+    waitSeconds: 0,
+    dueAt: now().toISOString(),
+  };
   const stored = await deps.store.get(input.incidentId);
-  if (stored?.status !== "triggered") return stop;
+  if (!stored) return stop;
+  const owedBefore = stored.owedDeliveries ?? [];
+  const settleState = async (incident: typeof stored, owed: readonly OwedDelivery[]) =>
+    followWithState(
+      deps,
+      incident,
+      channelsOfOwed(deps, incident, owed),
+      owed.map((o) => o.key),
+    );
+  // Owed by a Task that died in flight: the channels are owed the incident's state instead.
+  if (stored.status !== "triggered") {
+    await settleState(stored, owedBefore);
+    return stop;
+  }
   const at = now();
   const context = { config: deps.config, now: at, timeScale: deps.timeScale };
   // A snooze that is over resumes here: the level reached fires again, later ones follow.
@@ -155,36 +87,70 @@ export async function runEscalationStep(
     stored.snoozedUntil && stored.snoozedUntil <= at.toISOString()
       ? resumeAfterSnooze(stored, stored.escalationStep, context)
       : null;
-  const incident =
-    resume && resume.step === input.step ? { ...stored, escalationBaseAt: resume.baseAt } : stored;
-  const plan = incident.test
-    ? planTestNotification(incident, deps.config)
-    : planEscalationStep(incident, input.step, context);
-  const claimed = await deps.store.claimEscalationStep(incident.id, {
-    step: input.step,
-    reached: plan.reached,
-    level: plan.level,
-    events: plan.events,
-    now: at.toISOString(),
-    resume: incident === stored ? undefined : { baseAt: resume!.baseAt },
-  });
-  if (claimed) {
-    const notifications = plan.deliveries.flatMap(
-      (d) => toNotification(deps, { ...incident, level: plan.level }, d) ?? [],
-    );
-    if (notifications.length > 0) await deliver(deps, incident, notifications, now);
-  } else {
-    const current = await deps.store.get(incident.id);
-    if (current?.status !== "triggered") return stop;
+  const resuming = resume?.step === input.step;
+  const incident = resuming ? { ...stored, escalationBaseAt: resume!.baseAt } : stored;
+  const stepDue = stepDueAt(incident, input.step, context);
+  const levelDue =
+    input.dueAt === undefined ||
+    resuming ||
+    (stepDue !== null && Date.parse(input.dueAt) >= stepDue);
+
+  const plan = !levelDue
+    ? null
+    : incident.test
+      ? planTestNotification(incident, deps.config)
+      : planEscalationStep(incident, input.step, context);
+  let claimed: OwedDelivery[] | null = null;
+  if (plan) {
+    const owed = owedDeliveries(plan, at.toISOString());
+    const won = await deps.store.claimEscalationStep(incident.id, {
+      step: input.step,
+      reached: plan.reached,
+      level: plan.level,
+      events: plan.events,
+      now: at.toISOString(),
+      resume: resuming ? { baseAt: resume!.baseAt } : undefined,
+      owed,
+    });
+    if (won) claimed = owed;
+    else {
+      const current = await deps.store.get(incident.id);
+      if (current?.status !== "triggered") {
+        if (current) await settleState(current, current.owedDeliveries ?? []);
+        return stop;
+      }
+    }
   }
-  if (incident.test) await resolveTest(deps, incident, now);
-  if (!plan.next) return stop;
+  const fresh = new Set((claimed ?? []).map((o) => o.key));
+  const isDue = (o: OwedDelivery) => !o.nextAttemptAt || o.nextAttemptAt <= at.toISOString();
+  const earlier = owedBefore.filter((o) => !fresh.has(o.key));
+  // Messages show the level reached, this step's once claimed.
+  const sent = await deliverOwed(
+    deps,
+    claimed && plan ? { ...incident, level: plan.level } : incident,
+    [...earlier.filter(isDue), ...(claimed ?? [])],
+  );
+  if (!sent.open) return stop;
+  if (incident.test) {
+    await resolveTest(deps, incident, now);
+    return stop;
+  }
+
+  const pending = [...earlier.filter((o) => !isDue(o)), ...sent.pending];
+  const level = plan
+    ? plan.next
+    : stepDue === null
+      ? null
+      : { step: input.step, dueAt: new Date(Math.max(stepDue, at.getTime())).toISOString() };
+  const dueAt = earliest([level?.dueAt, ...pending.map((o) => o.nextAttemptAt)]);
+  if (!dueAt) return stop;
+  const wakeAt = new Date(Math.max(Date.parse(dueAt), at.getTime()));
   return {
     incidentId: incident.id,
-    step: plan.next.step,
+    step: level?.step ?? (plan ? plan.reached + 1 : input.step),
     done: false,
-    waitSeconds: plan.next.waitSeconds,
-    dueAt: plan.next.dueAt,
+    waitSeconds: Math.ceil((wakeAt.getTime() - at.getTime()) / 1000),
+    dueAt: wakeAt.toISOString(),
   };
 }
 
@@ -203,33 +169,27 @@ async function resolveTest(deps: EscalationDeps, incident: Incident, now: () => 
 }
 
 /**
- * Mirrors an acknowledgement or resolution to the channels that heard of the incident:
- * PagerDuty (same dedup key) if it was paged, and the Slack messages posted.
+ * Mirrors an acknowledgement or resolution to the channels that heard of the incident
+ * (PagerDuty with the same dedup key, the Slack messages posted) and to those a page was in
+ * flight to. It sends the state stored when it runs, not the one it was started for, and
+ * follows a change that lands meanwhile: two mirrors racing end on the incident's state.
  */
 export async function mirrorStateChange(
-  deps: EscalationDeps,
+  escalation: EscalationDeps,
   input: { incidentId: string; kind: "acknowledge" | "resolve" },
   now: () => Date,
 ): Promise<void> {
+  const deps = { ...escalation, clock: { ...(escalation.clock ?? SYSTEM_CLOCK), now } };
   const incident = await deps.store.get(input.incidentId);
-  if (!incident) return;
-  const told = new Set(
-    incident.timeline.filter((e) => e.type === "notified" && e.channel).map((e) => e.channel!),
+  if (!incident || incident.status === "triggered") return;
+  const owed = incident.owedDeliveries ?? [];
+  const told = incident.timeline.filter((e) => e.type === "notified" && e.channel);
+  await followWithState(
+    deps,
+    incident,
+    [...told.map((e) => e.channel!), ...channelsOfOwed(deps, incident, owed)],
+    owed.map((o) => o.key),
   );
-  const notifications = [...told].flatMap((channelId) => {
-    const channel = deps.config.channels[channelId];
-    if (!channel || channel.type === "email") return [];
-    const notification = toNotification(deps, incident, {
-      channelId,
-      kind: "trigger",
-      level: incident.level,
-      recipients: [],
-    });
-    if (!notification) return [];
-    const actor = input.kind === "resolve" ? incident.resolvedBy : incident.acknowledgedBy;
-    return [{ ...notification, kind: input.kind, actor: actor ?? undefined }];
-  });
-  if (notifications.length > 0) await deliver(deps, incident, notifications, now);
 }
 
 /**

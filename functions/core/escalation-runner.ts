@@ -40,8 +40,13 @@ export abstract class NamedExecutionRunner implements EscalationRunner {
     return `${incidentId}-snooze-${attempt}`;
   }
 
+  /** Step 0, due now: the route's channels are told at once. */
   async start(incidentId: string): Promise<void> {
-    await this.startExecution(incidentId, { incidentId, step: 0 });
+    await this.startExecution(incidentId, {
+      incidentId,
+      step: 0,
+      dueAt: new Date().toISOString(),
+    });
   }
 
   async mirror(incidentId: string, kind: "acknowledge" | "resolve"): Promise<void> {
@@ -54,9 +59,11 @@ export abstract class NamedExecutionRunner implements EscalationRunner {
     waitSeconds: number,
     attempt: string,
   ): Promise<void> {
+    // Shaped as a step's output that is not done: the execution waits until dueAt first.
     await this.startExecution(this.resumedName(incidentId, attempt), {
       incidentId,
       step,
+      done: false,
       dueAt: new Date(Date.now() + waitSeconds * 1000).toISOString(),
     });
   }

@@ -1,6 +1,6 @@
 import type { Config, EscalationPolicy } from "./config.js";
 import type { Incident, TimelineEvent } from "./incident.js";
-import type { Notification, Recipient } from "./notification.js";
+import type { Notification, OwedDelivery, Recipient } from "./notification.js";
 import { whoIsOnCall } from "./schedule.js";
 
 /** One message to send for an escalation step. */
@@ -73,6 +73,55 @@ function recipientsOf(
     else channels.push(target.channel);
   }
   return { recipients, channels, problems };
+}
+
+/**
+ * When step k of an incident's escalation falls due, in whole ms (what an ISO time keeps):
+ * step 0 when the escalation starts, k ≥ 1 when the k-th level fires.
+ */
+function dueTime(
+  incident: Incident,
+  policy: EscalationPolicy | undefined,
+  k: number,
+  timeScale: number,
+): number {
+  const base = Date.parse(incident.escalationBaseAt ?? incident.createdAt);
+  if (k === 0 || !policy) return base;
+  return Math.floor(base + (levelOffset(policy, incident.delay, k) * 1000) / timeScale);
+}
+
+/**
+ * When step `step` falls due (epoch ms), or null when the policy has no such step: past
+ * its last level, only deliveries owed from earlier steps are left to send.
+ */
+export function stepDueAt(
+  incident: Incident,
+  step: number,
+  context: Omit<EscalationContext, "now">,
+): number | null {
+  const policy = incident.escalationPolicy
+    ? context.config.escalationPolicies[incident.escalationPolicy]
+    : undefined;
+  if (step === 0) return dueTime(incident, policy, 0, context.timeScale);
+  if (!policy || step > policy.levels.length * (policy.repeat + 1)) return null;
+  return dueTime(incident, policy, step, context.timeScale);
+}
+
+/**
+ * What a claim of `plan` leaves owed: one entry per delivery, keyed by the step and its
+ * place in it, so that a retried or resumed step finds exactly what is not recorded yet.
+ */
+export function owedDeliveries(plan: EscalationPlan, claimedAt: string): OwedDelivery[] {
+  return plan.deliveries.map((delivery, index) => ({
+    key: `s${plan.step}d${index}`,
+    step: plan.step,
+    channelId: delivery.channelId,
+    kind: delivery.kind,
+    level: delivery.level,
+    recipients: delivery.recipients,
+    claimedAt,
+    attempts: 0,
+  }));
 }
 
 /**
@@ -158,8 +207,7 @@ export function planEscalationStep(
     }
     return { step, level, reached: fired, cycle, deliveries, events, next: null };
   }
-  const base = Date.parse(incident.escalationBaseAt ?? incident.createdAt);
-  const due = base + (levelOffset(policy, incident.delay, fired + 1) * 1000) / timeScale;
+  const due = dueTime(incident, policy, fired + 1, timeScale);
   const waitSeconds = Math.max(0, Math.ceil((due - now.getTime()) / 1000));
   return {
     step,
@@ -199,9 +247,10 @@ export function resumeAfterSnooze(
  * Where the escalation of an incident picks up when the engine that ran it was lost (the
  * local server restarted; Step Functions keeps its executions): null when it has nothing
  * left to do. A snoozed incident resumes when its snooze ends (at once if it has ended),
- * as the snooze would have resumed it. Any other walks its steps again from the first: a step already taken is
- * claimed, so it is skipped without paging anyone twice; a step that fell due while
- * nothing ran fires at once; later ones wait for their time.
+ * as the snooze would have resumed it. Any other walks its steps again from the first: a
+ * step already taken is claimed, so it is skipped without paging anyone twice, while what
+ * a claimed step still owes (the process died between the claim and the send) is sent by
+ * the first run; a step that fell due while nothing ran fires at once; later ones wait.
  */
 export function resumeAfterRestart(
   incident: Incident,

@@ -6,7 +6,7 @@ import type {
   TimelineEvent,
   Transition,
 } from "./incident.js";
-import type { SlackMessageRef } from "./notification.js";
+import type { OwedDelivery, SlackMessageRef } from "./notification.js";
 import type { ReportIncident } from "./report.js";
 
 export interface FiringOutcome {
@@ -33,6 +33,16 @@ export interface IncidentQuery {
 export interface ReportSlice {
   incidents: ReportIncident[];
   truncated: boolean;
+}
+
+/** What IncidentStore.recordDeliveries writes besides the events. */
+export interface DeliveryRecordOptions {
+  /** Keys of owed deliveries these outcomes settle. */
+  settle?: string[] | undefined;
+  /** Owed deliveries to write as given (a later attempt is due). */
+  owed?: OwedDelivery[] | undefined;
+  slackMessage?: { channelId: string; ref: SlackMessageRef } | undefined;
+  whileTriggered?: boolean | undefined;
 }
 
 export interface IncidentPage {
@@ -69,10 +79,11 @@ export interface IncidentStore {
   get(id: string): Promise<IncidentWithTimeline | null>;
   /**
    * Claims an escalation step of a triggered incident in one conditional write: sets
-   * `escalationStep` to `reached` and `level`, and appends `events`. A normal claim needs
-   * the step not claimed yet and no snooze running; a `resume` claim needs a snooze that is
-   * over, clears it and moves the escalation's base time. False when the condition fails
-   * (acknowledged, resolved, snoozed, or a retried step).
+   * `escalationStep` to `reached` and `level`, appends `events`, and writes the step's
+   * `owed` deliveries (each stays owed until its outcome is recorded). A normal claim
+   * needs the step not claimed yet and no snooze running; a `resume` claim needs a snooze
+   * that is over, clears it and moves the escalation's base time. False when the condition
+   * fails (acknowledged, resolved, snoozed, or a retried step).
    */
   claimEscalationStep(
     id: string,
@@ -83,6 +94,7 @@ export interface IncidentStore {
       events: TimelineEvent[];
       now: string;
       resume?: { baseAt: string } | undefined;
+      owed?: OwedDelivery[] | undefined;
     },
   ): Promise<boolean>;
   /**
@@ -91,12 +103,19 @@ export interface IncidentStore {
    * Throws IncidentConflictError with the current status when the state forbids it.
    */
   applyTransition(incident: Incident, transition: Transition): Promise<IncidentWithTimeline>;
-  /** Appends timeline events (delivery outcomes), and remembers a Slack message if given. */
+  /**
+   * Records delivery outcomes in one write: appends `events`, clears the owed deliveries
+   * they `settle`, writes the `owed` ones that wait for a later attempt, and remembers a
+   * Slack message if given (unless one is kept already). With `whileTriggered`, owed
+   * deliveries are cleared or rewritten only while the incident is triggered; otherwise the
+   * events are recorded and the owed ones kept, since their channels are then owed the
+   * incident's state. Returns the incident as the write left it (null if there is none).
+   */
   recordDeliveries(
     id: string,
     events: TimelineEvent[],
-    slackMessage?: { channelId: string; ref: SlackMessageRef },
-  ): Promise<void>;
+    options?: DeliveryRecordOptions,
+  ): Promise<IncidentWithTimeline | null>;
   list(query: IncidentQuery): Promise<IncidentPage>;
   /**
    * Every incident created in [since, until] (inclusive, ISO-8601), newest first, with the

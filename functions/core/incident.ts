@@ -1,6 +1,6 @@
 import type { Alert, AlertSource, Labels, Severity } from "./alert.js";
 import { alertTitle } from "./alert.js";
-import type { SlackMessageRef } from "./notification.js";
+import type { OwedDelivery, SlackMessageRef } from "./notification.js";
 import type { Routing } from "./route-tree.js";
 
 export const INCIDENT_STATUSES = ["triggered", "acknowledged", "resolved"] as const;
@@ -26,6 +26,14 @@ export interface TimelineEvent {
   target?: string;
   actor?: string;
   detail?: string;
+  /** Deliveries (notified, notification_failed): what the attempts came to. */
+  outcome?: "delivered" | "failed" | "not_delivered";
+  /** Deliveries: how many attempts this record covers (each request sent counts). */
+  attempts?: number;
+  /** Deliveries: how long the other side asked to wait (Retry-After), in seconds. */
+  retryAfter?: number;
+  /** A failed delivery that will be tried again: when. */
+  nextAttemptAt?: string;
 }
 
 export interface Runbook {
@@ -85,6 +93,8 @@ export interface Incident {
 
 export interface IncidentWithTimeline extends Incident {
   timeline: TimelineEvent[];
+  /** Deliveries of claimed escalation steps not recorded yet (in flight or to be retried); absent when none. */
+  owedDeliveries?: OwedDelivery[];
 }
 
 /** A test incident's title says so first, wherever it is shown (see test-notification.ts). */

@@ -49,21 +49,52 @@ export interface Notification {
 
 export type DeliveryStatus = "delivered" | "failed" | "not_delivered";
 
+/** What one attempt to send a notification came to. */
 export interface DeliveryOutcome {
   status: DeliveryStatus;
-  /** For the timeline: why it failed, or "not delivered: no credentials". */
+  /** For the timeline: what was done, why it failed, or "not delivered: no credentials". */
   detail: string;
+  /**
+   * `failed` only: whether another attempt may succeed (a 5xx, a 429, no answer), as
+   * opposed to a refusal that repeating cannot cure (a 4xx, a bad configuration).
+   */
+  retryable?: boolean | undefined;
+  /** `failed` only: how long the other side asked to wait (Retry-After), in ms. */
+  retryAfterMs?: number | undefined;
   /** Set by Slack when it posted a new message. */
   slackMessage?: SlackMessageRef | undefined;
 }
 
 /**
- * A channel adapter (PagerDuty, Slack, email). `send` never throws: it retries what is
- * retryable (5xx, 429 with Retry-After, network) with bounded exponential backoff and
- * jitter, then answers `failed` with the reason; without credentials it answers
- * `not_delivered` and sends nothing.
+ * A channel adapter (PagerDuty, Slack, email). `send` makes one attempt and never throws:
+ * it answers `delivered`, or `failed` saying whether the failure is retryable and how long
+ * the other side asked to wait; without credentials it answers `not_delivered` and sends
+ * nothing. Retrying is the delivery pipeline's job (app/delivery.ts), not the adapter's:
+ * the clients are configured not to retry on their own.
  */
 export interface Notifier {
   readonly kind: ChannelConfig["type"];
   send(notification: Notification): Promise<DeliveryOutcome>;
+}
+
+/**
+ * A delivery of a claimed escalation step that is not recorded yet: in flight, left by a
+ * crash, or failed and waiting for its next attempt. The claim writes one per delivery and
+ * each recorded outcome clears its own, so a retried or resumed step sends exactly these.
+ */
+export interface OwedDelivery {
+  /** Unique within the incident: the step and the delivery's place in it (`s2d0`). */
+  key: string;
+  step: number;
+  channelId: string;
+  kind: "trigger" | "escalate";
+  level: number;
+  /** The people the level named when it was claimed. */
+  recipients: Recipient[];
+  /** When the step was claimed: later attempts give up a set time after it. */
+  claimedAt: string;
+  /** Attempts made so far, over every round. */
+  attempts: number;
+  /** When to try again after a retryable failure; absent: due at once. */
+  nextAttemptAt?: string | undefined;
 }

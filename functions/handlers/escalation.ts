@@ -11,7 +11,13 @@ import { issuePath, validate } from "../core/validation.js";
 /** What the state machine's Tasks send (lib/constructs/escalation.ts). */
 const incidentId = z.string().check(z.minLength(1));
 const taskInput = z.discriminatedUnion("action", [
-  z.object({ action: z.literal("step"), incidentId, step: z.int().check(z.gte(0)) }),
+  z.object({
+    action: z.literal("step"),
+    incidentId,
+    step: z.int().check(z.gte(0)),
+    // Absent from the Tasks of executions started by an older definition.
+    dueAt: z.optional(z.iso.datetime({ offset: true })),
+  }),
   z.object({ action: z.literal("mirror"), incidentId, kind: z.enum(["acknowledge", "resolve"]) }),
   z.object({ action: z.literal("failure"), incidentId, error: z.unknown() }),
 ]);

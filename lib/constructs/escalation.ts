@@ -48,9 +48,10 @@ export const ESCALATION_STATES = {
 } as const;
 
 /**
- * The escalation workflow: Escalate (notify this level, claim it, say when the next is
+ * The escalation workflow: Escalate (claim this level, notify, say when the next run is
  * due) → Wait → Escalate … until the step says done (acknowledged, resolved, or the policy
- * is exhausted). An execution started with `mirror` instead tells the channels about an
+ * is exhausted with nothing left owed). A run may come before the next level is due, to try
+ * a failed page again when its Retry-After or backoff ends. An execution started with `mirror` instead tells the channels about an
  * acknowledgement or resolution. Every Task retries, and any failure left is recorded on
  * the incident's timeline before the execution fails, so an escalation never dies silently.
  */
@@ -94,10 +95,13 @@ export function escalationDefinition(scope: Construct, handler: IFunction): ICha
   recordFailure.addCatch(failed, { resultPath: "$.recordError" });
   recordFailure.next(failed);
 
+  // dueAt: when this run was scheduled, so the Task tells a level's time from an earlier
+  // run for owed deliveries' later attempts without comparing clocks.
   const escalate = invoke(s.escalate, {
     action: "step",
     incidentId: JsonPath.stringAt("$.incidentId"),
     step: JsonPath.numberAt("$.step"),
+    dueAt: JsonPath.stringAt("$.dueAt"),
   });
   escalate.addCatch(recordFailure, { resultPath: "$.error" });
   const wait = new Wait(scope, s.wait, {
@@ -124,8 +128,9 @@ export function escalationDefinition(scope: Construct, handler: IFunction): ICha
   return (
     new Choice(scope, s.route, { stateName: s.route })
       .when(Condition.isPresent("$.mirror"), mirror)
-      // A snoozed escalation resumes with a wait first.
-      .when(Condition.isPresent("$.dueAt"), wait)
+      // A resumed escalation starts as a step that is not done (a snooze, a restart): it
+      // waits until its dueAt first. A new one starts with step 0, due at once.
+      .when(Condition.isPresent("$.done"), wait)
       .otherwise(escalate)
   );
 }

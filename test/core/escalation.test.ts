@@ -1,6 +1,11 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { planEscalationStep, resumeAfterRestart } from "../../functions/core/escalation.js";
+import {
+  owedDeliveries,
+  planEscalationStep,
+  resumeAfterRestart,
+  stepDueAt,
+} from "../../functions/core/escalation.js";
 import { openIncident } from "../../functions/core/incident.js";
 import { routeAlert } from "../../functions/core/route-tree.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
@@ -204,6 +209,58 @@ defaults: { team: t }
       ["notification_failed", "team t has no manager"],
       ["exhausted", "the policy's last level is reached: nobody else to escalate to"],
     ]);
+  });
+});
+
+describe("when each step is due, and what a claim leaves owed", () => {
+  const context = { config, timeScale: 1 };
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+  it.each([
+    ["critical", 0, 0],
+    ["critical", 2, 15],
+    ["critical", 3, 30],
+    ["critical", 4, 60],
+    ["high", 0, 0],
+    ["high", 1, 15],
+    ["high", 4, 75],
+  ])("%s: step %i is due %i minutes after the incident opened", (severity, step, after) => {
+    expect(iso(stepDueAt(incidentFor(severity), step, context))).toBe(minutes(after).toISOString());
+  });
+
+  it("has no step past the policy's last level, and none but step 0 without a policy", () => {
+    expect(stepDueAt(incidentFor("critical"), 5, context)).toBeNull();
+    expect(stepDueAt(incidentFor("warning"), 0, context)).toBe(CREATED.getTime());
+    expect(stepDueAt(incidentFor("warning"), 1, context)).toBeNull();
+  });
+
+  it("counts from the base a snooze moved, divided by the time scale, in whole ms as a due time is written", () => {
+    const moved = { ...incidentFor("critical"), escalationBaseAt: minutes(100).toISOString() };
+    expect(iso(stepDueAt(moved, 2, context))).toBe(minutes(115).toISOString());
+    const scaled = stepDueAt(incidentFor("critical"), 2, { config, timeScale: 7 })!;
+    expect(scaled).toBe(Math.floor(CREATED.getTime() + 900_000 / 7));
+    const plan = planEscalationStep(incidentFor("critical"), 0, {
+      config,
+      now: CREATED,
+      timeScale: 7,
+    });
+    expect(Date.parse(plan.next!.dueAt)).toBe(scaled);
+  });
+
+  it("owes each delivery of a claimed step once, keyed by the step and its place in it", () => {
+    const plan = planEscalationStep(incidentFor("critical"), 0, {
+      config,
+      now: CREATED,
+      timeScale: 1,
+    });
+    const owed = owedDeliveries(plan, CREATED.toISOString());
+    expect(owed.map((o) => [o.key, o.channelId, o.kind, o.level, o.attempts])).toEqual([
+      ["s0d0", "slack-incidents", "trigger", 0, 0],
+      ["s0d1", "email-oncall", "trigger", 0, 0],
+      ["s0d2", "pagerduty", "trigger", 1, 0],
+    ]);
+    expect(owed[2]!.recipients.map((r) => r.userId)).toEqual(["dmitri"]);
+    expect(owed.every((o) => o.claimedAt === CREATED.toISOString() && !o.nextAttemptAt)).toBe(true);
   });
 });
 

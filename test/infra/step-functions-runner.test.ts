@@ -73,19 +73,22 @@ beforeEach(() => {
 
 describe("escalations as Step Functions executions", () => {
   it("starts, mirrors and resumes under the incident's names, with the input the definition reads", async () => {
+    const startedAt = Date.now();
     await runner.start("inc-1");
     await runner.mirror("inc-1", "acknowledge");
     const before = Date.now();
     await runner.resume("inc-1", 2, 1800, "1");
     const inputs = calls.map((call) => [call.body.name, JSON.parse(call.body.input!)]);
     expect(calls.every((call) => call.body.stateMachineArn === MACHINE)).toBe(true);
-    expect(inputs.slice(0, 2)).toEqual([
-      ["inc-1", { incidentId: "inc-1", step: 0 }],
-      ["inc-1-acknowledge", { incidentId: "inc-1", mirror: "acknowledge" }],
-    ]);
+    const [, start] = inputs[0]!;
+    expect(start).toEqual({ incidentId: "inc-1", step: 0, dueAt: start.dueAt });
+    expect(Date.parse(start.dueAt)).toBeGreaterThanOrEqual(startedAt);
+    expect(inputs.slice(0, 2).map(([name]) => name)).toEqual(["inc-1", "inc-1-acknowledge"]);
+    expect(inputs[1]![1]).toEqual({ incidentId: "inc-1", mirror: "acknowledge" });
     const [name, resumed] = inputs[2]!;
     expect(name).toBe("inc-1-snooze-1");
-    expect(resumed).toMatchObject({ incidentId: "inc-1", step: 2 });
+    // Shaped as a step's output that is not done: the definition waits until dueAt first.
+    expect(resumed).toMatchObject({ incidentId: "inc-1", step: 2, done: false });
     expect(Date.parse(resumed.dueAt) - before).toBeGreaterThanOrEqual(1_800_000);
     expect(Date.parse(resumed.dueAt) - Date.now()).toBeLessThanOrEqual(1_800_000);
   });

@@ -87,11 +87,12 @@ describe("EmailNotifier with SNS", () => {
       status: "failed",
       detail:
         "SNS publish failed: AuthorizationErrorException: not authorized to perform SNS:Publish",
+      retryable: false,
     });
     expect(sns.inputs).toHaveLength(1);
   });
 
-  it("leaves a 5xx to the SDK's retries, then reports it", async () => {
+  it("leaves a 5xx to the SDK's retries, then reports it as retryable later", async () => {
     const sns = snsClient(
       () =>
         new InternalErrorException({
@@ -108,6 +109,7 @@ describe("EmailNotifier with SNS", () => {
     expect(outcome).toEqual({
       status: "failed",
       detail: "SNS publish failed: InternalErrorException: internal error",
+      retryable: true,
     });
     expect(sns.inputs).toHaveLength(2);
   });

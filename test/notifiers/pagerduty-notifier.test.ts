@@ -9,7 +9,6 @@ import { freePort } from "../support/free-port.js";
 import { DMITRI, ERIN, incident, notification, runbookDetails } from "./notifications.js";
 
 const KEY = "0123456789abcdef0123456789abcdef";
-const FAST = { minDelayMs: 5, maxDelayMs: 20, maxTotalMs: 5_000 };
 
 let fake: FakePagerDuty;
 beforeAll(async () => {
@@ -25,7 +24,6 @@ function notifier(options: PagerDutyNotifierOptions = {}): PagerDutyNotifier {
     routingKey: KEY,
     server: fake.server,
     ca: fake.ca,
-    retry: FAST,
     ...options,
   });
 }
@@ -185,62 +183,37 @@ describe("PagerDutyNotifier: routing keys", () => {
   });
 });
 
-describe("PagerDutyNotifier: failures", () => {
-  it("retries 500 twice and then delivers", async () => {
+describe("PagerDutyNotifier: failures, one request each", () => {
+  it("answers a 500 as retryable, without trying again itself", async () => {
     fake.failNext({ status: 500, times: 2 });
 
     const outcome = await notifier().send(notification("pagerduty"));
 
     expect(outcome).toEqual({
-      status: "delivered",
-      detail: "PagerDuty accepted trigger (dedup key inc-20261130-0001) after 3 attempts",
+      status: "failed",
+      retryable: true,
+      detail: "PagerDuty answered 500",
     });
-    expect(fake.requests.map((r) => r.status)).toEqual([500, 500, 202]);
+    expect(fake.requests.map((r) => r.status)).toEqual([500]);
   });
 
-  it("gives up after the bounded number of attempts and reports the status", async () => {
-    fake.failNext({ status: 500, times: Number.POSITIVE_INFINITY });
+  it("answers a 429 as retryable with its Retry-After, one request: pdjs's own 429 retry is cut off", async () => {
+    fake.failNext({ status: 429, retryAfter: 30 });
 
     const started = performance.now();
-    const outcome = await notifier({ retry: { ...FAST, attempts: 4 } }).send(
-      notification("pagerduty"),
-    );
-
-    expect(outcome).toEqual({ status: "failed", detail: "PagerDuty answered 500 (4 attempts)" });
-    expect(fake.requests).toHaveLength(4);
-    expect(performance.now() - started).toBeLessThan(2_000);
-  });
-
-  it("waits as long as Retry-After says before trying again after a 429", async () => {
-    fake.failNext({ status: 429, retryAfter: 1 });
-
     const outcome = await notifier().send(notification("pagerduty"));
-
-    expect(outcome.status).toBe("delivered");
-    // one request per attempt: pdjs's own 429 retry (20 s sleeps) is cut off
-    expect(fake.requests.map((r) => r.status)).toEqual([429, 202]);
-    const gap = fake.requests[1]!.at - fake.requests[0]!.at;
-    expect(gap).toBeGreaterThanOrEqual(990);
-    expect(gap).toBeLessThan(1_500);
-  });
-
-  it("gives up at once when Retry-After asks for longer than the time left", async () => {
-    fake.failNext({ status: 429, retryAfter: 30, times: Number.POSITIVE_INFINITY });
-
-    const started = performance.now();
-    const outcome = await notifier({ retry: { ...FAST, maxRetryAfterMs: 60_000 } }).send(
-      notification("pagerduty"),
-    );
 
     expect(outcome).toEqual({
       status: "failed",
+      retryable: true,
+      retryAfterMs: 30_000,
       detail: "PagerDuty answered 429 (rate limited, Retry-After 30 s)",
     });
     expect(fake.requests).toHaveLength(1);
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 
-  it("does not retry a 400 and reports PagerDuty's reason without the key", async () => {
+  it("answers a 400 as final, with PagerDuty's reason and without the key", async () => {
     const badKey = "not-a-routing-key";
 
     const outcome = await notifier({ routingKey: badKey }).send(notification("pagerduty"));
@@ -253,32 +226,22 @@ describe("PagerDutyNotifier: failures", () => {
     expect(JSON.stringify(outcome)).not.toContain(badKey);
   });
 
-  it("retries a dropped connection", async () => {
+  it("answers a dropped connection and an unreachable server as retryable", async () => {
     fake.failNext({ drop: true });
-
-    const outcome = await notifier().send(notification("pagerduty"));
-
-    expect(outcome.status).toBe("delivered");
-    expect(fake.requests.map((r) => r.status)).toEqual([0, 202]);
-  });
-
-  it("reports an unreachable server after the bounded attempts", async () => {
+    const dropped = await notifier().send(notification("pagerduty"));
     const port = await freePort();
+    const refused = await notifier({ server: `127.0.0.1:${port}` }).send(notification("pagerduty"));
 
-    const outcome = await notifier({
-      server: `127.0.0.1:${port}`,
-      retry: { ...FAST, attempts: 3 },
-    }).send(notification("pagerduty"));
-
-    expect(outcome.status).toBe("failed");
-    expect(outcome.detail).toMatch(/^PagerDuty unreachable: .*ECONNREFUSED.*\(3 attempts\)$/);
-    expect(outcome.detail).not.toContain(KEY);
+    expect(dropped).toMatchObject({ status: "failed", retryable: true });
+    expect(dropped.detail).toMatch(/^PagerDuty unreachable: /);
+    expect(refused).toMatchObject({ status: "failed", retryable: true });
+    expect(refused.detail).toMatch(/^PagerDuty unreachable: .*ECONNREFUSED/);
+    expect(refused.detail).not.toContain(KEY);
+    expect(fake.requests.map((r) => r.status)).toEqual([0]);
   });
 
   it("keeps verifying certificates: the fake is refused unless its CA is given", async () => {
-    const outcome = await notifier({ ca: undefined, retry: { ...FAST, attempts: 1 } }).send(
-      notification("pagerduty"),
-    );
+    const outcome = await notifier({ ca: undefined }).send(notification("pagerduty"));
 
     expect(outcome.status).toBe("failed");
     expect(outcome.detail).toMatch(/self-signed certificate/);
@@ -290,7 +253,9 @@ describe("PagerDutyNotifier: configuration mistakes", () => {
   it("does not retry what retrying cannot cure, such as a malformed server", async () => {
     const outcome = await notifier({ server: "127.0.0.1:99999" }).send(notification("pagerduty"));
 
-    expect(outcome.status).toBe("failed");
-    expect(outcome.detail).toMatch(/^PagerDuty event not sent: TypeError: Invalid URL$/);
+    expect(outcome).toEqual({
+      status: "failed",
+      detail: "PagerDuty event not sent: TypeError: Invalid URL",
+    });
   });
 });

@@ -17,7 +17,6 @@ import {
 } from "./notifications.js";
 
 const TOKEN = "xoxb-test-token";
-const FAST = { retries: 2, factor: 2, minTimeout: 5, maxTimeout: 20 };
 
 let slack: FakeSlack;
 beforeAll(async () => {
@@ -32,7 +31,6 @@ function notifier(options: SlackNotifierOptions = {}): SlackNotifier {
   return new SlackNotifier({
     token: TOKEN,
     slackApiUrl: slack.apiUrl,
-    retryConfig: FAST,
     ...options,
   });
 }
@@ -183,28 +181,29 @@ describe("SlackNotifier", () => {
     expect(outcome.slackMessage?.channel).toBe(slack.channelId("#incidents"));
   });
 
-  it("waits out a 429's Retry-After, then posts", async () => {
-    slack.failNext("chat.postMessage", { status: 429, retryAfter: 1 });
+  it("answers a 429 at once as retryable, with Slack's Retry-After: retrying is the pipeline's", async () => {
+    slack.failNext("chat.postMessage", { status: 429, retryAfter: 7 });
 
+    const started = performance.now();
     const outcome = await notifier().send(notification("slack-incidents"));
 
-    expect(outcome.status).toBe("delivered");
-    const [limited, accepted] = slack.callsTo("chat.postMessage");
-    expect([limited!.status, accepted!.status]).toEqual([429, 200]);
-    expect(accepted!.at - limited!.at).toBeGreaterThanOrEqual(990);
+    expect(outcome).toEqual({
+      status: "failed",
+      retryable: true,
+      retryAfterMs: 7_000,
+      detail: "Slack rate limited the message",
+    });
+    expect(slack.calls.map((c) => c.status)).toEqual([429]);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 
-  it("retries a 500 a bounded number of times, then fails with the status", async () => {
+  it("answers a 500 as retryable after one request", async () => {
     slack.failNext("chat.postMessage", { status: 500, times: 2 });
-    const recovered = await notifier().send(notification("slack-incidents"));
-    expect(recovered.status).toBe("delivered");
-    expect(slack.calls.map((c) => c.status)).toEqual([500, 500, 200]);
 
-    slack.clearCalls();
-    slack.failNext("chat.postMessage", { status: 500, times: Number.POSITIVE_INFINITY });
     const outcome = await notifier().send(notification("slack-incidents"));
-    expect(outcome).toEqual({ status: "failed", detail: "Slack answered 500" });
-    expect(slack.calls).toHaveLength(3);
+
+    expect(outcome).toEqual({ status: "failed", retryable: true, detail: "Slack answered 500" });
+    expect(slack.calls.map((c) => c.status)).toEqual([500]);
   });
 
   it("fails at once on a Slack error such as channel_not_found", async () => {
@@ -214,6 +213,7 @@ describe("SlackNotifier", () => {
 
     expect(outcome).toEqual({
       status: "failed",
+      retryable: false,
       detail: "Slack refused the message: channel_not_found",
     });
     expect(slack.calls).toHaveLength(1);
@@ -224,18 +224,19 @@ describe("SlackNotifier", () => {
 
     expect(outcome).toEqual({
       status: "failed",
+      retryable: false,
       detail: "Slack refused the message: invalid_auth",
     });
   });
 
-  it("reports Slack as unreachable after WebClient's bounded retries", async () => {
+  it("reports Slack as unreachable, a retryable failure", async () => {
     const port = await freePort();
 
     const outcome = await notifier({ slackApiUrl: `http://127.0.0.1:${port}/api/` }).send(
       notification("slack-incidents"),
     );
 
-    expect(outcome.status).toBe("failed");
+    expect(outcome).toMatchObject({ status: "failed", retryable: true });
     expect(outcome.detail).toMatch(/^Slack unreachable: fetch failed/);
   });
 

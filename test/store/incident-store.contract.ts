@@ -371,6 +371,71 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         const acked = await store.applyTransition(again, by("acknowledge", 12));
         expect(acked.status).toBe("acknowledged");
       });
+
+      it("keeps a claimed step's owed deliveries until their outcomes are recorded, and a retry's for later", async () => {
+        const { store } = await make();
+        const fresh = candidate("fp-owed", at(0));
+        await store.recordFiring(fresh);
+        const owed = (key: string, channelId: string) => ({
+          key,
+          step: 2,
+          channelId,
+          kind: "escalate" as const,
+          level: 2,
+          recipients: [{ userId: "erin", name: "Erin Walsh" }],
+          claimedAt: at(15),
+          attempts: 0,
+        });
+        const claimed = await store.claimEscalationStep(fresh.id, {
+          step: 2,
+          reached: 2,
+          level: 2,
+          events: [],
+          now: at(15),
+          owed: [owed("s2d0", "pagerduty"), owed("s2d1", "slack-incidents")],
+        });
+        expect(claimed).toBe(true);
+        expect((await store.get(fresh.id))!.owedDeliveries!.map((o) => o.key)).toEqual([
+          "s2d0",
+          "s2d1",
+        ]);
+        // The list pages never carry them.
+        expect((await store.list({ limit: 10 })).incidents[0]).not.toHaveProperty("owedDeliveries");
+
+        const notified = { at: at(16), type: "notified" as const, level: 2, channel: "pagerduty" };
+        const later = { ...owed("s2d1", "slack-incidents"), attempts: 4, nextAttemptAt: at(17) };
+        const after = await store.recordDeliveries(fresh.id, [notified], {
+          settle: ["s2d0", "s2d1"],
+          owed: [later],
+          whileTriggered: true,
+        });
+        expect(after!.owedDeliveries).toEqual([later]);
+        expect(after!.timeline.at(-1)).toEqual(notified);
+
+        // Acknowledged meanwhile: the outcome is recorded, the owed delivery kept (it is owed the state).
+        await store.applyTransition((await store.get(fresh.id))!, {
+          from: ["triggered"],
+          changes: { status: "acknowledged", acknowledgedAt: at(18), acknowledgedBy: "erin" },
+          event: { at: at(18), type: "acknowledged", actor: "erin" },
+        });
+        const failed = { ...notified, at: at(17), type: "notification_failed" as const };
+        const kept = await store.recordDeliveries(fresh.id, [failed], {
+          settle: ["s2d1"],
+          whileTriggered: true,
+        });
+        expect(kept!.status).toBe("acknowledged");
+        expect(kept!.owedDeliveries).toEqual([later]);
+        // In the order written, each event at its own time.
+        expect(kept!.timeline.map((e) => [e.type, e.at])).toEqual([
+          ["triggered", at(0)],
+          ["notified", at(16)],
+          ["acknowledged", at(18)],
+          ["notification_failed", at(17)],
+        ]);
+        const settled = await store.recordDeliveries(fresh.id, [], { settle: ["s2d1", "s9d9"] });
+        expect(settled!.owedDeliveries).toBeUndefined();
+        expect(await store.recordDeliveries("no-such-incident", [notified])).toBeNull();
+      });
     });
 
     describe("when the storage fails half-way", () => {

@@ -30,6 +30,14 @@ export interface PagerDutyFailure {
   hang?: boolean;
 }
 
+/** A request the fake holds unanswered: in flight for as long as the test wants. */
+export interface HeldRequest {
+  /** Settles when the held request has arrived (recorded, status 0 until answered). */
+  arrived: Promise<PagerDutyRequest>;
+  /** Answers it as the fake would have (if the client is still there). */
+  release: () => void;
+}
+
 const ACTIONS = new Set(["trigger", "acknowledge", "resolve"]);
 const SEVERITIES = new Set(["critical", "error", "warning", "info"]);
 
@@ -41,9 +49,16 @@ const SEVERITIES = new Set(["critical", "error", "warning", "info"]);
  */
 export class FakePagerDuty {
   readonly requests: PagerDutyRequest[] = [];
+  /** Bodies of the events it accepted, in the order it answered them (a held one when released). */
+  readonly processed: Array<Record<string, unknown>> = [];
   private failures: Array<
     Required<Omit<PagerDutyFailure, "retryAfter" | "hang">> & PagerDutyFailure
   > = [];
+  private holds: Array<{
+    matches: (body: Record<string, unknown>) => boolean;
+    arrive: (request: PagerDutyRequest) => void;
+    released: Promise<void>;
+  }> = [];
   private generated = 0;
 
   private constructor(
@@ -78,14 +93,52 @@ export class FakePagerDuty {
       .map((request) => request.body as Record<string, unknown>);
   }
 
+  /**
+   * The state PagerDuty gives the alert of `dedupKey` after the events it processed, in
+   * the order it answered them, as documented: a trigger opens an alert unless one is open
+   * (triggered or acknowledged: it is then appended to it), so a trigger after a resolve
+   * opens a new one; acknowledge and resolve change an open alert and are discarded
+   * otherwise. Undefined before any trigger.
+   */
+  alertState(dedupKey: string): "triggered" | "acknowledged" | "resolved" | undefined {
+    let state: "triggered" | "acknowledged" | "resolved" | undefined;
+    for (const event of this.processed) {
+      if (event.dedup_key !== dedupKey) continue;
+      const open = state === "triggered" || state === "acknowledged";
+      if (event.event_action === "trigger" && !open) state = "triggered";
+      else if (event.event_action === "acknowledge" && open) state = "acknowledged";
+      else if (event.event_action === "resolve" && open) state = "resolved";
+    }
+    return state;
+  }
+
   /** Makes the next `times` requests fail as described. */
   failNext(failure: PagerDutyFailure): void {
     this.failures.push({ status: 500, times: 1, drop: false, ...failure });
   }
 
+  /**
+   * Holds the next request that `matches` (by default any) without answering it until
+   * `release`: a page in flight, for a test to act meanwhile (click, kill the sender).
+   */
+  holdNext(matches: (body: Record<string, unknown>) => boolean = () => true): HeldRequest {
+    let arrive!: (request: PagerDutyRequest) => void;
+    let release!: () => void;
+    const arrived = new Promise<PagerDutyRequest>((resolve) => {
+      arrive = resolve;
+    });
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.holds.push({ matches, arrive, released });
+    return { arrived, release };
+  }
+
   reset(): void {
     this.requests.length = 0;
+    this.processed.length = 0;
     this.failures = [];
+    this.holds = [];
   }
 
   async close(): Promise<void> {
@@ -113,6 +166,14 @@ export class FakePagerDuty {
       status: 0,
     };
     this.requests.push(record);
+
+    const held = this.holds.findIndex((hold) => hold.matches(body as Record<string, unknown>));
+    if (held >= 0) {
+      const [hold] = this.holds.splice(held, 1);
+      hold!.arrive(record);
+      await hold!.released;
+      if (req.socket.destroyed) return;
+    }
 
     const failure = this.failures[0];
     if (failure) {
@@ -161,6 +222,7 @@ export class FakePagerDuty {
     }
     const event = body as Record<string, unknown>;
     record.status = 202;
+    this.processed.push(event);
     send(
       res,
       202,

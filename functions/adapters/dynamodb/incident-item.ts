@@ -5,8 +5,8 @@ import type {
   TimelineEvent,
   Transition,
 } from "../../core/incident.js";
-import type { IncidentStore } from "../../core/incident-store.js";
-import type { SlackMessageRef } from "../../core/notification.js";
+import type { DeliveryRecordOptions, IncidentStore } from "../../core/incident-store.js";
+import type { OwedDelivery } from "../../core/notification.js";
 
 /**
  * Labels and annotations as stored: a list of [name, value] pairs. Not a map: the SDK's
@@ -54,6 +54,43 @@ export interface IncidentItem
 
 export const incidentKey = (id: string) => ({ pk: `INC#${id}`, sk: "INC" });
 
+/**
+ * Owed deliveries live in attributes of their own (`owed:<key>`), one each, so that a claim
+ * adds them and each recorded outcome removes its own without rewriting the others.
+ */
+const OWED_PREFIX = "owed:";
+
+/** The owed deliveries an incident item holds, in key order. */
+export function owedOf(item: Record<string, unknown>): OwedDelivery[] {
+  return Object.keys(item)
+    .filter((name) => name.startsWith(OWED_PREFIX))
+    .sort()
+    .map((name) => item[name] as OwedDelivery);
+}
+
+/** The incident with its timeline, in the order written, and its owed deliveries if any. */
+export function toIncidentWithTimeline(item: IncidentItem): IncidentWithTimeline {
+  const owed = owedOf(item as unknown as Record<string, unknown>);
+  return {
+    ...toIncident(item),
+    timeline: item.timeline,
+    ...(owed.length > 0 ? { owedDeliveries: owed } : {}),
+  };
+}
+
+/** SET clauses writing `owed` (names #o<i>, values :o<i>), for a claim or a record. */
+function owedSets(
+  owed: readonly OwedDelivery[],
+  names: Record<string, string>,
+  values: Record<string, unknown>,
+): string[] {
+  return owed.map((entry, i) => {
+    names[`#o${i}`] = `${OWED_PREFIX}${entry.key}`;
+    values[`:o${i}`] = entry;
+    return `#o${i} = :o${i}`;
+  });
+}
+
 /** Epoch seconds `retentionSeconds` after an ISO time: the TTL attribute's value. */
 export function expiresAfter(iso: string, retentionSeconds: number): number {
   return Math.floor(Date.parse(iso) / 1000) + retentionSeconds;
@@ -95,6 +132,8 @@ export function toIncident(item: IncidentItem): Incident {
     values,
     ...incident
   } = item;
+  for (const name of Object.keys(incident))
+    if (name.startsWith(OWED_PREFIX)) delete (incident as Record<string, unknown>)[name];
   return {
     ...incident,
     labels: fromStored(labels),
@@ -146,6 +185,11 @@ export function transitionUpdate(transition: Transition) {
 
 /** An escalation claim as one conditional UpdateItem (see IncidentStore.claimEscalationStep). */
 export function escalationClaimUpdate(claim: Parameters<IncidentStore["claimEscalationStep"]>[1]) {
+  const names: Record<string, string> = {
+    "#status": "status",
+    "#level": "level",
+    "#timeline": "timeline",
+  };
   const values: Record<string, unknown> = {
     ":step": claim.step,
     ":reached": claim.reached,
@@ -155,45 +199,71 @@ export function escalationClaimUpdate(claim: Parameters<IncidentStore["claimEsca
     ":now": claim.now,
   };
   // claimedStep (internal) makes a retried Task harmless: each step is claimed once.
-  let update =
-    "SET claimedStep = :step, escalationStep = :reached, #level = :level, #timeline = list_append(#timeline, :events)";
+  const sets = [
+    "claimedStep = :step",
+    "escalationStep = :reached",
+    "#level = :level",
+    "#timeline = list_append(#timeline, :events)",
+    ...owedSets(claim.owed ?? [], names, values),
+  ];
   let condition =
     "#status = :triggered AND (attribute_not_exists(claimedStep) OR claimedStep < :step) AND NOT (snoozedUntil > :now)";
   if (claim.resume) {
     values[":base"] = claim.resume.baseAt;
     values[":null"] = null;
-    update += ", snoozedUntil = :null, escalationBaseAt = :base";
+    sets.push("snoozedUntil = :null", "escalationBaseAt = :base");
     condition = "#status = :triggered AND snoozedUntil <= :now";
   }
   return {
-    UpdateExpression: update,
+    UpdateExpression: `SET ${sets.join(", ")}`,
     ConditionExpression: condition,
-    ExpressionAttributeNames: { "#status": "status", "#level": "level", "#timeline": "timeline" },
+    ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };
 }
 
 /**
- * Delivery outcomes appended to an incident that exists, and the channel's Slack message
- * remembered unless one is already kept.
+ * Delivery outcomes appended to an incident that exists, the owed deliveries they settle
+ * removed and those left for a later attempt rewritten (with `whileTriggered`, only while
+ * the incident is triggered), and the channel's Slack message remembered unless one is
+ * already kept. Returns the whole item as written.
  */
 export function deliveriesUpdate(
   events: TimelineEvent[],
-  slackMessage?: { channelId: string; ref: SlackMessageRef },
+  record: DeliveryRecordOptions,
+  settling: boolean,
 ) {
   const names: Record<string, string> = { "#timeline": "timeline" };
   const values: Record<string, unknown> = { ":events": events };
-  let update = "SET #timeline = list_append(#timeline, :events)";
-  if (slackMessage) {
+  const sets = ["#timeline = list_append(#timeline, :events)"];
+  const removes: string[] = [];
+  if (settling) {
+    const rewritten = new Set((record.owed ?? []).map((entry) => entry.key));
+    sets.push(...owedSets(record.owed ?? [], names, values));
+    (record.settle ?? [])
+      .filter((key) => !rewritten.has(key))
+      .forEach((key, i) => {
+        names[`#s${i}`] = `${OWED_PREFIX}${key}`;
+        removes.push(`#s${i}`);
+      });
+  }
+  if (record.slackMessage) {
     names["#slack"] = "slackMessages";
-    names["#channel"] = slackMessage.channelId;
-    values[":ref"] = slackMessage.ref;
-    update += ", #slack.#channel = if_not_exists(#slack.#channel, :ref)";
+    names["#channel"] = record.slackMessage.channelId;
+    values[":ref"] = record.slackMessage.ref;
+    sets.push("#slack.#channel = if_not_exists(#slack.#channel, :ref)");
+  }
+  let condition = "attribute_exists(pk)";
+  if (settling && record.whileTriggered) {
+    names["#status"] = "status";
+    values[":triggered"] = "triggered";
+    condition += " AND #status = :triggered";
   }
   return {
-    UpdateExpression: update,
-    ConditionExpression: "attribute_exists(pk)",
+    UpdateExpression: `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`,
+    ConditionExpression: condition,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
+    ReturnValues: "ALL_NEW" as const,
   };
 }

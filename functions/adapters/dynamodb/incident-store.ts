@@ -7,13 +7,13 @@ import type {
   Transition,
 } from "../../core/incident.js";
 import type {
+  DeliveryRecordOptions,
   FiringOutcome,
   IncidentPage,
   IncidentQuery,
   IncidentStore,
   ReportSlice,
 } from "../../core/incident-store.js";
-import type { SlackMessageRef } from "../../core/notification.js";
 import {
   claimFingerprint,
   commitFingerprint,
@@ -31,6 +31,7 @@ import {
   incidentKey,
   toIncident,
   toIncidentItem,
+  toIncidentWithTimeline,
   transitionUpdate,
 } from "./incident-item.js";
 import { listForReport, listIncidents } from "./incident-queries.js";
@@ -123,7 +124,7 @@ export class DynamoIncidentStore implements IncidentStore {
     const item = (await this.table.get(incidentKey(id))) as IncidentItem | undefined;
     if (!item) return null;
     const [incident] = await withLiveCounters(this.table, [item]);
-    return { ...incident!, timeline: item.timeline };
+    return { ...toIncidentWithTimeline(item), ...incident! };
   }
 
   list(query: IncidentQuery): Promise<IncidentPage> {
@@ -187,12 +188,12 @@ export class DynamoIncidentStore implements IncidentStore {
     return { ...toIncident(item), timeline: item.timeline };
   }
 
-  async recordDeliveries(
-    id: string,
-    events: TimelineEvent[],
-    slackMessage?: { channelId: string; ref: SlackMessageRef },
-  ) {
-    await this.table.update({ Key: incidentKey(id), ...deliveriesUpdate(events, slackMessage) });
+  async recordDeliveries(id: string, events: TimelineEvent[], record: DeliveryRecordOptions = {}) {
+    const write = (settling: boolean) =>
+      this.table.updateIf({ Key: incidentKey(id), ...deliveriesUpdate(events, record, settling) });
+    // No longer triggered: the outcomes are recorded all the same, the owed ones kept.
+    const written = (await write(true)) ?? (record.whileTriggered ? await write(false) : undefined);
+    return written ? toIncidentWithTimeline(written.Attributes as IncidentItem) : null;
   }
 
   /** Writes the incident item unless it exists; true when this call wrote it. */

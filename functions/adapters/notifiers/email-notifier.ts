@@ -14,7 +14,8 @@ export interface EmailNotifierOptions {
 /**
  * Emails through SNS: one PublishCommand to the topic of the channel's address, subject
  * and plain-text body from email-message.ts. The SDK retries throttling and 5xx itself
- * (its client's maxAttempts); what still fails is `failed` with the error's name.
+ * (its client's maxAttempts); what still fails is `failed` with the error's name, retryable
+ * when it was SNS's fault (5xx, throttling, no answer) rather than the request's.
  * Addresses without a topic go to the outbox when there is one, else are not delivered.
  */
 export class EmailNotifier implements Notifier {
@@ -58,7 +59,11 @@ export class EmailNotifier implements Notifier {
       } catch (error) {
         const name = error instanceof Error ? error.name : "Error";
         const reason = error instanceof Error ? `: ${error.message.slice(0, 200)}` : "";
-        return { status: "failed", detail: `SNS publish failed: ${name}${reason}` };
+        return {
+          status: "failed",
+          detail: `SNS publish failed: ${name}${reason}`,
+          retryable: isServiceFault(error),
+        };
       }
     }
     try {
@@ -68,4 +73,21 @@ export class EmailNotifier implements Notifier {
       return { status: "failed", detail: `local outbox failed: ${describeError(error)}` };
     }
   }
+}
+
+/** A fault of the service or the network, as the SDK marks them, not a refused request. */
+function isServiceFault(error: unknown): boolean {
+  const sdk = error as {
+    $fault?: string;
+    $metadata?: unknown;
+    $retryable?: unknown;
+    name?: string;
+  };
+  return (
+    sdk.$metadata === undefined ||
+    sdk.$fault === "server" ||
+    sdk.$retryable !== undefined ||
+    sdk.name === "ThrottledException" ||
+    sdk.name === "ThrottlingException"
+  );
 }

@@ -4,12 +4,6 @@ import type { DeliveryOutcome, Notification, Notifier } from "../../core/notific
 import { describeError, NO_CREDENTIALS } from "./outcomes.js";
 import { type PagerDutyEventOptions, pagerDutyEvent } from "./pagerduty-event.js";
 import { type EventAnswer, PagerDutyUnreachableError, sendEvent } from "./pagerduty-transport.js";
-import {
-  DEFAULT_RETRY_POLICY,
-  RetryableError,
-  type RetryPolicy,
-  withRetries,
-} from "./retry-policy.js";
 
 /** Picks the routing key for a notification; undefined when there is none. */
 export type RoutingKeyResolver = (target: {
@@ -27,31 +21,19 @@ export interface PagerDutyNotifierOptions extends PagerDutyEventOptions {
   ca?: string | undefined;
   /** Per-request timeout; default 5 s. */
   timeoutMs?: number | undefined;
-  retry?: Partial<RetryPolicy> | undefined;
   logger?: Pick<Logger, "warn"> | undefined;
-}
-
-/** A PagerDuty answer that is not worth repeating (4xx other than 429). */
-class RejectedError extends Error {
-  constructor(readonly answer: EventAnswer) {
-    super(`PagerDuty answered ${answer.status}${explain(answer)}`);
-    this.name = "RejectedError";
-  }
 }
 
 /**
  * Pages through PagerDuty Events API v2 (https://developer.pagerduty.com/docs/events-api-v2-overview)
- * with @pagerduty/pdjs. 202 is delivered; 5xx, 429 and no answer are retried (see
- * RetryPolicy, Retry-After honoured); any other 4xx fails at once. The routing key is a
- * secret: it never appears in a detail or a log line.
+ * with @pagerduty/pdjs, one request per call. 202 is delivered; 5xx, 429 (with its
+ * Retry-After) and no answer are retryable failures; any other 4xx fails for good. The
+ * routing key is a secret: it never appears in a detail or a log line.
  */
 export class PagerDutyNotifier implements Notifier {
   readonly kind = "pagerduty" as const;
-  private readonly policy: RetryPolicy;
 
-  constructor(private readonly options: PagerDutyNotifierOptions = {}) {
-    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  }
+  constructor(private readonly options: PagerDutyNotifierOptions = {}) {}
 
   async send(notification: Notification): Promise<DeliveryOutcome> {
     const routingKey = this.routingKeyFor(notification);
@@ -61,18 +43,8 @@ export class PagerDutyNotifier implements Notifier {
       routingKey.length >= 8 ? text.split(routingKey).join("[routing key]") : text;
     try {
       const event = pagerDutyEvent(notification, routingKey, this.options);
-      const result = await withRetries(() => this.attempt(event), this.policy);
-      const action = event.event_action;
-      if (result.ok) {
-        const retried = result.attempts > 1 ? ` after ${result.attempts} attempts` : "";
-        return {
-          status: "delivered",
-          detail: `PagerDuty accepted ${action} (dedup key ${notification.incident.id})${retried}`,
-        };
-      }
-      const { error, attempts } = result;
-      const tries = attempts > 1 ? ` (${attempts} attempts)` : "";
-      return { status: "failed", detail: redact(`${error.message}${tries}`) };
+      const outcome = await this.attempt(event, notification.incident.id);
+      return { ...outcome, detail: redact(outcome.detail) };
     } catch (error) {
       return { status: "failed", detail: redact(`PagerDuty event not sent: ${String(error)}`) };
     }
@@ -95,7 +67,10 @@ export class PagerDutyNotifier implements Notifier {
     return key?.trim() || undefined;
   }
 
-  private async attempt(event: ReturnType<typeof pagerDutyEvent>): Promise<EventAnswer> {
+  private async attempt(
+    event: ReturnType<typeof pagerDutyEvent>,
+    dedupKey: string,
+  ): Promise<DeliveryOutcome> {
     let answer: EventAnswer;
     try {
       answer = await sendEvent(event, {
@@ -105,27 +80,41 @@ export class PagerDutyNotifier implements Notifier {
       });
     } catch (error) {
       if (!(error instanceof PagerDutyUnreachableError)) {
-        throw new Error(`PagerDuty event not sent: ${describeError(error)}`, { cause: error });
+        return { status: "failed", detail: `PagerDuty event not sent: ${describeError(error)}` };
       }
       this.options.logger?.warn("PagerDuty unreachable", { reason: error.message });
-      throw new RetryableError(`PagerDuty unreachable: ${error.message}`);
+      return {
+        status: "failed",
+        retryable: true,
+        detail: `PagerDuty unreachable: ${error.message}`,
+      };
     }
-    if (answer.status >= 200 && answer.status < 300) return answer;
+    if (answer.status >= 200 && answer.status < 300) {
+      return {
+        status: "delivered",
+        detail: `PagerDuty accepted ${event.event_action} (dedup key ${dedupKey})`,
+      };
+    }
     if (answer.status === 429 || answer.status >= 500) {
       this.options.logger?.warn("PagerDuty answered a retryable status", {
         status: answer.status,
         retryAfterSeconds: answer.retryAfterSeconds,
       });
-      const retryAfterMs =
-        answer.retryAfterSeconds === undefined ? undefined : answer.retryAfterSeconds * 1000;
       // pdjs's 429 is cut short before its body is read: say what it means instead.
       const reason =
         answer.status === 429
           ? ` (rate limited${answer.retryAfterSeconds === undefined ? "" : `, Retry-After ${answer.retryAfterSeconds} s`})`
           : explain(answer);
-      throw new RetryableError(`PagerDuty answered ${answer.status}${reason}`, retryAfterMs);
+      return {
+        status: "failed",
+        retryable: true,
+        detail: `PagerDuty answered ${answer.status}${reason}`,
+        ...(answer.retryAfterSeconds === undefined
+          ? {}
+          : { retryAfterMs: answer.retryAfterSeconds * 1000 }),
+      };
     }
-    throw new RejectedError(answer);
+    return { status: "failed", detail: `PagerDuty answered ${answer.status}${explain(answer)}` };
   }
 }
 

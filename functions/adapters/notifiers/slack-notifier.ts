@@ -23,18 +23,11 @@ import {
 } from "./slack-message.js";
 
 /**
- * WebClient's retry policy (node-retry options): up to 3 retries of a 5xx or a network
- * error, backoff 0.5-1 s, 1-2 s, 2-4 s, none started after 10 s. A 429 is retried too,
- * after WebClient has slept the Retry-After seconds.
+ * WebClient makes one request per call: retrying, with backoff and Retry-After, is the
+ * delivery pipeline's (app/delivery.ts), which sees a 429 as a retryable failure instead of
+ * WebClient sleeping it out.
  */
-export const SLACK_RETRY: RetryOptions = {
-  retries: 3,
-  factor: 2,
-  minTimeout: 500,
-  maxTimeout: 4_000,
-  randomize: true,
-  maxRetryTime: 10_000,
-};
+export const SLACK_RETRY: RetryOptions = { retries: 0 };
 
 export interface SlackNotifierOptions {
   /** The bot token (xoxb-…); without one nothing is sent. */
@@ -66,8 +59,8 @@ type Content = Pick<SlackMessage, "text"> & Partial<Pick<SlackMessage, "blocks">
 /**
  * Posts incidents to Slack with @slack/web-api: a message with Acknowledge / Resolve /
  * Snooze buttons when triggered, a thread reply mentioning the next level's people when
- * escalated, and updates of that message as its state changes. Retries and Retry-After
- * are WebClient's own (configured, not re-implemented); what still fails is `failed`.
+ * escalated, and updates of that message as its state changes. One attempt per call: a
+ * 429, a 5xx or no answer is a retryable failure (with Slack's Retry-After), others final.
  * When Slack refuses a message's content (invalid_blocks, msg_too_long, …) it is sent again
  * as plain text, so the page is never lost with its formatting.
  */
@@ -81,8 +74,8 @@ export class SlackNotifier implements Notifier {
     this.client = new WebClient(token, {
       ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
       retryConfig: options.retryConfig ?? SLACK_RETRY,
-      // false: WebClient waits out a 429's Retry-After and tries again.
-      rejectRateLimitedCalls: false,
+      // A 429 is answered at once as a RateLimitedError with its Retry-After.
+      rejectRateLimitedCalls: true,
       timeout: options.timeoutMs ?? 5_000,
       ...(options.logger
         ? { logger: options.logger }
@@ -137,7 +130,7 @@ export class SlackNotifier implements Notifier {
       );
       return { status: "delivered", detail: `updated the message in ${channel.channel}${note}` };
     } catch (error) {
-      return { status: "failed", detail: describe(error) };
+      return { status: "failed", detail: describe(error), ...retryability(error) };
     }
   }
 
@@ -206,7 +199,18 @@ function refusesContent(error: unknown): boolean {
   );
 }
 
-/** A timeline detail for a WebClient error, after its retries. */
+/** Whether a WebClient error is worth another attempt, and when Slack asked for it. */
+function retryability(error: unknown): { retryable: boolean; retryAfterMs?: number } {
+  const failure = error as { code?: string; statusCode?: number; retryAfter?: number };
+  if (failure.code === ErrorCode.RateLimitedError)
+    return { retryable: true, retryAfterMs: (failure.retryAfter ?? 1) * 1000 };
+  if (failure.code === ErrorCode.RequestError) return { retryable: true };
+  if (failure.code === ErrorCode.HTTPError)
+    return { retryable: failure.statusCode === 429 || (failure.statusCode ?? 0) >= 500 };
+  return { retryable: false };
+}
+
+/** A timeline detail for a WebClient error. */
 function describe(error: unknown): string {
   const failure = error as {
     code?: string;

@@ -1,0 +1,79 @@
+/**
+ * When a failed delivery is tried again. Two horizons: the escalation Task's own attempts,
+ * a few seconds apart (RetryPolicy, carried out by app/delivery.ts), and later attempts in
+ * later steps of the state machine, minutes apart, while the incident stays open
+ * (nextAttemptAt). Pure: the clock and the randomness are given.
+ */
+
+/** How hard one Task tries a delivery before leaving it to a later step. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  /** Backoff before the first retry; it doubles each time, times a random 1-2 (jitter). */
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** No retry starts later than this after the first attempt. */
+  maxTotalMs: number;
+  /** The longest Retry-After waited out in the Task; a longer one is left to a later step. */
+  maxRetryAfterMs: number;
+}
+
+/** 4 attempts, backoff 0.5-1 s, 1-2 s, 2-4 s: under 10 s in all, well inside the Task's timeout. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  attempts: 4,
+  minDelayMs: 500,
+  maxDelayMs: 4_000,
+  maxTotalMs: 10_000,
+  maxRetryAfterMs: 5_000,
+};
+
+/**
+ * The wait before the next attempt in the same Task, or null to stop trying here:
+ * the attempts are spent, the server asks for longer than the Task waits, or the wait
+ * would end past the policy's total. `made`: attempts so far; `elapsedMs` since the first.
+ */
+export function retryDelayMs(
+  policy: RetryPolicy,
+  made: number,
+  elapsedMs: number,
+  retryAfterMs: number | undefined,
+  random: number,
+): number | null {
+  if (made >= policy.attempts) return null;
+  if (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs) return null;
+  const backoff = Math.min(policy.minDelayMs * 2 ** (made - 1), policy.maxDelayMs) * (1 + random);
+  const delay = Math.max(backoff, retryAfterMs ?? 0);
+  return elapsedMs + delay > policy.maxTotalMs ? null : Math.round(delay);
+}
+
+/**
+ * Later attempts of a page whose Task attempts all failed for a retryable reason: the
+ * first 30 s later, then as long again as it has been failing (so the gaps double), at
+ * most 10 minutes apart, never sooner than Retry-After asks; none starts more than
+ * 4 hours after the step was claimed. Locally the time scale divides our own delays (not
+ * a server's Retry-After), as it divides the levels'.
+ */
+export const LATER_ATTEMPTS = {
+  firstDelayMs: 30_000,
+  maxDelayMs: 600_000,
+  giveUpAfterMs: 4 * 3_600_000,
+} as const;
+
+/** When to try a delivery claimed at `claimedAt` again, or null when it is time to give up. */
+export function nextAttemptAt(
+  claimedAt: string,
+  retryAfterMs: number | undefined,
+  now: Date,
+  timeScale: number,
+): string | null {
+  const at = now.getTime();
+  const giveUpAt = Date.parse(claimedAt) + LATER_ATTEMPTS.giveUpAfterMs / timeScale;
+  if (at >= giveUpAt) return null;
+  const failingFor = at - Date.parse(claimedAt);
+  const backoff = Math.min(
+    Math.max(failingFor, LATER_ATTEMPTS.firstDelayMs / timeScale),
+    LATER_ATTEMPTS.maxDelayMs / timeScale,
+  );
+  const next = Math.min(at + Math.max(backoff, retryAfterMs ?? 0), giveUpAt);
+  return new Date(Math.ceil(next)).toISOString();
+}

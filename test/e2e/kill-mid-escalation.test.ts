@@ -1,0 +1,132 @@
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import type { IncidentWithTimeline } from "../../functions/core/incident.js";
+import { FakePagerDuty } from "../support/fake-pagerduty.js";
+import { freePort } from "../support/free-port.js";
+import { ROUTING_KEY } from "../support/local-with-fakes.js";
+import { pollUntil, waitUntil } from "../support/poll-until.js";
+import { postAlert } from "../support/post-alert.js";
+import { type ProcessGroup, spawnProcessGroup } from "../support/process-group.js";
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+const STARTUP_TIMEOUT_MS = 30_000;
+// 15 minutes become 1.5 s: level 2 is due 1.5 s after the alert.
+const SCALE = "600";
+const WEBHOOK = randomBytes(18).toString("base64url");
+const API = randomBytes(18).toString("base64url");
+
+let pagerDuty: FakePagerDuty | undefined;
+let server: ProcessGroup | undefined;
+let dir: string | undefined;
+
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+  await pagerDuty?.close();
+  pagerDuty = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+/** `npm start` on `dataDir`, paging the fake PagerDuty (its certificate trusted through Node's own variable). */
+async function npmStart(port: number, dataDir: string, ca: string): Promise<ProcessGroup> {
+  const env = { ...process.env };
+  for (const name of Object.keys(env))
+    if (/^(TOCSIN_|SLACK_|PAGERDUTY_)/.test(name) || name === "PORT" || name === "HOST")
+      delete env[name];
+  const started = spawnProcessGroup("npm", ["start"], {
+    cwd: REPO,
+    env: {
+      ...env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      TOCSIN_DATA_DIR: dataDir,
+      TOCSIN_TIME_SCALE: SCALE,
+      TOCSIN_WEBHOOK_TOKEN: WEBHOOK,
+      TOCSIN_API_TOKEN: API,
+      PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
+      PAGERDUTY_SERVER: pagerDuty!.server,
+      NODE_EXTRA_CA_CERTS: ca,
+    },
+  });
+  await Promise.race([
+    pollUntil(
+      async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined),
+      {
+        what: "npm start to answer /healthz",
+        timeoutMs: STARTUP_TIMEOUT_MS,
+        diagnostics: () => started.output(),
+      },
+    ),
+    started.exited.then((exit) => {
+      throw new Error(`npm start exited (${JSON.stringify(exit)}):\n${started.output()}`);
+    }),
+  ]);
+  return started;
+}
+
+/** SIGKILL to the whole group, as a crash or the OOM killer would end it: nothing runs after. */
+async function kill(group: ProcessGroup) {
+  process.kill(-group.child.pid!, "SIGKILL");
+  await group.exited;
+}
+
+const level = (body: unknown) =>
+  (body as { payload?: { custom_details?: { level?: number } } }).payload?.custom_details?.level;
+
+describe("npm start killed between claiming a level and sending it", () => {
+  it("delivers that level after the restart: the claim left it owed", async () => {
+    pagerDuty = await FakePagerDuty.start();
+    dir = await mkdtemp(join(tmpdir(), "tocsin-kill-"));
+    const ca = join(dir, "pagerduty-ca.pem");
+    await writeFile(ca, pagerDuty.ca);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    server = await npmStart(port, join(dir, "data"), ca);
+
+    const firing = await postAlert(url, WEBHOOK, {
+      labels: {
+        alertname: "TrainingNaNLoss",
+        job: "llama-killed",
+        severity: "critical",
+        team: "ml-training",
+      },
+    });
+    expect(firing.status).toBe(202);
+    const id = firing.incident!.id;
+    const triggers = (which: number) =>
+      pagerDuty!.processed.filter(
+        (e) => e.dedup_key === id && e.event_action === "trigger" && level(e) === which,
+      );
+    await waitUntil(() => triggers(1).length === 1, "level 1 paged", 15_000);
+
+    // Level 2's page reaches PagerDuty and is held there: claimed, in flight, not recorded.
+    const held = pagerDuty.holdNext((body) => body.dedup_key === id && level(body) === 2);
+    await held.arrived;
+    await kill(server);
+    server = undefined;
+
+    server = await npmStart(port, join(dir, "data"), ca);
+    await waitUntil(() => triggers(2).length === 1, "level 2 paged after the restart", 15_000);
+    const incident = (await (
+      await fetch(`${url}/incidents/${id}`, { headers: { authorization: `Bearer ${API}` } })
+    ).json()) as IncidentWithTimeline;
+    // Claimed once, before the kill; delivered once, after it.
+    expect(incident.timeline.filter((e) => e.type === "escalated" && e.level === 2)).toHaveLength(
+      1,
+    );
+    expect(
+      incident.timeline.filter(
+        (e) => e.type === "notified" && e.level === 2 && e.channel === "pagerduty",
+      ),
+    ).toMatchObject([{ outcome: "delivered", attempts: 1 }]);
+    // The held request was never answered: the page after the restart is a new one.
+    expect(pagerDuty.requests.filter((r) => level(r.body) === 2).map((r) => r.status)).toEqual([
+      0, 202,
+    ]);
+  }, 90_000);
+});
