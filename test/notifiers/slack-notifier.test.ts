@@ -344,6 +344,7 @@ describe("SlackNotifier within Slack's limits (issue 11: a refused message was l
 
     expect(outcome).toEqual({
       status: "failed",
+      retryable: false,
       detail: "Slack refused the message: not_in_channel",
     });
     expect(slack.calls).toHaveLength(1);
