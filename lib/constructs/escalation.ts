@@ -25,7 +25,8 @@ import { acknowledge, wildcardResource, XRAY_WILDCARD_REASON } from "../nag.js";
 /**
  * How long one escalation execution may run before Step Functions stops it. The shipped
  * policy is done 75 minutes after the alert (60 minutes of levels after a 15 minute
- * delay), a snoozed one at most 4 hours later; a day is ample, and the stack refuses a
+ * delay), a snoozed one at most 4 hours later, and a page that keeps failing is tried for 4
+ * hours after its level; a day is ample, and the stack refuses a
  * tocsin.yaml whose escalations could run longer (lib/escalation-timeout.ts). An execution
  * still running after a day is stuck (a Wait that never ends, a bug): its ExecutionsTimedOut
  * alarm tells the operators, instead of it pending for the year Standard workflows allow.

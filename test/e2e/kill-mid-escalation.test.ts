@@ -112,9 +112,16 @@ describe("npm start killed between claiming a level and sending it", () => {
 
     server = await npmStart(port, join(dir, "data"), ca);
     await waitUntil(() => triggers(2).length === 1, "level 2 paged after the restart", 15_000);
-    const incident = (await (
-      await fetch(`${url}/incidents/${id}`, { headers: { authorization: `Bearer ${API}` } })
-    ).json()) as IncidentWithTimeline;
+    const read = async () =>
+      (await (
+        await fetch(`${url}/incidents/${id}`, { headers: { authorization: `Bearer ${API}` } })
+      ).json()) as IncidentWithTimeline;
+    await waitUntil(
+      async () => (await read()).timeline.some((e) => e.type === "notified" && e.level === 2),
+      "level 2 recorded",
+      15_000,
+    );
+    const incident = await read();
     // Claimed once, before the kill; delivered once, after it.
     expect(incident.timeline.filter((e) => e.type === "escalated" && e.level === 2)).toHaveLength(
       1,
