@@ -35,6 +35,12 @@ export interface IngestResult {
   cut: Array<{ fingerprint: string; fields: string[] }>;
 }
 
+/** What a delivery says about itself, beyond its alerts. */
+export interface DeliveryFacts {
+  /** Alerts of the group the sender left out (see Incident.truncatedAlerts). */
+  truncatedAlerts?: number;
+}
+
 /** How many alerts of one delivery are written at once. */
 const CONCURRENCY = 8;
 
@@ -47,6 +53,7 @@ export async function ingestAlerts(
   deps: IngestDeps,
   alerts: readonly Alert[],
   now: string,
+  delivery: DeliveryFacts = {},
 ): Promise<IngestResult> {
   // Every alert is checked to fit before any is written: a refusal writes nothing.
   const fitted = alerts.map((alert, index) => fitAlert(alert, `alerts.${index}`));
@@ -60,7 +67,7 @@ export async function ingestAlerts(
     while (next < alerts.length && !failed) {
       const index = next++;
       try {
-        results[index] = await ingestOne(deps, alerts[index]!, fitted[index]!, now);
+        results[index] = await ingestOne(deps, alerts[index]!, fitted[index]!, now, delivery);
       } catch (error) {
         failed = true;
         throw error;
@@ -78,14 +85,32 @@ export async function ingestAlerts(
   };
 }
 
+/** The timeline's note on a delivery that did not carry its whole group. */
+export const truncationNote = (truncated: number) =>
+  `the delivery left out ${truncated} more alert${truncated === 1 ? "" : "s"} of its group (the sender's max_alerts): the group was bigger than what tocsin received`;
+
 /** One alert: routed and matched to its runbook as sent, stored as `fit` cut it. */
-async function ingestOne(deps: IngestDeps, alert: Alert, fit: FittedAlert, now: string) {
+async function ingestOne(
+  deps: IngestDeps,
+  alert: Alert,
+  fit: FittedAlert,
+  now: string,
+  delivery: DeliveryFacts,
+) {
   const routing = routeAlert(deps.config, alert.labels);
   const runbook = deps.findRunbook?.(alert) ?? null;
-  const candidate = openIncident({ id: deps.newId(), alert: fit.alert, routing, runbook, now });
-  if (fit.cuts.length > 0) {
+  const truncated = delivery.truncatedAlerts ?? 0;
+  const candidate = {
+    ...openIncident({ id: deps.newId(), alert: fit.alert, routing, runbook, now }),
+    truncatedAlerts: truncated,
+  };
+  const notes = [
+    ...(fit.cuts.length > 0 ? [describeCuts(fit.cuts)] : []),
+    ...(truncated > 0 ? [truncationNote(truncated)] : []),
+  ];
+  if (notes.length > 0) {
     const [triggered] = candidate.timeline;
-    triggered!.detail = `${triggered!.detail}; ${describeCuts(fit.cuts)}`;
+    triggered!.detail = [triggered!.detail, ...notes].join("; ");
   }
   if (alert.status === "firing") {
     const { incident, created } = await deps.store.recordFiring(candidate, async (opened) => {

@@ -89,6 +89,12 @@ export interface Incident {
   escalationBaseAt: string | null;
   /** How many levels have fired, repeats counted (0 before the first): where a snooze resumes. */
   escalationStep: number;
+  /**
+   * How many alerts of its group the sender left out of the last delivery that carried this
+   * alert (Alertmanager's `max_alerts`, Grafana's cap): the group was bigger than what came.
+   * 0, or absent on incidents stored before it existed, when the delivery was whole.
+   */
+  truncatedAlerts?: number | undefined;
 }
 
 export interface IncidentWithTimeline extends Incident {

@@ -92,6 +92,24 @@ const grafanaSchema = z.object({
 
 type WireAlert = z.output<typeof alertSchema>;
 
+/** Alertmanager's and Grafana's count of the group's alerts left out of a delivery. */
+const truncationSchema = z.object({
+  truncatedAlerts: z.optional(z.int().check(z.gte(0, "expected a count of alerts"))),
+});
+
+/**
+ * How many alerts of the group the sender left out of this delivery (Alertmanager's
+ * `max_alerts`, Grafana's own cap), 0 when it is whole; both name it `truncatedAlerts`.
+ * Throws InvalidInputError when it is not a count.
+ */
+export function truncatedAlerts(body: unknown): number {
+  const result = validate(truncationSchema, body);
+  if (!result.success) {
+    throw new InvalidInputError("truncatedAlerts", result.error.issues[0]!.message);
+  }
+  return result.data.truncatedAlerts ?? 0;
+}
+
 function optionalUrl(value: string | undefined): string | null {
   return value ? value : null;
 }

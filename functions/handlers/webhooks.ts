@@ -16,7 +16,11 @@ import {
 } from "../adapters/http/types.js";
 import { type IngestDeps, ingestAlerts } from "../app/ingest-alerts.js";
 import type { Alert } from "../core/alert.js";
-import { parseAlertmanagerPayload, parseGrafanaPayload } from "../core/webhook-payloads.js";
+import {
+  parseAlertmanagerPayload,
+  parseGrafanaPayload,
+  truncatedAlerts,
+} from "../core/webhook-payloads.js";
 
 export interface WebhookDeps extends IngestDeps {
   logger: Logger;
@@ -45,10 +49,25 @@ function webhookHandler(
       // Counted once authenticated: a stranger's requests are not deliveries.
       deps.telemetry?.count("webhooks_received", 1, { source });
       const alerts = parse(event.jsonBody);
-      const result = await ingestAlerts(deps, alerts, deps.now().toISOString());
+      const truncated = truncatedAlerts(event.jsonBody);
+      const result = await ingestAlerts(deps, alerts, deps.now().toISOString(), {
+        truncatedAlerts: truncated,
+      });
       event.incidentIds = [...new Set(result.incidents.map((incident) => incident.id))];
       for (const id of result.opened)
         deps.logger.info("incident opened", { event: "incident_opened", incidentId: id });
+      if (truncated > 0) {
+        // The sender kept part of its group back: say so where operators look.
+        deps.logger.warn("delivery truncated by its sender", {
+          event: "delivery_truncated",
+          source,
+          alerts: alerts.length,
+          truncatedAlerts: truncated,
+        });
+      }
+      for (const cut of result.cut) {
+        deps.logger.warn("alert cut to fit one incident", { event: "alert_cut", ...cut });
+      }
       return json(202, { accepted: result.accepted, incidents: result.incidents });
     });
 }

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import { LAMBDA_PAYLOAD_BYTES, MAX_BODY_BYTES } from "../../functions/adapters/http/body.js";
 import { loadRunbooks } from "../../functions/adapters/runbook-files.js";
 import { findRunbook } from "../../functions/core/runbook.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
@@ -21,6 +22,7 @@ import {
 } from "../support/dynamo.js";
 import { fixture } from "../support/fixtures.js";
 import { httpEvent, lambdaContext } from "../support/http-events.js";
+import { logLines } from "../support/log-lines.js";
 
 const TOKEN = "webhook-token-for-tests";
 const HMAC = "grafana-hmac-secret";
@@ -151,9 +153,9 @@ describe("POST /webhooks/alertmanager", () => {
     ],
     ["malformed JSON", {}, "{not json", 400, "malformed_json"],
     [
-      "a body over 1 MiB",
+      "a body over what Lambda can be handed (~4.45 MiB)",
       {},
-      JSON.stringify({ pad: "x".repeat(1024 * 1024) }),
+      JSON.stringify({ pad: "x".repeat(MAX_BODY_BYTES) }),
       413,
       "payload_too_large",
     ],
@@ -205,6 +207,110 @@ describe("POST /webhooks/alertmanager", () => {
     const failed = await post(alertmanagerWebhook(deps), amBody());
     expect(failed.statusCode).toBe(503);
     expect(failed.body).not.toMatch(/injected|PutItem|Networking/);
+  });
+});
+
+describe("large and truncated deliveries", () => {
+  /** A group of `count` alerts as Alertmanager 0.25 sends it: ~750 bytes each. */
+  function group(count: number, extra: Record<string, unknown> = {}) {
+    return {
+      version: "4",
+      groupKey: '{}:{alertname="GPUMemoryPressure"}',
+      status: "firing",
+      receiver: "tocsin",
+      groupLabels: { alertname: "GPUMemoryPressure" },
+      commonLabels: { alertname: "GPUMemoryPressure", severity: "warning" },
+      commonAnnotations: {},
+      externalURL: "http://alertmanager:9093",
+      ...extra,
+      alerts: Array.from({ length: count }, (_, i) => ({
+        status: "firing",
+        labels: {
+          alertname: "GPUMemoryPressure",
+          severity: "warning",
+          team: "ml-training",
+          node: `gpu-node-${Math.floor(i / 8)}`,
+          instance: `gpu-node-${Math.floor(i / 8)}:9400`,
+          job: "dcgm-exporter",
+          gpu: String(i % 8),
+          UUID: `GPU-${String(i).padStart(8, "0")}-7f3c-4b1e-9d2a-5e6f7a8b9c0d`,
+          modelName: "NVIDIA H100 80GB HBM3",
+          namespace: "training",
+          pod: `llama-70b-pretrain-worker-${i}`,
+        },
+        annotations: {
+          summary: `GPU ${i % 8} on gpu-node-${Math.floor(i / 8)} is at 97% of its memory`,
+          description: "HBM use above 95% for 10 minutes; the next allocation may fail (OOM).",
+        },
+        startsAt: "2026-11-30T09:00:00Z",
+        endsAt: "0001-01-01T00:00:00Z",
+        generatorURL: `http://prometheus:9090/graph?g0.expr=DCGM_FI_DEV_FB_USED%7Bgpu%3D%22${i}%22%7D`,
+      })),
+    };
+  }
+
+  it("takes a 1,600-alert group over the old 1 MiB limit (its 413 made Alertmanager drop it)", async () => {
+    const body = JSON.stringify(group(1_600));
+    expect(body.length).toBeGreaterThan(1024 * 1024);
+    // Size, not speed, is tested here: as much time as this loaded machine needs.
+    const patient = { ...lambdaContext, getRemainingTimeInMillis: () => 600_000 };
+    const result = await alertmanagerWebhook(deps)(
+      httpEvent({
+        routeKey: "POST /webhooks/alertmanager",
+        body,
+        base64: true,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      }),
+      patient,
+    );
+    expect(result.statusCode).toBe(202);
+    expect(parse(result).accepted).toBe(1_600);
+    expect((await store.list({ limit: 500 })).incidents).toHaveLength(500);
+  }, 120_000);
+
+  it("takes what Lambda can be handed, base64-encoded in its 6 MB event", () => {
+    const event = JSON.stringify(
+      httpEvent({
+        routeKey: "POST /webhooks/alertmanager",
+        body: "x".repeat(MAX_BODY_BYTES),
+        base64: true,
+      }),
+    );
+    expect(event.length).toBeLessThanOrEqual(LAMBDA_PAYLOAD_BYTES);
+    expect(MAX_BODY_BYTES).toBeGreaterThan(4.4 * 1024 * 1024);
+  });
+
+  it("records and logs how many alerts the sender left out of a truncated delivery", async () => {
+    let first: { id: string } | undefined;
+    const lines = await logLines(async (logger) => {
+      const truncated = await post(
+        alertmanagerWebhook({ ...deps, logger }),
+        JSON.stringify(group(3, { truncatedAlerts: 1_597 })),
+      );
+      expect(truncated.statusCode).toBe(202);
+      [first] = parse(truncated).incidents;
+    });
+    const opened = await store.get(first!.id);
+    expect(opened).toMatchObject({ truncatedAlerts: 1_597 });
+    expect(opened!.timeline[0]!.detail).toContain("left out 1597 more alerts of its group");
+    expect(lines).toContainEqual(
+      expect.objectContaining({ event: "delivery_truncated", alerts: 3, truncatedAlerts: 1_597 }),
+    );
+    // A later, whole delivery of the same group says so on the open incidents (no extra write).
+    await post(alertmanagerWebhook(deps), JSON.stringify(group(3, { truncatedAlerts: 0 })));
+    expect(await store.get(first!.id)).toMatchObject({ truncatedAlerts: 0, occurrences: 2 });
+    const list = (await store.list({ limit: 10 })).incidents;
+    expect(list.map((incident) => incident.truncatedAlerts)).toEqual([0, 0, 0]);
+  });
+
+  it("refuses a truncatedAlerts that is not a count, writing nothing", async () => {
+    const result = await post(
+      alertmanagerWebhook(deps),
+      JSON.stringify(group(2, { truncatedAlerts: "many" })),
+    );
+    expect(result.statusCode).toBe(422);
+    expect(parse(result)).toMatchObject({ field: "truncatedAlerts" });
+    expect(await incidents()).toEqual([]);
   });
 });
 

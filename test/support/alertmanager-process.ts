@@ -35,6 +35,10 @@ export interface AlertmanagerOptions {
   webhookUrl: string;
   /** Sent as `Authorization: Bearer`, read by Alertmanager from a credentials file. */
   bearerToken: string;
+  /** Labels to group by; default `['...']`, every alert a group of its own. */
+  groupBy?: string[];
+  /** The webhook's `max_alerts`; default 0, no limit. */
+  maxAlerts?: number;
   groupWait?: string;
   groupInterval?: string;
   repeatInterval?: string;
@@ -52,7 +56,8 @@ export interface RunningAlertmanager {
 
 /**
  * Runs a real, single-node Alertmanager whose only route sends every alert, as a group of
- * its own (`group_by: ['...']`), to one webhook with `send_resolved`.
+ * its own (`group_by: ['...']`) unless `groupBy` says otherwise, to one webhook with
+ * `send_resolved`.
  */
 export async function startAlertmanager(
   options: AlertmanagerOptions,
@@ -66,7 +71,7 @@ export async function startAlertmanager(
     stringify({
       route: {
         receiver: "tocsin",
-        group_by: ["..."],
+        group_by: options.groupBy ?? ["..."],
         group_wait: options.groupWait ?? "1s",
         group_interval: options.groupInterval ?? "1s",
         repeat_interval: options.repeatInterval ?? "2s",
@@ -78,6 +83,7 @@ export async function startAlertmanager(
             {
               url: options.webhookUrl,
               send_resolved: true,
+              max_alerts: options.maxAlerts ?? 0,
               http_config: { authorization: { type: "Bearer", credentials_file: tokenFile } },
             },
           ],

@@ -8,17 +8,24 @@ export interface LogLine {
   event?: string;
 }
 
-/** The JSON lines a real Powertools Logger (INFO) writes to stdout while `run` runs. */
+/**
+ * The JSON lines a real Powertools Logger (INFO) writes while `run` runs: to stdout, and
+ * to stderr for warnings and errors.
+ */
 export async function logLines(run: (logger: Logger) => Promise<unknown>): Promise<LogLine[]> {
   const chunks: string[] = [];
-  const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+  const capture = (chunk: unknown) => {
     chunks.push(String(chunk));
     return true;
-  });
+  };
+  const writes = [
+    vi.spyOn(process.stdout, "write").mockImplementation(capture),
+    vi.spyOn(process.stderr, "write").mockImplementation(capture),
+  ];
   try {
     await run(new Logger({ serviceName: "tocsin", logLevel: "INFO" }));
   } finally {
-    write.mockRestore();
+    for (const write of writes) write.mockRestore();
   }
   return chunks
     .flatMap((chunk) => chunk.split("\n").filter(Boolean))

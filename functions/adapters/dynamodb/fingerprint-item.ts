@@ -11,6 +11,8 @@ export interface FingerprintItem {
   openedAt?: string;
   lastSeenAt?: string;
   occurrences?: number;
+  /** What the last delivery said of its group (Incident.truncatedAlerts). */
+  truncatedAlerts?: number;
   lastIncidentId?: string;
   /** The sender's startsAt of the open alert episode, and of the last resolved one. */
   openStartedAt?: string;
@@ -31,12 +33,15 @@ export async function claimFingerprint(
   candidate: IncidentWithTimeline,
   retentionSeconds: number,
 ): Promise<FingerprintItem | undefined> {
+  // What the delivery said of its group, when it said anything (a webhook always does).
+  const truncation =
+    candidate.truncatedAlerts === undefined ? "" : "truncatedAlerts = :truncated, ";
   const claimed = await table.updateIf({
     Key: fingerprintKey(candidate.fingerprint),
     UpdateExpression:
       "SET openIncidentId = if_not_exists(openIncidentId, :id), incidentStatus = if_not_exists(incidentStatus, :status), " +
       "openedAt = if_not_exists(openedAt, :now), openStartedAt = if_not_exists(openStartedAt, :startedAt), " +
-      "lastSeenAt = :now, expiresAt = :expiresAt ADD occurrences :one",
+      `lastSeenAt = :now, ${truncation}expiresAt = :expiresAt ADD occurrences :one`,
     // A firing delivery of an episode already resolved (a late retry, an HA peer
     // lagging) must not open a new incident: a new episode starts later.
     ConditionExpression:
@@ -47,6 +52,9 @@ export async function claimFingerprint(
       ":now": candidate.createdAt,
       ":startedAt": candidate.startedAt,
       ":one": 1,
+      ...(candidate.truncatedAlerts === undefined
+        ? {}
+        : { ":truncated": candidate.truncatedAlerts }),
       ":expiresAt": expiresAfter(candidate.createdAt, retentionSeconds),
     },
     ReturnValues: "ALL_NEW",
@@ -106,7 +114,7 @@ export async function detachFingerprint(
     Key: fingerprintKey(fingerprint),
     UpdateExpression:
       "SET lastIncidentId = openIncidentId, resolvedStartedAt = if_not_exists(openStartedAt, :startedAt) " +
-      "REMOVE openIncidentId, committedIncidentId, incidentStatus, openedAt, occurrences, openStartedAt",
+      "REMOVE openIncidentId, committedIncidentId, incidentStatus, openedAt, occurrences, openStartedAt, truncatedAlerts",
     ConditionExpression: condition.expression,
     ExpressionAttributeValues: { ...condition.values, ":startedAt": startedAt },
     ReturnValues: "ALL_OLD",
@@ -158,6 +166,9 @@ export async function withLiveCounters(
           ...incident,
           occurrences: counters.occurrences ?? incident.occurrences,
           lastSeenAt: counters.lastSeenAt ?? incident.lastSeenAt,
+          ...(counters.truncatedAlerts !== undefined
+            ? { truncatedAlerts: counters.truncatedAlerts }
+            : {}),
         }
       : incident;
   });

@@ -116,6 +116,7 @@ export class DynamoIncidentStore implements IncidentStore {
       withCounters(transition, {
         occurrences: previous.occurrences ?? 1,
         lastSeenAt: previous.lastSeenAt ?? transition.event.at,
+        truncatedAlerts: previous.truncatedAlerts,
       }),
     );
   }
@@ -165,6 +166,7 @@ export class DynamoIncidentStore implements IncidentStore {
         final = withCounters(transition, {
           occurrences: freed.occurrences ?? incident.occurrences,
           lastSeenAt: freed.lastSeenAt ?? incident.lastSeenAt,
+          truncatedAlerts: freed.truncatedAlerts,
         });
       }
     }
@@ -222,7 +224,9 @@ export class DynamoIncidentStore implements IncidentStore {
 /** The transition with the counters the fingerprint item kept while the incident was open. */
 function withCounters(
   transition: Transition,
-  counters: { occurrences: number; lastSeenAt: string },
+  counters: { occurrences: number; lastSeenAt: string; truncatedAlerts?: number | undefined },
 ): Transition {
-  return { ...transition, changes: { ...transition.changes, ...counters } };
+  const { truncatedAlerts, ...always } = counters;
+  const truncation = truncatedAlerts === undefined ? {} : { truncatedAlerts };
+  return { ...transition, changes: { ...transition.changes, ...always, ...truncation } };
 }

@@ -1,7 +1,19 @@
 import { HttpError } from "./http-errors.js";
 import type { HttpMiddleware } from "./types.js";
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** Lambda's limit on a synchronous invocation's payload: the whole API Gateway event. */
+export const LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024;
+
+/** What the event holds besides the body: headers, request context, JSON (64 KB is ample). */
+const EVENT_OVERHEAD_BYTES = 64 * 1024;
+
+/**
+ * The largest body tocsin takes, 4,669,440 bytes (~4.45 MiB): what Lambda can be handed
+ * inside its 6 MB payload when API Gateway base64-encodes the body into the event (4 bytes
+ * for every 3). API Gateway's HTTP API itself takes 10 MB; a body over this never reaches
+ * the function on AWS, so the local server refuses it too, with the same 413.
+ */
+export const MAX_BODY_BYTES = Math.floor(((LAMBDA_PAYLOAD_BYTES - EVENT_OVERHEAD_BYTES) * 3) / 4);
 
 /**
  * Recovers the raw body (API Gateway base64-encodes some) into `rawBody`, refusing more
