@@ -5,20 +5,19 @@
  * 5xx, a refusal writes nothing, an acceptance says what it accepted, and the server stays up.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { fixture } from "../support/fixtures.js";
 import { rawJson } from "../support/raw-http.js";
 import { slackHeaders } from "../support/slack-click.js";
 import {
   expectAlive,
   expectSoundAnswer,
-  type FuzzServer,
   freshClientAddress,
   fuzzOptions,
   hostile,
   requestBytes,
   send,
-  startFuzzServer,
+  useFuzzServer,
   wellFormed,
 } from "./fuzz-server.js";
 
@@ -116,17 +115,9 @@ const CONTENT_TYPES = [
 ];
 
 describe("fuzz: hostile bodies on every route that reads one", { timeout: 60_000 }, () => {
-  let server: FuzzServer;
-  let before = "";
+  const fuzz = useFuzzServer();
   /** Incidents accepted so far: Slack actions name them, so clicks reach real incidents. */
   const accepted: string[] = [];
-  beforeAll(async () => {
-    server = await startFuzzServer();
-    before = await server.snapshot();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
 
   /**
    * Sends, checks the answer, and checks that a refusal wrote nothing but, when named,
@@ -137,21 +128,9 @@ describe("fuzz: hostile bodies on every route that reads one", { timeout: 60_000
     bytes: Buffer,
     options: { from?: string; remembered?: string; compare?: boolean } = {},
   ) => {
-    const answer = await send(server.url, bytes, { from: options.from ?? "127.0.0.1" });
+    const answer = await send(fuzz.server.url, bytes, { from: options.from ?? "127.0.0.1" });
     const status = expectSoundAnswer(answer, what);
-    const after = await server.snapshot();
-    if (status >= 300 && options.compare !== false) {
-      const key = `"pk":{"S":${JSON.stringify(options.remembered)}}`;
-      const without = (snapshot: string) =>
-        options.remembered
-          ? snapshot
-              .split("\n")
-              .filter((line) => !line.includes(key))
-              .join("\n")
-          : snapshot;
-      expect(without(after), `${what} was refused (${status}) but wrote`).toBe(without(before));
-    }
-    before = after;
+    await fuzz.expectWrittenOnlyIfAccepted(`${what} (${status})`, status < 300, options);
     return { status, body: rawJson(answer) };
   };
 
@@ -174,7 +153,7 @@ describe("fuzz: hostile bodies on every route that reads one", { timeout: 60_000
         fc.constantFrom(...CONTENT_TYPES),
         async (body, type) => {
           const headers: Array<[string, string]> = [
-            ["authorization", `Bearer ${server.webhookToken}`],
+            ["authorization", `Bearer ${fuzz.server.webhookToken}`],
             ...(type ? [["content-type", type] as [string, string]] : []),
           ];
           const { status, body: answer } = await exchange(
@@ -191,7 +170,7 @@ describe("fuzz: hostile bodies on every route that reads one", { timeout: 60_000
       ),
       fuzzOptions(300, seed),
     );
-    await expectAlive(server.url);
+    await expectAlive(fuzz.server.url);
   });
 
   it("POST /login and /logout: answer hostile forms below 500 and write nothing", async () => {
@@ -224,7 +203,7 @@ describe("fuzz: hostile bodies on every route that reads one", { timeout: 60_000
       ),
       fuzzOptions(200, 0x1061),
     );
-    await expectAlive(server.url);
+    await expectAlive(fuzz.server.url);
   });
   /** Signed clicks built from Slack's documented payload, some parts replaced, on `value`. */
   const signedClicks = (value: fc.Arbitrary<string>) => {
@@ -253,7 +232,7 @@ describe("fuzz: hostile bodies on every route that reads one", { timeout: 60_000
     );
   };
   const click = (form: string, options: { compare: boolean }) => {
-    const signed = slackHeaders(server.slackSigningSecret, new Date(), form);
+    const signed = slackHeaders(fuzz.server.slackSigningSecret, new Date(), form);
     // The replay guard remembers every request Slack signed, before reading its payload, so
     // that a replay is refused whatever it holds: that one item may be left by a refusal.
     return exchange(
@@ -271,7 +250,7 @@ describe("fuzz: hostile bodies on every route that reads one", { timeout: 60_000
       }),
       fuzzOptions(200, 0x51ac),
     );
-    await expectAlive(server.url);
+    await expectAlive(fuzz.server.url);
   });
 
   // Last: an action that is done goes on in the escalation engine (it stops, mirrors or
@@ -285,6 +264,6 @@ describe("fuzz: hostile bodies on every route that reads one", { timeout: 60_000
       }),
       fuzzOptions(150, 0x5ac7),
     );
-    await expectAlive(server.url);
+    await expectAlive(fuzz.server.url);
   });
 });

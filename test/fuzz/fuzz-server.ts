@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { ScanCommand, type ScanCommandOutput } from "@aws-sdk/client-dynamodb";
 import fc from "fast-check";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { loadServiceFiles } from "../../functions/adapters/config-file.js";
 import type { Config, RouteNode } from "../../functions/core/config.js";
 import { LOCAL_TABLE, type LocalServer, startLocalServer } from "../../functions/local/server.js";
@@ -104,6 +104,56 @@ export async function startFuzzServer(): Promise<FuzzServer> {
     slackSigningSecret,
     snapshot,
     close: () => local.close(),
+  };
+}
+
+export interface FuzzFile {
+  readonly server: FuzzServer;
+  /**
+   * After a request: unless it was `accepted`, the table must be as the last check left it,
+   * but for the item whose partition key is `remembered` (when named).
+   */
+  expectWrittenOnlyIfAccepted(
+    what: string,
+    accepted: boolean,
+    options?: { remembered?: string | undefined; compare?: boolean },
+  ): Promise<void>;
+}
+
+/** A fuzz server for the tests of this file (started before them, closed after), and its table. */
+export function useFuzzServer(): FuzzFile {
+  let server: FuzzServer | undefined;
+  let before = "";
+  beforeAll(async () => {
+    server = await startFuzzServer();
+    before = await server.snapshot();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  const started = () => {
+    if (!server) throw new Error("the fuzz server has not started");
+    return server;
+  };
+  return {
+    get server() {
+      return started();
+    },
+    async expectWrittenOnlyIfAccepted(what, accepted, { remembered, compare = true } = {}) {
+      const after = await started().snapshot();
+      if (!accepted && compare) {
+        const key = `"pk":{"S":${JSON.stringify(remembered)}}`;
+        const without = (snapshot: string) =>
+          remembered
+            ? snapshot
+                .split("\n")
+                .filter((line) => !line.includes(key))
+                .join("\n")
+            : snapshot;
+        expect(without(after), `${what} was refused but wrote`).toBe(without(before));
+      }
+      before = after;
+    },
   };
 }
 

@@ -5,19 +5,18 @@
  * 500, nothing is written unless a delivery was accepted, and the server answers afterwards.
  */
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import { fixture } from "../support/fixtures.js";
 import type { RawAnswer } from "../support/raw-http.js";
 import { rawRequest } from "../support/raw-http.js";
 import {
   expectAlive,
   expectSoundAnswer,
-  type FuzzServer,
   freshClientAddress,
   fuzzOptions,
   hostile,
   requestBytes,
-  startFuzzServer,
+  useFuzzServer,
 } from "./fuzz-server.js";
 
 const ALERT = JSON.stringify(fixture("alertmanager-0.25-firing-warning.json"));
@@ -128,29 +127,19 @@ const chunkSize = (size: number) =>
   );
 
 describe("fuzz: raw sockets", { timeout: 60_000 }, () => {
-  let server: FuzzServer;
-  let before = "";
-  beforeAll(async () => {
-    server = await startFuzzServer();
-    before = await server.snapshot();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const fuzz = useFuzzServer();
 
   /** Checks an answer if there was one, and that only an accepted delivery wrote. */
   const judge = async (answer: RawAnswer, what: string, head = false) => {
     const status = answer.status === null ? null : expectSoundAnswer(answer, what, { head });
-    const after = await server.snapshot();
-    if (status !== 202) expect(after, `${what}: refused (${status}) but wrote`).toBe(before);
-    before = after;
+    await fuzz.expectWrittenOnlyIfAccepted(`${what} (${status})`, status === 202);
   };
 
   it("malformed request lines and heads: a sound answer or none, and nothing written", async () => {
     await fc.assert(
       fc.asyncProperty(head, async (bytes) => {
         // A head that promises a body makes the server wait for it: stop listening soon.
-        const answer = await rawRequest(server.url, bytes, {
+        const answer = await rawRequest(fuzz.server.url, bytes, {
           idleMs: 500,
           from: freshClientAddress(),
         });
@@ -159,7 +148,7 @@ describe("fuzz: raw sockets", { timeout: 60_000 }, () => {
       }),
       fuzzOptions(300, 0x4ead),
     );
-    await expectAlive(server.url);
+    await expectAlive(fuzz.server.url);
   });
 
   it("chunked bodies with broken framing: 202 when whole, else refused or dropped, and nothing written", async () => {
@@ -184,7 +173,7 @@ describe("fuzz: raw sockets", { timeout: 60_000 }, () => {
           "POST",
           "/webhooks/alertmanager",
           [
-            ["authorization", `Bearer ${server.webhookToken}`],
+            ["authorization", `Bearer ${fuzz.server.webhookToken}`],
             ["content-type", "application/json"],
             ["transfer-encoding", "chunked"],
           ],
@@ -193,7 +182,7 @@ describe("fuzz: raw sockets", { timeout: 60_000 }, () => {
         // Without its last chunk the body never ends: the client gives up and goes.
         const whole = last.endsWith("\r\n\r\n");
         const answer = await rawRequest(
-          server.url,
+          fuzz.server.url,
           bytes,
           whole ? { idleMs: 500 } : { hangUp: true },
         );
@@ -201,7 +190,7 @@ describe("fuzz: raw sockets", { timeout: 60_000 }, () => {
       }),
       fuzzOptions(200, 0xc4c4),
     );
-    await expectAlive(server.url);
+    await expectAlive(fuzz.server.url);
   });
 
   it("clients that vanish mid-request: nothing written, the server still answers", async () => {
@@ -209,18 +198,18 @@ describe("fuzz: raw sockets", { timeout: 60_000 }, () => {
       "POST",
       "/webhooks/alertmanager",
       [
-        ["authorization", `Bearer ${server.webhookToken}`],
+        ["authorization", `Bearer ${fuzz.server.webhookToken}`],
         ["content-type", "application/json"],
       ],
       ALERT,
     );
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: whole.length - 1 }), async (cut) => {
-        const answer = await rawRequest(server.url, whole.subarray(0, cut), { hangUp: true });
+        const answer = await rawRequest(fuzz.server.url, whole.subarray(0, cut), { hangUp: true });
         await judge(answer, `the first ${cut} of ${whole.length} bytes`);
       }),
       fuzzOptions(200, 0xd15c),
     );
-    await expectAlive(server.url);
+    await expectAlive(fuzz.server.url);
   });
 });
