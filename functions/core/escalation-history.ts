@@ -23,12 +23,14 @@ export interface LevelHistory {
 }
 
 /**
- * A `notified` event covers both a real delivery and one skipped for want of credentials
- * (its detail then says "not delivered: …", see adapters/notifiers/outcomes.ts).
+ * What a delivery event says became of the notification: its `outcome`. A `notified` event
+ * recorded before outcomes were typed covers both a real delivery and one skipped for want
+ * of credentials, which its detail then calls "not delivered: …".
  */
 export function deliveryState(event: TimelineEvent): DeliveryState | null {
   if (event.type === "notification_failed") return "failed";
   if (event.type !== "notified") return null;
+  if (event.outcome) return event.outcome;
   return /\bnot delivered\b/.test(event.detail ?? "") ? "not_delivered" : "delivered";
 }
 

@@ -12,6 +12,15 @@ describe("deliveryState", () => {
       "not_delivered",
     ],
     [{ at: at(0), type: "notification_failed", detail: "HTTPError: 500" }, "failed"],
+    // Typed outcomes are read as they are, whatever the detail says.
+    [
+      { at: at(0), type: "notified", outcome: "not_delivered", detail: "trigger: skipped" },
+      "not_delivered",
+    ],
+    [
+      { at: at(0), type: "notified", outcome: "delivered", detail: "posted: not delivered to x" },
+      "delivered",
+    ],
     [{ at: at(0), type: "acknowledged", actor: "erin" }, null],
     [{ at: at(0), type: "escalated", level: 2 }, null],
   ])("of %j is %s", (event, expected) => {
