@@ -1,0 +1,109 @@
+import { readFileSync } from "node:fs";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import { PagerDutyNotifier } from "../../functions/adapters/notifiers/pagerduty-notifier.js";
+import type { Notifier } from "../../functions/core/notification.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
+import { escalationHandler } from "../../functions/handlers/escalation.js";
+import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
+import { LocalEscalationEngine } from "../../functions/local/escalation-engine.js";
+import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
+import { FakePagerDuty } from "../support/fake-pagerduty.js";
+import { candidate } from "../support/incidents.js";
+import { ROUTING_KEY } from "../support/local-with-fakes.js";
+import { waitUntil } from "../support/poll-until.js";
+
+const config = parseConfig(readFileSync(new URL("../../tocsin.yaml", import.meta.url), "utf8"));
+const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
+// 15 minutes become 1.5 s.
+const SCALE = 600;
+
+let dynamo: EmbeddedDynamo;
+let store: DynamoIncidentStore;
+let pagerDuty: FakePagerDuty;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+  const client = clientFor(dynamo.endpoint);
+  store = new DynamoIncidentStore(client, await freshTable(client));
+  pagerDuty = await FakePagerDuty.start();
+});
+afterAll(async () => {
+  await pagerDuty.close();
+  await dynamo.close();
+});
+
+describe("the state machine retries an Escalate Task whose Lambda died after claiming its level", () => {
+  it("sends the claimed level on the retry instead of skipping it as claimed", async () => {
+    const real = new PagerDutyNotifier({
+      routingKey: ROUTING_KEY,
+      server: pagerDuty.server,
+      ca: pagerDuty.ca,
+    });
+    // Level 2's first send never happens: the invocation dies there, as a Lambda out of
+    // memory or past its timeout would, and Step Functions' Retry runs the Task again.
+    let died = 0;
+    const dying: Notifier = {
+      kind: "pagerduty",
+      send: async (notification) => {
+        if (notification.level === 2 && died === 0) {
+          died += 1;
+          throw new Error("Runtime.ExitError: the function died mid-send");
+        }
+        return real.send(notification);
+      },
+    };
+    const entered: string[] = [];
+    const engine = new LocalEscalationEngine({
+      handler: escalationHandler({
+        store,
+        config,
+        runbooks: [],
+        notifiers: { pagerduty: dying },
+        logger: silent,
+        timeScale: SCALE,
+        now: () => new Date(),
+      }),
+      logger: silent,
+      onStateEntered: (_, state) => entered.push(state),
+    });
+    const incident = candidate("fp-task-retry", new Date().toISOString(), {
+      channels: [],
+    });
+    await store.recordFiring(incident);
+
+    try {
+      await engine.start(incident.id);
+      const paged = (level: number) =>
+        pagerDuty.processed.filter(
+          (e) =>
+            e.dedup_key === incident.id &&
+            (e.payload as { custom_details: { level: number } }).custom_details.level === level,
+        );
+      await waitUntil(() => paged(2).length === 1, "level 2 paged by the retried Task", 10_000);
+      await waitUntil(
+        async () =>
+          (await store.get(incident.id))!.timeline.some(
+            (e) => e.type === "notified" && e.level === 2,
+          ),
+        "level 2 recorded",
+        5_000,
+      );
+
+      expect(died).toBe(1);
+      const stored = (await store.get(incident.id))!;
+      expect(stored.timeline.filter((e) => e.type === "escalated" && e.level === 2)).toHaveLength(
+        1,
+      );
+      expect(
+        stored.timeline.filter((e) => e.level === 2 && e.channel === "pagerduty"),
+      ).toMatchObject([{ type: "notified", outcome: "delivered", attempts: 1 }]);
+      // Retried within the state, not caught as a failure: the escalation goes on.
+      expect(entered).not.toContain("Record failure");
+      expect(paged(1)).toHaveLength(1);
+    } finally {
+      await engine.close();
+    }
+  }, 30_000);
+});
