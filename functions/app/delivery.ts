@@ -117,13 +117,22 @@ export async function sendAll(
 
 /**
  * The timeline event of one delivery, at its own time: the outcome, the attempts it took,
- * the Retry-After asked for, and when it is tried again if it will be.
+ * the Retry-After asked for, and when it is tried again if it will be (`givenUp`: it would
+ * have been, but its give-up time has come).
  */
-export function deliveryEvent(attempted: Attempted, nextAttemptAt?: string | null): TimelineEvent {
+export function deliveryEvent(
+  attempted: Attempted,
+  nextAttemptAt?: string | null,
+  givenUp = false,
+): TimelineEvent {
   const { notification, outcome, attempts } = attempted;
   const target = notification.recipients.map((r) => r.name).join(", ");
   const tries = attempts > 1 ? ` (${attempts} attempts)` : "";
-  const next = nextAttemptAt ? `; next attempt at ${nextAttemptAt}` : "";
+  const next = nextAttemptAt
+    ? `; next attempt at ${nextAttemptAt}`
+    : givenUp
+      ? "; given up: no more attempts"
+      : "";
   return {
     at: attempted.at.toISOString(),
     type: outcome.status === "failed" ? "notification_failed" : "notified",

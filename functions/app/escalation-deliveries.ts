@@ -104,13 +104,13 @@ export async function deliverOwed(
   const pending: OwedDelivery[] = [];
   attempted.forEach((a, i) => {
     const entry = sendable[i]!.owed;
-    const next =
-      a.outcome.status === "failed" && a.outcome.retryable
-        ? nextAttemptAt(entry.claimedAt, a.outcome.retryAfterMs, a.at, deps.timeScale)
-        : null;
+    const retryable = a.outcome.status === "failed" && a.outcome.retryable === true;
+    const next = retryable
+      ? nextAttemptAt(entry.claimedAt, a.outcome.retryAfterMs, a.at, deps.timeScale)
+      : null;
     if (next)
       pending.push({ ...entry, attempts: entry.attempts + a.attempts, nextAttemptAt: next });
-    events.push(deliveryEvent(a, next));
+    events.push(deliveryEvent(a, next, retryable && !next));
   });
   // Each at its own time, in the order they ended.
   events.sort((a, b) => a.at.localeCompare(b.at));
