@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { RESPONSE_URL } from "../test/support/fake-slack.js";
 import { startLocalWithFakes } from "../test/support/local-with-fakes.js";
 import { postAlert } from "../test/support/post-alert.js";
 import { slackClick } from "../test/support/slack-click.js";
@@ -10,6 +11,10 @@ const DMITRI = { id: "U0DMITRI1", username: "dmitri" };
 
 export interface ClickResult {
   clicks: number;
+  /** How long fake Slack took to answer each call during the clicks (0: at once). */
+  slackDelayMs: number;
+  /** Private notes Slack received (response_url posts or chat.postEphemeral), per click. */
+  notesPerClick: number;
   /** Click request sent → 200 received, ms. */
   answered: { p50: number; p99: number; max: number };
   /** Click request sent → the escalation's execution no longer running, ms. */
@@ -31,17 +36,20 @@ function percentiles(values: number[]) {
  * Acknowledge clicks on the local server, as Slack sends them (signed block_actions): fires
  * `count` critical alerts, waits for their first page, then clicks Acknowledge on each, one
  * at a time, timing the 200, the escalation's execution stopping, and PagerDuty's acknowledge.
+ * With `slackDelayMs`, fake Slack answers every call that late during the clicks (a slow
+ * Slack): the click's answer must not wait for it.
  */
 export async function measureClicks(
   count = 200,
   log: (line: string) => void = () => undefined,
+  slackDelayMs = 0,
 ): Promise<ClickResult> {
   const fakes = await startLocalWithFakes({
     webhookToken: WEBHOOK,
     apiToken: "bench-api",
     slack: { signingSecret: SIGNING_SECRET },
   });
-  const { local, pagerDuty } = fakes;
+  const { local, pagerDuty, slack } = fakes;
   try {
     log(`clicks: opening ${count} critical incidents ...`);
     const ids: string[] = [];
@@ -58,7 +66,9 @@ export async function measureClicks(
     }
     while (pagerDuty.events.filter((e) => e.event_action === "trigger").length < count)
       await sleep(20);
-    log(`clicks: acknowledging ${count} incidents ...`);
+    log(`clicks: acknowledging ${count} incidents (Slack answering in ${slackDelayMs} ms) ...`);
+    if (slackDelayMs > 0) slack.failNext("*", { delayMs: slackDelayMs, times: Infinity });
+    slack.clearCalls();
     const answered: number[] = [];
     const stopped: number[] = [];
     const mirrored: number[] = [];
@@ -70,6 +80,7 @@ export async function measureClicks(
         value: id,
         user: DMITRI,
         timestamp: new Date(),
+        responseUrl: slack.responseUrl({ user: DMITRI.id, channel: "C024BE91L" }),
       });
       const started = performance.now();
       const response = await fetch(`${local.url}/slack/interactions`, {
@@ -86,8 +97,15 @@ export async function measureClicks(
         await sleep(1);
       mirrored.push(performance.now() - started);
     }
+    // The notes of the last clicks may still be on their way to a slow Slack.
+    const notes = () =>
+      slack.callsTo(RESPONSE_URL).length + slack.callsTo("chat.postEphemeral").length;
+    const settle = performance.now() + slackDelayMs * 2 + 2_000;
+    while (notes() < count && performance.now() < settle) await sleep(20);
     return {
       clicks: count,
+      slackDelayMs,
+      notesPerClick: Math.round((notes() / count) * 100) / 100,
       answered: percentiles(answered),
       stopped: percentiles(stopped),
       mirrored: percentiles(mirrored),
@@ -101,8 +119,11 @@ export async function measureClicks(
 export function clicksMarkdown(result: ClickResult): string {
   const row = (what: string, p: ClickResult["answered"]) =>
     `| ${what} | ${p.p50} | ${p.p99} | ${p.max} |`;
+  const slack = result.slackDelayMs
+    ? `Slack answering in ${result.slackDelayMs} ms`
+    : "Slack answering at once";
   return [
-    `### Slack clicks on the local server (${result.clicks} Acknowledge clicks, one at a time; ${result.notAcknowledged} not acknowledged)`,
+    `### Slack clicks on the local server (${result.clicks} Acknowledge clicks, one at a time, ${slack}; ${result.notAcknowledged} not acknowledged; ${result.notesPerClick} private notes per click)`,
     "",
     "| from the click request to | p50 ms | p99 ms | max ms |",
     "|---|---|---|---|",

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { FakeSlack, RESPONSE_URL } from "../support/fake-slack.js";
+import { waitUntil } from "../support/poll-until.js";
 
 /**
  * The fake must refuse what Slack refuses, or the notifier's tests prove nothing: each case
@@ -245,6 +246,18 @@ describe("FakeSlack's fault injection", () => {
 
     expect(answer.body.ok).toBe(true);
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it("holds an answer until the test lets it go", async () => {
+    let release: () => void = () => undefined;
+    slack.failNext("chat.postMessage", { until: new Promise<void>((r) => (release = r)) });
+
+    const answer = call("chat.postMessage", { channel: "#a", text: "t" });
+    await waitUntil(() => slack.calls.length === 1, "the call to arrive", 2_000, 5);
+    expect(slack.calls[0]!.status).toBe(0);
+    release();
+
+    expect((await answer).body.ok).toBe(true);
   });
 });
 

@@ -45,6 +45,8 @@ export interface SlackFailure {
    * with the status or error given.
    */
   delayMs?: number;
+  /** Hold the answer until this settles (then as `delayMs`: normal unless a failure is given). */
+  until?: Promise<unknown>;
   /** How many calls in a row misbehave this way; default 1, `Infinity` for all. */
   times?: number;
 }
@@ -222,12 +224,13 @@ export class FakeSlack {
     const failure = this.takeFailure(method);
     if (failure?.hang) return; // never answered; close() ends it
     if (failure?.delayMs) await new Promise((resolve) => setTimeout(resolve, failure.delayMs));
+    if (failure?.until) await failure.until.catch(() => undefined);
     if (failure?.drop) {
       req.socket.destroy();
       return;
     }
-    // Nothing but a delay: a slow answer. Anything else (even nothing at all) is a failure.
-    if (failure && (failure.error || failure.status || !failure.delayMs)) {
+    // Nothing but a delay or a hold: a slow answer. Anything else (even nothing) is a failure.
+    if (failure && (failure.error || failure.status || !(failure.delayMs || failure.until))) {
       if (failure.error) {
         call.error = failure.error;
         return this.send(res, call, 200, {}, { ok: false, error: failure.error });

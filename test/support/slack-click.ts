@@ -15,6 +15,8 @@ export interface SlackClickOptions {
   channelId?: string | undefined;
   /** When the request is signed: `X-Slack-Request-Timestamp`. */
   timestamp: Date;
+  /** Where the interaction may be answered (e.g. a fake's `responseUrl()`); the fixture's otherwise. */
+  responseUrl?: string | undefined;
 }
 
 export interface SignedSlackRequest {
@@ -75,6 +77,7 @@ export function slackClick(options: SlackClickOptions): SignedSlackRequest {
     payload.channel = { ...payload.channel, id: options.channelId };
     payload.container = { ...payload.container, channel_id: options.channelId };
   }
+  if (options.responseUrl) payload.response_url = options.responseUrl;
   const base = payload.actions[0]!;
   const action: Record<string, unknown> =
     options.actionId === "snooze_longer"
