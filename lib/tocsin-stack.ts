@@ -202,11 +202,10 @@ export class TocsinStack extends Stack {
       "SLACK_SIGNING_SECRET_ARN",
       slackSigningSecret.secretArn,
     );
-    functions.slackInteractions.addEnvironment(
-      "SLACK_BOT_TOKEN_SECRET_ARN",
-      slackBotToken.secretArn,
-    );
-    grantSecretRead(functions.slackInteractions, slackSigningSecret, slackBotToken);
+    grantSecretRead(functions.slackInteractions, slackSigningSecret);
+    // The clicker's note goes out from an asynchronous invocation of the same function; a
+    // response_url stays valid 30 minutes, so a note queued longer is not worth sending.
+    functions.slackInteractions.allowSelfInvoke(Duration.minutes(15));
     incidents.grant(functions.slackInteractions, ESCALATION_ACTIONS);
     incidents.grantReplayRecords(functions.slackInteractions);
     // Ingest starts and stops escalations; a click stops them, mirrors and resumes snoozes.

@@ -37,7 +37,7 @@ export interface Runtime {
   /** Slack app: the signing secret that button clicks are verified with, and its workspace. */
   slackSigningSecret?: SecretSource;
   slackTeamId?: string | undefined;
-  /** Answers clicks with ephemeral messages. */
+  /** Hands the clicker's private notes over for delivery after the click's answer. */
   slackResponder?: SlackResponder;
   logger?: Logger;
   /** Where counts and timings go: EMF on Lambda, the /metrics registry locally. */
@@ -120,7 +120,7 @@ export function buildSlackInteractions(
         throw new Error("SLACK_SIGNING_SECRET is not set: Slack buttons are refused");
       }),
     teamId: runtime.slackTeamId,
-    responder: runtime.slackResponder ?? { ephemeral: async () => undefined },
+    responder: runtime.slackResponder ?? { tell: async () => undefined },
     replayGuard: new DynamoReplayGuard(runtime.dynamodb, runtime.tableName),
     telemetry,
     now,

@@ -2,14 +2,22 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import type { Tracer } from "@aws-lambda-powertools/tracer";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
+import type { Context } from "aws-lambda";
 import { awsClientConfig, isServiceFault } from "../adapters/aws-clients.js";
 import { grafanaSignatureHeaders } from "../adapters/http/grafana-signature.js";
 import { flushingMetrics, PowertoolsTelemetry } from "../adapters/metrics/powertools-telemetry.js";
 import { buildNotifiers } from "../adapters/notifiers/notifiers.js";
-import { type SlackResponder, slackResponder } from "../adapters/notifiers/slack-responder.js";
+import {
+  fakeSlackOrigins,
+  isSlackNoteEvent,
+  noteDelivery,
+  type SlackNoteEvent,
+  slackNoteEvent,
+} from "../adapters/notifiers/slack-responder.js";
 import { loadServiceSnapshot } from "../adapters/service-snapshot.js";
 import { StepFunctionsRunner } from "../adapters/step-functions-runner.js";
 import {
@@ -154,18 +162,28 @@ export function readApiLambda() {
 }
 
 /**
- * The Slack interactions function: signing secret and bot token read when first needed;
- * it times acknowledgements.
+ * The Slack interactions function: signing secret read when first needed; it times
+ * acknowledgements. A click is answered at once, and the clicker's private note goes out
+ * from a second invocation of this same function, asynchronous (InvocationType "Event"),
+ * which posts it to the interaction's response_url. "After the answer" has to be another
+ * invocation: Lambda freezes whatever a handler leaves running once it returns, and may never
+ * thaw it. The hand-over is one Invoke (tens of ms) in place of a wait on Slack; Lambda
+ * queues the event and retries it when throttled, and the function's async config allows no
+ * retry of a note that failed (it could post twice). Response streaming is not offered
+ * behind an HTTP API, and the escalation's state machine runs for only some clicks, so this
+ * is the simplest design that holds there; the local server delivers the note in its own
+ * process, with the same code (noteDelivery). A response_url needs no bot token.
  */
 export function slackInteractionsLambda() {
   const access = awsAccess();
   const telemetry = new PowertoolsTelemetry();
+  const logger = new Logger({ serviceName: "tocsin" });
   const signingArn = process.env.SLACK_SIGNING_SECRET_ARN;
-  const botTokenArn = process.env.SLACK_BOT_TOKEN_SECRET_ARN;
-  let responder: SlackResponder | undefined;
+  const lambda = access.tracer.captureAWSv3Client(new LambdaClient(awsClientConfig()));
   const runtime: Runtime = {
     ...httpRuntime(access),
     telemetry,
+    logger,
     ...(signingArn
       ? {
           slackSigningSecret: access.secret(signingArn),
@@ -173,16 +191,30 @@ export function slackInteractionsLambda() {
         }
       : {}),
     slackResponder: {
-      ephemeral: async (channel, user, text) => {
-        responder ??= slackResponder({
-          token: botTokenArn ? await access.secret(botTokenArn)() : undefined,
-        });
-        await responder.ephemeral(channel, user, text);
+      tell: async (note) => {
+        await lambda.send(
+          new InvokeCommand({
+            FunctionName: required("AWS_LAMBDA_FUNCTION_NAME"),
+            InvocationType: "Event",
+            Payload: new TextEncoder().encode(JSON.stringify(slackNoteEvent(note))),
+          }),
+        );
       },
     },
   };
   const handler = buildSlackInteractions(runtime, composeBase(runtime), stepFunctions(access));
-  return flushingMetrics(telemetry, traced(access.tracer, handler, httpAnnotations));
+  const clicks = flushingMetrics(telemetry, traced(access.tracer, handler, httpAnnotations));
+  const deliver = noteDelivery({
+    logger,
+    extraOrigins: fakeSlackOrigins(process.env.SLACK_API_URL),
+  });
+  const notes = traced(
+    access.tracer,
+    async (event: SlackNoteEvent) => deliver(event.note),
+    () => ({ action: "slack_note" }),
+  );
+  return async (event: Parameters<typeof clicks>[0] | SlackNoteEvent, context: Context) =>
+    isSlackNoteEvent(event) ? notes(event, context) : clicks(event, context);
 }
 
 /** What an escalation Task's trace says: which incident, what it was asked, whether done. */

@@ -43,8 +43,8 @@ const payloadSchema = z.object({
   type: z.literal("block_actions", { error: "only block_actions interactions are handled" }),
   user: z.object({ id, username: z.optional(z.string()), name: z.optional(z.string()) }),
   team: z.nullable(z.object({ id })),
-  channel: z.optional(z.object({ id: z.string() })),
-  container: z.optional(z.object({ channel_id: z.optional(z.string()) })),
+  /** Where the clicker's private note goes (valid 30 minutes, 5 posts). */
+  response_url: z.optional(z.string()),
   actions: z
     .array(
       z.object({
@@ -149,7 +149,8 @@ function toAction(action: z.infer<typeof payloadSchema>["actions"][number]): {
 /**
  * POST /slack/interactions: Slack's button clicks. Answers 200 quickly (Slack allows 3 s):
  * the state change is one conditional write and the slow parts (Slack message update,
- * PagerDuty) run in the escalation engine. The clicker gets an ephemeral note either way.
+ * PagerDuty) run in the escalation engine. The clicker gets a private note either way,
+ * through the interaction's response_url, sent after this answer (SlackResponder).
  */
 export function slackInteractions(deps: SlackInteractionDeps) {
   return middy<HttpEvent, HttpResult>()
@@ -177,9 +178,17 @@ export function slackInteractions(deps: SlackInteractionDeps) {
       }
       const payload = result.data;
       const user = { id: payload.user.id, name: payload.user.username ?? payload.user.name };
-      const channel = payload.channel?.id ?? payload.container?.channel_id;
+      const responseUrl = payload.response_url;
+      // Handed over, not delivered: the note goes out after this answer (see SlackResponder).
       const say = async (text: string) => {
-        if (channel) await deps.responder.ephemeral(channel, user.id, text);
+        if (!responseUrl) return;
+        await deps.responder.tell({ responseUrl, text }).catch((error: unknown) =>
+          deps.logger.warn("the private note could not be handed over", {
+            event: "slack_note",
+            delivered: false,
+            reason: error instanceof Error ? error.message : String(error),
+          }),
+        );
       };
       if (deps.teamId && payload.team?.id !== deps.teamId) {
         await say("This tocsin answers another Slack workspace; nothing was changed.");

@@ -7,7 +7,11 @@ import type { GrafanaSignatureHeaders } from "../adapters/http/grafana-signature
 import { PrometheusRegistry } from "../adapters/metrics/prometheus-registry.js";
 import { fileOutbox } from "../adapters/notifiers/email-outbox.js";
 import { buildNotifiers, type NotifierSettings } from "../adapters/notifiers/notifiers.js";
-import { slackResponder } from "../adapters/notifiers/slack-responder.js";
+import {
+  fakeSlackOrigins,
+  inProcessResponder,
+  noteDelivery,
+} from "../adapters/notifiers/slack-responder.js";
 import { resumeLostEscalations } from "../app/escalation.js";
 import type { Config } from "../core/config.js";
 import type { RunbookDefinition } from "../core/runbook.js";
@@ -86,6 +90,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   });
   let engine: LocalEscalationEngine | undefined;
   const metrics = new PrometheusRegistry();
+  // Notes to the clicker go out in this process after the click's answer; a local fake
+  // Slack (SLACK_API_URL) may serve the response URLs too.
+  const slackResponder = inProcessResponder(
+    noteDelivery({ logger, extraOrigins: fakeSlackOrigins(options.notifiers?.slack.apiUrl) }),
+  );
   const app = composeHandlers({
     dynamodb: dynamo.client,
     tableName: LOCAL_TABLE,
@@ -101,10 +110,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       ? { slackSigningSecret: () => options.slack!.signingSecret! }
       : {}),
     slackTeamId: options.slack?.teamId,
-    slackResponder: slackResponder({
-      token: options.notifiers?.slack.token,
-      slackApiUrl: options.notifiers?.slack.apiUrl,
-    }),
+    slackResponder,
     escalationRunner: (handler) => {
       engine = new LocalEscalationEngine({
         handler,
@@ -152,6 +158,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     metrics,
     close: async () => {
       await engine?.close();
+      await slackResponder.settled();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dynamo.close();

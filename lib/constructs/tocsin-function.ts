@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Duration } from "aws-cdk-lib";
-import { Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import { Policy, PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
@@ -127,5 +127,22 @@ export class TocsinFunction extends NodejsFunction {
         "supports it until its deprecation on 2027-04-30. Moving to nodejs24.x is a runtime " +
         "upgrade of its own (bundle target, bench, README), not a lint fix.",
     });
+  }
+
+  /**
+   * Lets the function invoke itself asynchronously, for work that must happen after it has
+   * answered (the Slack function's notes). In a policy of its own: the role's default policy
+   * is one the function depends on, so naming the function's ARN there would be a cycle.
+   * Lambda retries no failed event (the work could be done twice) and drops one older than
+   * `maxEventAge`; throttled events are still queued and retried by Lambda.
+   */
+  allowSelfInvoke(maxEventAge: Duration): void {
+    new Policy(this, "SelfInvoke", {
+      roles: [this.executionRole],
+      statements: [
+        new PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [this.functionArn] }),
+      ],
+    });
+    this.configureAsyncInvoke({ retryAttempts: 0, maxEventAge });
   }
 }

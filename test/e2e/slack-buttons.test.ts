@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
 import type { LocalServer } from "../../functions/local/server.js";
 import type { FakePagerDuty } from "../support/fake-pagerduty.js";
-import type { FakeSlack, SlackCall } from "../support/fake-slack.js";
+import { type FakeSlack, RESPONSE_URL, type SlackCall } from "../support/fake-slack.js";
 import {
   type LocalWithFakes,
   ROUTING_KEY,
@@ -96,6 +96,10 @@ async function clickButton(options: {
     teamId: options.teamId ?? WORKSPACE,
     channelId: slack.channelId("#incidents"),
     timestamp: new Date(),
+    responseUrl: slack.responseUrl({
+      user: options.user.id,
+      channel: slack.channelId("#incidents"),
+    }),
   });
   const started = performance.now();
   const response = await fetch(`${local.url}/slack/interactions`, {
@@ -141,8 +145,11 @@ const updatesOf = (message: { channel: string; ts: string }) =>
   slack
     .callsTo("chat.update")
     .filter((c) => c.args.channel === message.channel && c.args.ts === message.ts);
-const ephemeralsTo = (user: string) =>
-  slack.callsTo("chat.postEphemeral").filter((c) => c.args.user === user);
+/** Every private note sent to `user`, whichever way (response_url posts or chat.postEphemeral). */
+const notesTo = (user: string) => [
+  ...slack.callsTo(RESPONSE_URL).filter((c) => c.interaction?.user === user),
+  ...slack.callsTo("chat.postEphemeral").filter((c) => c.args.user === user),
+];
 
 describe("Slack buttons on the local server, with fake Slack and PagerDuty", () => {
   it("Acknowledge stops the escalation and is mirrored; a second click changes nothing; Resolve closes it", async () => {
@@ -175,7 +182,8 @@ describe("Slack buttons on the local server, with fake Slack and PagerDuty", () 
     expect(acknowledged.timeline.filter((e) => e.type === "acknowledged")).toEqual([
       expect.objectContaining({ actor: "Dmitri Volkov (dmitri)" }),
     ]);
-    expect(ephemeralsTo(DMITRI.id).map((c) => c.args.text)).toEqual([ack.body.message]);
+    await until(() => slack.notesTo(DMITRI.id).length === 1, "the private note", 1_500);
+    expect(slack.notesTo(DMITRI.id).map((note) => note.text)).toEqual([ack.body.message]);
 
     // Assess: no level-2 page, though its time (15 min scaled) has long passed.
     await sleep(Math.max(0, firedAt + LEVEL_GAP_MS * 1.5 - performance.now()));
@@ -194,12 +202,10 @@ describe("Slack buttons on the local server, with fake Slack and PagerDuty", () 
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ ok: false, outcome: "conflict" });
     expect(second.body.message).toMatch(/already acknowledged by Dmitri Volkov \(dmitri\) at/);
-    await until(() => ephemeralsTo(ERIN.id).length === 1, "the ephemeral answer", 1_500);
-    expect(ephemeralsTo(ERIN.id)[0]!.args).toMatchObject({
-      channel: message.channel,
-      user: ERIN.id,
-      text: second.body.message,
-    });
+    await until(() => slack.notesTo(ERIN.id).length === 1, "the private note", 1_500);
+    expect(slack.notesTo(ERIN.id)).toEqual([
+      { response_type: "ephemeral", replace_original: false, text: second.body.message },
+    ]);
     await sleep(300);
     expect(await incident(id)).toEqual(before);
     expect(eventsFor(id)).toHaveLength(eventsBefore);
@@ -279,8 +285,8 @@ describe("Slack buttons on the local server, with fake Slack and PagerDuty", () 
     // Assess: refused, told so, the incident untouched and still escalating.
     expect(click.status).toBe(200);
     expect(click.body).toEqual({ ok: false, outcome: "refused" });
-    await until(() => ephemeralsTo(DMITRI.id).length === 1, "the refusal", 1_500);
-    expect(String(ephemeralsTo(DMITRI.id)[0]!.args.text)).toMatch(/another Slack workspace/);
+    await until(() => slack.notesTo(DMITRI.id).length === 1, "the refusal", 1_500);
+    expect(String(slack.notesTo(DMITRI.id)[0]!.text)).toMatch(/another Slack workspace/);
     const after = await incident(id);
     expect(after.status).toBe("triggered");
     expect(after.timeline.slice(0, before.timeline.length)).toEqual(before.timeline);
@@ -288,5 +294,27 @@ describe("Slack buttons on the local server, with fake Slack and PagerDuty", () 
     expect(actionsOf(id)).not.toContain("acknowledge");
     expect(updatesOf(message)).toEqual([]);
     await until(() => pagesOf(id).length === 2, "level 2, the escalation untouched", 3_000);
+  }, 20_000);
+
+  it("answers a click without waiting for Slack, and the private note arrives once", async () => {
+    // Prepare: Slack holds every answer until the click has been answered.
+    const { id } = await fireCritical();
+    await until(() => pagesOf(id).length === 1, "the level-1 page", 5_000);
+    let release: () => void = () => undefined;
+    slack.failNext("*", { until: new Promise<void>((r) => (release = r)), times: Infinity });
+
+    // Act
+    const ack = await clickButton({ actionId: "acknowledge", value: id, user: DMITRI });
+    const notesWhenAnswered = notesTo(DMITRI.id).map((c) => c.status);
+    release();
+
+    // Assess: answered before Slack answered anything; the note, once Slack answers, is one.
+    expect(ack.body).toMatchObject({ ok: true, outcome: "done" });
+    expect(notesWhenAnswered.every((status) => status === 0)).toBe(true);
+    await until(() => notesTo(DMITRI.id).some((c) => c.status === 200), "the note", 5_000);
+    expect(notesTo(DMITRI.id).map((c) => [c.method, c.status])).toEqual([[RESPONSE_URL, 200]]);
+    expect(slack.notesTo(DMITRI.id)).toEqual([
+      { response_type: "ephemeral", replace_original: false, text: ack.body.message },
+    ]);
   }, 20_000);
 });

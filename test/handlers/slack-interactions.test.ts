@@ -3,7 +3,10 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { DynamoReplayGuard } from "../../functions/adapters/dynamodb/replay-guard.js";
-import type { SlackResponder } from "../../functions/adapters/notifiers/slack-responder.js";
+import type {
+  SlackNote,
+  SlackResponder,
+} from "../../functions/adapters/notifiers/slack-responder.js";
 import { runEscalationStep } from "../../functions/app/escalation.js";
 import type { Config } from "../../functions/core/config.js";
 import type { EscalationRunner } from "../../functions/core/escalation-runner.js";
@@ -23,7 +26,7 @@ import { slackClick, slackHeaders } from "../support/slack-click.js";
 const SECRET = "slack-signing-secret-for-tests";
 const NOW = new Date("2026-11-30T09:30:00Z");
 const OPENED = "2026-11-30T09:25:00.000Z";
-const CHANNEL = "C024BE91L"; // the fixture's channel
+const RESPONSE_URL = "https://hooks.slack.com/actions/T024BE7LD/6219/abcdef"; // the fixture's
 const WORKSPACE = "T024BE7LD"; // the fixture's team
 const DMITRI = { id: "U0DMITRI1", username: "dmitri.v" }; // ml-training rotation
 const ERIN = { id: "U0ERIN001", username: "erin" }; // ml-training rotation
@@ -61,14 +64,12 @@ function recordingRunner(): EscalationRunner & { calls: RunnerCall[] } {
   };
 }
 
-/** A hand-written SlackResponder that records the ephemeral messages. */
-function recordingResponder(): SlackResponder & {
-  said: Array<{ channel: string; user: string; text: string }>;
-} {
-  const said: Array<{ channel: string; user: string; text: string }> = [];
+/** A hand-written SlackResponder that records the notes handed to it. */
+function recordingResponder(): SlackResponder & { said: SlackNote[] } {
+  const said: SlackNote[] = [];
   return {
     said,
-    ephemeral: async (channel, user, text) => void said.push({ channel, user, text }),
+    tell: async (note) => void said.push(note),
   };
 }
 
@@ -406,9 +407,36 @@ describe("POST /slack/interactions: acknowledge and resolve", () => {
       ["stop", incident.id, 0],
       ["mirror", incident.id, "acknowledge"],
     ]);
-    expect(responder.said).toEqual([
-      { channel: CHANNEL, user: DMITRI.id, text: response.body.message },
-    ]);
+    expect(responder.said).toEqual([{ responseUrl: RESPONSE_URL, text: response.body.message }]);
+  });
+
+  it("answers the click when the note cannot be handed over, and when there is nowhere to send it", async () => {
+    // Prepare
+    const first = await openIncident();
+    const second = await openIncident();
+    const refusing = { tell: async () => Promise.reject(new Error("Lambda throttled")) };
+    // Act
+    const handedOver = await click(handlerWith({ responder: refusing }), {
+      actionId: "acknowledge",
+      value: first.id,
+    });
+    const { payload } = slackClick({
+      signingSecret: SECRET,
+      actionId: "acknowledge",
+      value: second.id,
+      user: DMITRI,
+      timestamp: NOW,
+    });
+    delete payload.response_url;
+    const nowhere = await post(
+      handlerWith(),
+      signed(`payload=${encodeURIComponent(JSON.stringify(payload))}`),
+    );
+    // Assess
+    expect([handedOver.body.outcome, nowhere.body.outcome]).toEqual(["done", "done"]);
+    expect((await stored(first.id)).status).toBe("acknowledged");
+    expect((await stored(second.id)).status).toBe("acknowledged");
+    expect(responder.said).toEqual([]);
   });
 
   it("keeps the acknowledgement when the escalation engine fails, and says so", async () => {
@@ -476,9 +504,7 @@ describe("POST /slack/interactions: acknowledge and resolve", () => {
     });
     expect(await stored(incident.id)).toEqual(before);
     expect(runner.calls).toEqual([]);
-    expect(responder.said).toEqual([
-      { channel: CHANNEL, user: ERIN.id, text: response.body.message },
-    ]);
+    expect(responder.said).toEqual([{ responseUrl: RESPONSE_URL, text: response.body.message }]);
   });
 
   it.each(["acknowledge", "resolve", "snooze"])(
@@ -671,9 +697,7 @@ describe("POST /slack/interactions: snooze", () => {
       });
       expect(await stored(incident.id)).toEqual(before);
       expect(runner.calls).toEqual([]);
-      expect(responder.said).toEqual([
-        { channel: CHANNEL, user: user.id, text: response.body.message },
-      ]);
+      expect(responder.said).toEqual([{ responseUrl: RESPONSE_URL, text: response.body.message }]);
     },
   );
 
@@ -818,8 +842,7 @@ describe("POST /slack/interactions: who may click", () => {
       expect(runner.calls).toEqual([]);
       expect(responder.said).toEqual([
         {
-          channel: CHANNEL,
-          user: DMITRI.id,
+          responseUrl: RESPONSE_URL,
           text: expect.stringMatching(/another Slack workspace/),
         },
       ]);
@@ -871,9 +894,7 @@ describe("POST /slack/interactions: who may click", () => {
     });
     expect(await stored(incident.id)).toEqual(before);
     expect(runner.calls).toEqual([]);
-    expect(responder.said).toEqual([
-      { channel: CHANNEL, user: user.id, text: response.body.message },
-    ]);
+    expect(responder.said).toEqual([{ responseUrl: RESPONSE_URL, text: response.body.message }]);
   });
 });
 

@@ -85,20 +85,32 @@ describe("operator alarms", () => {
     ]);
   });
 
-  it("need no dead-letter queue: nothing invokes a function asynchronously", () => {
+  it("need no dead-letter queue: nothing is invoked asynchronously but the Slack function's notes", () => {
     // Were an SNS, EventBridge or S3 trigger added, its failures would need a destination.
+    // The Slack function invokes itself for the clicker's note, which is a courtesy (the
+    // click's change is stored): a failed note is logged and counted in the function's
+    // errors, whose alarm exists, and is never retried, since it could be posted twice.
     const { resources } = synth;
     for (const [id, permission] of ofType(resources, "AWS::Lambda::Permission")) {
       expect(permission.Properties.Principal, id).toBe("apigateway.amazonaws.com");
     }
     for (const type of [
       "AWS::Lambda::EventSourceMapping",
-      "AWS::Lambda::EventInvokeConfig",
       "AWS::Events::Rule",
       "AWS::SQS::Queue",
     ]) {
       expect(ofType(resources, type), type).toEqual([]);
     }
+    const configs = ofType(resources, "AWS::Lambda::EventInvokeConfig").map(
+      ([, c]) => c.Properties,
+    );
+    expect(configs).toEqual([
+      expect.objectContaining({
+        FunctionName: { Ref: expect.stringMatching(/^SlackInteractions/) },
+        MaximumRetryAttempts: 0,
+      }),
+    ]);
+    expect(configs[0].DestinationConfig).toBeUndefined();
     const protocols = ofType(resources, "AWS::SNS::Subscription").map(
       ([, s]) => s.Properties.Protocol,
     );

@@ -15,6 +15,10 @@ import {
   INDEXES,
   TTL_ATTRIBUTE,
 } from "../../functions/adapters/dynamodb/table-schema.js";
+import {
+  NOTE_RETRY_POLICY,
+  NOTE_TIMEOUT_MS,
+} from "../../functions/adapters/notifiers/slack-responder.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
 import { type FunctionName, ROUTE_KEYS } from "../../functions/handlers/route-keys.js";
 import { PROJECT_ROOT } from "../../lib/constructs/tocsin-function.js";
@@ -353,6 +357,28 @@ describe("least privilege", () => {
     });
   });
 
+  it("the Slack function may invoke itself alone, asynchronously, with no retry of a failed note", () => {
+    const { resources } = plain;
+    const id = functionIds(resources).slackInteractions;
+    const statements = statementsOf(resources, id);
+    expect(actionsOf(statements, "lambda")).toEqual(["lambda:InvokeFunction"]);
+    const invokes = statements.filter((s) => asArray(s.Action).includes("lambda:InvokeFunction"));
+    expect(invokes.flatMap((s) => asArray(s.Resource))).toEqual([{ "Fn::GetAtt": [id, "Arn"] }]);
+    for (const other of Object.values(everyFunctionId(plain)).filter((f) => f !== id)) {
+      expect(actionsOf(statementsOf(resources, other), "lambda"), other).toEqual([]);
+    }
+    // A note's retries end inside the function's timeout.
+    const timeoutMs = resources[id].Properties.Timeout * 1000;
+    expect(NOTE_RETRY_POLICY.maxTotalMs + NOTE_TIMEOUT_MS).toBeLessThan(timeoutMs);
+    const [config, ...more] = ofType(resources, "AWS::Lambda::EventInvokeConfig");
+    expect(more).toEqual([]);
+    expect(config![1].Properties).toMatchObject({
+      FunctionName: { Ref: id },
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 900,
+    });
+  });
+
   it("the escalation function may publish only to the email topics, and start nothing", () => {
     const { resources } = plain;
     const statements = statementsOf(resources, escalationFunctionId(plain));
@@ -495,6 +521,12 @@ describe("least privilege", () => {
       expect(readableSecrets(synth.resources, ids.escalation)).toEqual([slack, pagerDuty].sort());
       expect(readableSecrets(synth.resources, ids.alertmanagerWebhook)).toEqual([webhook]);
       expect(readableSecrets(synth.resources, ids.readApi)).toEqual([api]);
+      // Clicks need the signing secret alone: notes go to a response_url, which takes no token.
+      const signing = secretRef(synth, ids.slackInteractions, "SLACK_SIGNING_SECRET_ARN");
+      expect(readableSecrets(synth.resources, ids.slackInteractions)).toEqual([signing]);
+      expect(
+        environmentOf(synth.resources, ids.slackInteractions).SLACK_BOT_TOKEN_SECRET_ARN,
+      ).toBeUndefined();
       const hmac = environmentOf(synth.resources, ids.grafanaWebhook).GRAFANA_HMAC_SECRET_ARN;
       expect(readableSecrets(synth.resources, ids.grafanaWebhook)).toEqual(
         [webhook, ...(hmac ? [hmac.Ref] : [])].sort(),
