@@ -48,6 +48,15 @@ function buttons(blocks: unknown): string[] {
     );
 }
 
+/** Level 2 (Erin) escalating the incident whose message is `ref`. */
+const levelTwo = (ref: SlackMessageRef) =>
+  notification("slack-incidents", {
+    kind: "escalate",
+    level: 2,
+    recipients: [ERIN],
+    slackMessage: ref,
+  });
+
 /** A trigger posted through the notifier, for the tests that need a message to work on. */
 async function posted(): Promise<SlackMessageRef> {
   const outcome = await notifier().send(
@@ -94,14 +103,7 @@ describe("SlackNotifier", () => {
     const ref = await posted();
     slack.clearCalls();
 
-    const outcome = await notifier().send(
-      notification("slack-incidents", {
-        kind: "escalate",
-        level: 2,
-        recipients: [ERIN],
-        slackMessage: ref,
-      }),
-    );
+    const outcome = await notifier().send(levelTwo(ref));
 
     expect(slack.calls.map((c) => c.method)).toEqual(["chat.postMessage", "chat.update"]);
     const [reply, update] = slack.calls;
@@ -122,14 +124,7 @@ describe("SlackNotifier", () => {
     const ref = await posted();
     slack.failNext("chat.update", { error: "cant_update_message" });
 
-    const outcome = await notifier().send(
-      notification("slack-incidents", {
-        kind: "escalate",
-        level: 2,
-        recipients: [ERIN],
-        slackMessage: ref,
-      }),
-    );
+    const outcome = await notifier().send(levelTwo(ref));
 
     expect(outcome).toEqual({
       status: "delivered",
@@ -317,14 +312,7 @@ describe("SlackNotifier within Slack's limits (issue 11: a refused message was l
     slack.failNext("chat.postMessage", { error: "invalid_blocks" });
     slack.failNext("chat.update", { error: "invalid_blocks" });
 
-    const outcome = await notifier().send(
-      notification("slack-incidents", {
-        kind: "escalate",
-        level: 2,
-        recipients: [ERIN],
-        slackMessage: ref,
-      }),
-    );
+    const outcome = await notifier().send(levelTwo(ref));
 
     expect(outcome).toEqual({
       status: "delivered",

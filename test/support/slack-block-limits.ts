@@ -96,38 +96,17 @@ export function blockProblems(blocks: unknown): string[] {
         if (block.accessory !== undefined) element(block.accessory, `${path}/accessory`, at);
         break;
       }
-      case "context": {
-        const elements = block.elements;
-        if (!Array.isArray(elements) || elements.length === 0)
-          at(`${path}/elements`, "must provide a non-empty array");
-        else {
-          if (elements.length > SLACK_LIMITS.contextElements)
-            at(
-              `${path}/elements`,
-              `must provide an array of no more than ${SLACK_LIMITS.contextElements} items`,
-            );
-          for (const [j, item] of elements.entries()) {
-            const itemPath = `${path}/elements/${j}`;
-            if (isObject(item) && item.type === "image") image(item, itemPath, at);
-            else textObject(item, itemPath, SLACK_LIMITS.textObject, at);
-          }
+      case "context":
+        for (const [j, item] of elementsOf(block, path, SLACK_LIMITS.contextElements, at)) {
+          const itemPath = `${path}/elements/${j}`;
+          if (isObject(item) && item.type === "image") image(item, itemPath, at);
+          else textObject(item, itemPath, SLACK_LIMITS.textObject, at);
         }
         break;
-      }
-      case "actions": {
-        const elements = block.elements;
-        if (!Array.isArray(elements) || elements.length === 0)
-          at(`${path}/elements`, "must provide a non-empty array");
-        else {
-          if (elements.length > SLACK_LIMITS.actionsElements)
-            at(
-              `${path}/elements`,
-              `must provide an array of no more than ${SLACK_LIMITS.actionsElements} items`,
-            );
-          for (const [j, item] of elements.entries()) element(item, `${path}/elements/${j}`, at);
-        }
+      case "actions":
+        for (const [j, item] of elementsOf(block, path, SLACK_LIMITS.actionsElements, at))
+          element(item, `${path}/elements/${j}`, at);
         break;
-      }
       case "image":
         image(block, path, at);
         if (block.title !== undefined)
@@ -157,6 +136,18 @@ export function blocksTextLength(blocks: unknown): number {
 
 /** Records a problem; answers false, so that a check can `return at(…)`. */
 type At = (pointer: string, message: string) => false;
+
+/** A block's `elements` with their indexes; a missing, empty or too long array is a problem. */
+function elementsOf(block: Json, path: string, max: number, at: At): Array<[number, unknown]> {
+  const elements = block.elements;
+  if (!Array.isArray(elements) || elements.length === 0) {
+    at(`${path}/elements`, "must provide a non-empty array");
+    return [];
+  }
+  if (elements.length > max)
+    at(`${path}/elements`, `must provide an array of no more than ${max} items`);
+  return [...elements.entries()];
+}
 
 function textObject(
   value: unknown,
