@@ -122,31 +122,42 @@ export async function deliverOwed(
   });
   if (!after) return { open: false, pending: [] };
   if (after.status !== "triggered") {
-    await followWithState(
-      deps,
-      after,
-      delivered(attempted),
-      owed.map((o) => o.key),
-    );
+    await followWithState(deps, after, delivered(attempted), owed);
     return { open: false, pending: [] };
   }
   return { open: true, pending };
 }
 
 /**
+ * The incident's state could not be told to some channels for a retryable reason (after the
+ * Task's own attempts): thrown so that Step Functions runs the Task again, which tells them
+ * again (what they are owed is kept until then).
+ */
+export class StateNotDeliveredError extends Error {
+  override name = "StateNotDeliveredError";
+
+  constructor(readonly channelIds: readonly string[]) {
+    super(`the incident's state is not delivered to ${channelIds.join(", ")} yet`);
+  }
+}
+
+/**
  * Tells `channelIds` the incident's state (acknowledged or resolved), records it, settles
- * the owed deliveries named, and if the incident moved on meanwhile (acknowledged, then
+ * the `owed` deliveries, and if the incident moved on meanwhile (acknowledged, then
  * resolved) tells them again: the last thing each channel hears is the incident's state,
- * and nothing sends an older state than the one stored when it reads.
+ * and nothing sends an older state than the one stored when it reads. Throws
+ * StateNotDeliveredError when a channel's last state failed for a retryable reason; its
+ * owed deliveries stay owed.
  */
 export async function followWithState(
   deps: EscalationDeps,
   incident: IncidentWithTimeline,
   channelIds: readonly string[],
-  settle: readonly string[],
+  owed: readonly OwedDelivery[],
 ): Promise<void> {
   let current = incident;
-  let keys = [...settle];
+  let unsettled = [...owed];
+  let undelivered: string[] = [];
   const channels = [...new Set(channelIds)].filter(
     (channelId) => deps.config.channels[channelId]?.type !== "email",
   );
@@ -163,18 +174,22 @@ export async function followWithState(
       });
       return notification ? [{ ...notification, actor }] : [];
     });
-    if (notifications.length === 0 && keys.length === 0) return;
+    if (notifications.length === 0 && unsettled.length === 0) break;
     const attempted = await sendAll({ ...deps, incidentId: current.id }, notifications);
+    undelivered = attempted
+      .filter((a) => a.outcome.status === "failed" && a.outcome.retryable)
+      .map((a) => a.notification.channelId);
     const after = await deps.store.recordDeliveries(
       current.id,
       attempted.map((a) => deliveryEvent(a)).sort((a, b) => a.at.localeCompare(b.at)),
       {
-        settle: keys,
+        settle: unsettled.filter((o) => !undelivered.includes(o.channelId)).map((o) => o.key),
         slackMessage: postedSlackMessage(current, attempted),
       },
     );
-    keys = [];
-    if (!after || after.status === current.status) return;
+    unsettled = unsettled.filter((o) => undelivered.includes(o.channelId));
+    if (!after || after.status === current.status) break;
     current = after;
   }
+  if (undelivered.length > 0) throw new StateNotDeliveredError(undelivered);
 }

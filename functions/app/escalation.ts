@@ -69,12 +69,7 @@ export async function runEscalationStep(
   if (!stored) return stop;
   const owedBefore = stored.owedDeliveries ?? [];
   const settleState = async (incident: typeof stored, owed: readonly OwedDelivery[]) =>
-    followWithState(
-      deps,
-      incident,
-      channelsOfOwed(deps, incident, owed),
-      owed.map((o) => o.key),
-    );
+    followWithState(deps, incident, channelsOfOwed(deps, incident, owed), owed);
   // Owed by a Task that died in flight: the channels are owed the incident's state instead.
   if (stored.status !== "triggered") {
     await settleState(stored, owedBefore);
@@ -173,6 +168,8 @@ async function resolveTest(deps: EscalationDeps, incident: Incident, now: () => 
  * (PagerDuty with the same dedup key, the Slack messages posted) and to those a page was in
  * flight to. It sends the state stored when it runs, not the one it was started for, and
  * follows a change that lands meanwhile: two mirrors racing end on the incident's state.
+ * A channel it could not tell for a retryable reason makes it throw StateNotDeliveredError,
+ * so that the state machine's Retry runs it again.
  */
 export async function mirrorStateChange(
   escalation: EscalationDeps,
@@ -188,7 +185,7 @@ export async function mirrorStateChange(
     deps,
     incident,
     [...told.map((e) => e.channel!), ...channelsOfOwed(deps, incident, owed)],
-    owed.map((o) => o.key),
+    owed,
   );
 }
 

@@ -3,6 +3,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { PagerDutyNotifier } from "../../functions/adapters/notifiers/pagerduty-notifier.js";
+import { planTransition } from "../../functions/core/incident.js";
 import type { Notifier } from "../../functions/core/notification.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
 import { escalationHandler } from "../../functions/handlers/escalation.js";
@@ -102,6 +103,71 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
       // Retried within the state, not caught as a failure: the escalation goes on.
       expect(entered).not.toContain("Record failure");
       expect(paged(1)).toHaveLength(1);
+    } finally {
+      await engine.close();
+    }
+  }, 30_000);
+
+  it("runs the mirror again when it could not tell PagerDuty the state, until PagerDuty has it", async () => {
+    const notifier = new PagerDutyNotifier({
+      routingKey: ROUTING_KEY,
+      server: pagerDuty.server,
+      ca: pagerDuty.ca,
+    });
+    const entered: string[] = [];
+    const engine = new LocalEscalationEngine({
+      handler: escalationHandler({
+        store,
+        config,
+        runbooks: [],
+        notifiers: { pagerduty: notifier },
+        logger: silent,
+        timeScale: SCALE,
+        // Two quick attempts per Task, so that the Task gives up while PagerDuty still fails.
+        retry: {
+          attempts: 2,
+          minDelayMs: 5,
+          maxDelayMs: 10,
+          maxTotalMs: 1_000,
+          maxRetryAfterMs: 0,
+        },
+        now: () => new Date(),
+      }),
+      logger: silent,
+      onStateEntered: (_, state) => entered.push(state),
+    });
+    const incident = candidate("fp-mirror-retry", new Date().toISOString(), { channels: [] });
+    await store.recordFiring(incident);
+    const heard = () =>
+      pagerDuty.processed.filter((e) => e.dedup_key === incident.id).map((e) => e.event_action);
+
+    try {
+      await engine.start(incident.id);
+      await waitUntil(() => heard().includes("trigger"), "level 1 paged", 10_000);
+      await engine.stop(incident.id);
+      await store.applyTransition(
+        (await store.get(incident.id))!,
+        planTransition({ type: "resolve", actor: "dmitri" }, new Date().toISOString()),
+      );
+      // PagerDuty is unavailable for three requests: more than one Task's two attempts.
+      pagerDuty.failNext({ status: 503, times: 3 });
+      await engine.mirror(incident.id, "resolve");
+
+      await waitUntil(
+        () => heard().includes("resolve"),
+        "the resolve, on the Task's retry",
+        10_000,
+      );
+      expect(pagerDuty.alertState(incident.id)).toBe("resolved");
+      await engine.idle();
+      const mirrored = (await store.get(incident.id))!.timeline.filter((e) =>
+        e.detail?.startsWith("resolve:"),
+      );
+      expect(mirrored.map((e) => [e.outcome, e.attempts])).toEqual([
+        ["failed", 2],
+        ["delivered", 2],
+      ]);
+      expect(entered).not.toContain("Record failure");
     } finally {
       await engine.close();
     }
