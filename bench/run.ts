@@ -2,7 +2,8 @@
  * `npm run bench`: what one alert costs in DynamoDB requests, how many alerts per second
  * the local server takes compared with raw conditional writes to the same embedded DynamoDB,
  * and what a timed escalation costs in Step Functions transitions and how punctually its
- * levels fire on the local engine (fake Slack and PagerDuty).
+ * levels fire on the local engine (fake Slack and PagerDuty), and how long one delivery of
+ * 1, 100 and 1,000 alerts takes to be answered.
  * A benchmark, not a test: it prints a Markdown table and the same figures as JSON, and
  * exits 0 unless something could not run. BENCH_HTTP_CLIENT=fetch loads the server through
  * fetch instead of node:http.
@@ -18,6 +19,7 @@ import { alertmanagerDelivery } from "./alerts.js";
 import { bundlesMarkdown, measureBundles } from "./bundles.js";
 import { clicksMarkdown, measureClicks } from "./clicks.js";
 import { compareRates } from "./compare-rates.js";
+import { deliveriesMarkdown, measureDeliveries } from "./deliveries.js";
 import { measureEscalation, PRICE_PER_1000_TRANSITIONS, PRICE_REGION } from "./escalation.js";
 import { type EscalationResult, escalationMarkdown } from "./escalation-report.js";
 import { historyMarkdown, measureHistory } from "./history.js";
@@ -197,6 +199,8 @@ async function main() {
   const clicks = await measureClicks(200, log);
   // A slow Slack (1.5 s a call) must not slow the click's answer down.
   const slowSlackClicks = await measureClicks(30, log, 1_500);
+  log("deliveries: 1, 100 and 1,000 alerts in one delivery ...");
+  const deliveries = await measureDeliveries(log);
   log("history: seeding 10,000 incidents and 100,000 timeline events ...");
   const history = await measureHistory({ log });
   const bundles = await measureBundles({ log });
@@ -219,6 +223,8 @@ async function main() {
       clicksMarkdown(clicks),
       "",
       clicksMarkdown(slowSlackClicks),
+      "",
+      deliveriesMarkdown(deliveries),
       "",
       historyMarkdown(history),
       "",

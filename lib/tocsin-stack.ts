@@ -38,22 +38,29 @@ export interface TocsinStackProps extends StackProps {
 
 /** One entry point per function name in ROUTE_KEYS; a new name fails to compile until wired. */
 /**
- * Each HTTP function, with the memory (and so CPU) and timeout its work needs: a delivery or
- * a click is a few conditional writes; the read API builds reports over thousands of
- * incidents and CSV exports, and API Gateway gives up on an integration after 30 s.
+ * Each HTTP function, with the memory (and so CPU) and timeout its work needs. A delivery is
+ * a few conditional writes per alert, 64 alerts at a time, but one may carry thousands
+ * (Alertmanager's max_alerts in examples/: 2,000): the SDK's work for each request is CPU,
+ * so the webhooks get one whole vCPU (1,769 MB; 512 MB is under a third of one) and the
+ * longest timeout API Gateway allows (it gives up on an integration after 30 s). A delivery
+ * still under way a second before it is answered 503 (the sender retries, and the retry
+ * goes further). A click is one write; the read API builds reports and CSV exports.
  */
+/** Lambda gives a function one full vCPU at 1,769 MB. */
+const WEBHOOK_MEMORY_MB = 1_769;
+
 const ENTRIES: Record<FunctionName, Omit<TocsinFunctionProps, "serviceSnapshot">> = {
   alertmanagerWebhook: {
     entry: "functions/entry/alertmanager-webhook.ts",
     description: "tocsin: Alertmanager webhook v4 to incidents",
-    memorySize: 512,
-    timeout: Duration.seconds(10),
+    memorySize: WEBHOOK_MEMORY_MB,
+    timeout: Duration.seconds(29),
   },
   grafanaWebhook: {
     entry: "functions/entry/grafana-webhook.ts",
     description: "tocsin: Grafana webhook contact point to incidents",
-    memorySize: 512,
-    timeout: Duration.seconds(10),
+    memorySize: WEBHOOK_MEMORY_MB,
+    timeout: Duration.seconds(29),
   },
   readApi: {
     entry: "functions/entry/read-api.ts",

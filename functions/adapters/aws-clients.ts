@@ -13,8 +13,8 @@ export interface CallPolicy {
 }
 
 export const AWS_CALL_POLICY: Readonly<CallPolicy> = {
-  /** TCP and TLS to a regional endpoint take tens of ms; this is a fault. */
-  connectionTimeoutMs: 500,
+  /** TCP and TLS to a regional endpoint take tens of ms (more when dozens open at once). */
+  connectionTimeoutMs: 1_000,
   /** One attempt, connection included: single-item writes take ~10 ms, a 1 MB Query page ~100. */
   requestTimeoutMs: 1_500,
   maxAttempts: 3,

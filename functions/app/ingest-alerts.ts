@@ -1,3 +1,4 @@
+import pMap from "p-map";
 import type { Alert } from "../core/alert.js";
 import { describeCuts, type FittedAlert, fitAlert } from "../core/alert-size.js";
 import type { Config } from "../core/config.js";
@@ -35,19 +36,27 @@ export interface IngestResult {
   cut: Array<{ fingerprint: string; fields: string[] }>;
 }
 
-/** What a delivery says about itself, beyond its alerts. */
+/** What a delivery says about itself, beyond its alerts, and how long it may take. */
 export interface DeliveryFacts {
   /** Alerts of the group the sender left out (see Incident.truncatedAlerts). */
   truncatedAlerts?: number;
+  /** Aborted when the answer must go (the function's deadline): no alert starts after it. */
+  signal?: AbortSignal | undefined;
 }
 
-/** How many alerts of one delivery are written at once. */
-const CONCURRENCY = 8;
+/**
+ * How many alerts of one delivery are written at once. Each alert's writes (and its
+ * escalation's start) follow one another, so a delivery's time is its alerts' latency
+ * divided by this; the SDK clients keep a socket for each (AWS_CALL_POLICY.maxSockets).
+ */
+export const INGEST_CONCURRENCY = 64;
 
 /**
  * Turns validated alerts into incidents: routes each, opens or deduplicates firing ones,
- * resolves resolved ones. Any storage failure rejects the whole call so the sender retries;
- * every write is repeatable, so the retry finishes what the failed call began.
+ * resolves resolved ones, INGEST_CONCURRENCY at a time. Any storage failure rejects the
+ * whole call (and starts no more alerts) so the sender retries; so does `signal`. Every
+ * write is repeatable, so the retry finishes what the failed call began, and an escalation
+ * starts before its opening is committed: a start that failed is made by the retry.
  */
 export async function ingestAlerts(
   deps: IngestDeps,
@@ -57,24 +66,16 @@ export async function ingestAlerts(
 ): Promise<IngestResult> {
   // Every alert is checked to fit before any is written: a refusal writes nothing.
   const fitted = alerts.map((alert, index) => fitAlert(alert, `alerts.${index}`));
-  const results: Array<{ incident: IngestedIncident | null; opened: boolean }> = new Array(
-    alerts.length,
+  // After a failure the delivery is answered 503: p-map starts none of what its retry will write.
+  const results = await pMap(
+    alerts,
+    (alert, index) => ingestOne(deps, alert, fitted[index]!, now, delivery),
+    {
+      concurrency: INGEST_CONCURRENCY,
+      stopOnError: true,
+      ...(delivery.signal ? { signal: delivery.signal } : {}),
+    },
   );
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    // After a failure the delivery is answered 503: stop writing what its retry will write.
-    while (next < alerts.length && !failed) {
-      const index = next++;
-      try {
-        results[index] = await ingestOne(deps, alerts[index]!, fitted[index]!, now, delivery);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, alerts.length) }, worker));
   return {
     accepted: alerts.length,
     incidents: results.flatMap((r) => (r.incident ? [r.incident] : [])),

@@ -16,6 +16,7 @@ import {
 } from "../adapters/http/types.js";
 import { type IngestDeps, ingestAlerts } from "../app/ingest-alerts.js";
 import type { Alert } from "../core/alert.js";
+import { ServiceUnavailableError } from "../core/errors.js";
 import {
   parseAlertmanagerPayload,
   parseGrafanaPayload,
@@ -32,26 +33,37 @@ export interface WebhookDeps extends IngestDeps {
   now: () => Date;
 }
 
+/** How long before the function's timeout a delivery still under way is answered 503. */
+export const ANSWER_RESERVE_MS = 1_000;
+
 function webhookHandler(
   deps: WebhookDeps,
   source: "alertmanager" | "grafana",
   parse: (body: unknown) => Alert[],
   verify: HttpMiddleware[] = [],
 ) {
-  return middy<HttpEvent, HttpResult>()
+  return middy<HttpEvent, HttpResult>({
+    // A delivery too slow for the function's timeout is answered 503 before it: the sender
+    // retries, and the retry goes further (what was written is now a one-write duplicate).
+    timeoutEarlyInMillis: ANSWER_RESERVE_MS,
+    timeoutEarlyResponse: () => {
+      throw new ServiceUnavailableError("the delivery did not finish before the deadline");
+    },
+  })
     .use(requestLog(deps.logger, source))
     .use(errorResponses(deps.logger))
     .use(requireToken(deps.webhookToken))
     .use(rawBody())
     .use(verify)
     .use(jsonBody())
-    .handler(async (event) => {
+    .handler(async (event, _context, { signal }) => {
       // Counted once authenticated: a stranger's requests are not deliveries.
       deps.telemetry?.count("webhooks_received", 1, { source });
       const alerts = parse(event.jsonBody);
       const truncated = truncatedAlerts(event.jsonBody);
       const result = await ingestAlerts(deps, alerts, deps.now().toISOString(), {
         truncatedAlerts: truncated,
+        signal,
       });
       event.incidentIds = [...new Set(result.incidents.map((incident) => incident.id))];
       for (const id of result.opened)

@@ -11,10 +11,15 @@ import dynalite from "dynalite";
 import { AWS_CALL_POLICY, awsClientConfig, type CallPolicy } from "../adapters/aws-clients.js";
 import { createTableInput } from "../adapters/dynamodb/table-schema.js";
 
-/** The local server's DynamoDB calls: as on AWS, with more time per attempt. */
+/**
+ * The local server's DynamoDB calls: as on AWS, with more time to connect and per attempt:
+ * dynalite shares this process (and a laptop's CPU) with everything else, and a storm of
+ * alerts opens dozens of connections at once.
+ */
 export const LOCAL_CALL_POLICY: Readonly<CallPolicy> = {
   ...AWS_CALL_POLICY,
-  requestTimeoutMs: 3_000,
+  connectionTimeoutMs: 3_000,
+  requestTimeoutMs: 5_000,
 };
 
 export interface EmbeddedDynamo {
@@ -63,8 +68,6 @@ export async function startEmbeddedDynamo(
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({
-    // dynalite shares this process with everything else: under a storm it answers slower
-    // than DynamoDB, so each attempt gets longer than on AWS; a hang still fails in seconds.
     ...awsClientConfig(LOCAL_CALL_POLICY),
     endpoint: options.clientEndpoint ?? endpoint,
     region: "local",

@@ -7,7 +7,9 @@ import { LAMBDA_PAYLOAD_BYTES, MAX_BODY_BYTES } from "../../functions/adapters/h
 import { loadRunbooks } from "../../functions/adapters/runbook-files.js";
 import { findRunbook } from "../../functions/core/runbook.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
+import { collectIncidents } from "../../functions/handlers/incidents.js";
 import {
+  ANSWER_RESERVE_MS,
   alertmanagerWebhook,
   grafanaWebhook,
   type WebhookDeps,
@@ -31,6 +33,7 @@ const config = parseConfig(readFileSync(new URL("../../tocsin.yaml", import.meta
 
 let dynamo: EmbeddedDynamo;
 let store: DynamoIncidentStore;
+let table: string;
 let faults: Faults;
 let deps: WebhookDeps;
 let ids = 0;
@@ -44,7 +47,8 @@ afterAll(async () => {
 beforeEach(async () => {
   const client = clientFor(dynamo.endpoint);
   faults = injectFaults(client);
-  store = new DynamoIncidentStore(client, await freshTable(client));
+  table = await freshTable(client);
+  store = new DynamoIncidentStore(client, table);
   deps = {
     store,
     config,
@@ -267,6 +271,40 @@ describe("large and truncated deliveries", () => {
     expect(parse(result).accepted).toBe(1_600);
     expect((await store.list({ limit: 500 })).incidents).toHaveLength(500);
   }, 120_000);
+
+  it("answers 503 before the function's deadline when a delivery cannot finish by then; the retry finishes it", async () => {
+    // A store that takes 300 ms a request, and 1.5 s left: the answer must go at 0.5 s.
+    const slow = clientFor(dynamo.endpoint);
+    slow.middlewareStack.add(
+      (next) => async (args) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return next(args);
+      },
+      { step: "initialize", name: "slowStore" },
+    );
+    const slowStore = new DynamoIncidentStore(slow, table);
+    const body = JSON.stringify(group(200));
+    const hurried = { ...lambdaContext, getRemainingTimeInMillis: () => ANSWER_RESERVE_MS + 500 };
+    const asked = performance.now();
+    const late = await alertmanagerWebhook({ ...deps, store: slowStore })(
+      httpEvent({
+        routeKey: "POST /webhooks/alertmanager",
+        body,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      }),
+      hurried,
+    );
+    expect(late.statusCode).toBe(503);
+    expect(late.headers).toMatchObject({ "retry-after": expect.any(String) });
+    // Before the function's own timeout (1.5 s here), whatever the store does.
+    expect(performance.now() - asked).toBeLessThan(ANSWER_RESERVE_MS + 500);
+    const retried = await post(alertmanagerWebhook(deps), body);
+    expect(retried.statusCode).toBe(202);
+    const answered = parse(retried).incidents as Array<{ id: string }>;
+    expect(new Set(answered.map((incident) => incident.id)).size).toBe(200);
+    const stored = await collectIncidents(store, { limit: 1_000 });
+    expect(stored.incidents).toHaveLength(200);
+  });
 
   it("takes what Lambda can be handed, base64-encoded in its 6 MB event", () => {
     const event = JSON.stringify(

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { worstCaseCallMs } from "../../functions/adapters/aws-clients.js";
+import { AWS_CALL_POLICY, worstCaseCallMs } from "../../functions/adapters/aws-clients.js";
 import { readServiceSnapshot } from "../../functions/adapters/config-file.js";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import {
@@ -19,6 +19,7 @@ import {
   NOTE_RETRY_POLICY,
   NOTE_TIMEOUT_MS,
 } from "../../functions/adapters/notifiers/slack-responder.js";
+import { INGEST_CONCURRENCY } from "../../functions/app/ingest-alerts.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
 import { type FunctionName, ROUTE_KEYS } from "../../functions/handlers/route-keys.js";
 import { PROJECT_ROOT } from "../../lib/constructs/tocsin-function.js";
@@ -195,12 +196,16 @@ describe("functions", () => {
       }),
     );
     expect(sized).toEqual({
-      alertmanagerWebhook: [512, 10],
-      grafanaWebhook: [512, 10],
+      alertmanagerWebhook: [1769, 29],
+      grafanaWebhook: [1769, 29],
       readApi: [1024, 29],
       slackInteractions: [512, 10],
       escalation: [512, 60],
     });
+  });
+
+  it("keep a socket for every alert a delivery writes at once", () => {
+    expect(AWS_CALL_POLICY.maxSockets).toBeGreaterThanOrEqual(INGEST_CONCURRENCY);
   });
 
   it("outlast one AWS SDK call that times out at every attempt, so a hung service answers 503", () => {
