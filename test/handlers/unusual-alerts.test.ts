@@ -186,3 +186,53 @@ describe("alerts too big for one DynamoDB item", () => {
     expect(started).toEqual([]);
   });
 });
+
+describe("a timeline that fills DynamoDB's 400 KB item", () => {
+  it("keeps recording: the oldest events make room, and the first event says how many went", async () => {
+    const answer = await post(
+      delivery('{"alertname":"LongEscalation","severity":"critical","team":"ml-training"}'),
+    );
+    const [opened] = answer.body.incidents;
+    const outcome = (n: number) => ({
+      at: "2026-11-30T10:00:00.000Z",
+      type: "notification_failed" as const,
+      level: 1,
+      channel: "pagerduty",
+      detail: `pagerduty: attempt ${n} ${"r".repeat(400)}`,
+    });
+    // ~1,500 outcomes of ~480 bytes: 700 KB, nearly twice what one item holds.
+    for (let batch = 0; batch < 30; batch++) {
+      const events = Array.from({ length: 50 }, (_, i) => outcome(batch * 50 + i));
+      await store.recordDeliveries(opened.id, events);
+    }
+    // The escalation's claim and an acknowledge still go through.
+    expect(
+      await store.claimEscalationStep(opened.id, {
+        step: 1,
+        reached: 1,
+        level: 1,
+        events: [{ at: "2026-11-30T10:15:00.000Z", type: "escalated", level: 1 }],
+        now: "2026-11-30T10:15:00.000Z",
+      }),
+    ).toBe(true);
+    const incident = (await store.get(opened.id))!;
+    await store.applyTransition(incident, {
+      from: ["triggered"],
+      changes: { status: "acknowledged", acknowledgedAt: "2026-11-30T10:16:00.000Z" },
+      event: { at: "2026-11-30T10:16:00.000Z", type: "acknowledged", actor: "dmitri" },
+    });
+    const { timeline } = (await store.get(opened.id))!;
+    expect(timeline[0]!.type).toBe("triggered");
+    const removed = Number(/\((\d+) older timeline events removed/.exec(timeline[0]!.detail!)?.[1]);
+    expect(removed).toBeGreaterThan(0);
+    // Nothing lost but the oldest: the events left are the latest, in order, all of them.
+    expect(timeline.length + removed).toBe(1 + 1_500 + 2);
+    expect(timeline.slice(-3).map((event) => event.type)).toEqual([
+      "notification_failed",
+      "escalated",
+      "acknowledged",
+    ]);
+    expect(timeline.at(-3)!.detail).toContain("attempt 1499 ");
+    expect(JSON.stringify(timeline).length).toBeLessThan(400 * 1024);
+  });
+});

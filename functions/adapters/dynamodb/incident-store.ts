@@ -37,6 +37,7 @@ import {
 import { listForReport, listIncidents } from "./incident-queries.js";
 import { TableClient } from "./table-client.js";
 import { DEFAULT_RETENTION_SECONDS } from "./table-schema.js";
+import { withTimelineRoom } from "./timeline-room.js";
 
 /**
  * The incident store on one DynamoDB table, with conditional single-item writes only (no
@@ -144,10 +145,9 @@ export class DynamoIncidentStore implements IncidentStore {
     id: string,
     claim: Parameters<IncidentStore["claimEscalationStep"]>[1],
   ): Promise<boolean> {
-    const claimed = await this.table.updateIf({
-      Key: incidentKey(id),
-      ...escalationClaimUpdate(claim),
-    });
+    const claimed = await this.appending(id, () =>
+      this.table.updateIf({ Key: incidentKey(id), ...escalationClaimUpdate(claim) }),
+    );
     return claimed !== undefined;
   }
 
@@ -170,11 +170,13 @@ export class DynamoIncidentStore implements IncidentStore {
         });
       }
     }
-    const written = await this.table.updateIf({
-      Key: incidentKey(incident.id),
-      ...transitionUpdate(final),
-      ReturnValues: "ALL_NEW",
-    });
+    const written = await this.appending(incident.id, () =>
+      this.table.updateIf({
+        Key: incidentKey(incident.id),
+        ...transitionUpdate(final),
+        ReturnValues: "ALL_NEW",
+      }),
+    );
     if (!written) {
       const current = await this.get(incident.id);
       if (!current) throw new IncidentNotFoundError(incident.id);
@@ -192,10 +194,20 @@ export class DynamoIncidentStore implements IncidentStore {
 
   async recordDeliveries(id: string, events: TimelineEvent[], record: DeliveryRecordOptions = {}) {
     const write = (settling: boolean) =>
-      this.table.updateIf({ Key: incidentKey(id), ...deliveriesUpdate(events, record, settling) });
+      this.appending(id, () =>
+        this.table.updateIf({
+          Key: incidentKey(id),
+          ...deliveriesUpdate(events, record, settling),
+        }),
+      );
     // No longer triggered: the outcomes are recorded all the same, the owed ones kept.
     const written = (await write(true)) ?? (record.whileTriggered ? await write(false) : undefined);
     return written ? toIncidentWithTimeline(written.Attributes as IncidentItem) : null;
+  }
+
+  /** A write that appends to the incident's timeline, with room made when it is full. */
+  private appending<T>(id: string, write: () => Promise<T>): Promise<T> {
+    return withTimelineRoom(this.table, id, write);
   }
 
   /** Writes the incident item unless it exists; true when this call wrote it. */
@@ -209,11 +221,13 @@ export class DynamoIncidentStore implements IncidentStore {
 
   /** Applies a transition; one that the incident's state no longer allows is a no-op. */
   private async applyIdempotently(id: string, transition: Transition) {
-    const written = await this.table.updateIf({
-      Key: incidentKey(id),
-      ...transitionUpdate(transition),
-      ReturnValues: "ALL_NEW",
-    });
+    const written = await this.appending(id, () =>
+      this.table.updateIf({
+        Key: incidentKey(id),
+        ...transitionUpdate(transition),
+        ReturnValues: "ALL_NEW",
+      }),
+    );
     const current = written ? (written.Attributes as IncidentItem) : await this.get(id);
     if (!current) throw new IncidentNotFoundError(id);
     const { status, channels, escalationPolicy } = current;
