@@ -7,7 +7,15 @@ import type { ChaosCounts, Tally } from "./chaos-tally.js";
 
 export interface ChaosResult {
   settings: ChaosSettings;
-  environment: { node: string; cpus: number; date: string };
+  environment: {
+    node: string;
+    cpus: number;
+    date: string;
+    /** The machine's 1-minute load average at the end (others' work slows every answer). */
+    loadAverage: number;
+    /** How late the run's own event loop (fakes, proxy, senders) ran: p99 and max, ms. */
+    harnessLoopDelayMs: { p99: number; max: number };
+  };
   seconds: number;
   kills: number;
   /** ms from spawning `npm start` to its first healthy answer, per life. */
@@ -123,7 +131,7 @@ export function chaosMarkdown(result: ChaosResult): string {
   const { tally, settings } = result;
   const restarts = result.startupMs.slice(1);
   const lines = [
-    `### Chaos run (seed ${settings.seed}, ${result.kills} SIGKILLs, ${settings.groups} alert groups, time scale ${settings.timeScale}; ${result.seconds.toFixed(0)} s, ${result.environment.node}, ${result.environment.cpus} CPUs)`,
+    `### Chaos run (seed ${settings.seed}, ${result.kills} SIGKILLs, ${settings.groups} alert groups, time scale ${settings.timeScale}; ${result.seconds.toFixed(0)} s, ${result.environment.node}, ${result.environment.cpus} CPUs, load average ${result.environment.loadAverage.toFixed(1)}; the run's own event loop late by ${result.environment.harnessLoopDelayMs.p99} ms at p99, ${result.environment.harnessLoopDelayMs.max} ms at most)`,
     "",
     `${result.alerts.acceptedAlerts} alerts accepted in ${result.alerts.notifications.accepted} notifications (${result.alerts.notifications["gave-up"]} given up after their retries and sent again at the next flush, ${result.alerts.notifications.refused} refused with a 4xx); ${tally.episodes} alert episodes, ${tally.incidents} incidents, ${tally.levelsReached} levels reached, ${tally.triggersAccepted} triggers accepted by PagerDuty; ${result.acknowledgements.answered}/${result.acknowledgements.clicked} Slack acknowledgements answered (${list(result.acknowledgements.outcomes)}). Restarts took ${Math.min(...restarts)}-${Math.max(...restarts)} ms to healthy.`,
     "",

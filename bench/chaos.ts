@@ -14,8 +14,9 @@
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadServiceFiles } from "../functions/adapters/config-file.js";
 import { FakePagerDuty } from "../test/support/fake-pagerduty.js";
@@ -95,6 +96,9 @@ async function main() {
   const faultWindows: Window[] = [];
   const downWindows: Window[] = [];
   let result: ChaosResult;
+  // The fakes, the proxy and the senders share this process: how late its event loop ran.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
 
   try {
     log(`chaos: npm start on ${url}, data in ${dataDir} ...`);
@@ -240,7 +244,16 @@ async function main() {
         notifications[key] += run.notifications[key];
     result = {
       settings,
-      environment: { node: process.version, cpus: cpus().length, date: new Date().toISOString() },
+      environment: {
+        node: process.version,
+        cpus: cpus().length,
+        date: new Date().toISOString(),
+        loadAverage: loadavg()[0]!,
+        harnessLoopDelayMs: {
+          p99: Math.round(loopDelay.percentile(99) / 1e6),
+          max: Math.round(loopDelay.max / 1e6),
+        },
+      },
       seconds: (Date.now() - startedAt) / 1000,
       kills: settings.kills,
       startupMs: server.lives.map((life) => (life.healthyAt ?? Number.NaN) - life.spawnedAt),
