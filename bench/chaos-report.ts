@@ -83,12 +83,12 @@ const COUNT_ROWS: Array<[keyof ChaosCounts, string, "0" | "counted"]> = [
   ],
   [
     "levelsNeverDelivered",
-    "levels never delivered: a level reached, the incident open {grace} of healthy service after, no trigger PagerDuty accepted for it",
+    "levels never delivered: a level reached, no trigger PagerDuty accepted for it, though its incident then stayed open through {grace} of healthy service in a row",
     "0",
   ],
   [
     "levelsNeverReached",
-    "levels never reached: due, the incident open {grace} of healthy service after, never escalated to",
+    "levels never reached: a level due, never escalated to, though its incident then stayed open through {grace} of healthy service in a row",
     "0",
   ],
   [

@@ -20,9 +20,9 @@ export interface TallyInput {
   readAt: number;
   /**
    * A level is owed (reached and delivered) only when its incident stayed open for this long
-   * of healthy service (outside `outages`) after it fell due, or after it was reached: one
-   * that falls due during an outage and is acknowledged before the service is back is
-   * rightly never sent.
+   * of healthy service in a row (outside `outages`) after it fell due, or after it was
+   * reached: one that falls due during an outage and is acknowledged before the service is
+   * back is rightly never sent.
    */
   graceMs: number;
   /** When the server was down or storage faults were injected (Date.now() ms). */
@@ -37,9 +37,9 @@ export interface ChaosCounts {
   resolvesLost: number;
   /** Incidents beyond the first for one episode, or beyond one open incident per fingerprint. */
   incidentsDuplicated: number;
-  /** A level the escalation reached, its incident open `graceMs` after, with no trigger PagerDuty accepted for it. */
+  /** A level the escalation reached, its incident open `graceMs` of healthy service in a row after, with no trigger PagerDuty accepted for it. */
   levelsNeverDelivered: number;
-  /** A level that fell due, its incident open `graceMs` after, and was never reached. */
+  /** A level that fell due, its incident open `graceMs` of healthy service in a row after, and was never reached. */
   levelsNeverReached: number;
   /** An incident whose last event at PagerDuty disagrees with its state in tocsin. */
   pagerDutyStateWrong: number;
@@ -79,24 +79,25 @@ function levelsReached(incident: IncidentWithTimeline, dueAt: (level: number) =>
   return reached;
 }
 
-/** How much of [from, to] lies outside every outage. */
-export function healthyMs(
+/**
+ * The longest stretch of [from, to] outside every outage: how long the service had, in one
+ * piece, to do something that fell due at `from` (a resumed escalation needs the server up
+ * and its storage answering for a while, not in slivers between kills).
+ */
+export function longestHealthyMs(
   from: number,
   to: number,
   outages: ReadonlyArray<{ from: number; to: number }>,
 ): number {
-  if (to <= from) return 0;
-  let covered = 0;
+  let longest = 0;
   let cursor = from;
   for (const outage of [...outages].sort((a, b) => a.from - b.from)) {
-    const start = Math.max(outage.from, cursor);
-    const end = Math.min(outage.to, to);
-    if (end > start) {
-      covered += end - start;
-      cursor = end;
-    }
+    if (outage.to <= cursor) continue;
+    if (outage.from >= to) break;
+    longest = Math.max(longest, outage.from - cursor);
+    cursor = Math.max(cursor, outage.to);
   }
-  return to - from - covered;
+  return Math.max(longest, to - cursor);
 }
 
 /**
@@ -193,7 +194,13 @@ export function tally(input: TallyInput): Tally {
       incident.resolvedAt ? Date.parse(incident.resolvedAt) : Number.POSITIVE_INFINITY,
       input.readAt,
     );
-    const owed = (since: number) => healthyMs(since, stoppedAt, input.outages) >= input.graceMs;
+    // Nothing is owed before the incident item exists: its createdAt is when the first
+    // delivery claimed the fingerprint, which may have failed and been retried much later.
+    const written = Date.parse(
+      incident.timeline.find((event) => event.type === "triggered")?.at ?? incident.createdAt,
+    );
+    const owed = (since: number) =>
+      longestHealthyMs(Math.max(since, written), stoppedAt, input.outages) >= input.graceMs;
     if (incident.escalationPolicy) {
       const base = Date.parse(incident.escalationBaseAt ?? incident.createdAt);
       const dueAt = (level: number) => base + (input.levelOffsetsMs[level - 1] ?? 0);

@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { AcceptedAlert } from "../../bench/chaos-alertmanager.js";
-import { healthyMs, type PageRecord, type TallyInput, tally } from "../../bench/chaos-tally.js";
+import {
+  longestHealthyMs,
+  type PageRecord,
+  type TallyInput,
+  tally,
+} from "../../bench/chaos-tally.js";
 import type { IncidentWithTimeline, TimelineEvent } from "../../functions/core/incident.js";
 
 const T0 = Date.parse("2026-11-30T09:00:00.000Z");
@@ -307,15 +312,38 @@ describe("the chaos run's tally", () => {
     expect(run({ incidents: [outage], pages }).counts.levelsNeverReached).toBe(2);
   });
 
-  it("measures healthy time outside overlapping outages", () => {
+  it("measures the longest healthy stretch between overlapping outages", () => {
     const outages = [
       { from: 10, to: 20 },
       { from: 15, to: 30 },
       { from: 50, to: 60 },
     ];
-    expect(healthyMs(0, 100, outages)).toBe(100 - 20 - 10);
-    expect(healthyMs(25, 55, outages)).toBe(20 - 0);
-    expect(healthyMs(40, 30, outages)).toBe(0);
+    expect(longestHealthyMs(0, 100, outages)).toBe(40);
+    expect(longestHealthyMs(25, 55, outages)).toBe(20);
+    expect(longestHealthyMs(12, 28, outages)).toBe(0);
+    expect(longestHealthyMs(0, 45, [{ from: 5, to: 6 }, ...outages])).toBe(15);
+    expect(longestHealthyMs(40, 30, outages)).toBe(0);
+  });
+
+  it("owes nothing when the healthy time after a level fell due came only in slivers", () => {
+    // Level 2 due at 7.5 s; acknowledged at 30 s; 4 s healthy at a time between outages.
+    const outages = [8_000, 14_000, 20_000, 26_000].map((from) => ({
+      from: T0 + from,
+      to: T0 + from + 2_000,
+    }));
+    const slivers = incident("sl", { level: 1, status: "acknowledged", acknowledgedAt: 30_000 });
+    const pages = [page("sl", "trigger", 100, 1), page("sl", "acknowledge", 30_100)];
+    expect(run({ incidents: [slivers], pages, outages }).counts.levelsNeverReached).toBe(0);
+  });
+
+  it("owes nothing before the incident was written, though it is dated by its first claim", () => {
+    // Claimed at 0 s by a delivery that failed; written by a retry at 25 s; acknowledged at 30 s.
+    const late = incident("w2", { level: 1, status: "acknowledged", acknowledgedAt: 30_000 });
+    late.timeline[0]!.at = iso(25_000);
+    const pages = [page("w2", "trigger", 25_500, 1), page("w2", "acknowledge", 30_100)];
+    expect(run({ incidents: [late], pages }).counts.levelsNeverReached).toBe(0);
+    late.timeline[0]!.at = iso(0);
+    expect(run({ incidents: [late], pages }).counts.levelsNeverReached).toBe(2);
   });
 
   it("does not count levels that fall due within the grace before the end of the run", () => {
