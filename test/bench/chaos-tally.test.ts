@@ -7,6 +7,7 @@ import {
   tally,
 } from "../../bench/chaos-tally.js";
 import type { IncidentWithTimeline, TimelineEvent } from "../../functions/core/incident.js";
+import { candidate } from "../support/incidents.js";
 
 const T0 = Date.parse("2026-11-30T09:00:00.000Z");
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
@@ -28,41 +29,26 @@ function incident(
     policy?: null;
   } = {},
 ): IncidentWithTimeline {
-  const createdAt = options.createdAt ?? 0;
-  const timeline: TimelineEvent[] = [{ at: iso(createdAt), type: "triggered" }];
-  for (const [level, at] of options.escalated ?? [])
-    timeline.push({ at: iso(at), type: "escalated", level });
+  const opened = candidate(
+    options.fingerprint ?? `fp-${id}`,
+    iso(options.createdAt ?? 0),
+    options.policy === null ? { escalation: null } : {},
+    iso(options.startedAt ?? 0),
+  );
+  const escalated: TimelineEvent[] = (options.escalated ?? []).map(([level, at]) => ({
+    at: iso(at),
+    type: "escalated",
+    level,
+  }));
   return {
+    ...opened,
     id,
-    fingerprint: options.fingerprint ?? `fp-${id}`,
     status: options.status ?? "triggered",
-    severity: "critical",
-    team: "ml-training",
-    title: id,
-    labels: {},
-    annotations: {},
-    source: "alertmanager",
-    runbook: null,
     level: options.level ?? 0,
-    occurrences: 1,
-    startedAt: iso(options.startedAt ?? 0),
-    createdAt: iso(createdAt),
-    lastSeenAt: iso(createdAt),
-    acknowledgedAt: options.acknowledgedAt === undefined ? null : iso(options.acknowledgedAt),
-    acknowledgedBy: null,
-    resolvedAt: options.resolvedAt === undefined ? null : iso(options.resolvedAt),
-    resolvedBy: null,
-    channels: [],
-    escalationPolicy: options.policy === null ? null : "standard",
-    delay: 0,
-    generatorUrl: null,
-    dashboardUrl: null,
-    silenceUrl: null,
-    slackMessages: {},
-    snoozedUntil: null,
-    escalationBaseAt: null,
     escalationStep: options.level ?? 0,
-    timeline,
+    acknowledgedAt: options.acknowledgedAt === undefined ? null : iso(options.acknowledgedAt),
+    resolvedAt: options.resolvedAt === undefined ? null : iso(options.resolvedAt),
+    timeline: [...opened.timeline, ...escalated],
   };
 }
 
