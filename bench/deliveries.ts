@@ -4,6 +4,7 @@ import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from "@aws-sdk
 import pMap from "p-map";
 import { INGEST_CONCURRENCY } from "../functions/app/ingest-alerts.js";
 import { startEmbeddedDynamo } from "../functions/local/embedded-dynamodb.js";
+import { alertmanagerGroup, gpuFleetAlerts } from "../test/support/gpu-fleet.js";
 import { startLocalWithFakes } from "../test/support/local-with-fakes.js";
 import { median } from "./throughput.js";
 
@@ -39,35 +40,8 @@ export interface DeliveriesResult {
 }
 
 /** One Alertmanager group of `count` critical alerts (ml-training, the standard policy). */
-function group(run: string, count: number) {
-  const startsAt = new Date(Date.now() - 60_000).toISOString();
-  return {
-    version: "4",
-    groupKey: `{}:{alertname="BenchGpuMemoryPressure",run="${run}"}`,
-    truncatedAlerts: 0,
-    status: "firing",
-    receiver: "tocsin",
-    groupLabels: { alertname: "BenchGpuMemoryPressure" },
-    commonLabels: { alertname: "BenchGpuMemoryPressure", severity: "critical" },
-    commonAnnotations: {},
-    externalURL: "http://alertmanager.bench:9093",
-    alerts: Array.from({ length: count }, (_, i) => ({
-      status: "firing",
-      labels: {
-        alertname: "BenchGpuMemoryPressure",
-        severity: "critical",
-        team: "ml-training",
-        run,
-        node: `gpu-node-${Math.floor(i / 8)}`,
-        gpu: String(i % 8),
-      },
-      annotations: { summary: `GPU ${i % 8} of gpu-node-${Math.floor(i / 8)} is out of memory` },
-      startsAt,
-      endsAt: "0001-01-01T00:00:00Z",
-      generatorURL: "http://prometheus.bench:9090/graph?g0.expr=DCGM_FI_DEV_FB_USED",
-    })),
-  };
-}
+const group = (run: string, count: number) =>
+  alertmanagerGroup(gpuFleetAlerts({ count, severity: "critical", run }));
 
 /**
  * The floor for the same delivery: its DynamoDB writes alone, at the delivery's concurrency,

@@ -13,11 +13,11 @@ import { loadConfigFile } from "../../functions/adapters/config-file.js";
 import type { Incident } from "../../functions/core/incident.js";
 import { type LocalServer, startLocalServer } from "../../functions/local/server.js";
 import {
-  type PostableAlert,
   type RunningAlertmanager,
   requireAlertmanager,
   startAlertmanager,
 } from "../support/alertmanager-process.js";
+import { gpuFleetAlerts } from "../support/gpu-fleet.js";
 import { pollUntil } from "../support/poll-until.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -26,39 +26,12 @@ const installed = requireAlertmanager("the large Alertmanager group test");
 const NODES = 200;
 const GPUS = 8;
 
-/** One alert per GPU of the fleet, as DCGM-based rules label them. */
-function fleetAlerts(run: string): PostableAlert[] {
-  // Just fired: Alertmanager flushes a new group at once, with whatever it holds by then,
-  // when its first alert started longer than group_wait ago.
-  const startsAt = new Date().toISOString();
-  return Array.from({ length: NODES * GPUS }, (_, i) => {
-    const node = `gpu-node-${String(Math.floor(i / GPUS)).padStart(3, "0")}`;
-    return {
-      labels: {
-        alertname: "GPUMemoryPressure",
-        // Recorded only (info): the escalations of 1,600 incidents are not what is tested.
-        severity: "info",
-        team: "ml-training",
-        run,
-        node,
-        instance: `${node}:9400`,
-        job: "dcgm-exporter",
-        gpu: String(i % GPUS),
-        UUID: `GPU-${String(i).padStart(8, "0")}-7f3c-4b1e-9d2a-5e6f7a8b9c0d`,
-        modelName: "NVIDIA H100 80GB HBM3",
-      },
-      annotations: {
-        summary: `GPU ${i % GPUS} on ${node} is at 97% of its HBM`,
-        description:
-          "Framebuffer use above 95% for 10 minutes; the next allocation may fail with an " +
-          "out-of-memory error and kill the training step. Check the batch size and the " +
-          "activation checkpointing of the job on this node.",
-      },
-      startsAt,
-      generatorURL: `http://prometheus:9090/graph?g0.expr=DCGM_FI_DEV_FB_USED%7Bnode%3D%22${node}%22%7D`,
-    };
-  });
-}
+/**
+ * One alert per GPU of the fleet, just fired (Alertmanager flushes a new group at once, with
+ * whatever it holds by then, when its first alert started longer than group_wait ago).
+ * Recorded only (info): the escalations of 1,600 incidents are not what is tested.
+ */
+const fleetAlerts = (run: string) => gpuFleetAlerts({ count: NODES * GPUS, severity: "info", run });
 
 describe.skipIf(!installed)("a 1,600-alert Alertmanager group", { timeout: 240_000 }, () => {
   const webhookToken = randomBytes(24).toString("base64url");

@@ -23,6 +23,7 @@ import {
   startTestDynamo,
 } from "../support/dynamo.js";
 import { fixture } from "../support/fixtures.js";
+import { alertmanagerGroup, gpuFleetAlerts } from "../support/gpu-fleet.js";
 import { httpEvent, lambdaContext } from "../support/http-events.js";
 import { logLines } from "../support/log-lines.js";
 
@@ -215,43 +216,12 @@ describe("POST /webhooks/alertmanager", () => {
 });
 
 describe("large and truncated deliveries", () => {
-  /** A group of `count` alerts as Alertmanager 0.25 sends it: ~750 bytes each. */
-  function group(count: number, extra: Record<string, unknown> = {}) {
-    return {
-      version: "4",
-      groupKey: '{}:{alertname="GPUMemoryPressure"}',
-      status: "firing",
-      receiver: "tocsin",
-      groupLabels: { alertname: "GPUMemoryPressure" },
-      commonLabels: { alertname: "GPUMemoryPressure", severity: "warning" },
-      commonAnnotations: {},
-      externalURL: "http://alertmanager:9093",
-      ...extra,
-      alerts: Array.from({ length: count }, (_, i) => ({
-        status: "firing",
-        labels: {
-          alertname: "GPUMemoryPressure",
-          severity: "warning",
-          team: "ml-training",
-          node: `gpu-node-${Math.floor(i / 8)}`,
-          instance: `gpu-node-${Math.floor(i / 8)}:9400`,
-          job: "dcgm-exporter",
-          gpu: String(i % 8),
-          UUID: `GPU-${String(i).padStart(8, "0")}-7f3c-4b1e-9d2a-5e6f7a8b9c0d`,
-          modelName: "NVIDIA H100 80GB HBM3",
-          namespace: "training",
-          pod: `llama-70b-pretrain-worker-${i}`,
-        },
-        annotations: {
-          summary: `GPU ${i % 8} on gpu-node-${Math.floor(i / 8)} is at 97% of its memory`,
-          description: "HBM use above 95% for 10 minutes; the next allocation may fail (OOM).",
-        },
-        startsAt: "2026-11-30T09:00:00Z",
-        endsAt: "0001-01-01T00:00:00Z",
-        generatorURL: `http://prometheus:9090/graph?g0.expr=DCGM_FI_DEV_FB_USED%7Bgpu%3D%22${i}%22%7D`,
-      })),
-    };
-  }
+  /** A group of `count` alerts as Alertmanager 0.25 sends it. */
+  const group = (count: number, extra: Record<string, unknown> = {}) =>
+    alertmanagerGroup(
+      gpuFleetAlerts({ count, severity: "warning", run: "big", startsAt: "2026-11-30T09:00:00Z" }),
+      extra,
+    );
 
   it("takes a 1,600-alert group over the old 1 MiB limit (its 413 made Alertmanager drop it)", async () => {
     const body = JSON.stringify(group(1_600));
