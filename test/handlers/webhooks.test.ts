@@ -350,6 +350,25 @@ describe("POST /webhooks/grafana", () => {
     ]);
   });
 
+  it("records Grafana's truncatedAlerts on the incidents, as Alertmanager's", async () => {
+    const truncated = JSON.stringify({
+      ...fixture("grafana-webhook-firing.json"),
+      truncatedAlerts: 7,
+    });
+    const result = await grafanaWebhook(deps)(
+      httpEvent({
+        routeKey: "POST /webhooks/grafana",
+        body: truncated,
+        headers: { authorization: `Bearer ${TOKEN}` },
+      }),
+      lambdaContext,
+    );
+    expect(result.statusCode).toBe(202);
+    const [incident] = await incidents();
+    expect(incident).toMatchObject({ source: "grafana", truncatedAlerts: 7 });
+    expect((await store.get(incident!.id))!.timeline[0]!.detail).toContain("left out 7 more");
+  });
+
   it("accepts a valid signature of the body", async () => {
     expect((await send({ "x-grafana-alerting-signature": sign(body) })).statusCode).toBe(202);
   });
