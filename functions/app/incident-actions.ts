@@ -2,6 +2,7 @@ import type { Config } from "../core/config.js";
 import { IncidentConflictError } from "../core/errors.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
 import {
+  applyTransition as applyTransitionTo,
   type IncidentCommand,
   type IncidentWithTimeline,
   isSnoozed,
@@ -30,7 +31,19 @@ export interface ActionDeps {
 
 export type ActionResult =
   | { outcome: "done"; incident: IncidentWithTimeline; message: string }
-  | { outcome: "refused" | "not_found" | "conflict"; message: string };
+  | { outcome: "refused" | "not_found" | "conflict"; message: string }
+  /** The same request acted before (a replay, a double delivery): nothing changed. */
+  | { outcome: "replayed" };
+
+/**
+ * Makes a request act once (a replay guard on its signature): `claim` is asked just before
+ * the change, so only a request that will act is remembered, and is true for one copy of
+ * the request; `claimed` says, without remembering anything, whether a copy acted before.
+ */
+export interface ActOnce {
+  claim: () => Promise<boolean>;
+  claimed: () => Promise<boolean>;
+}
 
 const hhmm = (iso: string) => `${iso.slice(11, 16)} UTC`;
 
@@ -50,10 +63,12 @@ function whatHappened(incident: IncidentWithTimeline, now: Date): string {
  * Acknowledge, resolve or snooze an incident for a Slack user: authorised by the team's
  * responders, applied as one conditional write (a lost race or a second click changes
  * nothing and says what happened), then the escalation is stopped and the channels told.
+ * With `once`, a copy of a request that acted (or is acting) is `replayed`, whatever the
+ * incident's state is by then.
  */
 export async function takeIncidentAction(
   deps: ActionDeps,
-  request: { incidentId: string; action: IncidentAction; user: SlackUser },
+  request: { incidentId: string; action: IncidentAction; user: SlackUser; once?: ActOnce },
   now: Date,
 ): Promise<ActionResult> {
   const incident = await deps.store.get(request.incidentId);
@@ -73,25 +88,26 @@ export async function takeIncidentAction(
       message: "This incident does not escalate, so there is nothing to snooze.",
     };
   }
-  // A second Snooze (a double click, or someone else's) while one runs changes nothing; the
-  // store's condition says the same when two race.
-  if (action.kind === "snooze" && isSnoozed(incident, now.toISOString()))
-    return {
-      outcome: "conflict",
-      message: `Nothing changed: this incident is ${whatHappened(incident, now)}.`,
-    };
   // The snooze ends when the resumed escalation runs: scaled like every other delay (local only).
   const snoozeSeconds = action.kind === "snooze" ? Math.ceil(action.seconds / deps.timeScale) : 0;
   const command: IncidentCommand =
     action.kind === "snooze"
       ? { type: "snooze", actor, seconds: snoozeSeconds }
       : { type: action.kind, actor };
+  const transition = planTransition(command, now.toISOString());
+  // Refused for the incident's state (acknowledged, resolved, or a second Snooze while one
+  // runs): nothing to remember; the store's condition says the same when two race.
+  if (!applyTransitionTo(incident, transition).applied) {
+    if (await request.once?.claimed()) return { outcome: "replayed" };
+    return {
+      outcome: "conflict",
+      message: `Nothing changed: this incident is ${whatHappened(incident, now)}.`,
+    };
+  }
+  if (request.once && !(await request.once.claim())) return { outcome: "replayed" };
   let updated: IncidentWithTimeline;
   try {
-    updated = await deps.store.applyTransition(
-      incident,
-      planTransition(command, now.toISOString()),
-    );
+    updated = await deps.store.applyTransition(incident, transition);
   } catch (error) {
     if (!(error instanceof IncidentConflictError)) throw error;
     const current = await deps.store.get(incident.id);

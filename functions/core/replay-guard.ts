@@ -13,4 +13,9 @@ export interface ReplayGuard {
    * whether an earlier record has expired.
    */
   firstSeen(key: string, window: { now: string; until: string }): Promise<boolean>;
+  /**
+   * Whether a call of firstSeen with `key` was true in a window not over at `now`: a request
+   * that acted before, read without remembering anything.
+   */
+  seen(key: string, now: string): Promise<boolean>;
 }

@@ -14,6 +14,7 @@ import {
 import type { SlackResponder } from "../adapters/notifiers/slack-responder.js";
 import {
   type ActionDeps,
+  type ActOnce,
   type IncidentAction,
   takeIncidentAction,
 } from "../app/incident-actions.js";
@@ -75,30 +76,29 @@ function requireSlackSignature(deps: SlackInteractionDeps): HttpMiddleware {
 
 /**
  * Acts on a signed request once: the same request again (a replay, a double delivery) is a
- * 409 that changes nothing, remembered by its signature until the signature expires. Runs
- * after the signature check, so only Slack's own requests are remembered.
+ * 409 that changes nothing. Its signature is remembered until it expires, only once the
+ * request is valid and about to act (so a refused request leaves nothing behind), in one
+ * conditional write that gives one of two concurrent copies the right to act.
  */
-function refuseReplays(deps: SlackInteractionDeps): HttpMiddleware {
+function actOnce(deps: SlackInteractionDeps, headers: HttpEvent["headers"]): ActOnce {
+  const key = `slack:${headers["x-slack-signature"]}`;
+  const signedAt = Number(headers["x-slack-request-timestamp"]);
   return {
-    before: async ({ event }) => {
-      const signedAt = Number(event.headers["x-slack-request-timestamp"]);
-      const first = await deps.replayGuard.firstSeen(
-        `slack:${event.headers["x-slack-signature"]}`,
-        {
-          now: deps.now().toISOString(),
-          until: new Date((signedAt + MAX_SIGNATURE_AGE_SECONDS) * 1000).toISOString(),
-        },
-      );
-      if (!first) {
-        throw new HttpError(
-          409,
-          "replayed_request",
-          "This signed request was received before; it is acted on once, so nothing changed.",
-        );
-      }
-    },
+    claim: () =>
+      deps.replayGuard.firstSeen(key, {
+        now: deps.now().toISOString(),
+        until: new Date((signedAt + MAX_SIGNATURE_AGE_SECONDS) * 1000).toISOString(),
+      }),
+    claimed: () => deps.replayGuard.seen(key, deps.now().toISOString()),
   };
 }
+
+const REPLAYED = () =>
+  new HttpError(
+    409,
+    "replayed_request",
+    "This signed request was received before; it is acted on once, so nothing changed.",
+  );
 
 /**
  * Translates a Slack action into ours, at the edge: `acknowledge`, `resolve`, `snooze`
@@ -158,7 +158,6 @@ export function slackInteractions(deps: SlackInteractionDeps) {
     .use(errorResponses(deps.logger))
     .use(rawBody())
     .use(requireSlackSignature(deps))
-    .use(refuseReplays(deps))
     .handler(async (event) => {
       const form = new URLSearchParams(event.rawBody ?? "");
       let parsed: unknown;
@@ -206,7 +205,7 @@ export function slackInteractions(deps: SlackInteractionDeps) {
               error,
             }),
         },
-        { incidentId, action, user },
+        { incidentId, action, user, once: actOnce(deps, event.headers) },
         deps.now(),
       );
       deps.logger.info("slack action", {
@@ -216,6 +215,7 @@ export function slackInteractions(deps: SlackInteractionDeps) {
         outcome: outcome.outcome,
         slackUser: user.id,
       });
+      if (outcome.outcome === "replayed") throw REPLAYED();
       await say(outcome.message);
       return json(200, {
         ok: outcome.outcome === "done",

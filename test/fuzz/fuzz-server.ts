@@ -109,14 +109,11 @@ export async function startFuzzServer(): Promise<FuzzServer> {
 
 export interface FuzzFile {
   readonly server: FuzzServer;
-  /**
-   * After a request: unless it was `accepted`, the table must be as the last check left it,
-   * but for the item whose partition key is `remembered` (when named).
-   */
+  /** After a request: unless it was `accepted`, the table must be as the last check left it. */
   expectWrittenOnlyIfAccepted(
     what: string,
     accepted: boolean,
-    options?: { remembered?: string | undefined; compare?: boolean },
+    options?: { compare?: boolean },
   ): Promise<void>;
 }
 
@@ -139,19 +136,9 @@ export function useFuzzServer(): FuzzFile {
     get server() {
       return started();
     },
-    async expectWrittenOnlyIfAccepted(what, accepted, { remembered, compare = true } = {}) {
+    async expectWrittenOnlyIfAccepted(what, accepted, { compare = true } = {}) {
       const after = await started().snapshot();
-      if (!accepted && compare) {
-        const key = `"pk":{"S":${JSON.stringify(remembered)}}`;
-        const without = (snapshot: string) =>
-          remembered
-            ? snapshot
-                .split("\n")
-                .filter((line) => !line.includes(key))
-                .join("\n")
-            : snapshot;
-        expect(without(after), `${what} was refused but wrote`).toBe(without(before));
-      }
+      if (!accepted && compare) expect(after, `${what} was refused but wrote`).toBe(before);
       before = after;
     },
   };

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { DynamoReplayGuard } from "../../functions/adapters/dynamodb/replay-guard.js";
@@ -76,6 +77,8 @@ function recordingResponder(): SlackResponder & { said: SlackNote[] } {
 let dynamo: EmbeddedDynamo;
 let store: DynamoIncidentStore;
 let replayGuard: DynamoReplayGuard;
+let client: DynamoDBClient;
+let table: string;
 let runner: ReturnType<typeof recordingRunner>;
 let responder: ReturnType<typeof recordingResponder>;
 let fingerprints = 0;
@@ -87,8 +90,8 @@ afterAll(async () => {
   await dynamo.close();
 });
 beforeEach(async () => {
-  const client = clientFor(dynamo.endpoint);
-  const table = await freshTable(client);
+  client = clientFor(dynamo.endpoint);
+  table = await freshTable(client);
   store = new DynamoIncidentStore(client, table);
   replayGuard = new DynamoReplayGuard(client, table);
   runner = recordingRunner();
@@ -119,6 +122,12 @@ async function openIncident(routing: Parameters<typeof candidate>[2] = {}) {
 }
 
 const stored = async (id: string) => (await store.get(id)) as IncidentWithTimeline;
+
+/** The replay guard's records in the table: one per signed request that acted. */
+async function replayRecords(): Promise<string[]> {
+  const { Items = [] } = await client.send(new ScanCommand({ TableName: table }));
+  return Items.map((item) => item.pk?.S ?? "").filter((pk) => pk.startsWith("SEEN#"));
+}
 
 interface Click {
   actionId: string;
@@ -326,6 +335,7 @@ describe("POST /slack/interactions: malformed interactions", () => {
     expect(response.body).toEqual({ error: code, message: expect.stringMatching(message) });
     expect(await stored(incident.id)).toEqual(before);
     expect(runner.calls).toEqual([]);
+    expect(await replayRecords()).toEqual([]);
   });
 
   const lengths: Array<[string, string, (id: string) => string]> = [
@@ -359,6 +369,7 @@ describe("POST /slack/interactions: malformed interactions", () => {
       expect(await stored(incident.id)).toEqual(before);
       expect(runner.calls).toEqual([]);
       expect(responder.said).toEqual([]);
+      expect(await replayRecords()).toEqual([]);
     },
   );
 
@@ -373,6 +384,7 @@ describe("POST /slack/interactions: malformed interactions", () => {
     expect(response.body.error).toBe("invalid_action");
     expect(await stored(incident.id)).toEqual(before);
     expect(runner.calls).toEqual([]);
+    expect(await replayRecords()).toEqual([]);
   });
 });
 
@@ -504,6 +516,8 @@ describe("POST /slack/interactions: acknowledge and resolve", () => {
     });
     expect(await stored(incident.id)).toEqual(before);
     expect(runner.calls).toEqual([]);
+    // Only the click that acted is remembered.
+    expect(await replayRecords()).toHaveLength(1);
     expect(responder.said).toEqual([{ responseUrl: RESPONSE_URL, text: response.body.message }]);
   });
 
@@ -526,6 +540,7 @@ describe("POST /slack/interactions: acknowledge and resolve", () => {
       expect(await stored(incident.id)).toEqual(before);
       expect(before.status).toBe("resolved");
       expect(runner.calls).toEqual([]);
+      expect(await replayRecords()).toEqual([]);
     },
   );
 
@@ -592,6 +607,7 @@ describe("POST /slack/interactions: acknowledge and resolve", () => {
     expect(response.body).toMatchObject({ ok: false, outcome: "not_found" });
     expect(runner.calls).toEqual([]);
     expect(await store.get("inc-gone")).toBeNull();
+    expect(await replayRecords()).toEqual([]);
   });
 });
 
@@ -840,6 +856,7 @@ describe("POST /slack/interactions: who may click", () => {
       expect(response).toEqual({ status: 200, body: { ok: false, outcome: "refused" } });
       expect(await stored(incident.id)).toEqual(before);
       expect(runner.calls).toEqual([]);
+      expect(await replayRecords()).toEqual([]);
       expect(responder.said).toEqual([
         {
           responseUrl: RESPONSE_URL,
@@ -894,6 +911,7 @@ describe("POST /slack/interactions: who may click", () => {
     });
     expect(await stored(incident.id)).toEqual(before);
     expect(runner.calls).toEqual([]);
+    expect(await replayRecords()).toEqual([]);
     expect(responder.said).toEqual([{ responseUrl: RESPONSE_URL, text: response.body.message }]);
   });
 });
@@ -927,6 +945,31 @@ describe("POST /slack/interactions: replays", () => {
       expect(await stored(incident.id)).toEqual(after);
       expect(runner.calls).toEqual(calls);
       expect(responder.said).toEqual(said);
+    },
+  );
+
+  it.each(["acknowledge", "resolve"])(
+    "acts once on two copies of a signed %s sent at once",
+    async (actionId) => {
+      // Prepare
+      const incident = await openIncident();
+      const request = slackClick({
+        signingSecret: SECRET,
+        actionId,
+        value: incident.id,
+        user: DMITRI,
+        timestamp: NOW,
+      });
+      // Act
+      const answers = await Promise.all([
+        post(handlerWith(), request),
+        post(handlerWith(), request),
+      ]);
+      // Assess
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+      expect(answers.find((a) => a.status === 200)!.body.outcome).toBe("done");
+      expect(runner.calls.filter(([call]) => call === "mirror")).toHaveLength(1);
+      expect(await replayRecords()).toHaveLength(1);
     },
   );
 

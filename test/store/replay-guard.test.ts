@@ -52,6 +52,17 @@ describe("DynamoReplayGuard (dynalite)", () => {
     expect(await guard.firstSeen("v0=dd", { now: at(302), until: at(602) })).toBe(false);
   });
 
+  it("says whether a key was seen in a window not over, remembering nothing itself", async () => {
+    const guard = new DynamoReplayGuard(clientFor(dynamo.endpoint), table);
+
+    expect(await guard.seen("v0=gg", at(0))).toBe(false);
+    expect(await guard.firstSeen("v0=gg", window(0))).toBe(true);
+    expect(await guard.seen("v0=gg", at(300))).toBe(true);
+    expect(await guard.seen("v0=gg", at(301))).toBe(false);
+    expect(await guard.seen("v0=hh", at(10))).toBe(false);
+    expect(await guard.firstSeen("v0=hh", window(10))).toBe(true);
+  });
+
   it("leaves the incident lists alone", async () => {
     const client = clientFor(dynamo.endpoint);
     const store = new DynamoIncidentStore(client, table);

@@ -13,7 +13,8 @@ const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
  * written with a conditional PutItem (so concurrent deliveries get one winner) and deleted
  * by DynamoDB's TTL (`expiresAt`) once its window is over. TTL deletes lazily (within days),
  * so the condition also lets an expired record be written over. The item carries no index
- * keys, so it never shows in the incident lists. One write per request.
+ * keys, so it never shows in the incident lists. One write per request that acts; a request
+ * refused for the incident's state first reads whether it acted before (one GetItem).
  */
 export class DynamoReplayGuard implements ReplayGuard {
   private readonly table: TableClient;
@@ -24,10 +25,19 @@ export class DynamoReplayGuard implements ReplayGuard {
 
   async firstSeen(key: string, window: { now: string; until: string }): Promise<boolean> {
     const written = await this.table.putIf({
-      Item: { pk: `${REPLAY_KEY_PREFIX}${key}`, sk: "SEEN", expiresAt: epochSeconds(window.until) },
+      Item: { ...this.key(key), expiresAt: epochSeconds(window.until) },
       ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now",
       ExpressionAttributeValues: { ":now": epochSeconds(window.now) },
     });
     return written !== undefined;
+  }
+
+  async seen(key: string, now: string): Promise<boolean> {
+    const item = await this.table.get(this.key(key));
+    return item !== undefined && Number(item.expiresAt) >= epochSeconds(now);
+  }
+
+  private key(key: string) {
+    return { pk: `${REPLAY_KEY_PREFIX}${key}`, sk: "SEEN" };
   }
 }
