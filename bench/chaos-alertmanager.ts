@@ -159,6 +159,21 @@ export async function notifyWithRetries(options: {
   }
 }
 
+/**
+ * Whether Alertmanager notifies a group whose alerts all fire or all resolved, given what
+ * its notification log holds from the last notification that succeeded (null: none),
+ * as `DedupStage.needsUpdate` in notify/dedup_stage.go decides.
+ */
+export function needsUpdate(
+  notified: "firing" | "resolved" | null,
+  firing: boolean,
+  repeatElapsed: boolean,
+): boolean {
+  if (notified === null) return firing;
+  if (firing) return notified === "resolved" || repeatElapsed;
+  return notified === "firing";
+}
+
 export interface GroupRun {
   /** Alerts of the group tocsin accepted, with the incident each landed on. */
   accepted: AcceptedAlert[];
@@ -169,10 +184,14 @@ export interface GroupRun {
 
 /**
  * Runs one aggregation group as Alertmanager's dispatcher would: at every group interval,
- * if the group's state changed since the last notification that succeeded (or the repeat
- * interval passed while firing), notify with retries. A notification that gave up is sent
- * again at the next flush; a refused one is not (Alertmanager drops it). Ends once the
- * state is frozen (`frozenAt`) and its last notification succeeded or was refused, or at `stop`.
+ * notify with retries when `notify/dedup_stage.go` (needsUpdate) would, from the last
+ * notification that succeeded: the alerts fire and were not notified firing (or nothing
+ * was notified yet), they resolved and were notified firing, or they still fire and the
+ * repeat interval passed. The notification log knows alerts by fingerprint, not by
+ * episode: an alert that resolved and fired again before its resolve got through is not
+ * notified again until the repeat interval, then with its new startsAt. A notification
+ * that gave up is sent again at the next flush; a refused one is not (Alertmanager drops
+ * it). Ends once the state is frozen (`frozenAt`) and nothing is left to notify, or at `stop`.
  */
 export async function runGroup(options: {
   group: GroupScript;
@@ -194,16 +213,16 @@ export async function runGroup(options: {
     notifications: { accepted: 0, refused: 0, "gave-up": 0 },
     firstIncident: new Map(),
   };
-  let notified: string | null = null;
+  let notified: "firing" | "resolved" | null = null;
   let notifiedAt = 0;
   const first = group.episodes[0]!.firesAt;
   await sleep(Math.max(0, options.runStart + first - Date.now()));
   while (Date.now() < options.stopAt()) {
     const t = Math.min(Date.now() - options.runStart, options.frozenAt);
     const state = groupState(group, t);
-    const key = state ? `${state.index}:${state.firing}` : null;
-    const repeat = state?.firing && Date.now() - notifiedAt >= options.repeatIntervalMs;
-    if (state && (key !== notified || repeat)) {
+    const key = state ? (state.firing ? "firing" : "resolved") : null;
+    const repeatElapsed = Date.now() - notifiedAt >= options.repeatIntervalMs;
+    if (state && needsUpdate(notified, state.firing, repeatElapsed)) {
       const body = notificationBody(group, state, options.runStart);
       const deadline =
         Date.now() + Math.max(options.groupIntervalMs, ALERTMANAGER_BACKOFF.minContextMs);
@@ -239,7 +258,8 @@ export async function runGroup(options: {
         }
       }
     }
-    if (t >= options.frozenAt && key === notified) break;
+    const settled = key === notified || (notified === null && !state?.firing);
+    if (t >= options.frozenAt && settled) break;
     await sleep(options.groupIntervalMs);
   }
   return run;

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   type GroupScript,
   groupState,
+  needsUpdate,
   notificationBody,
   notifyWithRetries,
 } from "../../bench/chaos-alertmanager.js";
@@ -70,6 +71,22 @@ describe("the chaos run's Alertmanager", () => {
     expect(attempts.length).toBeGreaterThanOrEqual(2);
     expect(attempts.every((a) => a.outcome.kind === "error")).toBe(true);
   });
+
+  it.each([
+    // notified, firing, repeat elapsed → notify? (notify/dedup_stage.go, needsUpdate)
+    [null, true, false, true],
+    [null, false, false, false],
+    ["firing", true, false, false],
+    ["firing", true, true, true],
+    ["firing", false, false, true],
+    ["resolved", false, true, false],
+    ["resolved", true, false, true],
+  ] as const)(
+    "notifies as Alertmanager's dedup stage does: last %s, firing %s, repeat due %s → %s",
+    (notified, firing, repeat, expected) => {
+      expect(needsUpdate(notified, firing, repeat)).toBe(expected);
+    },
+  );
 
   it("sends a group's state: its current episode, firing or resolved, with Alertmanager's fingerprints", () => {
     const group: GroupScript = {
