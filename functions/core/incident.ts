@@ -104,7 +104,17 @@ export interface IncidentWithTimeline extends Incident {
 }
 
 /** A test incident's title says so first, wherever it is shown (see test-notification.ts). */
-const testTitle = (title: string) => `Grafana test: ${title}`;
+const TEST_TITLE_PREFIX = "Grafana test: ";
+const testTitle = (title: string) => `${TEST_TITLE_PREFIX}${title}`;
+
+/**
+ * Whether an incident of this title may be a test incident: every test incident's title
+ * starts so, but a real alert's title may too, so only the incident's `test` says. Lets a
+ * store that reads summaries without `test` (an index projected before it existed) look up
+ * the few that may be, and no others.
+ */
+export const mayBeTestIncident = (incident: Pick<Incident, "title">): boolean =>
+  incident.title.startsWith(TEST_TITLE_PREFIX);
 const TEST_TRIGGERED_DETAIL =
   "test notification from Grafana (the contact point's Test button): the route's Slack and " +
   "email channels are told it is a test, nobody is paged, and it resolves by itself";

@@ -15,9 +15,13 @@ export type ReportIncident = Pick<
   | "acknowledgedBy"
   | "resolvedAt"
   | "resolvedBy"
->;
+> &
+  Pick<Incident, "test">;
 
-/** The fields a report reads, for stores that can project (DynamoDB ProjectionExpression). */
+/**
+ * The fields a report reads, for stores that can project (DynamoDB ProjectionExpression);
+ * `test` besides, which a store may have to look up for the incidents that may be tests.
+ */
 export const REPORT_FIELDS = [
   "id",
   "status",
@@ -57,6 +61,11 @@ export interface EscalationReport {
   until: string;
   /** True when the store stopped before the end of the range (the figures cover a prefix). */
   truncated: boolean;
+  /**
+   * Test incidents in the range (Grafana's Test button), left out of every figure below:
+   * nobody was paged and each resolved itself within a second.
+   */
+  testIncidents: number;
   overall: GroupStats;
   byTeam: GroupStats[];
   bySeverity: GroupStats[];
@@ -153,7 +162,8 @@ export function daysBetween(since: string, until: string): string[] {
 /**
  * The escalation report over incidents created in [since, until]: MTTA and MTTR overall,
  * per team and per severity, how far incidents escalated, who acknowledged, and incidents per
- * UTC day. Incidents outside the range are ignored, so a store may over-fetch.
+ * UTC day. Incidents outside the range are ignored, so a store may over-fetch; test
+ * incidents are only counted, as such.
  */
 export function escalationReport(
   incidents: readonly ReportIncident[],
@@ -161,10 +171,11 @@ export function escalationReport(
 ): EscalationReport {
   const from = Date.parse(range.since);
   const to = Date.parse(range.until);
-  const inRange = incidents.filter((i) => {
+  const covered = incidents.filter((i) => {
     const t = Date.parse(i.createdAt);
     return t >= from && t <= to;
   });
+  const inRange = covered.filter((i) => !i.test);
 
   const teams = [...groupBy(inRange, (i) => i.team)]
     .map(([team, group]) => groupStats(team, group))
@@ -207,6 +218,7 @@ export function escalationReport(
     since: range.since,
     until: range.until,
     truncated: range.truncated ?? false,
+    testIncidents: covered.length - inRange.length,
     overall: groupStats("all", inRange),
     byTeam: teams,
     bySeverity: severityOrder.map((s) => groupStats(s, severities.get(s)!)),

@@ -103,7 +103,8 @@ const groupRow = (section: string, g: GroupStats): CsvCell[] => [
 
 /**
  * The report as one long table, a `section` per breakdown (overall, team, severity,
- * highest_level, reached_level, responder, day), so a spreadsheet can pivot it.
+ * highest_level, reached_level, responder, day), so a spreadsheet can pivot it; a last
+ * `left_out` row counts the test incidents the figures leave out.
  */
 export function reportCsv(report: EscalationReport): string {
   const blank = (n: number) => Array.from({ length: n }, () => null);
@@ -128,5 +129,6 @@ export function reportCsv(report: EscalationReport): string {
       ...blank(3),
     ]),
     ...report.perDay.map((d) => ["day", d.day, d.incidents, ...blank(8)]),
+    ["left_out", "test", report.testIncidents, ...blank(8)],
   ]);
 }

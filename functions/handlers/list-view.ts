@@ -85,7 +85,7 @@ export const incidentHref = (id: string) => `/?incident=${encodeURIComponent(id)
 function row(incident: Incident): SafeHtml {
   return html`<tr>
 <td><time datetime="${incident.createdAt}">${formatTime(incident.createdAt)}</time></td>
-<td class="wrap"><a href="${incidentHref(incident.id)}">${incident.title}</a></td>
+<td class="wrap"><a href="${incidentHref(incident.id)}">${incident.title}</a>${incident.test ? html` <span class="badge test" title="Grafana's Test button: nobody was paged; left out of the report">test</span>` : null}</td>
 <td>${incident.team}</td>
 <td>${severityBadge(incident.severity)}</td>
 <td>${statusBadge(incident.status)}</td>

@@ -29,7 +29,7 @@ td.wrap { overflow-wrap:anywhere; min-width:12rem; }
 .badge { display:inline-block; padding:0 .45rem; border-radius:999px; font-size:.8rem; border:1px solid currentColor; white-space:nowrap; }
 .sev-critical { color:var(--critical); } .sev-high { color:var(--high); } .sev-warning { color:var(--warning); } .sev-info { color:var(--info); }
 .st-resolved, .delivered { color:var(--ok); } .failed { color:var(--critical); } .not_delivered { color:var(--warning); }
-.muted { color:var(--muted); }
+.muted, .badge.test { color:var(--muted); }
 .cards { display:grid; grid-template-columns:repeat(auto-fit, minmax(14rem, 1fr)); gap:.75rem; }
 .card { background:var(--card); border-radius:8px; padding:.75rem 1rem; }
 .card .big { font-size:1.4rem; font-weight:600; }

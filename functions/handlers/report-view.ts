@@ -45,6 +45,7 @@ ${rangeForm(report.since, report.until)}
 ${problem ? html`<p class="error" role="alert">${problem}</p>` : null}
 <p class="muted">Incidents created from ${formatTime(report.since)} to ${formatTime(report.until)}.
 MTTA: time from opening to acknowledgement; MTTR: from opening to resolution; p50 and p90 are nearest-rank.</p>
+${report.testIncidents > 0 ? html`<p class="muted" id="test-incidents">${report.testIncidents} test incident${report.testIncidents === 1 ? "" : "s"} (Grafana's Test button) left out of these figures.</p>` : null}
 ${report.truncated ? html`<p class="error">Too many incidents: only the newest are counted. Choose a shorter range.</p>` : null}
 <p class="pager"><a href="${csv}" download>Export report CSV</a></p>
 <div class="cards">

@@ -169,6 +169,19 @@ describe("escalationReport", () => {
     expect(escalationReport([...inside, ...outside], range).overall.incidents).toBe(2);
   });
 
+  it("leaves test incidents out of every figure, and counts them as such", () => {
+    const real = incident({ resolvedAt: t(10, 10), resolvedBy: "alertmanager", level: 2 });
+    // Grafana's Test button: resolved by tocsin within a second, never escalated.
+    const test = incident({ resolvedAt: t(10, 9, 0, 1), resolvedBy: "tocsin", test: true });
+    const outside = incident({ createdAt: t(20), test: true });
+
+    const report = escalationReport([real, test, outside], range);
+
+    expect(report.testIncidents).toBe(1);
+    expect(report).toEqual({ ...escalationReport([real], range), testIncidents: 1 });
+    expect(report.overall).toMatchObject({ incidents: 1, resolved: 1, mttr: { mean: 3600 } });
+  });
+
   it("counts an acknowledgement stamped before creation (clock skew) as zero, never negative", () => {
     const skewed = incident({
       createdAt: t(10, 9, 0, 5),
@@ -187,6 +200,7 @@ describe("escalationReport", () => {
       byHighestLevel: [],
       reachedLevel: [],
       acknowledgementsByResponder: [],
+      testIncidents: 0,
       perDay: [
         { day: "2026-11-01", incidents: 0 },
         { day: "2026-11-02", incidents: 0 },

@@ -245,6 +245,40 @@ describe("Grafana's Test button", () => {
     expect(resolved.timeline.map((e) => e.type)).toEqual(["triggered", "resolved"]);
   });
 
+  it("is left out of the escalation report's figures and marked as a test in the lists", async () => {
+    const since = new Date().toISOString();
+    const test = (await waitForResolved(testBody())).id;
+    // A real Grafana alert beside it, resolved by Grafana a moment later.
+    const realBody = grafanaBody();
+    const real = await post(realBody);
+    const resolvedBody = JSON.parse(realBody) as { alerts: Array<Record<string, unknown>> };
+    resolvedBody.alerts[0]!.status = "resolved";
+    resolvedBody.alerts[0]!.endsAt = new Date().toISOString();
+    await post(JSON.stringify({ ...resolvedBody, status: "resolved" }));
+    const until = new Date(Date.now() + 1000).toISOString();
+
+    const report = (await (
+      await api(`/reports/escalations?since=${since}&until=${until}`)
+    ).json()) as {
+      overall: { incidents: number; resolved: number };
+      testIncidents: number;
+    };
+    const listed = (await (await api(`/incidents?since=${since}&until=${until}`)).json()) as {
+      incidents: Array<{ id: string; test?: boolean }>;
+    };
+    const page = await (await api("/")).text();
+    const reportPage = await (await api(`/?view=report&since=${since}&until=${until}`)).text();
+
+    expect(report.overall).toMatchObject({ incidents: 1, resolved: 1 });
+    expect(report.testIncidents).toBe(1);
+    expect(listed.incidents.find((i) => i.id === test)).toMatchObject({ test: true });
+    expect(listed.incidents.find((i) => i.id === real)!.test).toBeUndefined();
+    const row = page.slice(page.indexOf(test), page.indexOf("</tr>", page.indexOf(test)));
+    expect(row).toContain('class="badge test"');
+    expect(reportPage).toContain('<div class="big" id="total-incidents">1</div>');
+    expect(reportPage).toMatch(/1 test incident \(Grafana's Test button\) left out/);
+  });
+
   it("opens a new test incident at the next click, the last one being resolved", async () => {
     const first = await test(testBody());
     const second = await test(testBody());

@@ -274,6 +274,7 @@ describe("GET /reports/escalations", () => {
     expect(lines).toContain("highest_level,4,1,,,,,,,,");
     expect(lines).toContain("responder,Dmitri Volkov,,1,,1200,1200,1200,,,");
     expect(lines).toContain("day,2026-11-11,2,,,,,,,,");
+    expect(lines).toContain("left_out,test,0,,,,,,,,");
   });
 
   it.each([

@@ -2,9 +2,10 @@ import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { TTL_ATTRIBUTE } from "../../functions/adapters/dynamodb/table-schema.js";
+import { openIncident } from "../../functions/core/incident.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, injectFaults, startTestDynamo } from "../support/dynamo.js";
-import { at, candidate } from "../support/incidents.js";
+import { alert, at, candidate, ROUTING, resolveAt } from "../support/incidents.js";
 import { incidentStoreContract } from "./incident-store.contract.js";
 
 let dynamo: EmbeddedDynamo;
@@ -47,5 +48,62 @@ describe("DynamoDB specifics: retention", () => {
       N: String(epoch(at(30)) + 86_400),
     });
     expect(await store.get(fresh.id)).not.toHaveProperty(TTL_ATTRIBUTE);
+  });
+});
+
+describe("DynamoDB specifics: test incidents in lists and reports", () => {
+  it("marks the test incidents, reading the items of only those whose title may be a test's", async () => {
+    // Prepare: a test incident, a real one whose summary happens to start like a test's
+    // title, and an ordinary one. The indexes do not project `test`.
+    const client = clientFor(dynamo.endpoint);
+    const faults = injectFaults(client);
+    const store = new DynamoIncidentStore(client, await freshTable(client));
+    const open = (id: string, fingerprint: string, overrides: Parameters<typeof alert>[1]) =>
+      openIncident({
+        id,
+        alert: alert(fingerprint, { startsAt: at(0), ...overrides }),
+        routing: ROUTING,
+        runbook: null,
+        now: at(0),
+      });
+    const test = open("inc-test", "fp-test", { source: "grafana", test: true });
+    const lookalike = open("inc-lookalike", "fp-lookalike", {
+      annotations: { summary: "Grafana test: the dashboards are down" },
+    });
+    const ordinary = open("inc-ordinary", "fp-ordinary", {});
+    for (const incident of [test, lookalike, ordinary]) await store.recordFiring(incident);
+    const range = { since: at(-60), until: at(60), maxIncidents: 100 };
+    // Act
+    faults.sent.length = 0;
+    const report = await store.listForReport(range);
+    const reportRequests = [...faults.sent];
+    const listed = await store.list({ limit: 10 });
+    const byStatus = await store.list({ limit: 10, status: "triggered" });
+    // Assess
+    expect(test.title).toMatch(/^Grafana test: /);
+    const tests = (incidents: ReadonlyArray<{ id: string; test?: boolean }>) =>
+      incidents.filter((i) => i.test).map((i) => i.id);
+    expect(tests(report.incidents)).toEqual(["inc-test"]);
+    expect(tests(listed.incidents)).toEqual(["inc-test"]);
+    expect(tests(byStatus.incidents)).toEqual(["inc-test"]);
+    expect(report.incidents).toHaveLength(3);
+    expect(report.incidents[0]).not.toHaveProperty("title");
+    // One Query, then one BatchGetItem for the two that may be tests.
+    expect(reportRequests).toEqual(["QueryCommand", "BatchGetItemCommand"]);
+  });
+
+  it("reads no incident item for a report or a list without anything titled like a test", async () => {
+    // Prepare
+    const client = clientFor(dynamo.endpoint);
+    const faults = injectFaults(client);
+    const store = new DynamoIncidentStore(client, await freshTable(client));
+    await store.recordFiring(candidate("fp-plain", at(0)));
+    await store.resolveFingerprint(candidate("fp-plain", at(5), {}, at(0)), resolveAt(at(5)));
+    // Act
+    faults.sent.length = 0;
+    await store.listForReport({ since: at(-60), until: at(60), maxIncidents: 100 });
+    await store.list({ limit: 10 });
+    // Assess: resolved, so not even the fingerprint's live counters are read.
+    expect(faults.sent).toEqual(["QueryCommand", "QueryCommand"]);
   });
 });

@@ -1,6 +1,6 @@
 import type { Incident, IncidentWithTimeline } from "../../core/incident.js";
 import { expiresAfter, type IncidentItem, toIncident } from "./incident-item.js";
-import type { TableClient } from "./table-client.js";
+import { BATCH_GET_LIMIT, type TableClient } from "./table-client.js";
 
 /** The fingerprint item: which incident is open for it, and that incident's live counters. */
 export interface FingerprintItem {
@@ -20,8 +20,6 @@ export interface FingerprintItem {
 }
 
 export const fingerprintKey = (fingerprint: string) => ({ pk: `FP#${fingerprint}`, sk: "FP" });
-
-const BATCH_GET_LIMIT = 100;
 
 /**
  * A firing delivery in one UpdateItem: counts the occurrence and, when no incident is open,

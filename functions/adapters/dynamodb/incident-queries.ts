@@ -1,9 +1,10 @@
+import { mayBeTestIncident } from "../../core/incident.js";
 import type { IncidentPage, IncidentQuery, ReportSlice } from "../../core/incident-store.js";
 import { REPORT_FIELDS, type ReportIncident } from "../../core/report.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { withLiveCounters } from "./fingerprint-item.js";
-import type { IncidentItem } from "./incident-item.js";
-import type { TableClient } from "./table-client.js";
+import { type IncidentItem, incidentKey } from "./incident-item.js";
+import { BATCH_GET_LIMIT, type TableClient } from "./table-client.js";
 import { INDEXES } from "./table-schema.js";
 
 /** Most queries one list page may take when filters discard most of what an index returns. */
@@ -62,9 +63,35 @@ export async function listIncidents(
     if (!startKey) break;
   }
   return {
-    incidents: await withLiveCounters(table, items),
+    incidents: await markTests(table, await withLiveCounters(table, items)),
     nextCursor: startKey ? encodeCursor(listing, startKey) : null,
   };
+}
+
+/**
+ * The rows with `test: true` on those that are test incidents. The indexes project the
+ * summary fields as the table was made, without `test` (a projection cannot be changed in
+ * place): the few rows whose title may be a test's have it read from their incident items
+ * (one BatchGetItem per 100, a key left unprocessed read alone); no other row costs a read.
+ */
+async function markTests<T extends { id: string; title: string }>(
+  table: TableClient,
+  rows: T[],
+): Promise<T[]> {
+  const candidates = rows.filter(mayBeTestIncident).map((row) => row.id);
+  if (candidates.length === 0) return rows;
+  const tests = new Set<string>();
+  for (let start = 0; start < candidates.length; start += BATCH_GET_LIMIT) {
+    const ids = candidates.slice(start, start + BATCH_GET_LIMIT);
+    const found = await table.batchGet(ids.map(incidentKey), ["id", "test"]);
+    const answered = new Set(found.map((item) => item.id));
+    for (const id of ids.filter((id) => !answered.has(id))) {
+      const item = await table.get(incidentKey(id));
+      if (item) found.push(item);
+    }
+    for (const item of found) if (item.test === true) tests.add(String(item.id));
+  }
+  return rows.map((row) => (tests.has(row.id) ? { ...row, test: true } : row));
 }
 
 /**
@@ -77,14 +104,16 @@ export async function listForReport(
 ): Promise<ReportSlice> {
   const index = INDEXES.byTime;
   const names: Record<string, string> = { "#pk": index.partition, "#sk": index.sort };
-  for (const field of REPORT_FIELDS) names[`#${field}`] = field;
-  const incidents: ReportIncident[] = [];
+  // The title too: it says which incidents may be tests (see markTests).
+  const fields = [...REPORT_FIELDS, "title"];
+  for (const field of fields) names[`#${field}`] = field;
+  const incidents: Array<ReportIncident & { title: string }> = [];
   let startKey: Record<string, unknown> | undefined;
   do {
     const page = await table.query({
       IndexName: index.name,
       KeyConditionExpression: "#pk = :pk AND #sk BETWEEN :from AND :to",
-      ProjectionExpression: REPORT_FIELDS.map((field) => `#${field}`).join(", "),
+      ProjectionExpression: fields.map((field) => `#${field}`).join(", "),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: {
         ":pk": "INCIDENT",
@@ -95,11 +124,12 @@ export async function listForReport(
       Limit: Math.min(range.maxIncidents + 1 - incidents.length, 10_000),
       ExclusiveStartKey: startKey,
     });
-    incidents.push(...((page.Items ?? []) as ReportIncident[]));
+    incidents.push(...((page.Items ?? []) as typeof incidents));
     startKey = page.LastEvaluatedKey;
   } while (startKey && incidents.length <= range.maxIncidents);
   const truncated = incidents.length > range.maxIncidents;
-  return { incidents: incidents.slice(0, range.maxIncidents), truncated };
+  const marked = await markTests(table, incidents.slice(0, range.maxIncidents));
+  return { incidents: marked.map(({ title: _, ...incident }) => incident), truncated };
 }
 
 function chooseIndex(query: IncidentQuery) {

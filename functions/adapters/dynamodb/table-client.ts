@@ -17,6 +17,9 @@ import { StoreUnavailableError } from "../../core/errors.js";
 import { isServiceFault } from "../aws-clients.js";
 
 type Key = Record<string, string>;
+
+/** Most keys one BatchGetItem takes. */
+export const BATCH_GET_LIMIT = 100;
 type Item = Record<string, unknown>;
 type WithoutTable<T> = Omit<T, "TableName">;
 
@@ -44,12 +47,21 @@ export class TableClient {
     return Item;
   }
 
-  /** One BatchGetItem (at most 100 keys); keys DynamoDB leaves unprocessed are missing. */
-  async batchGet(keys: Key[]): Promise<Item[]> {
+  /**
+   * One BatchGetItem (at most 100 keys), of the `attributes` named if given; keys DynamoDB
+   * leaves unprocessed are missing.
+   */
+  async batchGet(keys: Key[], attributes?: readonly string[]): Promise<Item[]> {
+    const projection = attributes
+      ? {
+          ProjectionExpression: attributes.map((_, i) => `#a${i}`).join(", "),
+          ExpressionAttributeNames: Object.fromEntries(attributes.map((a, i) => [`#a${i}`, a])),
+        }
+      : {};
     const { Responses } = await this.call(() =>
       this.db.send(
         new BatchGetCommand({
-          RequestItems: { [this.name]: { Keys: keys, ConsistentRead: true } },
+          RequestItems: { [this.name]: { Keys: keys, ConsistentRead: true, ...projection } },
         }),
       ),
     );
