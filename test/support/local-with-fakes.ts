@@ -28,7 +28,12 @@ export async function startLocalWithFakes(
     Partial<
       Pick<
         LocalServerOptions,
-        "timeScale" | "slack" | "dataDir" | "grafanaHmacSecret" | "grafanaHeaders"
+        | "timeScale"
+        | "slack"
+        | "dataDir"
+        | "grafanaHmacSecret"
+        | "grafanaHeaders"
+        | "onStateEntered"
       >
     >,
 ): Promise<LocalWithFakes> {
@@ -47,6 +52,7 @@ export async function startLocalWithFakes(
     ...(options.slack ? { slack: options.slack } : {}),
     grafanaHmacSecret: options.grafanaHmacSecret,
     grafanaHeaders: options.grafanaHeaders,
+    ...(options.onStateEntered ? { onStateEntered: options.onStateEntered } : {}),
     notifiers: {
       slack: { token: BOT_TOKEN, apiUrl: slack.apiUrl },
       pagerDuty: { routingKey: ROUTING_KEY, server: pagerDuty.server, ca: pagerDuty.ca },
