@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { loadServiceFiles } from "../functions/adapters/config-file.js";
 import type { IncidentWithTimeline } from "../functions/core/incident.js";
-import { escalationDefinition } from "../functions/local/escalation-engine.js";
+import { escalationDefinition } from "../functions/escalation/local-engine.js";
 import { startLocalServer } from "../functions/local/server.js";
 import { FakePagerDuty } from "../test/support/fake-pagerduty.js";
 import { FakeSlack } from "../test/support/fake-slack.js";

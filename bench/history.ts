@@ -12,9 +12,9 @@ import { toIncidentItem } from "../functions/adapters/dynamodb/incident-item.js"
 import { DynamoIncidentStore } from "../functions/adapters/dynamodb/incident-store.js";
 import { DEFAULT_RETENTION_SECONDS } from "../functions/adapters/dynamodb/table-schema.js";
 import type { HttpEvent } from "../functions/adapters/http/types.js";
+import { readApi } from "../functions/api/read-api.js";
 import { SEVERITIES } from "../functions/core/alert.js";
 import type { IncidentWithTimeline, TimelineEvent } from "../functions/core/incident.js";
-import { readApi } from "../functions/handlers/read-api.js";
 import { startEmbeddedDynamo } from "../functions/local/embedded-dynamodb.js";
 import { RequestCounter, total } from "./request-counter.js";
 

@@ -2,8 +2,7 @@ import type { Config, RouteNode } from "../functions/core/config.js";
 import { LATER_ATTEMPTS } from "../functions/core/delivery-retry.js";
 import { parseDuration } from "../functions/core/duration.js";
 import { planEscalationStep } from "../functions/core/escalation.js";
-import { openIncident } from "../functions/core/incident.js";
-import { SNOOZE_CHOICES } from "../functions/handlers/slack-interactions.js";
+import { openIncident, SNOOZE_CHOICES } from "../functions/core/incident.js";
 import { ESCALATION_TIMEOUT } from "./constructs/escalation.js";
 
 function routeDelays(node: RouteNode | undefined): number[] {

@@ -10,7 +10,7 @@ import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import { type FunctionName, ROUTE_KEYS } from "../functions/handlers/route-keys.js";
+import { type FunctionName, ROUTE_KEYS } from "../functions/entry/route-keys.js";
 import { acknowledge } from "./nag.js";
 
 const HTTP_METHODS = new Set<string>(Object.values(HttpMethod));

@@ -5,6 +5,6 @@
 import { writeFileSync } from "node:fs";
 import { synthesizeEscalationDefinition } from "./escalation-definition.js";
 
-const target = new URL("../functions/local/escalation.asl.json", import.meta.url);
+const target = new URL("../functions/escalation/escalation.asl.json", import.meta.url);
 writeFileSync(target, `${JSON.stringify(synthesizeEscalationDefinition(), null, 2)}\n`);
 process.stdout.write(`wrote ${target.pathname}\n`);

@@ -9,7 +9,8 @@ import {
   planTransition,
 } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
-import { describeSlackUser, mayRespond, type SlackUser } from "../core/responders.js";
+import { mayRespond, type SlackUser } from "../core/responders.js";
+import { describeSlackUser } from "../integrations/slack/users.js";
 import type { Telemetry } from "./telemetry.js";
 
 export type IncidentAction =

@@ -1,6 +1,6 @@
 /**
  * When a failed delivery is tried again. Two horizons: the escalation Task's own attempts,
- * a few seconds apart (RetryPolicy, carried out by app/delivery.ts), and later attempts in
+ * a few seconds apart (RetryPolicy, carried out by delivery/pipeline.ts), and later attempts in
  * later steps of the state machine, minutes apart, while the incident stays open
  * (nextAttemptAt). Pure: the clock and the randomness are given.
  */

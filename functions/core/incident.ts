@@ -272,3 +272,6 @@ export function applyTransition(
 export function isSnoozed(incident: Pick<Incident, "snoozedUntil">, at: string): boolean {
   return incident.snoozedUntil !== null && incident.snoozedUntil > at;
 }
+
+/** Snooze lengths offered on the message; a plain Snooze button means the first. */
+export const SNOOZE_CHOICES = ["30m", "1h", "4h"] as const;

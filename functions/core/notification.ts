@@ -69,7 +69,7 @@ export interface DeliveryOutcome {
  * A channel adapter (PagerDuty, Slack, email). `send` makes one attempt and never throws:
  * it answers `delivered`, or `failed` saying whether the failure is retryable and how long
  * the other side asked to wait; without credentials it answers `not_delivered` and sends
- * nothing. Retrying is the delivery pipeline's job (app/delivery.ts), not the adapter's:
+ * nothing. Retrying is the delivery pipeline's job (delivery/pipeline.ts), not the adapter's:
  * the clients are configured not to retry on their own.
  */
 export interface Notifier {

@@ -6,16 +6,6 @@ export interface SlackUser {
   name?: string | undefined;
 }
 
-/**
- * How a Slack user appears on the timeline: the tocsin user when their Slack id is in the
- * config (`Alice Martin (alice)`), else the Slack name and id (`ada (Slack U024BE7LH)`).
- */
-export function describeSlackUser(config: Config, user: SlackUser): string {
-  const known = Object.entries(config.users).find(([, u]) => u.slack === user.id);
-  if (known) return `${known[1].name} (${known[0]})`;
-  return `${user.name ?? "someone"} (Slack ${user.id})`;
-}
-
 /** Whether a Slack user may act on the incidents of `team`, per the team's `responders`. */
 export function mayRespond(config: Config, team: string, user: SlackUser): boolean {
   const rule = config.teams[team]?.responders ?? "anyone";

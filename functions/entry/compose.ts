@@ -4,8 +4,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoIncidentStore } from "../adapters/dynamodb/incident-store.js";
 import { DynamoReplayGuard } from "../adapters/dynamodb/replay-guard.js";
 import type { SecretSource } from "../adapters/http/auth.js";
-import type { GrafanaSignatureHeaders } from "../adapters/http/grafana-signature.js";
-import type { SlackResponder } from "../adapters/notifiers/slack-responder.js";
+import { readApi } from "../api/read-api.js";
 import { noTelemetry, type Telemetry } from "../app/telemetry.js";
 import type { Alert } from "../core/alert.js";
 import type { Config } from "../core/config.js";
@@ -13,10 +12,12 @@ import type { EscalationRunner } from "../core/escalation-runner.js";
 import type { Incident } from "../core/incident.js";
 import type { Notifier } from "../core/notification.js";
 import { filledRunbook, findRunbook, type RunbookDefinition } from "../core/runbook.js";
-import { escalationHandler } from "../handlers/escalation.js";
-import { readApi } from "../handlers/read-api.js";
-import { slackInteractions } from "../handlers/slack-interactions.js";
-import { alertmanagerWebhook, grafanaWebhook } from "../handlers/webhooks.js";
+import { escalationHandler } from "../escalation/task-handler.js";
+import { alertmanagerWebhook } from "../integrations/alertmanager/webhook.js";
+import type { GrafanaSignatureHeaders } from "../integrations/grafana/signature.js";
+import { grafanaWebhook } from "../integrations/grafana/webhook.js";
+import { slackInteractions } from "../integrations/slack/interactions.js";
+import type { SlackResponder } from "../integrations/slack/responder.js";
 
 export interface Runtime {
   dynamodb: DynamoDBClient;

@@ -8,18 +8,8 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
 import { awsClientConfig, isServiceFault } from "../adapters/aws-clients.js";
-import { grafanaSignatureHeaders } from "../adapters/http/grafana-signature.js";
 import { flushingMetrics, PowertoolsTelemetry } from "../adapters/metrics/powertools-telemetry.js";
-import { buildNotifiers } from "../adapters/notifiers/notifiers.js";
-import {
-  fakeSlackOrigins,
-  isSlackNoteEvent,
-  noteDelivery,
-  type SlackNoteEvent,
-  slackNoteEvent,
-} from "../adapters/notifiers/slack-responder.js";
 import { loadServiceSnapshot } from "../adapters/service-snapshot.js";
-import { StepFunctionsRunner } from "../adapters/step-functions-runner.js";
 import {
   type Annotations,
   httpAnnotations,
@@ -28,6 +18,16 @@ import {
 } from "../adapters/tracing/powertools-tracing.js";
 import { ServiceUnavailableError } from "../core/errors.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
+import { buildNotifiers } from "../delivery/registry.js";
+import { StepFunctionsRunner } from "../escalation/step-functions.js";
+import { grafanaSignatureHeaders } from "../integrations/grafana/signature.js";
+import {
+  fakeSlackOrigins,
+  isSlackNoteEvent,
+  noteDelivery,
+  type SlackNoteEvent,
+  slackNoteEvent,
+} from "../integrations/slack/responder.js";
 import {
   buildEscalation,
   buildReadApi,

@@ -1,4 +1,4 @@
 import { slackInteractionsLambda } from "./lambda-runtime.js";
 
-/** Lambda entry point; everything it does is in functions/handlers/slack-interactions.ts. */
+/** Lambda entry point; everything it does is in functions/integrations/slack/interactions.ts. */
 export const handler = slackInteractionsLambda();

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import {
   type GrafanaSignatureHeaders,
   grafanaSignatureHeaders,
-} from "../adapters/http/grafana-signature.js";
+} from "../integrations/grafana/signature.js";
 
 export interface LocalSettings {
   port: number;

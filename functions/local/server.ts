@@ -3,22 +3,22 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { GrafanaSignatureHeaders } from "../adapters/http/grafana-signature.js";
 import { PrometheusRegistry } from "../adapters/metrics/prometheus-registry.js";
-import { fileOutbox } from "../adapters/notifiers/email-outbox.js";
-import { buildNotifiers, type NotifierSettings } from "../adapters/notifiers/notifiers.js";
+import type { Config } from "../core/config.js";
+import type { RunbookDefinition } from "../core/runbook.js";
+import { buildNotifiers, type NotifierSettings } from "../delivery/registry.js";
+import { composeHandlers } from "../entry/compose.js";
+import { type FunctionName, ROUTE_KEYS } from "../entry/route-keys.js";
+import { LocalEscalationEngine } from "../escalation/local-engine.js";
+import { resumeLostEscalations } from "../escalation/step.js";
+import { fileOutbox } from "../integrations/email/outbox.js";
+import type { GrafanaSignatureHeaders } from "../integrations/grafana/signature.js";
 import {
   fakeSlackOrigins,
   inProcessResponder,
   noteDelivery,
-} from "../adapters/notifiers/slack-responder.js";
-import { resumeLostEscalations } from "../app/escalation.js";
-import type { Config } from "../core/config.js";
-import type { RunbookDefinition } from "../core/runbook.js";
-import { composeHandlers } from "../entry/compose.js";
-import { type FunctionName, ROUTE_KEYS } from "../handlers/route-keys.js";
+} from "../integrations/slack/responder.js";
 import { startEmbeddedDynamo } from "./embedded-dynamodb.js";
-import { LocalEscalationEngine } from "./escalation-engine.js";
 import { hardenedServer } from "./hardened-server.js";
 import { apiGatewayBridge, type LocalRoute } from "./http-bridge.js";
 

@@ -35,7 +35,7 @@ export const ESCALATION_TIMEOUT = Duration.days(1);
 
 /**
  * State names are the contract with the local engine, which binds its Task states to the
- * same handler by these names (functions/local/escalation-engine.ts).
+ * same handler by these names (functions/escalation/local-engine.ts).
  */
 export const ESCALATION_STATES = {
   route: "Start, resume or mirror?",

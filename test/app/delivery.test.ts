@@ -1,17 +1,17 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PagerDutyNotifier } from "../../functions/adapters/notifiers/pagerduty-notifier.js";
-import {
-  type DeliveryClock,
-  deliveryEvent,
-  sendWithRetries,
-} from "../../functions/app/delivery.js";
 import {
   DEFAULT_RETRY_POLICY,
   nextAttemptAt,
   retryDelayMs,
 } from "../../functions/core/delivery-retry.js";
 import type { DeliveryOutcome, Notifier } from "../../functions/core/notification.js";
+import {
+  type DeliveryClock,
+  deliveryEvent,
+  sendWithRetries,
+} from "../../functions/delivery/pipeline.js";
+import { PagerDutyNotifier } from "../../functions/integrations/pagerduty/notifier.js";
 import { notification } from "../notifiers/notifications.js";
 import { FakePagerDuty } from "../support/fake-pagerduty.js";
 

@@ -4,15 +4,15 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
-import {
-  type EscalationDeps,
-  mirrorStateChange,
-  runEscalationStep,
-} from "../../functions/app/escalation.js";
 import { IncidentConflictError } from "../../functions/core/errors.js";
 import { type IncidentStatus, planTransition } from "../../functions/core/incident.js";
 import type { Notification, Notifier } from "../../functions/core/notification.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
+import {
+  type EscalationDeps,
+  mirrorStateChange,
+  runEscalationStep,
+} from "../../functions/escalation/step.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { candidate } from "../support/incidents.js";

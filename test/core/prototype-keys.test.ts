@@ -5,8 +5,8 @@ import { matches, parseMatcher } from "../../functions/core/matchers.js";
 import { routeAlert } from "../../functions/core/route-tree.js";
 import { fillPlaceholders } from "../../functions/core/runbook.js";
 import { normalizeSeverity } from "../../functions/core/severity.js";
-import { parseAlertmanagerPayload } from "../../functions/core/webhook-payloads.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
+import { parseAlertmanagerPayload } from "../../functions/integrations/alertmanager/payload.js";
 
 /*
  * Names that are members of Object.prototype are ordinary label names and values: from the

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { describeSlackUser, mayRespond, type SlackUser } from "../../functions/core/responders.js";
+import { mayRespond, type SlackUser } from "../../functions/core/responders.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
+import { describeSlackUser } from "../../functions/integrations/slack/users.js";
 import { MINIMAL_CONFIG } from "../support/config-text.js";
 
 const SEVERITIES = MINIMAL_CONFIG;

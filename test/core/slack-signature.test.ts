@@ -3,7 +3,7 @@ import {
   MAX_SIGNATURE_AGE_SECONDS,
   type SignatureVerdict,
   verifySlackSignature,
-} from "../../functions/core/slack-signature.js";
+} from "../../functions/integrations/slack/signature.js";
 import { slackSignature } from "../support/slack-click.js";
 
 // Slack's own example (https://api.slack.com/authentication/verifying-requests-from-slack).

@@ -13,8 +13,8 @@ import { labelsFingerprint } from "../../functions/core/fingerprint.js";
 import { openIncident } from "../../functions/core/incident.js";
 import { routeAlert } from "../../functions/core/route-tree.js";
 import { planTestNotification, testResolution } from "../../functions/core/test-notification.js";
-import { parseGrafanaPayload } from "../../functions/core/webhook-payloads.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
+import { parseGrafanaPayload } from "../../functions/integrations/grafana/payload.js";
 import { fixture } from "../support/fixtures.js";
 
 const config = parseConfig(readFileSync(new URL("../../tocsin.yaml", import.meta.url), "utf8"));

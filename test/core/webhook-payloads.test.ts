@@ -1,10 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../functions/core/errors.js";
-import {
-  parseAlertmanagerPayload,
-  parseGrafanaPayload,
-} from "../../functions/core/webhook-payloads.js";
+import { parseAlertmanagerPayload } from "../../functions/integrations/alertmanager/payload.js";
+import { parseGrafanaPayload } from "../../functions/integrations/grafana/payload.js";
 import { fixture } from "../support/fixtures.js";
 
 describe("Alertmanager webhook v4", () => {

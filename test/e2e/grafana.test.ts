@@ -6,10 +6,10 @@
  */
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { grafanaSignatureHeaders } from "../../functions/adapters/http/grafana-signature.js";
-import type { Block } from "../../functions/adapters/notifiers/slack-message.js";
 import { labelsFingerprint } from "../../functions/core/fingerprint.js";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
+import { grafanaSignatureHeaders } from "../../functions/integrations/grafana/signature.js";
+import type { Block } from "../../functions/integrations/slack/message.js";
 import { fixture } from "../support/fixtures.js";
 import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
 import { waitUntil } from "../support/poll-until.js";

@@ -8,11 +8,11 @@ import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import type { HttpEvent } from "../../functions/adapters/http/types.js";
 import {
   DEFAULT_GRAFANA_HEADERS,
   requireGrafanaSignature,
-} from "../../functions/adapters/http/grafana-signature.js";
-import type { HttpEvent } from "../../functions/adapters/http/types.js";
+} from "../../functions/integrations/grafana/signature.js";
 import { fixture } from "../support/fixtures.js";
 import { httpEvent } from "../support/http-events.js";
 

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, it } from "vitest";
-import { ROUTE_KEYS } from "../../functions/handlers/route-keys.js";
+import { ROUTE_KEYS } from "../../functions/entry/route-keys.js";
 import {
   expectAlive,
   expectSoundAnswer,

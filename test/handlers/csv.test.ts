@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { csvCell, toCsv } from "../../functions/adapters/http/csv.js";
-import { escapeHtml, html, SafeHtml, safeHref } from "../../functions/adapters/http/html.js";
 import {
   SESSION_SECONDS,
   sessionValid,
   sessionValue,
 } from "../../functions/adapters/http/session.js";
+import { escapeHtml, html, SafeHtml, safeHref } from "../../functions/pages/html.js";
 
 describe("csvCell", () => {
   it.each<[Parameters<typeof csvCell>[0], string]>([

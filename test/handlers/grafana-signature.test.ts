@@ -9,13 +9,14 @@ import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import type { WebhookDeps } from "../../functions/adapters/http/ingest-webhook.js";
+import { InvalidConfigError } from "../../functions/core/errors.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
 import {
   type GrafanaSignatureHeaders,
   grafanaSignatureHeaders,
-} from "../../functions/adapters/http/grafana-signature.js";
-import { InvalidConfigError } from "../../functions/core/errors.js";
-import { parseConfig } from "../../functions/core/yaml-files.js";
-import { grafanaWebhook, type WebhookDeps } from "../../functions/handlers/webhooks.js";
+} from "../../functions/integrations/grafana/signature.js";
+import { grafanaWebhook } from "../../functions/integrations/grafana/webhook.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import { localSettings } from "../../functions/local/environment.js";
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";

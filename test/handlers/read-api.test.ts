@@ -1,7 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
-import { readApi } from "../../functions/handlers/read-api.js";
+import { readApi } from "../../functions/api/read-api.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { httpEvent, lambdaContext } from "../support/http-events.js";

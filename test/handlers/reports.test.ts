@@ -6,8 +6,8 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { SESSION_COOKIE, sessionValue } from "../../functions/adapters/http/session.js";
+import { readApi } from "../../functions/api/read-api.js";
 import { planTransition } from "../../functions/core/incident.js";
-import { readApi } from "../../functions/handlers/read-api.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import {
   clientFor,

@@ -4,19 +4,16 @@ import { type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { DynamoReplayGuard } from "../../functions/adapters/dynamodb/replay-guard.js";
-import type {
-  SlackNote,
-  SlackResponder,
-} from "../../functions/adapters/notifiers/slack-responder.js";
-import { runEscalationStep } from "../../functions/app/escalation.js";
 import type { Config } from "../../functions/core/config.js";
 import type { EscalationRunner } from "../../functions/core/escalation-runner.js";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
+import { runEscalationStep } from "../../functions/escalation/step.js";
 import {
   type SlackInteractionDeps,
   slackInteractions,
-} from "../../functions/handlers/slack-interactions.js";
+} from "../../functions/integrations/slack/interactions.js";
+import type { SlackNote, SlackResponder } from "../../functions/integrations/slack/responder.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { httpEvent, lambdaContext } from "../support/http-events.js";

@@ -4,16 +4,16 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { LAMBDA_PAYLOAD_BYTES, MAX_BODY_BYTES } from "../../functions/adapters/http/body.js";
-import { loadRunbooks } from "../../functions/adapters/runbook-files.js";
-import { findRunbook } from "../../functions/core/runbook.js";
-import { parseConfig } from "../../functions/core/yaml-files.js";
-import { collectIncidents } from "../../functions/handlers/incidents.js";
 import {
   ANSWER_RESERVE_MS,
-  alertmanagerWebhook,
-  grafanaWebhook,
   type WebhookDeps,
-} from "../../functions/handlers/webhooks.js";
+} from "../../functions/adapters/http/ingest-webhook.js";
+import { loadRunbooks } from "../../functions/adapters/runbook-files.js";
+import { collectIncidents } from "../../functions/api/incidents.js";
+import { findRunbook } from "../../functions/core/runbook.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
+import { alertmanagerWebhook } from "../../functions/integrations/alertmanager/webhook.js";
+import { grafanaWebhook } from "../../functions/integrations/grafana/webhook.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import {
   clientFor,

@@ -15,13 +15,13 @@ import {
   INDEXES,
   TTL_ATTRIBUTE,
 } from "../../functions/adapters/dynamodb/table-schema.js";
+import { INGEST_CONCURRENCY } from "../../functions/app/ingest-alerts.js";
+import { parseConfig } from "../../functions/core/yaml-files.js";
+import { type FunctionName, ROUTE_KEYS } from "../../functions/entry/route-keys.js";
 import {
   NOTE_RETRY_POLICY,
   NOTE_TIMEOUT_MS,
-} from "../../functions/adapters/notifiers/slack-responder.js";
-import { INGEST_CONCURRENCY } from "../../functions/app/ingest-alerts.js";
-import { parseConfig } from "../../functions/core/yaml-files.js";
-import { type FunctionName, ROUTE_KEYS } from "../../functions/handlers/route-keys.js";
+} from "../../functions/integrations/slack/responder.js";
 import { PROJECT_ROOT } from "../../lib/constructs/tocsin-function.js";
 import { LOCAL_HANDLER_ARN } from "../../lib/escalation-definition.js";
 import { freshTable, startTestDynamo } from "../support/dynamo.js";
@@ -642,14 +642,14 @@ describe("escalation", () => {
     }
   });
 
-  it("runs on AWS the definition the local engine runs (functions/local/escalation.asl.json)", () => {
+  it("runs on AWS the definition the local engine runs (functions/escalation/escalation.asl.json)", () => {
     const escalation = escalationFunctionId(plain);
     const deployed = escalationDefinition(plain, (id) => {
       if (id !== escalation) throw new Error(`the definition references ${id}`);
       return LOCAL_HANDLER_ARN;
     });
     const local = JSON.parse(
-      readFileSync(join(PROJECT_ROOT, "functions/local/escalation.asl.json"), "utf8"),
+      readFileSync(join(PROJECT_ROOT, "functions/escalation/escalation.asl.json"), "utf8"),
     );
     expect(deployed, "run `npm run definition` and review the diff").toEqual(local);
   });

@@ -3,8 +3,8 @@ import type { AddressInfo } from "node:net";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { awsClientConfig, worstCaseCallMs } from "../../functions/adapters/aws-clients.js";
-import { StepFunctionsRunner } from "../../functions/adapters/step-functions-runner.js";
 import { ServiceUnavailableError } from "../../functions/core/errors.js";
+import { StepFunctionsRunner } from "../../functions/escalation/step-functions.js";
 import { DynamoFaultProxy } from "../support/fault-proxy.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

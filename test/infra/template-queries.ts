@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
-import { type FunctionName, ROUTE_KEYS } from "../../functions/handlers/route-keys.js";
+import { type FunctionName, ROUTE_KEYS } from "../../functions/entry/route-keys.js";
 import { PROJECT_ROOT } from "../../lib/constructs/tocsin-function.js";
 import { definitionFromTemplate } from "../../lib/escalation-definition.js";
 import { checkWithCdkNag } from "../../lib/nag.js";

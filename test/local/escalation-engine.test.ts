@@ -1,10 +1,10 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { describe, expect, it } from "vitest";
-import type { EscalationTaskInput } from "../../functions/handlers/escalation.js";
 import {
   LOCAL_START_CONCURRENCY,
   LocalEscalationEngine,
-} from "../../functions/local/escalation-engine.js";
+} from "../../functions/escalation/local-engine.js";
+import type { EscalationTaskInput } from "../../functions/escalation/task-handler.js";
 
 const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emailBody, emailSubject } from "../../functions/adapters/notifiers/email-message.js";
+import { emailBody, emailSubject } from "../../functions/integrations/email/message.js";
 import {
   DMITRI,
   ERIN,

@@ -8,9 +8,9 @@ import {
   SNSClient,
 } from "@aws-sdk/client-sns";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { EmailMessage } from "../../functions/adapters/notifiers/email-message.js";
-import { EmailNotifier } from "../../functions/adapters/notifiers/email-notifier.js";
-import { fileOutbox } from "../../functions/adapters/notifiers/email-outbox.js";
+import type { EmailMessage } from "../../functions/integrations/email/message.js";
+import { EmailNotifier } from "../../functions/integrations/email/notifier.js";
+import { fileOutbox } from "../../functions/integrations/email/outbox.js";
 import { notification } from "./notifications.js";
 
 const TOPIC = "arn:aws:sns:eu-west-1:123456789012:tocsin-oncall";

@@ -4,13 +4,13 @@
  * incident to Slack, PagerDuty and email as each of them shows it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { emailBody, emailSubject } from "../../functions/adapters/notifiers/email-message.js";
-import { PagerDutyNotifier } from "../../functions/adapters/notifiers/pagerduty-notifier.js";
-import { type Block, incidentMessage } from "../../functions/adapters/notifiers/slack-message.js";
-import { SlackNotifier } from "../../functions/adapters/notifiers/slack-notifier.js";
 import { valuesText } from "../../functions/core/alert.js";
 import { type Incident, openIncident } from "../../functions/core/incident.js";
-import { parseGrafanaPayload } from "../../functions/core/webhook-payloads.js";
+import { emailBody, emailSubject } from "../../functions/integrations/email/message.js";
+import { parseGrafanaPayload } from "../../functions/integrations/grafana/payload.js";
+import { PagerDutyNotifier } from "../../functions/integrations/pagerduty/notifier.js";
+import { type Block, incidentMessage } from "../../functions/integrations/slack/message.js";
+import { SlackNotifier } from "../../functions/integrations/slack/notifier.js";
 import { FakePagerDuty } from "../support/fake-pagerduty.js";
 import { FakeSlack } from "../support/fake-slack.js";
 import { fixture } from "../support/fixtures.js";

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Severity } from "../../functions/core/alert.js";
 import {
   PagerDutyNotifier,
   type PagerDutyNotifierOptions,
-} from "../../functions/adapters/notifiers/pagerduty-notifier.js";
-import type { Severity } from "../../functions/core/alert.js";
+} from "../../functions/integrations/pagerduty/notifier.js";
 import { FakePagerDuty } from "../support/fake-pagerduty.js";
 import { freePort } from "../support/free-port.js";
 import { DMITRI, ERIN, incident, notification, runbookDetails } from "./notifications.js";

@@ -4,12 +4,12 @@
  * page (HTML-escaped). A label the alert lacks stays visible as its placeholder.
  */
 import { describe, expect, it } from "vitest";
-import { emailBody } from "../../functions/adapters/notifiers/email-message.js";
-import { pagerDutyEvent } from "../../functions/adapters/notifiers/pagerduty-event.js";
-import { incidentMessage } from "../../functions/adapters/notifiers/slack-message.js";
 import { filledRunbook } from "../../functions/core/runbook.js";
 import { parseRunbook } from "../../functions/core/yaml-files.js";
-import { incidentView } from "../../functions/handlers/incident-view.js";
+import { emailBody } from "../../functions/integrations/email/message.js";
+import { pagerDutyEvent } from "../../functions/integrations/pagerduty/event.js";
+import { incidentMessage } from "../../functions/integrations/slack/message.js";
+import { incidentView } from "../../functions/pages/incident-view.js";
 import { incident, notification } from "./notifications.js";
 
 const BASE = "https://github.com/tocsin-dev/tocsin/blob/main/runbooks/";

@@ -5,8 +5,8 @@ import {
   type Block,
   escalationReply,
   incidentMessage,
-} from "../../functions/adapters/notifiers/slack-message.js";
-import { escapeMrkdwn, link } from "../../functions/adapters/notifiers/slack-text.js";
+} from "../../functions/integrations/slack/message.js";
+import { escapeMrkdwn, link } from "../../functions/integrations/slack/text.js";
 import {
   blockProblems,
   blocksTextLength,

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Block } from "../../functions/adapters/notifiers/slack-message.js";
+import type { SlackMessageRef } from "../../functions/core/notification.js";
+import type { Block } from "../../functions/integrations/slack/message.js";
 import {
   SlackNotifier,
   type SlackNotifierOptions,
-} from "../../functions/adapters/notifiers/slack-notifier.js";
-import type { SlackMessageRef } from "../../functions/core/notification.js";
+} from "../../functions/integrations/slack/notifier.js";
 import { FakeSlack } from "../support/fake-slack.js";
 import { freePort } from "../support/free-port.js";
 import {

@@ -5,7 +5,7 @@ import {
   type NoteDeliveryOptions,
   noteDelivery,
   slackNoteEvent,
-} from "../../functions/adapters/notifiers/slack-responder.js";
+} from "../../functions/integrations/slack/responder.js";
 import { FakeSlack, RESPONSE_URL } from "../support/fake-slack.js";
 import { httpEvent } from "../support/http-events.js";
 

@@ -4,7 +4,6 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
-import { type EscalationDeps, runEscalationStep } from "../../functions/app/escalation.js";
 import { type ActionResult, takeIncidentAction } from "../../functions/app/incident-actions.js";
 import type { Config } from "../../functions/core/config.js";
 import type { EscalationRunner } from "../../functions/core/escalation-runner.js";
@@ -15,6 +14,7 @@ import type {
   Transition,
 } from "../../functions/core/incident.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
+import { type EscalationDeps, runEscalationStep } from "../../functions/escalation/step.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { candidate, resolveAt } from "../support/incidents.js";

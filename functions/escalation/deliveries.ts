@@ -1,0 +1,195 @@
+import type { Config } from "../core/config.js";
+import { nextAttemptAt } from "../core/delivery-retry.js";
+import type { Incident, IncidentWithTimeline, TimelineEvent } from "../core/incident.js";
+import type { IncidentStore } from "../core/incident-store.js";
+import type {
+  Notification,
+  OwedDelivery,
+  RunbookDetails,
+  SlackMessageRef,
+} from "../core/notification.js";
+import { filledRunbook, type RunbookDefinition } from "../core/runbook.js";
+import { type Attempted, type DeliveryDeps, deliveryEvent, sendAll } from "../delivery/pipeline.js";
+
+export interface EscalationDeps extends DeliveryDeps {
+  store: IncidentStore;
+  config: Config;
+  runbooks: readonly RunbookDefinition[];
+  /** Local only: divides every delay. */
+  timeScale: number;
+}
+
+function runbookDetails(deps: EscalationDeps, incident: Incident): RunbookDetails | null {
+  return filledRunbook(deps.runbooks, deps.config.runbooks.baseUrl, incident);
+}
+
+function toNotification(
+  deps: EscalationDeps,
+  incident: Incident,
+  delivery: Pick<Notification, "channelId" | "kind" | "level" | "recipients">,
+): Notification | null {
+  const channel = deps.config.channels[delivery.channelId];
+  if (!channel) return null;
+  return {
+    kind: delivery.kind,
+    incident,
+    level: delivery.level,
+    channelId: delivery.channelId,
+    channel,
+    recipients: delivery.recipients,
+    runbook: runbookDetails(deps, incident),
+    slackMessage: incident.slackMessages[delivery.channelId] ?? null,
+  };
+}
+
+/** The first Slack message these deliveries posted where the incident had none, to remember. */
+function postedSlackMessage(incident: Incident, attempted: readonly Attempted[]) {
+  const posted = attempted.find(
+    (a) => a.outcome.slackMessage && !incident.slackMessages[a.notification.channelId],
+  );
+  return posted
+    ? {
+        channelId: posted.notification.channelId,
+        ref: posted.outcome.slackMessage as SlackMessageRef,
+      }
+    : undefined;
+}
+
+const delivered = (attempted: readonly Attempted[]) =>
+  attempted.filter((a) => a.outcome.status === "delivered").map((a) => a.notification.channelId);
+
+/**
+ * Channels that may have heard of the incident from owed deliveries (in flight when its
+ * state changed): PagerDuty, and Slack where its message is known (a state change is an
+ * update of that message; one never posted has nothing to update).
+ */
+export function channelsOfOwed(
+  deps: EscalationDeps,
+  incident: Incident,
+  owed: readonly OwedDelivery[],
+): string[] {
+  return owed
+    .map((o) => o.channelId)
+    .filter((channelId) => {
+      const type = deps.config.channels[channelId]?.type;
+      return type === "pagerduty" || (type === "slack" && !!incident.slackMessages[channelId]);
+    });
+}
+
+/**
+ * Sends owed deliveries of a triggered incident (a claimed step's, or earlier ones due for
+ * another attempt) and records each outcome at its own time in one write. A retryable
+ * failure stays owed with its next attempt's time, until the give-up time. When the
+ * incident was acknowledged or resolved while they were in flight, every page that went
+ * out is followed by that state, to the same channel. Returns what is still owed and
+ * whether the incident is still open.
+ */
+export async function deliverOwed(
+  deps: EscalationDeps,
+  incident: IncidentWithTimeline,
+  owed: readonly OwedDelivery[],
+): Promise<{ open: boolean; pending: OwedDelivery[] }> {
+  if (owed.length === 0) return { open: true, pending: [] };
+  const sendable = owed.flatMap((o) => {
+    const notification = toNotification(deps, incident, o);
+    return notification ? [{ owed: o, notification }] : [];
+  });
+  const stillTriggered = async () => (await deps.store.get(incident.id))?.status === "triggered";
+  const attempted = await sendAll(
+    { ...deps, incidentId: incident.id },
+    sendable.map((s) => s.notification),
+    stillTriggered,
+  );
+  const events: TimelineEvent[] = [];
+  const pending: OwedDelivery[] = [];
+  attempted.forEach((a, i) => {
+    const entry = sendable[i]!.owed;
+    const retryable = a.outcome.status === "failed" && a.outcome.retryable === true;
+    const next = retryable
+      ? nextAttemptAt(entry.claimedAt, a.outcome.retryAfterMs, a.at, deps.timeScale)
+      : null;
+    if (next)
+      pending.push({ ...entry, attempts: entry.attempts + a.attempts, nextAttemptAt: next });
+    events.push(deliveryEvent(a, next, retryable && !next));
+  });
+  // Each at its own time, in the order they ended.
+  events.sort((a, b) => a.at.localeCompare(b.at));
+  const after = await deps.store.recordDeliveries(incident.id, events, {
+    settle: owed.map((o) => o.key),
+    owed: pending,
+    slackMessage: postedSlackMessage(incident, attempted),
+    whileTriggered: true,
+  });
+  if (!after) return { open: false, pending: [] };
+  if (after.status !== "triggered") {
+    await followWithState(deps, after, delivered(attempted), owed);
+    return { open: false, pending: [] };
+  }
+  return { open: true, pending };
+}
+
+/**
+ * The incident's state could not be told to some channels for a retryable reason (after the
+ * Task's own attempts): thrown so that Step Functions runs the Task again, which tells them
+ * again (what they are owed is kept until then).
+ */
+export class StateNotDeliveredError extends Error {
+  override name = "StateNotDeliveredError";
+
+  constructor(readonly channelIds: readonly string[]) {
+    super(`the incident's state is not delivered to ${channelIds.join(", ")} yet`);
+  }
+}
+
+/**
+ * Tells `channelIds` the incident's state (acknowledged or resolved), records it, settles
+ * the `owed` deliveries, and if the incident moved on meanwhile (acknowledged, then
+ * resolved) tells them again: the last thing each channel hears is the incident's state,
+ * and nothing sends an older state than the one stored when it reads. Throws
+ * StateNotDeliveredError when a channel's last state failed for a retryable reason; its
+ * owed deliveries stay owed.
+ */
+export async function followWithState(
+  deps: EscalationDeps,
+  incident: IncidentWithTimeline,
+  channelIds: readonly string[],
+  owed: readonly OwedDelivery[],
+): Promise<void> {
+  let current = incident;
+  let unsettled = [...owed];
+  let undelivered: string[] = [];
+  const channels = [...new Set(channelIds)].filter(
+    (channelId) => deps.config.channels[channelId]?.type !== "email",
+  );
+  // The state moves at most twice (acknowledged, resolved): a third round is never needed.
+  for (let round = 0; round < 3 && current.status !== "triggered"; round++) {
+    const kind = current.status === "resolved" ? "resolve" : "acknowledge";
+    const actor = (kind === "resolve" ? current.resolvedBy : current.acknowledgedBy) ?? undefined;
+    const notifications = channels.flatMap((channelId) => {
+      const notification = toNotification(deps, current, {
+        channelId,
+        kind,
+        level: current.level,
+        recipients: [],
+      });
+      return notification ? [{ ...notification, actor }] : [];
+    });
+    if (notifications.length === 0 && unsettled.length === 0) break;
+    const attempted = await sendAll({ ...deps, incidentId: current.id }, notifications);
+    undelivered = attempted
+      .filter((a) => a.outcome.status === "failed" && a.outcome.retryable)
+      .map((a) => a.notification.channelId);
+    const after = await deps.store.recordDeliveries(
+      current.id,
+      attempted.map((a) => deliveryEvent(a)).sort((a, b) => a.at.localeCompare(b.at)),
+      {
+        settle: unsettled.filter((o) => !undelivered.includes(o.channelId)).map((o) => o.key),
+        slackMessage: postedSlackMessage(current, attempted),
+      },
+    );
+    unsettled = unsettled.filter((o) => undelivered.includes(o.channelId));
+    if (!after || after.status === current.status) break;
+    current = after;
+  }
+  if (undelivered.length > 0) throw new StateNotDeliveredError(undelivered);
+}

@@ -1,0 +1,93 @@
+import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { DeliveryOutcome, Notification, Notifier } from "../../core/notification.js";
+import { describeError, NO_CREDENTIALS } from "../../delivery/outcomes.js";
+import { emailBody, emailSubject } from "./message.js";
+import type { EmailOutbox } from "./outbox.js";
+
+export interface EmailNotifierOptions {
+  /** SNS and the topic whose email subscriptions deliver to each address. */
+  sns?: { client: SNSClient; topics: Readonly<Record<string, string>> } | undefined;
+  /** Local mode: where emails without a topic go instead (see fileOutbox). */
+  outbox?: EmailOutbox | undefined;
+}
+
+/**
+ * Emails through SNS: one PublishCommand to the topic of the channel's address, subject
+ * and plain-text body from email-message.ts. The SDK retries throttling and 5xx itself
+ * (its client's maxAttempts); what still fails is `failed` with the error's name, retryable
+ * when it was SNS's fault (5xx, throttling, no answer) rather than the request's.
+ * Addresses without a topic go to the outbox when there is one, else are not delivered.
+ */
+export class EmailNotifier implements Notifier {
+  readonly kind = "email" as const;
+
+  constructor(private readonly options: EmailNotifierOptions = {}) {}
+
+  async send(notification: Notification): Promise<DeliveryOutcome> {
+    const { channel } = notification;
+    if (channel.type !== "email") {
+      return {
+        status: "failed",
+        detail: `channel ${notification.channelId} is not an email channel`,
+      };
+    }
+    const to = channel.address;
+    const topicArn = this.options.sns?.topics[to];
+    const { outbox } = this.options;
+    if (!topicArn && !outbox) return { status: "not_delivered", detail: NO_CREDENTIALS };
+
+    let message: { to: string; subject: string; body: string };
+    try {
+      message = { to, subject: emailSubject(notification), body: emailBody(notification) };
+    } catch (error) {
+      return { status: "failed", detail: `email not composed: ${describeError(error)}` };
+    }
+
+    if (topicArn && this.options.sns) {
+      try {
+        const result = await this.options.sns.client.send(
+          new PublishCommand({
+            TopicArn: topicArn,
+            Subject: message.subject,
+            Message: message.body,
+          }),
+        );
+        return {
+          status: "delivered",
+          detail: `published to SNS for ${to} (message ${result.MessageId ?? "without id"})`,
+        };
+      } catch (error) {
+        const name = error instanceof Error ? error.name : "Error";
+        const reason = error instanceof Error ? `: ${error.message.slice(0, 200)}` : "";
+        return {
+          status: "failed",
+          detail: `SNS publish failed: ${name}${reason}`,
+          retryable: isServiceFault(error),
+        };
+      }
+    }
+    try {
+      await outbox!(message);
+      return { status: "delivered", detail: "written to the local outbox" };
+    } catch (error) {
+      return { status: "failed", detail: `local outbox failed: ${describeError(error)}` };
+    }
+  }
+}
+
+/** A fault of the service or the network, as the SDK marks them, not a refused request. */
+function isServiceFault(error: unknown): boolean {
+  const sdk = error as {
+    $fault?: string;
+    $metadata?: unknown;
+    $retryable?: unknown;
+    name?: string;
+  };
+  return (
+    sdk.$metadata === undefined ||
+    sdk.$fault === "server" ||
+    sdk.$retryable !== undefined ||
+    sdk.name === "ThrottledException" ||
+    sdk.name === "ThrottlingException"
+  );
+}

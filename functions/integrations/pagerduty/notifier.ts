@@ -1,0 +1,127 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { ChannelConfig } from "../../core/config.js";
+import type { DeliveryOutcome, Notification, Notifier } from "../../core/notification.js";
+import { describeError, NO_CREDENTIALS } from "../../delivery/outcomes.js";
+import { type PagerDutyEventOptions, pagerDutyEvent } from "./event.js";
+import { type EventAnswer, PagerDutyUnreachableError, sendEvent } from "./transport.js";
+
+/** Picks the routing key for a notification; undefined when there is none. */
+export type RoutingKeyResolver = (target: {
+  channelId: string;
+  channel: Extract<ChannelConfig, { type: "pagerduty" }>;
+  team: string;
+}) => string | undefined;
+
+export interface PagerDutyNotifierOptions extends PagerDutyEventOptions {
+  /** The Events v2 integration key, or a function choosing one per channel or team. */
+  routingKey?: string | RoutingKeyResolver | undefined;
+  /** host[:port] of the Events API (PAGERDUTY_SERVER); PagerDuty's own by default. */
+  server?: string | undefined;
+  /** PEM certificates to trust instead of the default roots, for a local fake. */
+  ca?: string | undefined;
+  /** Per-request timeout; default 5 s. */
+  timeoutMs?: number | undefined;
+  logger?: Pick<Logger, "warn"> | undefined;
+}
+
+/**
+ * Pages through PagerDuty Events API v2 (https://developer.pagerduty.com/docs/events-api-v2-overview)
+ * with @pagerduty/pdjs, one request per call. 202 is delivered; 5xx, 429 (with its
+ * Retry-After) and no answer are retryable failures; any other 4xx fails for good. The
+ * routing key is a secret: it never appears in a detail or a log line.
+ */
+export class PagerDutyNotifier implements Notifier {
+  readonly kind = "pagerduty" as const;
+
+  constructor(private readonly options: PagerDutyNotifierOptions = {}) {}
+
+  async send(notification: Notification): Promise<DeliveryOutcome> {
+    const routingKey = this.routingKeyFor(notification);
+    if (!routingKey) return { status: "not_delivered", detail: NO_CREDENTIALS };
+    // Belt and braces: PagerDuty's error text should never echo the key, but if it did…
+    const redact = (text: string) =>
+      routingKey.length >= 8 ? text.split(routingKey).join("[routing key]") : text;
+    try {
+      const event = pagerDutyEvent(notification, routingKey, this.options);
+      const outcome = await this.attempt(event, notification.incident.id);
+      return { ...outcome, detail: redact(outcome.detail) };
+    } catch (error) {
+      return { status: "failed", detail: redact(`PagerDuty event not sent: ${String(error)}`) };
+    }
+  }
+
+  private routingKeyFor(notification: Notification): string | undefined {
+    const { routingKey } = this.options;
+    const { channel } = notification;
+    const key =
+      typeof routingKey === "function"
+        ? channel.type === "pagerduty"
+          ? routingKey({
+              channelId: notification.channelId,
+              channel,
+              team: notification.incident.team,
+            })
+          : undefined
+        : routingKey;
+    // An env var holding only whitespace is no key at all.
+    return key?.trim() || undefined;
+  }
+
+  private async attempt(
+    event: ReturnType<typeof pagerDutyEvent>,
+    dedupKey: string,
+  ): Promise<DeliveryOutcome> {
+    let answer: EventAnswer;
+    try {
+      answer = await sendEvent(event, {
+        server: this.options.server,
+        ca: this.options.ca,
+        timeoutMs: this.options.timeoutMs ?? 5_000,
+      });
+    } catch (error) {
+      if (!(error instanceof PagerDutyUnreachableError)) {
+        return { status: "failed", detail: `PagerDuty event not sent: ${describeError(error)}` };
+      }
+      this.options.logger?.warn("PagerDuty unreachable", { reason: error.message });
+      return {
+        status: "failed",
+        retryable: true,
+        detail: `PagerDuty unreachable: ${error.message}`,
+      };
+    }
+    if (answer.status >= 200 && answer.status < 300) {
+      return {
+        status: "delivered",
+        detail: `PagerDuty accepted ${event.event_action} (dedup key ${dedupKey})`,
+      };
+    }
+    if (answer.status === 429 || answer.status >= 500) {
+      this.options.logger?.warn("PagerDuty answered a retryable status", {
+        status: answer.status,
+        retryAfterSeconds: answer.retryAfterSeconds,
+      });
+      // pdjs's 429 is cut short before its body is read: say what it means instead.
+      const reason =
+        answer.status === 429
+          ? ` (rate limited${answer.retryAfterSeconds === undefined ? "" : `, Retry-After ${answer.retryAfterSeconds} s`})`
+          : explain(answer);
+      return {
+        status: "failed",
+        retryable: true,
+        detail: `PagerDuty answered ${answer.status}${reason}`,
+        ...(answer.retryAfterSeconds === undefined
+          ? {}
+          : { retryAfterMs: answer.retryAfterSeconds * 1000 }),
+      };
+    }
+    return { status: "failed", detail: `PagerDuty answered ${answer.status}${explain(answer)}` };
+  }
+}
+
+/** PagerDuty's own words from an error body: `: Event object is invalid ('…' is missing)`. */
+function explain(answer: EventAnswer): string {
+  const body = answer.body as { message?: unknown; errors?: unknown } | undefined;
+  if (!body || typeof body.message !== "string") return "";
+  const errors = Array.isArray(body.errors) ? body.errors.map(String).join("; ") : "";
+  return `: ${body.message}${errors ? ` (${errors})` : ""}`;
+}
