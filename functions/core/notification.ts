@@ -61,6 +61,11 @@ export interface DeliveryOutcome {
   retryable?: boolean | undefined;
   /** `failed` only: how long the other side asked to wait (Retry-After), in ms. */
   retryAfterMs?: number | undefined;
+  /**
+   * `not_delivered` only: why nothing was sent. `no_credentials`: the channel has no token,
+   * key or topic; `no_notifier`: nothing delivers the channel's type here.
+   */
+  reason?: "no_credentials" | "no_notifier" | undefined;
   /** Set by Slack when it posted a new message. */
   slackMessage?: SlackMessageRef | undefined;
 }
@@ -69,7 +74,7 @@ export interface DeliveryOutcome {
  * A channel adapter (PagerDuty, Slack, email). `send` makes one attempt and never throws:
  * it answers `delivered`, or `failed` saying whether the failure is retryable and how long
  * the other side asked to wait; without credentials it answers `not_delivered` and sends
- * nothing. Retrying is the delivery pipeline's job (delivery/pipeline.ts), not the adapter's:
+ * nothing. Retrying is the delivery pipeline's job (delivery/retry-stage.ts), not the adapter's:
  * the clients are configured not to retry on their own.
  */
 export interface Notifier {

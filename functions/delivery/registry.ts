@@ -6,6 +6,9 @@ import type { EmailOutbox } from "../integrations/email/outbox.js";
 import { PagerDutyNotifier } from "../integrations/pagerduty/notifier.js";
 import { SlackNotifier } from "../integrations/slack/notifier.js";
 
+/** The channels' adapters by channel type; a type without one is not delivered. */
+export type NotifierRegistry = Partial<Record<Notifier["kind"], Notifier>>;
+
 export interface NotifierSettings {
   slack: { token?: string | undefined; apiUrl?: string | undefined };
   pagerDuty: {
@@ -25,7 +28,7 @@ export interface NotifierSettings {
 }
 
 /** The three channel adapters, configured; a channel without credentials answers not_delivered. */
-export function buildNotifiers(settings: NotifierSettings): Record<Notifier["kind"], Notifier> {
+export function buildNotifiers(settings: NotifierSettings): Required<NotifierRegistry> {
   const { pagerDuty } = settings;
   return {
     pagerduty: new PagerDutyNotifier({

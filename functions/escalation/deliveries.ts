@@ -1,4 +1,5 @@
 import type { Config } from "../core/config.js";
+import { type Attempted, deliveryEvent } from "../core/delivery-record.js";
 import { nextAttemptAt } from "../core/delivery-retry.js";
 import type { Incident, IncidentWithTimeline, TimelineEvent } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
@@ -9,7 +10,7 @@ import type {
   SlackMessageRef,
 } from "../core/notification.js";
 import { filledRunbook, type RunbookDefinition } from "../core/runbook.js";
-import { type Attempted, type DeliveryDeps, deliveryEvent, sendAll } from "../delivery/pipeline.js";
+import { type DeliveryDeps, sendAll } from "../delivery/pipeline.js";
 
 export interface EscalationDeps extends DeliveryDeps {
   store: IncidentStore;

@@ -1,21 +1,34 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliveryEvent } from "../../functions/core/delivery-record.js";
 import {
   DEFAULT_RETRY_POLICY,
   nextAttemptAt,
   retryDelayMs,
 } from "../../functions/core/delivery-retry.js";
-import type { DeliveryOutcome, Notifier } from "../../functions/core/notification.js";
-import {
-  type DeliveryClock,
-  deliveryEvent,
-  sendWithRetries,
-} from "../../functions/delivery/pipeline.js";
+import type { DeliveryOutcome, Notification, Notifier } from "../../functions/core/notification.js";
+import { type DeliveryClock, notify, pipeline } from "../../functions/delivery/pipeline.js";
+import type { NotifierRegistry } from "../../functions/delivery/registry.js";
+import { retryStage } from "../../functions/delivery/retry-stage.js";
 import { PagerDutyNotifier } from "../../functions/integrations/pagerduty/notifier.js";
 import { notification } from "../notifiers/notifications.js";
 import { FakePagerDuty } from "../support/fake-pagerduty.js";
 
 const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
+
+/** The retry stage over one notifier attempt from the registry, on the default policy. */
+function sendWithRetries(
+  deps: { notifiers: NotifierRegistry; clock: DeliveryClock; logger?: unknown },
+  notification: Notification,
+  stillWanted?: () => Promise<boolean>,
+) {
+  const stage = retryStage<Notification>({
+    policy: DEFAULT_RETRY_POLICY,
+    clock: deps.clock,
+    stillWanted,
+  });
+  return pipeline([stage], notify(deps.notifiers, deps.clock))(notification);
+}
 const T0 = Date.parse("2026-11-30T09:00:00.000Z");
 
 /** A clock that only moves when the stage sleeps: every wait is recorded, none is real. */
@@ -182,7 +195,11 @@ describe("sendWithRetries: the retry stage", () => {
       notification("pagerduty"),
     );
     expect(result).toMatchObject({
-      outcome: { status: "not_delivered", detail: "not delivered: no pagerduty notifier" },
+      outcome: {
+        status: "not_delivered",
+        reason: "no_notifier",
+        detail: "not delivered: no pagerduty notifier",
+      },
       attempts: 0,
     });
   });

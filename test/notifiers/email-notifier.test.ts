@@ -133,7 +133,11 @@ describe("EmailNotifier with SNS", () => {
     expect(written.map((m) => [m.to, m.subject])).toEqual([
       ["oncall@example.com", "[CRITICAL] GPU 3 memory above 95% on trainer-7 (ml-training)"],
     ]);
-    expect(without).toEqual({ status: "not_delivered", detail: "not delivered: no credentials" });
+    expect(without).toEqual({
+      status: "not_delivered",
+      reason: "no_credentials",
+      detail: "not delivered: no credentials",
+    });
     expect(sns.inputs).toHaveLength(0);
   });
 });
@@ -194,6 +198,10 @@ describe("EmailNotifier with the file outbox", () => {
   it("sends nothing without a topic or an outbox", async () => {
     const outcome = await new EmailNotifier().send(notification("email-oncall"));
 
-    expect(outcome).toEqual({ status: "not_delivered", detail: "not delivered: no credentials" });
+    expect(outcome).toEqual({
+      status: "not_delivered",
+      reason: "no_credentials",
+      detail: "not delivered: no credentials",
+    });
   });
 });

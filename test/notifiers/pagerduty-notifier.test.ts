@@ -152,7 +152,11 @@ describe("PagerDutyNotifier: routing keys", () => {
   it("sends nothing and says so without a key", async () => {
     for (const routingKey of [undefined, "", "   ", () => undefined]) {
       const outcome = await notifier({ routingKey }).send(notification("pagerduty"));
-      expect(outcome).toEqual({ status: "not_delivered", detail: "not delivered: no credentials" });
+      expect(outcome).toEqual({
+        status: "not_delivered",
+        reason: "no_credentials",
+        detail: "not delivered: no credentials",
+      });
     }
     expect(fake.requests).toHaveLength(0);
   });

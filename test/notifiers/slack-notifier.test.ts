@@ -238,7 +238,11 @@ describe("SlackNotifier", () => {
   it("sends nothing and says so without a token", async () => {
     for (const token of [undefined, "", "  "]) {
       const outcome = await notifier({ token }).send(notification("slack-incidents"));
-      expect(outcome).toEqual({ status: "not_delivered", detail: "not delivered: no credentials" });
+      expect(outcome).toEqual({
+        status: "not_delivered",
+        reason: "no_credentials",
+        detail: "not delivered: no credentials",
+      });
     }
     expect(slack.calls).toHaveLength(0);
   });

@@ -1,6 +1,6 @@
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { DeliveryOutcome, Notification, Notifier } from "../../core/notification.js";
-import { describeError, NO_CREDENTIALS } from "../../delivery/outcomes.js";
+import { describeError, NOT_DELIVERED_NO_CREDENTIALS } from "../../delivery/outcomes.js";
 import { emailBody, emailSubject } from "./message.js";
 import type { EmailOutbox } from "./outbox.js";
 
@@ -34,7 +34,7 @@ export class EmailNotifier implements Notifier {
     const to = channel.address;
     const topicArn = this.options.sns?.topics[to];
     const { outbox } = this.options;
-    if (!topicArn && !outbox) return { status: "not_delivered", detail: NO_CREDENTIALS };
+    if (!topicArn && !outbox) return { ...NOT_DELIVERED_NO_CREDENTIALS };
 
     let message: { to: string; subject: string; body: string };
     try {

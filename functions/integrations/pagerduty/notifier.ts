@@ -1,7 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { ChannelConfig } from "../../core/config.js";
 import type { DeliveryOutcome, Notification, Notifier } from "../../core/notification.js";
-import { describeError, NO_CREDENTIALS } from "../../delivery/outcomes.js";
+import { describeError, NOT_DELIVERED_NO_CREDENTIALS } from "../../delivery/outcomes.js";
 import { type PagerDutyEventOptions, pagerDutyEvent } from "./event.js";
 import { type EventAnswer, PagerDutyUnreachableError, sendEvent } from "./transport.js";
 
@@ -37,7 +37,7 @@ export class PagerDutyNotifier implements Notifier {
 
   async send(notification: Notification): Promise<DeliveryOutcome> {
     const routingKey = this.routingKeyFor(notification);
-    if (!routingKey) return { status: "not_delivered", detail: NO_CREDENTIALS };
+    if (!routingKey) return { ...NOT_DELIVERED_NO_CREDENTIALS };
     // Belt and braces: PagerDuty's error text should never echo the key, but if it did…
     const redact = (text: string) =>
       routingKey.length >= 8 ? text.split(routingKey).join("[routing key]") : text;

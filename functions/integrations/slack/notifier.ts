@@ -12,7 +12,7 @@ import type {
   Notifier,
   SlackMessageRef,
 } from "../../core/notification.js";
-import { NO_CREDENTIALS } from "../../delivery/outcomes.js";
+import { NOT_DELIVERED_NO_CREDENTIALS } from "../../delivery/outcomes.js";
 import {
   escalationReply,
   incidentMessage,
@@ -85,7 +85,7 @@ export class SlackNotifier implements Notifier {
 
   async send(notification: Notification): Promise<DeliveryOutcome> {
     const client = this.client;
-    if (!client) return { status: "not_delivered", detail: NO_CREDENTIALS };
+    if (!client) return { ...NOT_DELIVERED_NO_CREDENTIALS };
     const { channel, slackMessage, kind } = notification;
     if (channel.type !== "slack") {
       return {
