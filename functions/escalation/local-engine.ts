@@ -18,7 +18,9 @@ if (!("withResolvers" in Promise)) {
     },
   });
 }
-const { StateMachine, ExecutionAbortedError } = await import("aws-local-stepfunctions");
+const { StateMachine, ExecutionAbortedError, ExecutionTimeoutError } = await import(
+  "aws-local-stepfunctions"
+);
 
 type Definition = { States: Record<string, { Type: string }> };
 
@@ -36,6 +38,25 @@ export interface LocalEscalationOptions {
   /** How many executions may be in their first Task at once (default LOCAL_START_CONCURRENCY). */
   maxStarting?: number;
 }
+
+/** How an execution ended, in Step Functions' terms, and when (ms since the epoch). */
+export interface ExecutionEnd {
+  name: string;
+  status: "succeeded" | "failed" | "timed_out" | "aborted";
+  at: number;
+}
+
+/** One state an execution entered: its input, and when (ms since the epoch). */
+export interface StateEntered {
+  execution: string;
+  incidentId: string;
+  state: string;
+  input: unknown;
+  at: number;
+}
+
+/** How many states entered the engine remembers (the latest; tests wait on them). */
+export const STATE_LOG_LIMIT = 10_000;
 
 /**
  * How many new executions the local engine lets into their first Task at once; the others
@@ -63,6 +84,14 @@ export class LocalEscalationEngine extends NamedExecutionRunner {
   private readonly tasks = new Set<Promise<unknown>>();
   /** Admits new executions: each holds a place until its first Task has run. */
   private readonly starting: ReturnType<typeof pLimit>;
+  /** How each execution ended, by name; asked for before it ended, settled when it does. */
+  private readonly ends = new Map<
+    string,
+    { promise: Promise<ExecutionEnd>; resolve: (end: ExecutionEnd) => void }
+  >();
+  /** The latest states entered, oldest first, and who waits for one. */
+  private readonly entered: StateEntered[] = [];
+  private readonly watchers = new Set<(entry: StateEntered) => boolean>();
 
   constructor(private readonly options: LocalEscalationOptions) {
     super();
@@ -76,11 +105,19 @@ export class LocalEscalationEngine extends NamedExecutionRunner {
       .map(([name]) => name);
   }
 
-  /** The Task handlers of one execution; `ran` is told when one of them has finished. */
-  private taskHandlers(ran: () => void) {
+  /**
+   * The Task handlers of one execution; `ran` is told when one of them has finished, and
+   * `own` holds those under way.
+   */
+  private taskHandlers(ran: () => void, own: Set<Promise<unknown>>) {
     const run = (input: EscalationTaskInput) => {
       const task = this.track(this.options.handler(input));
-      task.then(ran, ran);
+      own.add(task);
+      const settled = () => {
+        own.delete(task);
+        ran();
+      };
+      task.then(settled, settled);
       return task;
     };
     return Object.fromEntries(this.taskStates.map((name) => [name, run]));
@@ -96,6 +133,58 @@ export class LocalEscalationEngine extends NamedExecutionRunner {
   /** Whether an execution of that name is running now (benchmarks watch escalations stop). */
   isRunning(name: string): boolean {
     return this.running.has(name);
+  }
+
+  /** Whether an execution of that name was ever started (tests check that none was). */
+  hasStarted(name: string): boolean {
+    return this.started.has(name);
+  }
+
+  /**
+   * Resolves when execution `name` has ended, however it ended, and the Task it was
+   * running has finished (an aborted execution does not stop it): nothing it started can
+   * act any more. Waits for it to start if it has not; at once if it ended already.
+   */
+  untilEnded(name: string): Promise<ExecutionEnd> {
+    return this.endOf(name).promise;
+  }
+
+  /** The latest states entered (up to STATE_LOG_LIMIT), oldest first. */
+  statesEntered(): readonly StateEntered[] {
+    return this.entered;
+  }
+
+  /** The first state entered that `match` accepts: one remembered, or the next one. */
+  untilEntered(match: (entry: StateEntered) => boolean): Promise<StateEntered> {
+    const seen = this.entered.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => {
+      this.watchers.add((entry) => {
+        if (!match(entry)) return false;
+        resolve(entry);
+        return true;
+      });
+    });
+  }
+
+  private endOf(name: string) {
+    let end = this.ends.get(name);
+    if (!end) {
+      let resolve: (end: ExecutionEnd) => void = () => undefined;
+      const promise = new Promise<ExecutionEnd>((settle) => {
+        resolve = settle;
+      });
+      end = { promise, resolve };
+      this.ends.set(name, end);
+    }
+    return end;
+  }
+
+  private enter(entry: StateEntered): void {
+    this.entered.push(entry);
+    if (this.entered.length > STATE_LOG_LIMIT) this.entered.shift();
+    for (const watcher of this.watchers) if (watcher(entry)) this.watchers.delete(watcher);
+    this.options.onStateEntered?.(entry.incidentId, entry.state);
   }
 
   /** Resolves when every execution has ended (tests, shutdown). */
@@ -131,42 +220,58 @@ export class LocalEscalationEngine extends NamedExecutionRunner {
     const firstTaskRan = new Promise<void>((resolve) => {
       admitted = resolve;
     });
+    const own = new Set<Promise<unknown>>();
     const begun = this.starting(async () => {
       if (aborted) return undefined;
       const execution = this.machine.run(input as never, {
-        overrides: { taskResourceLocalHandlers: this.taskHandlers(admitted) as never },
+        overrides: { taskResourceLocalHandlers: this.taskHandlers(admitted, own) as never },
       });
       abort = execution.abort;
-      const result = this.follow(execution, incidentId);
+      const result = this.follow(execution, name, incidentId);
       // The place is free once the first Task ran, or the execution ended without one.
       await Promise.race([firstTaskRan, result]);
       // Wrapped, so that the place is not held until the execution ends.
       return { result };
     });
     const done = begun
-      .then((begun) => begun?.result)
-      .catch((error: unknown) => {
-        if (error instanceof ExecutionAbortedError) return;
+      .then(async (begun): Promise<ExecutionEnd["status"]> => {
+        if (!begun) return "aborted";
+        await begun.result;
+        return "succeeded";
+      })
+      .catch((error: unknown): ExecutionEnd["status"] => {
+        if (error instanceof ExecutionAbortedError) return "aborted";
         this.options.logger.error("escalation execution failed", {
           event: "escalation_failed",
           incidentId,
           error,
         });
+        return error instanceof ExecutionTimeoutError ? "timed_out" : "failed";
       })
       .finally(() => this.running.delete(name));
     this.running.set(name, { abort: () => abort(), done });
+    void done.then(async (status) => {
+      const at = Date.now();
+      while (own.size > 0) await Promise.allSettled([...own]);
+      this.endOf(name).resolve({ name, status, at });
+    });
   }
 
-  /** An execution's result, reporting the states it enters when asked to. */
+  /** An execution's result, once the states it entered are logged and reported. */
   private async follow(
     execution: ReturnType<InstanceType<typeof StateMachine>["run"]>,
+    name: string,
     incidentId: string,
   ): Promise<unknown> {
-    if (this.options.onStateEntered) {
-      for await (const event of execution.eventLogs) {
-        if (event.type === "StateEntered")
-          this.options.onStateEntered(incidentId, event.state.name);
-      }
+    for await (const event of execution.eventLogs) {
+      if (event.type === "StateEntered")
+        this.enter({
+          execution: name,
+          incidentId,
+          state: event.state.name,
+          input: event.state.input,
+          at: event.timestamp,
+        });
     }
     return execution.result;
   }
