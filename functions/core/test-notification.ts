@@ -1,3 +1,4 @@
+import { channelKind } from "./channels.js";
 import type { Config } from "./config.js";
 import type { EscalationPlan } from "./escalation.js";
 import { type Incident, planTransition, type Transition } from "./incident.js";
@@ -13,12 +14,15 @@ import { type Incident, planTransition, type Transition } from "./incident.js";
 export const TEST_RESOLVER = "tocsin";
 
 /**
- * The only step of a test incident: a `trigger` to each of the route's channels that is not
- * a pager, nobody named, and no next step. Pure, like planEscalationStep.
+ * The only step of a test incident: a `trigger` to each of the route's channels that does not
+ * page (CHANNEL_KINDS), nobody named, and no next step. Pure, like planEscalationStep.
  */
 export function planTestNotification(incident: Incident, config: Config): EscalationPlan {
   const deliveries = incident.channels
-    .filter((id) => config.channels[id] !== undefined && config.channels[id].type !== "pagerduty")
+    .filter((id) => {
+      const kind = channelKind(config, id);
+      return kind !== undefined && !kind.pages;
+    })
     .map((channelId) => ({ channelId, kind: "trigger" as const, level: 0, recipients: [] }));
   return { step: 0, level: 0, reached: 0, cycle: 0, deliveries, events: [], next: null };
 }

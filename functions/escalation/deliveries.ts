@@ -1,3 +1,4 @@
+import { canMirror, channelKind } from "../core/channels.js";
 import type { Config } from "../core/config.js";
 import { type Attempted, deliveryEvent } from "../core/delivery-record.js";
 import { nextAttemptAt } from "../core/delivery-retry.js";
@@ -61,8 +62,9 @@ const delivered = (attempted: readonly Attempted[]) =>
 
 /**
  * Channels that may have heard of the incident from owed deliveries (in flight when its
- * state changed): PagerDuty, and Slack where its message is known (a state change is an
- * update of that message; one never posted has nothing to update).
+ * state changed) and can be told its state (CHANNEL_KINDS): PagerDuty, and Slack where its
+ * message is known (a state change is an update of that message; one never posted has
+ * nothing to update).
  */
 export function channelsOfOwed(
   deps: EscalationDeps,
@@ -71,10 +73,7 @@ export function channelsOfOwed(
 ): string[] {
   return owed
     .map((o) => o.channelId)
-    .filter((channelId) => {
-      const type = deps.config.channels[channelId]?.type;
-      return type === "pagerduty" || (type === "slack" && !!incident.slackMessages[channelId]);
-    });
+    .filter((channelId) => canMirror(deps.config, incident, channelId));
 }
 
 /**
@@ -160,7 +159,7 @@ export async function followWithState(
   let unsettled = [...owed];
   let undelivered: string[] = [];
   const channels = [...new Set(channelIds)].filter(
-    (channelId) => deps.config.channels[channelId]?.type !== "email",
+    (channelId) => channelKind(deps.config, channelId)?.mirrorsState,
   );
   // The state moves at most twice (acknowledged, resolved): a third round is never needed.
   for (let round = 0; round < 3 && current.status !== "triggered"; round++) {
