@@ -7,6 +7,7 @@ import {
   type IncidentWithTimeline,
   isSnoozed,
   planTransition,
+  tellsChannels,
 } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
 import { mayRespond, type SlackUser } from "../core/responders.js";
@@ -95,7 +96,12 @@ export async function takeIncidentAction(
     action.kind === "snooze"
       ? { type: "snooze", actor, seconds: snoozeSeconds }
       : { type: action.kind, actor };
-  const transition = planTransition(command, now.toISOString());
+  const runner = deps.escalation;
+  // An acknowledge or resolve is mirrored to the channels: the write says it is owed to them.
+  const transition = {
+    ...planTransition(command, now.toISOString()),
+    ...(runner && action.kind !== "snooze" && tellsChannels(incident) ? { mirror: true } : {}),
+  };
   // Refused for the incident's state (acknowledged, resolved, or a second Snooze while one
   // runs): nothing to remember; the store's condition says the same when two race.
   if (!applyTransitionTo(incident, transition).applied) {
@@ -119,7 +125,6 @@ export async function takeIncidentAction(
   }
   if (action.kind === "acknowledge")
     deps.telemetry?.timing("acknowledgement", now.getTime() - Date.parse(incident.createdAt));
-  const runner = deps.escalation;
   let engineProblem = "";
   if (runner) {
     // The change is stored: Slack will not retry the click, so an engine fault is reported,

@@ -3,7 +3,7 @@ import type { Alert } from "../core/alert.js";
 import { describeCuts, type FittedAlert, fitAlert } from "../core/alert-size.js";
 import type { Config } from "../core/config.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
-import { openIncident, planTransition, type Runbook } from "../core/incident.js";
+import { openIncident, planTransition, type Runbook, tellsChannels } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
 import { routeAlert } from "../core/route-tree.js";
 import type { Telemetry } from "./telemetry.js";
@@ -126,14 +126,18 @@ async function ingestOne(
       opened: created,
     };
   }
-  const transition = planTransition(
-    {
-      type: "resolve",
-      actor: alert.source,
-      detail: `the alert resolved at ${alert.endsAt ?? now}`,
-    },
-    now,
-  );
+  const transition = {
+    ...planTransition(
+      {
+        type: "resolve",
+        actor: alert.source,
+        detail: `the alert resolved at ${alert.endsAt ?? now}`,
+      },
+      now,
+    ),
+    // Told to the channels below: the write says the resolve is owed to them.
+    ...(deps.escalation && tellsChannels(candidate) ? { mirror: true } : {}),
+  };
   const resolved = await deps.store.resolveFingerprint(candidate, transition);
   // An incident that told nobody (info) has no escalation to stop and nothing to mirror.
   if (resolved && deps.escalation && (resolved.channels.length > 0 || resolved.escalationPolicy)) {

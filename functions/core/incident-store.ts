@@ -3,6 +3,7 @@ import type {
   Incident,
   IncidentStatus,
   IncidentWithTimeline,
+  OwedState,
   TimelineEvent,
   Transition,
 } from "./incident.js";
@@ -41,8 +42,20 @@ export interface DeliveryRecordOptions {
   settle?: string[] | undefined;
   /** Owed deliveries to write as given (a later attempt is due). */
   owed?: OwedDelivery[] | undefined;
+  /** Clears the owed state (IncidentWithTimeline.owedState): every channel has been told it. */
+  settleState?: boolean | undefined;
   slackMessage?: { channelId: string; ref: SlackMessageRef } | undefined;
-  whileTriggered?: boolean | undefined;
+  /**
+   * Settles and rewrites owed deliveries (and the owed state) only while the incident's
+   * status is this one: the state told (or `triggered` for pages) is still the incident's.
+   */
+  whileStatus?: IncidentStatus | undefined;
+}
+
+/** An incident whose new state its channels are still owed (IncidentStore.owedStates). */
+export interface OwedStateRef {
+  id: string;
+  state: OwedState;
 }
 
 export interface IncidentPage {
@@ -106,10 +119,11 @@ export interface IncidentStore {
   /**
    * Records delivery outcomes in one write: appends `events`, clears the owed deliveries
    * they `settle`, writes the `owed` ones that wait for a later attempt, and remembers a
-   * Slack message if given (unless one is kept already). With `whileTriggered`, owed
-   * deliveries are cleared or rewritten only while the incident is triggered; otherwise the
-   * events are recorded and the owed ones kept, since their channels are then owed the
-   * incident's state. Returns the incident as the write left it (null if there is none).
+   * Slack message if given (unless one is kept already). With `whileStatus`, owed
+   * deliveries (and the owed state) are cleared or rewritten only while the incident has
+   * that status; otherwise the events are recorded and the owed ones kept, since their
+   * channels are then owed the incident's later state. Returns the incident as the write
+   * left it (null if there is none).
    */
   recordDeliveries(
     id: string,
@@ -117,6 +131,11 @@ export interface IncidentStore {
     options?: DeliveryRecordOptions,
   ): Promise<IncidentWithTimeline | null>;
   list(query: IncidentQuery): Promise<IncidentPage>;
+  /**
+   * Every incident with an owed state (Transition.mirror), whatever its age: what a mirror
+   * lost with its process left to tell. Sparse: only those, never the others.
+   */
+  owedStates(): Promise<OwedStateRef[]>;
   /**
    * Every incident created in [since, until] (inclusive, ISO-8601), newest first, with the
    * report's fields only; at most `maxIncidents`, then `truncated` is true.

@@ -101,7 +101,24 @@ export interface IncidentWithTimeline extends Incident {
   timeline: TimelineEvent[];
   /** Deliveries of claimed escalation steps not recorded yet (in flight or to be retried); absent when none. */
   owedDeliveries?: OwedDelivery[];
+  /**
+   * A state the channels that heard of the incident are owed (see Transition.mirror): set
+   * by the acknowledge or resolve itself, cleared once every one of them is told; absent when none.
+   */
+  owedState?: OwedState;
 }
+
+/** The states a mirror tells the channels (PagerDuty, Slack). */
+export type OwedState = Extract<IncidentStatus, "acknowledged" | "resolved">;
+
+/**
+ * Whether a state change of the incident has channels to tell: it posted or paged, or may
+ * have (its route's channels, its escalation), or it is a test, whose message says it resolved.
+ */
+export const tellsChannels = (
+  incident: Pick<Incident, "channels" | "escalationPolicy" | "test">,
+): boolean =>
+  incident.test === true || incident.channels.length > 0 || incident.escalationPolicy !== null;
 
 /** A test incident's title says so first, wherever it is shown (see test-notification.ts). */
 const TEST_TITLE_PREFIX = "Grafana test: ";
@@ -192,6 +209,12 @@ export interface Transition {
   unlessSnoozedAt?: string;
   changes: Partial<Incident>;
   event: TimelineEvent;
+  /**
+   * An acknowledge or resolve whose channels will be told (a mirror follows): the same
+   * write records the new status as owed to them (IncidentWithTimeline.owedState), so that
+   * a mirror lost with its process (a crash before it told them) is found and run again.
+   */
+  mirror?: boolean;
 }
 
 const ALLOWED_FROM: Readonly<Record<IncidentCommand["type"], readonly IncidentStatus[]>> = {

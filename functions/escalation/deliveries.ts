@@ -118,7 +118,7 @@ export async function deliverOwed(
     settle: owed.map((o) => o.key),
     owed: pending,
     slackMessage: postedSlackMessage(incident, attempted),
-    whileTriggered: true,
+    whileStatus: "triggered",
   });
   if (!after) return { open: false, pending: [] };
   if (after.status !== "triggered") {
@@ -145,24 +145,28 @@ export class StateNotDeliveredError extends Error {
  * Tells `channelIds` the incident's state (acknowledged or resolved), records it, settles
  * the `owed` deliveries, and if the incident moved on meanwhile (acknowledged, then
  * resolved) tells them again: the last thing each channel hears is the incident's state,
- * and nothing sends an older state than the one stored when it reads. Throws
- * StateNotDeliveredError when a channel's last state failed for a retryable reason; its
- * owed deliveries stay owed.
+ * and nothing sends an older state than the one stored when it reads. With `settlesState`
+ * (a mirror, which tells every channel that heard), the owed state is settled too once
+ * every channel has it. Each settles only while the state told is still the incident's.
+ * Throws StateNotDeliveredError when a channel's last state failed for a retryable reason;
+ * its owed deliveries, and the owed state, stay owed.
  */
 export async function followWithState(
   deps: EscalationDeps,
   incident: IncidentWithTimeline,
   channelIds: readonly string[],
   owed: readonly OwedDelivery[],
+  options: { settlesState?: boolean } = {},
 ): Promise<void> {
   let current = incident;
-  let unsettled = [...owed];
+  const unsettled = [...owed];
   let undelivered: string[] = [];
   const channels = [...new Set(channelIds)].filter(
     (channelId) => channelKind(deps.config, channelId)?.mirrorsState,
   );
   // The state moves at most twice (acknowledged, resolved): a third round is never needed.
   for (let round = 0; round < 3 && current.status !== "triggered"; round++) {
+    const stateOwed = options.settlesState === true && current.owedState !== undefined;
     const kind = current.status === "resolved" ? "resolve" : "acknowledge";
     const actor = (kind === "resolve" ? current.resolvedBy : current.acknowledgedBy) ?? undefined;
     const notifications = channels.flatMap((channelId) => {
@@ -174,7 +178,7 @@ export async function followWithState(
       });
       return notification ? [{ ...notification, actor }] : [];
     });
-    if (notifications.length === 0 && unsettled.length === 0) break;
+    if (notifications.length === 0 && unsettled.length === 0 && !stateOwed) break;
     const attempted = await sendAll({ ...deps, incidentId: current.id }, notifications);
     undelivered = attempted
       .filter((a) => a.outcome.status === "failed" && a.outcome.retryable)
@@ -184,11 +188,13 @@ export async function followWithState(
       attempted.map((a) => deliveryEvent(a)).sort((a, b) => a.at.localeCompare(b.at)),
       {
         settle: unsettled.filter((o) => !undelivered.includes(o.channelId)).map((o) => o.key),
+        settleState: stateOwed && undelivered.length === 0,
         slackMessage: postedSlackMessage(current, attempted),
+        whileStatus: current.status,
       },
     );
-    unsettled = unsettled.filter((o) => undelivered.includes(o.channelId));
     if (!after || after.status === current.status) break;
+    // Moved on before the write: nothing was settled, and the channels are owed the new state.
     current = after;
   }
   if (undelivered.length > 0) throw new StateNotDeliveredError(undelivered);

@@ -150,7 +150,10 @@ export async function runEscalationStep(
  */
 async function resolveTest(deps: EscalationDeps, incident: Incident, now: () => Date) {
   try {
-    await deps.store.applyTransition(incident, testResolution(now().toISOString()));
+    await deps.store.applyTransition(incident, {
+      ...testResolution(now().toISOString()),
+      mirror: true,
+    });
   } catch (error) {
     if (error instanceof IncidentConflictError) return; // resolved already, by someone
     throw error;
@@ -163,8 +166,9 @@ async function resolveTest(deps: EscalationDeps, incident: Incident, now: () => 
  * (PagerDuty with the same dedup key, the Slack messages posted) and to those a page was in
  * flight to. It sends the state stored when it runs, not the one it was started for, and
  * follows a change that lands meanwhile: two mirrors racing end on the incident's state.
- * A channel it could not tell for a retryable reason makes it throw StateNotDeliveredError,
- * so that the state machine's Retry runs it again.
+ * Once every channel has it, the owed state is settled. A channel it could not tell for a
+ * retryable reason makes it throw StateNotDeliveredError, so that the state machine's Retry
+ * runs it again (the state stays owed meanwhile).
  */
 export async function mirrorStateChange(
   escalation: EscalationDeps,
@@ -181,7 +185,26 @@ export async function mirrorStateChange(
     incident,
     [...told.map((e) => e.channel!), ...channelsOfOwed(deps, incident, owed)],
     owed,
+    { settlesState: true },
   );
+}
+
+/** The mirror execution that tells an owed state. */
+const MIRROR_OF = { acknowledged: "acknowledge", resolved: "resolve" } as const;
+
+/**
+ * Starts again the mirrors that a lost process or invocation left owed (a crash between
+ * storing an acknowledge or resolve and telling every channel): the local server's at
+ * start-up, and on AWS on a schedule. A mirror still running is not started twice (its
+ * execution name is taken), and one that ends settles what it owed. Returns the incidents.
+ */
+export async function resumeOwedMirrors(deps: {
+  store: IncidentStore;
+  runner: EscalationRunner;
+}): Promise<string[]> {
+  const owed = await deps.store.owedStates();
+  for (const { id, state } of owed) await deps.runner.mirror(id, MIRROR_OF[state]);
+  return owed.map((o) => o.id);
 }
 
 /**

@@ -10,7 +10,7 @@ import { buildNotifiers, type NotifierSettings } from "../delivery/registry.js";
 import { composeHandlers } from "../entry/compose.js";
 import { type FunctionName, ROUTE_KEYS } from "../entry/route-keys.js";
 import { LocalEscalationEngine } from "../escalation/local-engine.js";
-import { resumeLostEscalations } from "../escalation/step.js";
+import { resumeLostEscalations, resumeOwedMirrors } from "../escalation/step.js";
 import { fileOutbox } from "../integrations/email/outbox.js";
 import type { GrafanaSignatureHeaders } from "../integrations/grafana/signature.js";
 import {
@@ -58,6 +58,8 @@ export interface LocalServer {
   dynamoClient: DynamoDBClient;
   /** Incidents whose escalation was started again at start-up (lost with the last process). */
   resumedEscalations: string[];
+  /** Incidents whose owed state was mirrored again at start-up (lost with the last process). */
+  resumedMirrors: string[];
   /** The local escalation engine (tests wait for it to be idle). */
   escalation: LocalEscalationEngine;
   /** What GET /metrics exposes. */
@@ -142,11 +144,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     server.listen(options.port, options.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  // Escalations ran in the previous process: pick up those its incidents still need.
+  // Escalations and mirrors ran in the previous process: pick up what its incidents still need.
   const resumed = await resumeLostEscalations(
     { store: app.store, runner: engine! },
     options.now?.() ?? new Date(),
   );
+  const mirrored = await resumeOwedMirrors({ store: app.store, runner: engine! });
   return {
     url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,
     server,
@@ -155,6 +158,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     dynamoClient: dynamo.client,
     escalation: engine!,
     resumedEscalations: resumed,
+    resumedMirrors: mirrored,
     metrics,
     close: async () => {
       await engine?.close();

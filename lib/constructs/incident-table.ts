@@ -4,7 +4,9 @@ import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
 import { Construct } from "constructs";
 import { REPLAY_KEY_PREFIX } from "../../functions/adapters/dynamodb/replay-guard.js";
 import {
+  INDEX_NAMES,
   INDEXES,
+  OWED_STATE_INDEX,
   SUMMARY_ATTRIBUTES,
   TABLE_KEYS,
   TTL_ATTRIBUTE,
@@ -56,6 +58,11 @@ export class IncidentTable extends Construct {
         nonKeyAttributes: [...SUMMARY_ATTRIBUTES],
       });
     }
+    this.table.addGlobalSecondaryIndex({
+      indexName: OWED_STATE_INDEX.name,
+      partitionKey: { name: OWED_STATE_INDEX.partition, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
   }
 
   /**
@@ -92,7 +99,7 @@ export class IncidentTable extends Construct {
   private arns(): string[] {
     return [
       this.table.tableArn,
-      ...Object.values(INDEXES).map((index) => `${this.table.tableArn}/index/${index.name}`),
+      ...INDEX_NAMES.map((name) => `${this.table.tableArn}/index/${name}`),
     ];
   }
 }

@@ -11,6 +11,7 @@ import { ROUTING_KEY } from "../support/local-with-fakes.js";
 import { pollUntil, waitUntil } from "../support/poll-until.js";
 import { postAlert } from "../support/post-alert.js";
 import { type ProcessGroup, spawnProcessGroup } from "../support/process-group.js";
+import { slackClick } from "../support/slack-click.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -18,6 +19,7 @@ const STARTUP_TIMEOUT_MS = 30_000;
 const SCALE = "600";
 const WEBHOOK = randomBytes(18).toString("base64url");
 const API = randomBytes(18).toString("base64url");
+const SIGNING_SECRET = randomBytes(18).toString("hex");
 
 let pagerDuty: FakePagerDuty | undefined;
 let server: ProcessGroup | undefined;
@@ -33,7 +35,12 @@ afterEach(async () => {
 });
 
 /** `npm start` on `dataDir`, paging the fake PagerDuty (its certificate trusted through Node's own variable). */
-async function npmStart(port: number, dataDir: string, ca: string): Promise<ProcessGroup> {
+async function npmStart(
+  port: number,
+  dataDir: string,
+  ca: string,
+  scale = SCALE,
+): Promise<ProcessGroup> {
   const env = { ...process.env };
   for (const name of Object.keys(env))
     if (/^(TOCSIN_|SLACK_|PAGERDUTY_)/.test(name) || name === "PORT" || name === "HOST")
@@ -45,9 +52,10 @@ async function npmStart(port: number, dataDir: string, ca: string): Promise<Proc
       PORT: String(port),
       HOST: "127.0.0.1",
       TOCSIN_DATA_DIR: dataDir,
-      TOCSIN_TIME_SCALE: SCALE,
+      TOCSIN_TIME_SCALE: scale,
       TOCSIN_WEBHOOK_TOKEN: WEBHOOK,
       TOCSIN_API_TOKEN: API,
+      SLACK_SIGNING_SECRET: SIGNING_SECRET,
       PAGERDUTY_ROUTING_KEY: ROUTING_KEY,
       PAGERDUTY_SERVER: pagerDuty!.server,
       NODE_EXTRA_CA_CERTS: ca,
@@ -78,7 +86,7 @@ async function kill(group: ProcessGroup) {
 const level = (body: unknown) =>
   (body as { payload?: { custom_details?: { level?: number } } }).payload?.custom_details?.level;
 
-describe("npm start killed between claiming a level and sending it", () => {
+describe("npm start killed mid-escalation", () => {
   it("delivers that level after the restart: the claim left it owed", async () => {
     pagerDuty = await FakePagerDuty.start();
     dir = await mkdtemp(join(tmpdir(), "tocsin-kill-"));
@@ -135,5 +143,98 @@ describe("npm start killed between claiming a level and sending it", () => {
     expect(pagerDuty.requests.filter((r) => level(r.body) === 2).map((r) => r.status)).toEqual([
       0, 202,
     ]);
+  }, 90_000);
+
+  it("tells PagerDuty an acknowledge and a resolve after the restart: the state change left them owed", async () => {
+    pagerDuty = await FakePagerDuty.start();
+    dir = await mkdtemp(join(tmpdir(), "tocsin-kill-"));
+    const ca = join(dir, "pagerduty-ca.pem");
+    await writeFile(ca, pagerDuty.ca);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    // Real time: level 2 is 15 minutes away, so PagerDuty hears one trigger per incident.
+    server = await npmStart(port, join(dir, "data"), ca, "1");
+
+    const labels = (job: string) => ({
+      alertname: "TrainingNaNLoss",
+      job,
+      severity: "critical",
+      team: "ml-training",
+    });
+    const resolving = (await postAlert(url, WEBHOOK, { labels: labels("llama-resolved") }))
+      .incident!.id;
+    const acknowledging = (await postAlert(url, WEBHOOK, { labels: labels("llama-acked") }))
+      .incident!.id;
+    const heard = (id: string) =>
+      pagerDuty!.processed.filter((e) => e.dedup_key === id).map((e) => e.event_action);
+    await waitUntil(
+      () => heard(resolving).includes("trigger") && heard(acknowledging).includes("trigger"),
+      "both paged",
+      15_000,
+    );
+
+    // The resolve and the acknowledge are stored, and their mirrors reach PagerDuty and are
+    // held there: then the process dies, before PagerDuty has either.
+    const resolveHeld = pagerDuty.holdNext(
+      (body) => body.dedup_key === resolving && body.event_action === "resolve",
+    );
+    const ackHeld = pagerDuty.holdNext(
+      (body) => body.dedup_key === acknowledging && body.event_action === "acknowledge",
+    );
+    const resolved = await postAlert(url, WEBHOOK, {
+      labels: labels("llama-resolved"),
+      status: "resolved",
+    });
+    expect(resolved.status).toBe(202);
+    const click = slackClick({
+      signingSecret: SIGNING_SECRET,
+      actionId: "acknowledge",
+      value: acknowledging,
+      user: { id: "U0DMITRI1", username: "dmitri" },
+      timestamp: new Date(),
+    });
+    const clicked = await fetch(`${url}/slack/interactions`, {
+      method: "POST",
+      headers: click.headers,
+      body: click.body,
+    });
+    expect(clicked.status).toBe(200);
+    await Promise.all([resolveHeld.arrived, ackHeld.arrived]);
+    await kill(server);
+    server = undefined;
+    expect(pagerDuty.alertState(resolving)).toBe("triggered");
+    expect(pagerDuty.alertState(acknowledging)).toBe("triggered");
+
+    server = await npmStart(port, join(dir, "data"), ca, "1");
+    await waitUntil(
+      () =>
+        pagerDuty!.alertState(resolving) === "resolved" &&
+        pagerDuty!.alertState(acknowledging) === "acknowledged",
+      "the resolve and the acknowledge told to PagerDuty after the restart",
+      15_000,
+    );
+    const read = async (id: string) =>
+      (await (
+        await fetch(`${url}/incidents/${id}`, { headers: { authorization: `Bearer ${API}` } })
+      ).json()) as IncidentWithTimeline;
+    const told = (incident: IncidentWithTimeline, kind: string) =>
+      incident.timeline.some(
+        (e) =>
+          e.type === "notified" && e.channel === "pagerduty" && e.detail?.startsWith(`${kind}:`),
+      );
+    await waitUntil(
+      async () =>
+        told(await read(resolving), "resolve") && told(await read(acknowledging), "acknowledge"),
+      "both recorded",
+      15_000,
+    );
+    // Exactly the state stored, once each after the restart; nothing triggered again.
+    expect((await read(resolving)).status).toBe("resolved");
+    expect((await read(acknowledging)).status).toBe("acknowledged");
+    expect(heard(resolving)).toEqual(["trigger", "resolve"]);
+    expect(heard(acknowledging)).toEqual(["trigger", "acknowledge"]);
+    // Settled by the mirror once PagerDuty had it: nothing left owed.
+    expect((await read(resolving)).owedState).toBeUndefined();
+    expect((await read(acknowledging)).owedState).toBeUndefined();
   }, 90_000);
 });

@@ -1,9 +1,13 @@
-import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
-import { TTL_ATTRIBUTE } from "../../functions/adapters/dynamodb/table-schema.js";
-import { openIncident } from "../../functions/core/incident.js";
-import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
+import {
+  createTableInput,
+  OWED_STATE_INDEX,
+  TTL_ATTRIBUTE,
+} from "../../functions/adapters/dynamodb/table-schema.js";
+import { openIncident, planTransition } from "../../functions/core/incident.js";
+import { type EmbeddedDynamo, untilActive } from "../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, injectFaults, startTestDynamo } from "../support/dynamo.js";
 import { alert, at, candidate, ROUTING, resolveAt } from "../support/incidents.js";
 import { incidentStoreContract } from "./incident-store.contract.js";
@@ -105,5 +109,37 @@ describe("DynamoDB specifics: test incidents in lists and reports", () => {
     await store.list({ limit: 10 });
     // Assess: resolved, so not even the fingerprint's live counters are read.
     expect(faults.sent).toEqual(["QueryCommand", "QueryCommand"]);
+  });
+});
+
+describe("DynamoDB specifics: a table made before the owed-state index", () => {
+  it("still finds the owed states (a local data dir of an older tocsin; dynalite cannot add an index)", async () => {
+    // Prepare: the table as tocsin made it before the index existed.
+    const client = clientFor(dynamo.endpoint);
+    const table = `before-owed-index-${process.pid}`;
+    const input = createTableInput(table);
+    await client.send(
+      new CreateTableCommand({
+        ...input,
+        AttributeDefinitions: input.AttributeDefinitions!.filter(
+          (a) => a.AttributeName !== OWED_STATE_INDEX.partition,
+        ),
+        GlobalSecondaryIndexes: input.GlobalSecondaryIndexes!.filter(
+          (i) => i.IndexName !== OWED_STATE_INDEX.name,
+        ),
+      }),
+    );
+    await untilActive(client, table);
+    const store = new DynamoIncidentStore(client, table);
+    const owed = candidate("fp-old-table", at(0));
+    await store.recordFiring(owed);
+    await store.recordFiring(candidate("fp-old-table-quiet", at(0)));
+    // Act
+    await store.applyTransition((await store.get(owed.id))!, {
+      ...planTransition({ type: "acknowledge", actor: "erin" }, at(1)),
+      mirror: true,
+    });
+    // Assess
+    expect(await store.owedStates()).toEqual([{ id: owed.id, state: "acknowledged" }]);
   });
 });

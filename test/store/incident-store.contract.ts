@@ -407,7 +407,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         const after = await store.recordDeliveries(fresh.id, [notified], {
           settle: ["s2d0", "s2d1"],
           owed: [later],
-          whileTriggered: true,
+          whileStatus: "triggered",
         });
         expect(after!.owedDeliveries).toEqual([later]);
         expect(after!.timeline.at(-1)).toEqual(notified);
@@ -421,7 +421,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         const failed = { ...notified, at: at(17), type: "notification_failed" as const };
         const kept = await store.recordDeliveries(fresh.id, [failed], {
           settle: ["s2d1"],
-          whileTriggered: true,
+          whileStatus: "triggered",
         });
         expect(kept!.status).toBe("acknowledged");
         expect(kept!.owedDeliveries).toEqual([later]);
@@ -435,6 +435,62 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         const settled = await store.recordDeliveries(fresh.id, [], { settle: ["s2d1", "s9d9"] });
         expect(settled!.owedDeliveries).toBeUndefined();
         expect(await store.recordDeliveries("no-such-incident", [notified])).toBeNull();
+      });
+
+      it("records an acknowledge or resolve a mirror tells as owed, in the same write, until the mirror settles it", async () => {
+        const { store } = await make();
+        const told = candidate("fp-owed-state", at(0));
+        const quiet = candidate("fp-no-mirror", at(0));
+        await store.recordFiring(told);
+        await store.recordFiring(quiet);
+        expect(await store.owedStates()).toEqual([]);
+
+        const acked = await store.applyTransition((await store.get(told.id))!, {
+          ...by("acknowledge", 1),
+          mirror: true,
+        });
+        expect(acked.owedState).toBe("acknowledged");
+        await store.applyTransition((await store.get(quiet.id))!, by("acknowledge", 1));
+        expect((await store.get(quiet.id))!.owedState).toBeUndefined();
+        expect(await store.owedStates()).toEqual([{ id: told.id, state: "acknowledged" }]);
+        // Never on list pages: a mirror's bookkeeping, not the incident's.
+        const listed = (await store.list({ limit: 10 })).incidents;
+        for (const incident of listed) expect(incident).not.toHaveProperty("owedState");
+
+        // Resolved before the acknowledge's mirror wrote: settling the acknowledge changes
+        // nothing owed (the resolve is owed now), and the outcome is recorded all the same.
+        await store.applyTransition((await store.get(told.id))!, {
+          ...by("resolve", 2),
+          mirror: true,
+        });
+        const event = { at: at(3), type: "notified" as const, channel: "pagerduty" };
+        const late = await store.recordDeliveries(told.id, [event], {
+          settleState: true,
+          whileStatus: "acknowledged",
+        });
+        expect(late!.owedState).toBe("resolved");
+        expect(late!.timeline.at(-1)).toEqual(event);
+        expect(await store.owedStates()).toEqual([{ id: told.id, state: "resolved" }]);
+
+        const settled = await store.recordDeliveries(told.id, [], {
+          settleState: true,
+          whileStatus: "resolved",
+        });
+        expect(settled!.owedState).toBeUndefined();
+        expect(await store.owedStates()).toEqual([]);
+      });
+
+      it("records a resolve of the sender's as owed when a mirror tells it", async () => {
+        const { store } = await make();
+        const fresh = candidate("fp-owed-resolve", at(0));
+        await store.recordFiring(fresh);
+        const resolved = await store.resolveFingerprint(candidate("fp-owed-resolve", at(5)), {
+          ...resolveAt(at(5)),
+          mirror: true,
+        });
+        expect(resolved).toMatchObject({ id: fresh.id, status: "resolved" });
+        expect((await store.get(fresh.id))!.owedState).toBe("resolved");
+        expect(await store.owedStates()).toEqual([{ id: fresh.id, state: "resolved" }]);
       });
     });
 

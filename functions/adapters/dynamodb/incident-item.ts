@@ -2,6 +2,7 @@ import { type Labels, labelSet } from "../../core/alert.js";
 import type {
   Incident,
   IncidentWithTimeline,
+  OwedState,
   TimelineEvent,
   Transition,
 } from "../../core/incident.js";
@@ -50,6 +51,8 @@ export interface IncidentItem
   expiresAt?: number;
   /** The last escalation step claimed: internal to the escalation's idempotence. */
   claimedStep?: number;
+  /** The state still owed to the incident's channels: the key of the sparse OWED_STATE_INDEX. */
+  owedState?: OwedState;
 }
 
 export const incidentKey = (id: string) => ({ pk: `INC#${id}`, sk: "INC" });
@@ -68,13 +71,14 @@ export function owedOf(item: Record<string, unknown>): OwedDelivery[] {
     .map((name) => item[name] as OwedDelivery);
 }
 
-/** The incident with its timeline, in the order written, and its owed deliveries if any. */
+/** The incident with its timeline, in the order written, and what it owes its channels if anything. */
 export function toIncidentWithTimeline(item: IncidentItem): IncidentWithTimeline {
   const owed = owedOf(item as unknown as Record<string, unknown>);
   return {
     ...toIncident(item),
     timeline: item.timeline,
     ...(owed.length > 0 ? { owedDeliveries: owed } : {}),
+    ...(item.owedState ? { owedState: item.owedState } : {}),
   };
 }
 
@@ -126,6 +130,7 @@ export function toIncident(item: IncidentItem): Incident {
     createdKey,
     timeline,
     claimedStep,
+    owedState,
     expiresAt,
     labels,
     annotations,
@@ -143,9 +148,9 @@ export function toIncident(item: IncidentItem): Incident {
 }
 
 /**
- * A transition as one conditional UpdateItem: the changes, the status index key, and the
- * timeline event appended, only while the status is one the transition allows (and, for a
- * snooze, while no snooze is running).
+ * A transition as one conditional UpdateItem: the changes, the status index key, the
+ * timeline event appended and, for a change a mirror tells, the new status as owed, only
+ * while the status is one the transition allows (and, for a snooze, while no snooze is running).
  */
 export function transitionUpdate(transition: Transition) {
   const names: Record<string, string> = { "#status": "status", "#timeline": "timeline" };
@@ -164,6 +169,8 @@ export function transitionUpdate(transition: Transition) {
   if (transition.changes.status) {
     values[":newStatus"] = transition.changes.status;
     sets.push("#status = :newStatus");
+    if (transition.mirror && transition.changes.status !== "triggered")
+      sets.push("owedState = :newStatus");
   }
   const from = transition.from.map((status, i) => {
     values[`:from${i}`] = status;
@@ -224,9 +231,9 @@ export function escalationClaimUpdate(claim: Parameters<IncidentStore["claimEsca
 
 /**
  * Delivery outcomes appended to an incident that exists, the owed deliveries they settle
- * removed and those left for a later attempt rewritten (with `whileTriggered`, only while
- * the incident is triggered), and the channel's Slack message remembered unless one is
- * already kept. Returns the whole item as written.
+ * (and the owed state) removed and those left for a later attempt rewritten (with
+ * `whileStatus`, only while the incident has that status), and the channel's Slack message
+ * remembered unless one is already kept. Returns the whole item as written.
  */
 export function deliveriesUpdate(
   events: TimelineEvent[],
@@ -246,6 +253,7 @@ export function deliveriesUpdate(
         names[`#s${i}`] = `${OWED_PREFIX}${key}`;
         removes.push(`#s${i}`);
       });
+    if (record.settleState) removes.push("owedState");
   }
   if (record.slackMessage) {
     names["#slack"] = "slackMessages";
@@ -254,10 +262,10 @@ export function deliveriesUpdate(
     sets.push("#slack.#channel = if_not_exists(#slack.#channel, :ref)");
   }
   let condition = "attribute_exists(pk)";
-  if (settling && record.whileTriggered) {
+  if (settling && record.whileStatus) {
     names["#status"] = "status";
-    values[":triggered"] = "triggered";
-    condition += " AND #status = :triggered";
+    values[":while"] = record.whileStatus;
+    condition += " AND #status = :while";
   }
   return {
     UpdateExpression: `SET ${sets.join(", ")}${removes.length > 0 ? ` REMOVE ${removes.join(", ")}` : ""}`,

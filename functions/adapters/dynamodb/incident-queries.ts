@@ -1,11 +1,16 @@
-import { mayBeTestIncident } from "../../core/incident.js";
-import type { IncidentPage, IncidentQuery, ReportSlice } from "../../core/incident-store.js";
+import { mayBeTestIncident, type OwedState } from "../../core/incident.js";
+import type {
+  IncidentPage,
+  IncidentQuery,
+  OwedStateRef,
+  ReportSlice,
+} from "../../core/incident-store.js";
 import { REPORT_FIELDS, type ReportIncident } from "../../core/report.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { withLiveCounters } from "./fingerprint-item.js";
 import { type IncidentItem, incidentKey } from "./incident-item.js";
 import { BATCH_GET_LIMIT, type TableClient } from "./table-client.js";
-import { INDEXES } from "./table-schema.js";
+import { INDEXES, OWED_STATE_INDEX } from "./table-schema.js";
 
 /** Most queries one list page may take when filters discard most of what an index returns. */
 const MAX_QUERIES_PER_PAGE = 10;
@@ -131,6 +136,61 @@ export async function listForReport(
   const marked = await markTests(table, incidents.slice(0, range.maxIncidents));
   return { incidents: marked.map(({ title: _, ...incident }) => incident), truncated };
 }
+
+const OWED_STATES: readonly OwedState[] = ["acknowledged", "resolved"];
+
+/**
+ * Every incident with an owed state: one Query per state on the sparse OWED_STATE_INDEX,
+ * which holds those incidents only. A table made before that index (a local data dir of
+ * an older tocsin: dynalite cannot add an index to a table) is read by one Scan instead.
+ */
+export async function listOwedStates(table: TableClient): Promise<OwedStateRef[]> {
+  const owed: OwedStateRef[] = [];
+  const collect = (items: Record<string, unknown>[] | undefined, state?: OwedState) => {
+    for (const item of items ?? []) {
+      const found = state ?? (item.owedState as OwedState);
+      if (String(item.pk).startsWith("INC#"))
+        owed.push({ id: String(item.pk).slice("INC#".length), state: found });
+    }
+  };
+  try {
+    for (const state of OWED_STATES) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await table.query({
+          IndexName: OWED_STATE_INDEX.name,
+          KeyConditionExpression: "#owed = :state",
+          ExpressionAttributeNames: { "#owed": OWED_STATE_INDEX.partition },
+          ExpressionAttributeValues: { ":state": state },
+          ExclusiveStartKey: startKey,
+        });
+        collect(page.Items, state);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return owed;
+  } catch (error) {
+    if (!isMissingIndex(error)) throw error;
+    owed.length = 0;
+  }
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.scan({
+      FilterExpression: "attribute_exists(#owed)",
+      ProjectionExpression: "pk, #owed",
+      ExpressionAttributeNames: { "#owed": OWED_STATE_INDEX.partition },
+      ExclusiveStartKey: startKey,
+    });
+    collect(page.Items);
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return owed;
+}
+
+const isMissingIndex = (error: unknown) =>
+  error instanceof Error &&
+  error.name === "ValidationException" &&
+  error.message.includes("does not have the specified index");
 
 function chooseIndex(query: IncidentQuery) {
   const filters: Record<string, string | number> = {};

@@ -12,6 +12,7 @@ import type {
   IncidentPage,
   IncidentQuery,
   IncidentStore,
+  OwedStateRef,
   ReportSlice,
 } from "../../core/incident-store.js";
 import {
@@ -29,12 +30,11 @@ import {
   escalationClaimUpdate,
   type IncidentItem,
   incidentKey,
-  toIncident,
   toIncidentItem,
   toIncidentWithTimeline,
   transitionUpdate,
 } from "./incident-item.js";
-import { listForReport, listIncidents } from "./incident-queries.js";
+import { listForReport, listIncidents, listOwedStates } from "./incident-queries.js";
 import { TableClient } from "./table-client.js";
 import { DEFAULT_RETENTION_SECONDS } from "./table-schema.js";
 import { withTimelineRoom } from "./timeline-room.js";
@@ -141,6 +141,10 @@ export class DynamoIncidentStore implements IncidentStore {
     return listForReport(this.table, range);
   }
 
+  owedStates(): Promise<OwedStateRef[]> {
+    return listOwedStates(this.table);
+  }
+
   async claimEscalationStep(
     id: string,
     claim: Parameters<IncidentStore["claimEscalationStep"]>[1],
@@ -189,7 +193,7 @@ export class DynamoIncidentStore implements IncidentStore {
     const item = written.Attributes as IncidentItem;
     if (transition.changes.status === "acknowledged")
       await mirrorStatus(this.table, incident, "acknowledged");
-    return { ...toIncident(item), timeline: item.timeline };
+    return toIncidentWithTimeline(item);
   }
 
   async recordDeliveries(id: string, events: TimelineEvent[], record: DeliveryRecordOptions = {}) {
@@ -200,8 +204,8 @@ export class DynamoIncidentStore implements IncidentStore {
           ...deliveriesUpdate(events, record, settling),
         }),
       );
-    // No longer triggered: the outcomes are recorded all the same, the owed ones kept.
-    const written = (await write(true)) ?? (record.whileTriggered ? await write(false) : undefined);
+    // The status moved on: the outcomes are recorded all the same, the owed ones kept.
+    const written = (await write(true)) ?? (record.whileStatus ? await write(false) : undefined);
     return written ? toIncidentWithTimeline(written.Attributes as IncidentItem) : null;
   }
 

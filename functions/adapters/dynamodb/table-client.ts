@@ -9,6 +9,9 @@ import {
   QueryCommand,
   type QueryCommandInput,
   type QueryCommandOutput,
+  ScanCommand,
+  type ScanCommandInput,
+  type ScanCommandOutput,
   UpdateCommand,
   type UpdateCommandInput,
   type UpdateCommandOutput,
@@ -70,6 +73,11 @@ export class TableClient {
 
   query(input: WithoutTable<QueryCommandInput>): Promise<QueryCommandOutput> {
     return this.call(() => this.db.send(new QueryCommand({ ...input, TableName: this.name })));
+  }
+
+  /** A Scan: only where no index can answer (see listOwedStates). */
+  scan(input: WithoutTable<ScanCommandInput>): Promise<ScanCommandOutput> {
+    return this.call(() => this.db.send(new ScanCommand({ ...input, TableName: this.name })));
   }
 
   /** An UpdateItem; a failed condition throws ConditionalCheckFailedException. */

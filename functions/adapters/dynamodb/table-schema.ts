@@ -23,6 +23,19 @@ export const INDEXES = {
   byTime: { name: "byTime", partition: "kind", sort: "createdKey" },
 } as const;
 
+/**
+ * The incidents whose channels are still owed their new state (`owedState`, written by the
+ * acknowledge or resolve itself, removed once every channel is told), and no others: a
+ * sparse index, keys only, so that finding what a lost mirror left to tell reads only those.
+ */
+export const OWED_STATE_INDEX = { name: "byOwedState", partition: "owedState" } as const;
+
+/** The names of every index of the table, sorted (what access to the table must name). */
+export const INDEX_NAMES: readonly string[] = [
+  ...Object.values(INDEXES).map((index) => index.name),
+  OWED_STATE_INDEX.name,
+].sort();
+
 /** Every incident field but the timeline: list pages show these, the timeline stays out of the indexes. */
 export const SUMMARY_ATTRIBUTES = [
   "id",
@@ -63,6 +76,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
     TABLE_KEYS.partition,
     TABLE_KEYS.sort,
     ...indexes.flatMap((i) => [i.partition, i.sort]),
+    OWED_STATE_INDEX.partition,
   ]);
   return {
     TableName: tableName,
@@ -75,13 +89,23 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
       { AttributeName: TABLE_KEYS.partition, KeyType: "HASH" },
       { AttributeName: TABLE_KEYS.sort, KeyType: "RANGE" },
     ],
-    GlobalSecondaryIndexes: indexes.map((index) => ({
-      IndexName: index.name,
-      KeySchema: [
-        { AttributeName: index.partition, KeyType: "HASH" },
-        { AttributeName: index.sort, KeyType: "RANGE" },
-      ],
-      Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: [...SUMMARY_ATTRIBUTES] },
-    })),
+    GlobalSecondaryIndexes: [
+      ...indexes.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partition, KeyType: "HASH" as const },
+          { AttributeName: index.sort, KeyType: "RANGE" as const },
+        ],
+        Projection: {
+          ProjectionType: "INCLUDE" as const,
+          NonKeyAttributes: [...SUMMARY_ATTRIBUTES],
+        },
+      })),
+      {
+        IndexName: OWED_STATE_INDEX.name,
+        KeySchema: [{ AttributeName: OWED_STATE_INDEX.partition, KeyType: "HASH" as const }],
+        Projection: { ProjectionType: "KEYS_ONLY" as const },
+      },
+    ],
   };
 }
