@@ -7,7 +7,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
-import { awsClientConfig, isServiceFault } from "../adapters/aws-clients.js";
+import { AWS_CALL_POLICY, awsClientConfig, isServiceFault } from "../adapters/aws-clients.js";
 import { flushingMetrics, PowertoolsTelemetry } from "../adapters/metrics/powertools-telemetry.js";
 import { loadServiceSnapshot } from "../adapters/service-snapshot.js";
 import {
@@ -251,7 +251,10 @@ export async function escalationLambdaHandler() {
     },
     email: {
       sns: {
-        client: access.tracer.captureAWSv3Client(new SNSClient(awsClientConfig())),
+        // One request per attempt: the delivery pipeline's retry stage retries, not the SDK.
+        client: access.tracer.captureAWSv3Client(
+          new SNSClient(awsClientConfig({ ...AWS_CALL_POLICY, maxAttempts: 1 })),
+        ),
         topics: JSON.parse(process.env.EMAIL_TOPICS ?? "{}"),
       },
     },

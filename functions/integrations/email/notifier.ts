@@ -13,9 +13,10 @@ export interface EmailNotifierOptions {
 
 /**
  * Emails through SNS: one PublishCommand to the topic of the channel's address, subject
- * and plain-text body from email-message.ts. The SDK retries throttling and 5xx itself
- * (its client's maxAttempts); what still fails is `failed` with the error's name, retryable
- * when it was SNS's fault (5xx, throttling, no answer) rather than the request's.
+ * and plain-text body from email-message.ts. One attempt per call (the client is built with
+ * maxAttempts 1, so the SDK does not retry behind the delivery pipeline's back): a failure is
+ * `failed` with the error's name, retryable when it was SNS's fault (5xx, throttling, no
+ * answer) rather than the request's.
  * Addresses without a topic go to the outbox when there is one, else are not delivered.
  */
 export class EmailNotifier implements Notifier {

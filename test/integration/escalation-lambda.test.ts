@@ -1,0 +1,88 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readServiceSnapshot } from "../../functions/adapters/config-file.js";
+import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
+import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
+import { FakeSns } from "../support/fake-sns.js";
+import { lambdaContext } from "../support/http-events.js";
+import { candidate } from "../support/incidents.js";
+
+/**
+ * The escalation function as Lambda runs it (functions/entry/lambda-runtime.ts), its AWS
+ * services on 127.0.0.1: DynamoDB (dynalite) and SNS (a fake of its Query protocol). It is
+ * given only what its Tasks need: no webhook, API or Slack signing secret.
+ */
+const TOPIC = "arn:aws:sns:eu-west-1:123456789012:tocsin-oncall";
+
+let dynamo: EmbeddedDynamo;
+let sns: FakeSns;
+let store: DynamoIncidentStore;
+let handler: (event: unknown, context: typeof lambdaContext) => Promise<unknown>;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+  sns = await FakeSns.start([TOPIC]);
+  const client = clientFor(dynamo.endpoint);
+  const table = await freshTable(client);
+  store = new DynamoIncidentStore(client, table);
+  const dir = mkdtempSync(join(tmpdir(), "tocsin-lambda-"));
+  writeFileSync(join(dir, "tocsin.json"), JSON.stringify(readServiceSnapshot("tocsin.yaml")));
+  Object.assign(process.env, {
+    AWS_REGION: "eu-west-1",
+    AWS_ACCESS_KEY_ID: "test",
+    AWS_SECRET_ACCESS_KEY: "test",
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SNS: sns.url,
+    POWERTOOLS_TRACE_ENABLED: "false",
+    POWERTOOLS_METRICS_DISABLED: "true",
+    POWERTOOLS_LOG_LEVEL: "ERROR",
+    TOCSIN_CONFIG: join(dir, "tocsin.json"),
+    TABLE_NAME: table,
+    EMAIL_TOPICS: JSON.stringify({ "oncall@example.com": TOPIC }),
+  });
+  const { escalationLambdaHandler } = await import("../../functions/entry/lambda-runtime.js");
+  handler = (await escalationLambdaHandler()) as typeof handler;
+}, 30_000);
+
+afterAll(async () => {
+  await sns?.close();
+  await dynamo?.close();
+});
+
+describe("the escalation function on Lambda", () => {
+  it("leaves retrying to the delivery pipeline: one SNS request per attempt, each on the timeline", async () => {
+    // Prepare: an incident told to email only; SNS fails once with a 500.
+    const incident = candidate("fp-lambda-email", new Date().toISOString(), {
+      channels: ["email-oncall"],
+      escalation: null,
+    });
+    await store.recordFiring(incident);
+    sns.failNext({ status: 500, code: "InternalError" });
+
+    // Act: the state machine's first Task.
+    const output = await handler(
+      { action: "step", incidentId: incident.id, step: 0 },
+      lambdaContext,
+    );
+
+    // Assess: two requests, both made by the retry stage (the SDK's own retry would have
+    // made the second within one attempt), and the timeline says so.
+    expect(output).toMatchObject({ incidentId: incident.id, done: true });
+    expect(sns.publishes.map((p) => [p.topicArn, p.status])).toEqual([
+      [TOPIC, 500],
+      [TOPIC, 200],
+    ]);
+    const stored = await store.get(incident.id);
+    expect(stored!.timeline.filter((e) => e.type === "notified")).toEqual([
+      expect.objectContaining({
+        channel: "email-oncall",
+        outcome: "delivered",
+        attempts: 2,
+        detail: "trigger: published to SNS for oncall@example.com (message fake-1) (2 attempts)",
+      }),
+    ]);
+  });
+});
