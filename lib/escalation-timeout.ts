@@ -1,3 +1,4 @@
+import { scaledAfter } from "../functions/core/clock.js";
 import type { Config, RouteNode } from "../functions/core/config.js";
 import { LATER_ATTEMPTS } from "../functions/core/delivery-retry.js";
 import { parseDuration } from "../functions/core/duration.js";
@@ -45,7 +46,7 @@ function span(config: Config, policy: string, delay: number): number {
   let now = start;
   let step = 0;
   for (;;) {
-    const { next } = planEscalationStep(incident, step, { config, now, timeScale: 1 });
+    const { next } = planEscalationStep(incident, step, { config, now, after: scaledAfter(1) });
     if (!next) return (now.getTime() - start.getTime()) / 1000;
     now = new Date(next.dueAt);
     step = next.step;

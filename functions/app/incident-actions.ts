@@ -1,3 +1,4 @@
+import type { After } from "../core/clock.js";
 import type { Config } from "../core/config.js";
 import { IncidentConflictError } from "../core/errors.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
@@ -23,8 +24,8 @@ export interface ActionDeps {
   store: IncidentStore;
   config: Config;
   escalation?: EscalationRunner | undefined;
-  /** Local only: divides the snooze like every other delay. */
-  timeScale: number;
+  /** Adds the snooze (divided by the local time scale, like every other delay). */
+  after: After;
   /** Told when the escalation engine fails after the change was stored (for the logs). */
   onEngineFault?: (incidentId: string, error: unknown) => void;
   /** Times acknowledgements: from the incident opening to the click that acknowledged it. */
@@ -91,7 +92,10 @@ export async function takeIncidentAction(
     };
   }
   // The snooze ends when the resumed escalation runs: scaled like every other delay (local only).
-  const snoozeSeconds = action.kind === "snooze" ? Math.ceil(action.seconds / deps.timeScale) : 0;
+  const snoozeSeconds =
+    action.kind === "snooze"
+      ? (deps.after(now, action.seconds).getTime() - now.getTime()) / 1000
+      : 0;
   const command: IncidentCommand =
     action.kind === "snooze"
       ? { type: "snooze", actor, seconds: snoozeSeconds }
@@ -136,7 +140,7 @@ export async function takeIncidentAction(
         await runner.resume(
           incident.id,
           Math.max(updated.escalationStep, 1),
-          snoozeSeconds,
+          Math.ceil(snoozeSeconds),
           attempt,
         );
       } else {

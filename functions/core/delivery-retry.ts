@@ -4,6 +4,7 @@
  * later steps of the state machine, minutes apart, while the incident stays open
  * (nextAttemptAt). Pure: the clock and the randomness are given.
  */
+import { type After, durationThrough } from "./clock.js";
 
 /** How hard one Task tries a delivery before leaving it to a later step. */
 export interface RetryPolicy {
@@ -28,6 +29,19 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 /**
+ * The policy with its backoff through `after` (locally the time scale divides it, as it
+ * divides the levels'): a server's Retry-After, and the total and the longest Retry-After
+ * a Task waits (real time, inside the Task's timeout), are not ours to scale.
+ */
+export function backoffThrough(policy: RetryPolicy, after: After): RetryPolicy {
+  return {
+    ...policy,
+    minDelayMs: durationThrough(after, policy.minDelayMs),
+    maxDelayMs: durationThrough(after, policy.maxDelayMs),
+  };
+}
+
+/**
  * The wait before the next attempt in the same Task, or null to stop trying here:
  * the attempts are spent, the server asks for longer than the Task waits, or the wait
  * would end past the policy's total. `made`: attempts so far; `elapsedMs` since the first.
@@ -50,8 +64,8 @@ export function retryDelayMs(
  * Later attempts of a page whose Task attempts all failed for a retryable reason: the
  * first 30 s later, then as long again as it has been failing (so the gaps double), at
  * most 10 minutes apart, never sooner than Retry-After asks; none starts more than
- * 4 hours after the step was claimed. Locally the time scale divides our own delays (not
- * a server's Retry-After), as it divides the levels'.
+ * 4 hours after the step was claimed. Our own delays go through `after` (locally the time
+ * scale divides them, as it divides the levels'); a server's Retry-After does not.
  */
 export const LATER_ATTEMPTS = {
   firstDelayMs: 30_000,
@@ -64,15 +78,16 @@ export function nextAttemptAt(
   claimedAt: string,
   retryAfterMs: number | undefined,
   now: Date,
-  timeScale: number,
+  after: After,
 ): string | null {
   const at = now.getTime();
-  const giveUpAt = Date.parse(claimedAt) + LATER_ATTEMPTS.giveUpAfterMs / timeScale;
+  const claimed = new Date(claimedAt);
+  const giveUpAt = after(claimed, LATER_ATTEMPTS.giveUpAfterMs / 1000).getTime();
   if (at >= giveUpAt) return null;
-  const failingFor = at - Date.parse(claimedAt);
+  const failingFor = at - claimed.getTime();
   const backoff = Math.min(
-    Math.max(failingFor, LATER_ATTEMPTS.firstDelayMs / timeScale),
-    LATER_ATTEMPTS.maxDelayMs / timeScale,
+    Math.max(failingFor, durationThrough(after, LATER_ATTEMPTS.firstDelayMs)),
+    durationThrough(after, LATER_ATTEMPTS.maxDelayMs),
   );
   const next = Math.min(at + Math.max(backoff, retryAfterMs ?? 0), giveUpAt);
   return new Date(Math.ceil(next)).toISOString();

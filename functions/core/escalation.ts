@@ -1,3 +1,4 @@
+import type { After } from "./clock.js";
 import type { Config, EscalationPolicy } from "./config.js";
 import type { Incident, TimelineEvent } from "./incident.js";
 import type { Notification, OwedDelivery, Recipient } from "./notification.js";
@@ -30,8 +31,8 @@ export interface EscalationPlan {
 export interface EscalationContext {
   config: Config;
   now: Date;
-  /** Local only: divides every delay (60 turns minutes into seconds). */
-  timeScale: number;
+  /** Adds the policy's delays (divided by the local time scale: core/clock.ts). */
+  after: After;
 }
 
 /** Seconds from the incident's creation to the k-th level (k ≥ 1), repeats included. */
@@ -83,11 +84,11 @@ function dueTime(
   incident: Incident,
   policy: EscalationPolicy | undefined,
   k: number,
-  timeScale: number,
+  after: After,
 ): number {
-  const base = Date.parse(incident.escalationBaseAt ?? incident.createdAt);
-  if (k === 0 || !policy) return base;
-  return Math.floor(base + (levelOffset(policy, incident.delay, k) * 1000) / timeScale);
+  const base = new Date(incident.escalationBaseAt ?? incident.createdAt);
+  if (k === 0 || !policy) return base.getTime();
+  return after(base, levelOffset(policy, incident.delay, k)).getTime();
 }
 
 /**
@@ -102,9 +103,9 @@ export function stepDueAt(
   const policy = incident.escalationPolicy
     ? context.config.escalationPolicies[incident.escalationPolicy]
     : undefined;
-  if (step === 0) return dueTime(incident, policy, 0, context.timeScale);
+  if (step === 0) return dueTime(incident, policy, 0, context.after);
   if (!policy || step > policy.levels.length * (policy.repeat + 1)) return null;
-  return dueTime(incident, policy, step, context.timeScale);
+  return dueTime(incident, policy, step, context.after);
 }
 
 /**
@@ -136,7 +137,7 @@ export function planEscalationStep(
   step: number,
   context: EscalationContext,
 ): EscalationPlan {
-  const { config, now, timeScale } = context;
+  const { config, now, after } = context;
   const policy = incident.escalationPolicy
     ? config.escalationPolicies[incident.escalationPolicy]
     : undefined;
@@ -207,7 +208,7 @@ export function planEscalationStep(
     }
     return { step, level, reached: fired, cycle, deliveries, events, next: null };
   }
-  const due = dueTime(incident, policy, fired + 1, timeScale);
+  const due = dueTime(incident, policy, fired + 1, after);
   const waitSeconds = Math.max(0, Math.ceil((due - now.getTime()) / 1000));
   return {
     step,
@@ -239,8 +240,8 @@ export function resumeAfterSnooze(
     : undefined;
   if (!policy) return null;
   const step = Math.max(reached, 1);
-  const offset = (levelOffset(policy, incident.delay, step) * 1000) / context.timeScale;
-  return { step, baseAt: new Date(context.now.getTime() - offset).toISOString() };
+  const baseAt = context.after(context.now, -levelOffset(policy, incident.delay, step));
+  return { step, baseAt: baseAt.toISOString() };
 }
 
 /**

@@ -245,7 +245,7 @@ export function planTransition(command: IncidentCommand, now: string): Transitio
         },
       };
     case "snooze": {
-      const until = new Date(Date.parse(now) + command.seconds * 1000).toISOString();
+      const until = new Date(Date.parse(now) + Math.round(command.seconds * 1000)).toISOString();
       // One snooze at a time: a second click while snoozed changes nothing.
       return {
         from,

@@ -1,8 +1,9 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import { systemClock } from "../adapters/clock.js";
 import type { Telemetry } from "../app/telemetry.js";
+import type { Clock } from "../core/clock.js";
 import type { Attempted } from "../core/delivery-record.js";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../core/delivery-retry.js";
+import { backoffThrough, DEFAULT_RETRY_POLICY, type RetryPolicy } from "../core/delivery-retry.js";
 import type { Notification } from "../core/notification.js";
 import type { NotifierRegistry } from "./registry.js";
 import { retryStage } from "./retry-stage.js";
@@ -26,35 +27,20 @@ export function pipeline<N>(stages: readonly Stage<N>[], send: Send<N>): Send<N>
   return stages.reduceRight<Send<N>>((next, stage) => stage(next), send);
 }
 
-/** The clock and sleep the retry stage runs on: the system's, or a test's. */
-export interface DeliveryClock {
-  now: () => Date;
-  sleep: (ms: number) => Promise<void>;
-  /** In [0, 1): the backoff's jitter. */
-  random: () => number;
-}
-
-export const SYSTEM_CLOCK: DeliveryClock = {
-  now: () => new Date(),
-  sleep: async (ms) => {
-    await sleep(ms);
-  },
-  random: Math.random,
-};
-
 export interface DeliveryDeps {
   notifiers: NotifierRegistry;
   logger: Logger;
   telemetry?: Telemetry | undefined;
   retry?: RetryPolicy | undefined;
-  clock?: DeliveryClock | undefined;
+  /** The clock the pipeline runs on: the system's, a scaled one (local), or a test's. */
+  clock?: Clock | undefined;
 }
 
 /**
  * The end of the pipeline: one attempt by the notifier of the channel's type (the retry
  * stage decides whether there is another). A type nobody delivers is `not_delivered`.
  */
-export function notify(registry: NotifierRegistry, clock: Pick<DeliveryClock, "now">): Send {
+export function notify(registry: NotifierRegistry, clock: Pick<Clock, "now">): Send {
   return async (notification) => {
     const notifier = registry[notification.channel.type];
     if (!notifier) {
@@ -104,12 +90,11 @@ export function deliveryPipeline(
   deps: DeliveryDeps & { incidentId: string },
   stillWanted?: () => Promise<boolean>,
 ): Send {
-  const clock = deps.clock ?? SYSTEM_CLOCK;
+  const clock = deps.clock ?? systemClock;
+  // Our own backoff goes through the clock's `after` (the local time scale), Retry-After not.
+  const policy = backoffThrough(deps.retry ?? DEFAULT_RETRY_POLICY, clock.after);
   return pipeline(
-    [
-      countAndLog(deps),
-      retryStage({ policy: deps.retry ?? DEFAULT_RETRY_POLICY, clock, stillWanted }),
-    ],
+    [countAndLog(deps), retryStage({ policy, clock, stillWanted })],
     notify(deps.notifiers, clock),
   );
 }

@@ -1,10 +1,11 @@
+import type { Clock } from "../core/clock.js";
 import type { Attempted } from "../core/delivery-record.js";
 import { type RetryPolicy, retryDelayMs } from "../core/delivery-retry.js";
-import type { DeliveryClock, Stage } from "./pipeline.js";
+import type { Stage } from "./pipeline.js";
 
 export interface RetryStageOptions {
   policy: RetryPolicy;
-  clock: DeliveryClock;
+  clock: Pick<Clock, "now" | "sleep" | "random">;
   /**
    * Asked before each retry: false stops at once (an incident acknowledged meanwhile, so
    * another page would be a page after the acknowledgement). Alertmanager's ctx.Done().

@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { systemClock } from "../adapters/clock.js";
 import { DynamoIncidentStore } from "../adapters/dynamodb/incident-store.js";
 import { DynamoReplayGuard } from "../adapters/dynamodb/replay-guard.js";
 import type { SecretSource } from "../adapters/http/auth.js";
 import { readApi } from "../api/read-api.js";
 import { noTelemetry, type Telemetry } from "../app/telemetry.js";
 import type { Alert } from "../core/alert.js";
+import type { Clock } from "../core/clock.js";
 import type { Config } from "../core/config.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
 import type { Incident } from "../core/incident.js";
@@ -33,8 +35,8 @@ export interface Runtime {
   notifiers?: Partial<Record<Notifier["kind"], Notifier>>;
   /** Builds the escalation runner around the escalation handler (the local engine needs it). */
   escalationRunner?: (handler: ReturnType<typeof escalationHandler>) => EscalationRunner;
-  /** Local only: divides every escalation delay. */
-  timeScale?: number;
+  /** The system clock, or locally one that divides tocsin's own delays (TOCSIN_TIME_SCALE). */
+  clock?: Clock;
   /** Slack app: the signing secret that button clicks are verified with, and its workspace. */
   slackSigningSecret?: SecretSource;
   slackTeamId?: string | undefined;
@@ -48,9 +50,11 @@ export interface Runtime {
 
 /** What every handler shares: the logger, the clock, telemetry and the store. */
 export function composeBase(runtime: Runtime) {
+  const clock = runtime.clock ?? systemClock;
   return {
     logger: runtime.logger ?? new Logger({ serviceName: "tocsin" }),
-    now: runtime.now ?? (() => new Date()),
+    clock,
+    now: runtime.now ?? clock.now,
     telemetry: runtime.telemetry ?? noTelemetry,
     store: new DynamoIncidentStore(runtime.dynamodb, runtime.tableName, {
       ...(runtime.config.retention ? { retentionSeconds: runtime.config.retention } : {}),
@@ -60,14 +64,14 @@ export function composeBase(runtime: Runtime) {
 type Base = ReturnType<typeof composeBase>;
 
 /** The escalation state machine's Task handler. */
-export function buildEscalation(runtime: Runtime, { logger, now, store, telemetry }: Base) {
+export function buildEscalation(runtime: Runtime, { logger, clock, now, store, telemetry }: Base) {
   return escalationHandler({
     store,
     config: runtime.config,
     runbooks: runtime.runbooks,
     notifiers: runtime.notifiers ?? {},
     logger,
-    timeScale: runtime.timeScale ?? 1,
+    clock,
     telemetry,
     now,
   });
@@ -106,14 +110,14 @@ export function buildReadApi(runtime: Runtime, { logger, now, store }: Base) {
 /** POST /slack/interactions. */
 export function buildSlackInteractions(
   runtime: Runtime,
-  { logger, now, store, telemetry }: Base,
+  { logger, clock, now, store, telemetry }: Base,
   runner?: EscalationRunner,
 ) {
   return slackInteractions({
     store,
     config: runtime.config,
     escalation: runner,
-    timeScale: runtime.timeScale ?? 1,
+    after: clock.after,
     logger,
     signingSecret:
       runtime.slackSigningSecret ??

@@ -1,3 +1,4 @@
+import { systemClock } from "../adapters/clock.js";
 import { canMirror, channelKind } from "../core/channels.js";
 import type { Config } from "../core/config.js";
 import { type Attempted, deliveryEvent } from "../core/delivery-record.js";
@@ -17,8 +18,6 @@ export interface EscalationDeps extends DeliveryDeps {
   store: IncidentStore;
   config: Config;
   runbooks: readonly RunbookDefinition[];
-  /** Local only: divides every delay. */
-  timeScale: number;
 }
 
 function runbookDetails(deps: EscalationDeps, incident: Incident): RunbookDetails | null {
@@ -106,7 +105,12 @@ export async function deliverOwed(
     const entry = sendable[i]!.owed;
     const retryable = a.outcome.status === "failed" && a.outcome.retryable === true;
     const next = retryable
-      ? nextAttemptAt(entry.claimedAt, a.outcome.retryAfterMs, a.at, deps.timeScale)
+      ? nextAttemptAt(
+          entry.claimedAt,
+          a.outcome.retryAfterMs,
+          a.at,
+          (deps.clock ?? systemClock).after,
+        )
       : null;
     if (next)
       pending.push({ ...entry, attempts: entry.attempts + a.attempts, nextAttemptAt: next });

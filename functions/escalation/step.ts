@@ -1,3 +1,4 @@
+import { systemClock } from "../adapters/clock.js";
 import { IncidentConflictError } from "../core/errors.js";
 import {
   owedDeliveries,
@@ -11,7 +12,6 @@ import type { Incident } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
 import type { OwedDelivery } from "../core/notification.js";
 import { planTestNotification, testResolution } from "../core/test-notification.js";
-import { SYSTEM_CLOCK } from "../delivery/pipeline.js";
 import { channelsOfOwed, deliverOwed, type EscalationDeps, followWithState } from "./deliveries.js";
 
 export type { EscalationDeps } from "./deliveries.js";
@@ -52,7 +52,7 @@ export async function runEscalationStep(
   input: StepInput,
   now: () => Date,
 ): Promise<StepOutput> {
-  const deps = { ...escalation, clock: { ...(escalation.clock ?? SYSTEM_CLOCK), now } };
+  const deps = { ...escalation, clock: { ...(escalation.clock ?? systemClock), now } };
   const stop = {
     incidentId: input.incidentId,
     step: input.step,
@@ -71,7 +71,7 @@ export async function runEscalationStep(
     return stop;
   }
   const at = now();
-  const context = { config: deps.config, now: at, timeScale: deps.timeScale };
+  const context = { config: deps.config, now: at, after: deps.clock.after };
   // A snooze that is over resumes here: the level reached fires again, later ones follow.
   const resume =
     stored.snoozedUntil && stored.snoozedUntil <= at.toISOString()
@@ -175,7 +175,7 @@ export async function mirrorStateChange(
   input: { incidentId: string; kind: "acknowledge" | "resolve" },
   now: () => Date,
 ): Promise<void> {
-  const deps = { ...escalation, clock: { ...(escalation.clock ?? SYSTEM_CLOCK), now } };
+  const deps = { ...escalation, clock: { ...(escalation.clock ?? systemClock), now } };
   const incident = await deps.store.get(input.incidentId);
   if (!incident || incident.status === "triggered") return;
   const owed = incident.owedDeliveries ?? [];

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { scaledClock } from "../adapters/clock.js";
 import { PrometheusRegistry } from "../adapters/metrics/prometheus-registry.js";
 import type { Config } from "../core/config.js";
 import type { RunbookDefinition } from "../core/runbook.js";
@@ -39,7 +40,7 @@ export interface LocalServerOptions {
   notifiers?: Omit<NotifierSettings, "logger" | "email">;
   /** The Slack app's signing secret (button clicks) and, optionally, its workspace id. */
   slack?: { signingSecret?: string | undefined; teamId?: string | undefined };
-  /** Divides every escalation delay (60 turns minutes into seconds). */
+  /** Divides tocsin's own delays: levels, snoozes, later attempts, retry backoff (60 turns minutes into seconds). */
   timeScale?: number;
   /** Embedded DynamoDB's port (0: any), and an endpoint in front of it for the service's requests. */
   dynamo?: { port?: number; endpoint?: string | undefined };
@@ -107,7 +108,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     grafanaHmacSecret: () => options.grafanaHmacSecret,
     grafanaHeaders: options.grafanaHeaders,
     notifiers,
-    timeScale: options.timeScale ?? 1,
+    clock: scaledClock(options.timeScale ?? 1),
     ...(options.slack?.signingSecret
       ? { slackSigningSecret: () => options.slack!.signingSecret! }
       : {}),

@@ -1,5 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Clock, scaledAfter } from "../../functions/core/clock.js";
 import { deliveryEvent } from "../../functions/core/delivery-record.js";
 import {
   DEFAULT_RETRY_POLICY,
@@ -7,7 +8,7 @@ import {
   retryDelayMs,
 } from "../../functions/core/delivery-retry.js";
 import type { DeliveryOutcome, Notification, Notifier } from "../../functions/core/notification.js";
-import { type DeliveryClock, notify, pipeline } from "../../functions/delivery/pipeline.js";
+import { deliveryPipeline, notify, pipeline } from "../../functions/delivery/pipeline.js";
 import type { NotifierRegistry } from "../../functions/delivery/registry.js";
 import { retryStage } from "../../functions/delivery/retry-stage.js";
 import { PagerDutyNotifier } from "../../functions/integrations/pagerduty/notifier.js";
@@ -18,7 +19,7 @@ const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
 
 /** The retry stage over one notifier attempt from the registry, on the default policy. */
 function sendWithRetries(
-  deps: { notifiers: NotifierRegistry; clock: DeliveryClock; logger?: unknown },
+  deps: { notifiers: NotifierRegistry; clock: Clock; logger?: unknown },
   notification: Notification,
   stillWanted?: () => Promise<boolean>,
 ) {
@@ -32,11 +33,12 @@ function sendWithRetries(
 const T0 = Date.parse("2026-11-30T09:00:00.000Z");
 
 /** A clock that only moves when the stage sleeps: every wait is recorded, none is real. */
-function testClock(random = 0.5) {
+function testClock(random = 0.5, scale = 1) {
   let now = T0;
   const sleeps: number[] = [];
-  const clock: DeliveryClock = {
+  const clock: Clock = {
     now: () => new Date(now),
+    after: scaledAfter(scale),
     sleep: async (ms) => {
       sleeps.push(ms);
       now += ms;
@@ -102,21 +104,21 @@ describe("nextAttemptAt: later attempts in later steps", () => {
     ["never sooner than Retry-After", 5_000, 120_000, 125_000],
     ["at the give-up time at the latest", 4 * 3_600_000 - 60_000, undefined, 4 * 3_600_000],
   ])("%s", (_what, failingFor, retryAfter, next) => {
-    expect(nextAttemptAt(claimed, retryAfter, at(failingFor), 1)).toBe(
+    expect(nextAttemptAt(claimed, retryAfter, at(failingFor), scaledAfter(1))).toBe(
       new Date(T0 + next).toISOString(),
     );
   });
 
   it("gives up 4 hours after the claim, and the time scale divides our delays, not Retry-After", () => {
-    expect(nextAttemptAt(claimed, undefined, at(4 * 3_600_000), 1)).toBeNull();
-    expect(nextAttemptAt(claimed, undefined, at(200), 60)).toBe(at(700).toISOString());
-    expect(nextAttemptAt(claimed, 6_000, at(1_000), 60)).toBe(at(7_000).toISOString());
-    expect(nextAttemptAt(claimed, undefined, at(240_000), 60)).toBeNull();
+    expect(nextAttemptAt(claimed, undefined, at(4 * 3_600_000), scaledAfter(1))).toBeNull();
+    expect(nextAttemptAt(claimed, undefined, at(200), scaledAfter(60))).toBe(at(700).toISOString());
+    expect(nextAttemptAt(claimed, 6_000, at(1_000), scaledAfter(60))).toBe(at(7_000).toISOString());
+    expect(nextAttemptAt(claimed, undefined, at(240_000), scaledAfter(60))).toBeNull();
   });
 });
 
 describe("sendWithRetries: the retry stage", () => {
-  const deps = (notifier: Notifier, clock: DeliveryClock) => ({
+  const deps = (notifier: Notifier, clock: Clock) => ({
     notifiers: { pagerduty: notifier },
     logger: silent,
     clock,
@@ -131,6 +133,20 @@ describe("sendWithRetries: the retry stage", () => {
     expect(result).toMatchObject({ outcome: accepted, attempts: 3 });
     expect(sleeps).toEqual([500, 1000]);
     expect(result.at.getTime()).toBe(T0 + 1500);
+  });
+
+  it("in the pipeline, divides its own backoff by the clock's time scale, never a server's Retry-After", async () => {
+    const backoff = testClock(0, 60);
+    const limit = testClock(0, 60);
+    const through = (notifier: Notifier, clock: Clock) =>
+      deliveryPipeline({ ...deps(notifier, clock), incidentId: "i-1" })(notification("pagerduty"));
+
+    await through(scripted(failed500, failed500, accepted), backoff.clock);
+    await through(scripted(limited(3), accepted), limit.clock);
+
+    // 500 ms and 1 s divided by 60, floored to the ms; Retry-After's 3 s as asked.
+    expect(backoff.sleeps).toEqual([8, 16]);
+    expect(limit.sleeps).toEqual([3000]);
   });
 
   it("waits what Retry-After asks, when the Task can", async () => {

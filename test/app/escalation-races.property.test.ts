@@ -4,6 +4,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import { scaledAfter } from "../../functions/core/clock.js";
 import { IncidentConflictError } from "../../functions/core/errors.js";
 import { type IncidentStatus, planTransition } from "../../functions/core/incident.js";
 import type { Notification, Notifier } from "../../functions/core/notification.js";
@@ -191,8 +192,7 @@ async function play(plan: Plan) {
       email: notifier("email"),
     },
     logger: silent,
-    timeScale: 1,
-    clock: { now, sleep: async () => undefined, random: () => 0 },
+    clock: { now, after: scaledAfter(1), sleep: async () => undefined, random: () => 0 },
   };
   // The engine stops the execution between Tasks; a Task under way runs to its end.
   let stopped = false;

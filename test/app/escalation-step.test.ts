@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import { scaledAfter } from "../../functions/core/clock.js";
 import type { DeliveryOutcome, Notifier } from "../../functions/core/notification.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
 import { type EscalationDeps, runEscalationStep } from "../../functions/escalation/step.js";
@@ -38,9 +39,9 @@ async function escalate(id: string, pagerDuty: Notifier, maxRuns = 500) {
     runbooks: [],
     notifiers: { pagerduty: pagerDuty },
     logger: silent,
-    timeScale: 1,
     clock: {
       now: () => new Date(clock),
+      after: scaledAfter(1),
       sleep: async (ms) => {
         clock += ms;
       },

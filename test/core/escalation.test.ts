@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { scaledAfter } from "../../functions/core/clock.js";
 import {
   owedDeliveries,
   planEscalationStep,
@@ -40,7 +41,7 @@ const summary = (plan: ReturnType<typeof planEscalationStep>) => ({
 describe("the default escalation, step by step", () => {
   const critical = incidentFor("critical");
   const plan = (step: number, at: Date, timeScale = 1) =>
-    summary(planEscalationStep(critical, step, { config, now: at, timeScale }));
+    summary(planEscalationStep(critical, step, { config, now: at, after: scaledAfter(timeScale) }));
 
   it("critical: at once, Slack #incidents mentioning the primary, email oncall@, PagerDuty to the primary", () => {
     expect(plan(0, minutes(0))).toEqual({
@@ -84,7 +85,11 @@ describe("the default escalation, step by step", () => {
   });
 
   it("says when the next level is due, so the wait does not depend on how long notifying took", () => {
-    const step = planEscalationStep(critical, 2, { config, now: minutes(15.5), timeScale: 1 });
+    const step = planEscalationStep(critical, 2, {
+      config,
+      now: minutes(15.5),
+      after: scaledAfter(1),
+    });
     expect(step.next).toEqual({ step: 3, waitSeconds: 870, dueAt: minutes(30).toISOString() });
   });
 
@@ -98,16 +103,16 @@ describe("the default escalation, step by step", () => {
 
   it("high: Slack #alerts and email team@ at once, PagerDuty only after 15 minutes", () => {
     const high = incidentFor("high");
-    expect(summary(planEscalationStep(high, 0, { config, now: minutes(0), timeScale: 1 }))).toEqual(
-      {
-        level: 0,
-        deliveries: ["slack-alerts:trigger:0:", "email-team:trigger:0:"],
-        events: [],
-        next: { step: 1, waitSeconds: 900 },
-      },
-    );
     expect(
-      summary(planEscalationStep(high, 1, { config, now: minutes(15), timeScale: 1 })),
+      summary(planEscalationStep(high, 0, { config, now: minutes(0), after: scaledAfter(1) })),
+    ).toEqual({
+      level: 0,
+      deliveries: ["slack-alerts:trigger:0:", "email-team:trigger:0:"],
+      events: [],
+      next: { step: 1, waitSeconds: 900 },
+    });
+    expect(
+      summary(planEscalationStep(high, 1, { config, now: minutes(15), after: scaledAfter(1) })),
     ).toEqual({
       level: 1,
       deliveries: ["pagerduty:trigger:1:dmitri", "slack-alerts:escalate:1:dmitri"],
@@ -119,7 +124,11 @@ describe("the default escalation, step by step", () => {
   it("warning: Slack #alerts only, no escalation", () => {
     expect(
       summary(
-        planEscalationStep(incidentFor("warning"), 0, { config, now: minutes(0), timeScale: 1 }),
+        planEscalationStep(incidentFor("warning"), 0, {
+          config,
+          now: minutes(0),
+          after: scaledAfter(1),
+        }),
       ),
     ).toEqual({
       level: 0,
@@ -132,7 +141,11 @@ describe("the default escalation, step by step", () => {
   it("info: nothing at all", () => {
     expect(
       summary(
-        planEscalationStep(incidentFor("info"), 0, { config, now: minutes(0), timeScale: 1 }),
+        planEscalationStep(incidentFor("info"), 0, {
+          config,
+          now: minutes(0),
+          after: scaledAfter(1),
+        }),
       ),
     ).toEqual({
       level: 0,
@@ -146,7 +159,8 @@ describe("the default escalation, step by step", () => {
     const afterHandoff = new Date("2026-11-30T15:05:00Z");
     const late = { ...critical, createdAt: "2026-11-30T15:00:00.000Z" };
     expect(
-      summary(planEscalationStep(late, 0, { config, now: afterHandoff, timeScale: 1 })).deliveries,
+      summary(planEscalationStep(late, 0, { config, now: afterHandoff, after: scaledAfter(1) }))
+        .deliveries,
     ).toContain("pagerduty:trigger:1:erin");
   });
 });
@@ -183,7 +197,7 @@ defaults: { team: t }
         planEscalationStep(incident("critical"), step, {
           config: custom,
           now: minutes([0, 10, 20, 30][i]!),
-          timeScale: 1,
+          after: scaledAfter(1),
         }),
       ),
     );
@@ -199,7 +213,7 @@ defaults: { team: t }
     const plan = planEscalationStep(incident("high"), 0, {
       config: custom,
       now: minutes(0),
-      timeScale: 1,
+      after: scaledAfter(1),
     });
     expect(plan.deliveries).toEqual([
       { channelId: "pd", kind: "trigger", level: 1, recipients: [] },
@@ -213,7 +227,7 @@ defaults: { team: t }
 });
 
 describe("when each step is due, and what a claim leaves owed", () => {
-  const context = { config, timeScale: 1 };
+  const context = { config, after: scaledAfter(1) };
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
   it.each([
@@ -237,12 +251,12 @@ describe("when each step is due, and what a claim leaves owed", () => {
   it("counts from the base a snooze moved, divided by the time scale, in whole ms as a due time is written", () => {
     const moved = { ...incidentFor("critical"), escalationBaseAt: minutes(100).toISOString() };
     expect(iso(stepDueAt(moved, 2, context))).toBe(minutes(115).toISOString());
-    const scaled = stepDueAt(incidentFor("critical"), 2, { config, timeScale: 7 })!;
+    const scaled = stepDueAt(incidentFor("critical"), 2, { config, after: scaledAfter(7) })!;
     expect(scaled).toBe(Math.floor(CREATED.getTime() + 900_000 / 7));
     const plan = planEscalationStep(incidentFor("critical"), 0, {
       config,
       now: CREATED,
-      timeScale: 7,
+      after: scaledAfter(7),
     });
     expect(Date.parse(plan.next!.dueAt)).toBe(scaled);
   });
@@ -251,7 +265,7 @@ describe("when each step is due, and what a claim leaves owed", () => {
     const plan = planEscalationStep(incidentFor("critical"), 0, {
       config,
       now: CREATED,
-      timeScale: 1,
+      after: scaledAfter(1),
     });
     const owed = owedDeliveries(plan, CREATED.toISOString());
     expect(owed.map((o) => [o.key, o.channelId, o.kind, o.level, o.attempts])).toEqual([

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scaledClock } from "../../functions/adapters/clock.js";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { planTransition } from "../../functions/core/incident.js";
 import type { Notifier } from "../../functions/core/notification.js";
@@ -63,7 +64,7 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
         runbooks: [],
         notifiers: { pagerduty: dying },
         logger: silent,
-        timeScale: SCALE,
+        clock: scaledClock(SCALE),
         now: () => new Date(),
       }),
       logger: silent,
@@ -122,7 +123,7 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
         runbooks: [],
         notifiers: { pagerduty: notifier },
         logger: silent,
-        timeScale: SCALE,
+        clock: scaledClock(SCALE),
         // Two quick attempts per Task, so that the Task gives up while PagerDuty still fails.
         retry: {
           attempts: 2,

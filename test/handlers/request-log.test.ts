@@ -48,7 +48,6 @@ const escalationTasks = (tasks: DynamoIncidentStore, logger: Logger) =>
     runbooks: [],
     notifiers: {},
     logger,
-    timeScale: 1,
     now: () => new Date(at(1)),
   });
 

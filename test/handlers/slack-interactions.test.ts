@@ -2,8 +2,10 @@ import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { scaledClock } from "../../functions/adapters/clock.js";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { DynamoReplayGuard } from "../../functions/adapters/dynamodb/replay-guard.js";
+import { scaledAfter } from "../../functions/core/clock.js";
 import type { Config } from "../../functions/core/config.js";
 import type { EscalationRunner } from "../../functions/core/escalation-runner.js";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
@@ -100,7 +102,7 @@ function handlerWith(overrides: Partial<SlackInteractionDeps> = {}) {
     store,
     config: baseConfig,
     escalation: runner,
-    timeScale: 1,
+    after: scaledAfter(1),
     logger: silent,
     signingSecret: () => SECRET,
     responder,
@@ -646,7 +648,7 @@ describe("POST /slack/interactions: snooze", () => {
     // Prepare
     const incident = await openIncident();
     // Act
-    await click(handlerWith({ timeScale: 60 }), {
+    await click(handlerWith({ after: scaledAfter(60) }), {
       actionId: "snooze_longer",
       value: `${incident.id}|1h`,
     });
@@ -794,11 +796,14 @@ describe("POST /slack/interactions: snooze", () => {
         runbooks: [],
         notifiers: {},
         logger: silent,
-        timeScale,
+        clock: scaledClock(timeScale),
       };
       const opened = new Date(OPENED);
       await runEscalationStep(escalation, { incidentId: incident.id, step: 0 }, () => opened);
-      await click(handlerWith({ timeScale }), { actionId: "snooze", value: incident.id });
+      await click(handlerWith({ after: scaledAfter(timeScale) }), {
+        actionId: "snooze",
+        value: incident.id,
+      });
       const resume = runner.calls.find((c) => c[0] === "resume") as [
         "resume",
         string,

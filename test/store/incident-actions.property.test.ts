@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { type ActionResult, takeIncidentAction } from "../../functions/app/incident-actions.js";
+import { scaledAfter } from "../../functions/core/clock.js";
 import type { Config } from "../../functions/core/config.js";
 import type { EscalationRunner } from "../../functions/core/escalation-runner.js";
 import type {
@@ -168,9 +169,8 @@ async function play(ops: Op[]) {
     runbooks: [],
     notifiers: {},
     logger: silent,
-    timeScale: 1,
   };
-  const actions = { store, config, escalation: runner, timeScale: 1 };
+  const actions = { store, config, escalation: runner, after: scaledAfter(1) };
   // The engine's view: the step its execution runs next and when it is due (a resume
   // restarts it), and the last step run, which a retried Task runs again at once.
   let nextStep = 0;

@@ -1,10 +1,10 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { describe, expect, it } from "vitest";
 import type { Telemetry } from "../../functions/app/telemetry.js";
+import { type Clock, scaledAfter } from "../../functions/core/clock.js";
 import type { Attempted } from "../../functions/core/delivery-record.js";
 import type { DeliveryOutcome, Notifier } from "../../functions/core/notification.js";
 import {
-  type DeliveryClock,
   deliveryPipeline,
   pipeline,
   type Send,
@@ -16,12 +16,13 @@ import { notification } from "../notifiers/notifications.js";
 const T0 = Date.parse("2026-11-30T09:00:00.000Z");
 
 /** A clock that moves only when the pipeline sleeps. */
-function testClock(): DeliveryClock & { sleeps: number[] } {
+function testClock(): Clock & { sleeps: number[] } {
   let now = T0;
   const sleeps: number[] = [];
   return {
     sleeps,
     now: () => new Date(now),
+    after: scaledAfter(1),
     sleep: async (ms) => {
       sleeps.push(ms);
       now += ms;
