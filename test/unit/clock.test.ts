@@ -22,8 +22,10 @@ describe("after: tocsin's own durations, through the time scale", () => {
 
   it("is exact for every whole number of ms at scale 1 (no float noise from seconds × 1000)", () => {
     const after = scaledAfter(1);
+    const off: number[] = [];
     for (let ms = 0; ms < 20_000; ms += 1)
-      expect(after(T0, ms / 1000).getTime() - T0.getTime()).toBe(ms);
+      if (after(T0, ms / 1000).getTime() - T0.getTime() !== ms) off.push(ms);
+    expect(off).toEqual([]);
   });
 
   it("turns durations in ms through it, whatever time they start from", () => {
