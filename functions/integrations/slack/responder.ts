@@ -1,6 +1,10 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { type RetryPolicy, retryDelayMs } from "../../core/delivery-retry.js";
+import { systemClock } from "../../adapters/clock.js";
+import type { Clock } from "../../core/clock.js";
+import type { RetryPolicy } from "../../core/delivery-retry.js";
+import type { DeliveryOutcome } from "../../core/notification.js";
+import { pipeline, type Send, type Stage } from "../../delivery/pipeline.js";
+import { retryStage } from "../../delivery/retry-stage.js";
 
 /** A note only the person who clicked sees, through the interaction's `response_url`. */
 export interface SlackNote {
@@ -64,6 +68,9 @@ export function fakeSlackOrigins(apiUrl: string | undefined): string[] {
   return apiUrl && URL.canParse(apiUrl) ? [new URL(apiUrl).origin] : [];
 }
 
+/** A note's retries run in real time: Slack's limits on a response URL are real time too. */
+type NoteClock = Pick<Clock, "now" | "sleep" | "random">;
+
 export interface NoteDeliveryOptions {
   logger: Pick<Logger, "info" | "warn">;
   /** Origins besides Slack's hooks that response URLs may point at (a local fake's, from SLACK_API_URL). */
@@ -71,6 +78,8 @@ export interface NoteDeliveryOptions {
   /** One attempt's limit; default NOTE_TIMEOUT_MS. */
   timeoutMs?: number;
   retryPolicy?: RetryPolicy;
+  /** The retry stage's clock and sleep; the system's by default. */
+  clock?: NoteClock;
 }
 
 /** Network errors raised before the request went out: repeating cannot post the note twice. */
@@ -79,18 +88,26 @@ const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREAC
 /**
  * Posts notes to response URLs as Slack documents: JSON `{response_type: "ephemeral",
  * replace_original: false, text}`, which shows the clicker a note and leaves the message
- * alone, and works where the bot is not a member of the channel. A 429 (after its
- * Retry-After), a 5xx or a connection that never opened is tried again; a timeout or a
- * connection dropped mid-way is not, since Slack may have posted the note already: a note
- * posted twice is the worse failure. A URL that is not Slack's is never posted to (the
- * payload is signed, so this guards against a leaked signing secret turning tocsin into a
- * proxy). Never throws: the outcome is logged, without the URL (it grants posting).
+ * alone, and works where the bot is not a member of the channel. Through the delivery
+ * pipeline's retry stage, on NOTE_RETRY_POLICY: a 429 (after its Retry-After), a 5xx or a
+ * connection that never opened is tried again; a timeout or a connection dropped mid-way is
+ * not, since Slack may have posted the note already: a note posted twice is the worse
+ * failure. A URL that is not Slack's is never posted to (the payload is signed, so this
+ * guards against a leaked signing secret turning tocsin into a proxy). Never throws: the
+ * outcome is logged, without the URL (it grants posting).
  */
 export function noteDelivery(options: NoteDeliveryOptions): (note: SlackNote) => Promise<void> {
-  const timeoutMs = options.timeoutMs ?? NOTE_TIMEOUT_MS;
   const allowed = new Set(options.extraOrigins ?? []);
   const isSlacks = (url: URL) =>
     (url.protocol === "https:" && SLACK_HOOK_HOSTS.has(url.hostname)) || allowed.has(url.origin);
+  const clock = options.clock ?? systemClock;
+  const send = pipeline<SlackNote>(
+    [
+      logNote(options.logger),
+      retryStage({ policy: options.retryPolicy ?? NOTE_RETRY_POLICY, clock }),
+    ],
+    postNote(options.timeoutMs ?? NOTE_TIMEOUT_MS, clock),
+  );
   return async (note) => {
     const url = URL.canParse(note.responseUrl) ? new URL(note.responseUrl) : undefined;
     if (!url || !isSlacks(url)) {
@@ -100,42 +117,38 @@ export function noteDelivery(options: NoteDeliveryOptions): (note: SlackNote) =>
       });
       return;
     }
-    const policy = options.retryPolicy ?? NOTE_RETRY_POLICY;
-    const started = performance.now();
-    for (let attempts = 1; ; attempts++) {
-      const result = await postNote(url, note.text, timeoutMs);
-      if (result.ok) {
-        options.logger.info("slack note", { event: "slack_note", delivered: true, attempts });
-        return;
-      }
-      const delay = result.retryable
-        ? retryDelayMs(
-            policy,
-            attempts,
-            performance.now() - started,
-            result.retryAfterMs,
-            Math.random(),
-          )
-        : null;
-      if (delay === null) {
-        options.logger.warn("a Slack note was not delivered", {
-          event: "slack_note",
-          delivered: false,
-          attempts,
-          reason: result.reason,
-        });
-        return;
-      }
-      await sleep(delay);
-    }
+    await send(note);
   };
 }
 
-type Attempt =
-  | { ok: true }
-  | { ok: false; retryable: boolean; reason: string; retryAfterMs?: number | undefined };
+/** Logs what became of a note, once, after its attempts. */
+function logNote(logger: NoteDeliveryOptions["logger"]): Stage<SlackNote> {
+  return (next) => async (note) => {
+    const attempted = await next(note);
+    const { outcome, attempts } = attempted;
+    if (outcome.status === "delivered") {
+      logger.info("slack note", { event: "slack_note", delivered: true, attempts });
+    } else {
+      logger.warn("a Slack note was not delivered", {
+        event: "slack_note",
+        delivered: false,
+        attempts,
+        reason: outcome.detail,
+      });
+    }
+    return attempted;
+  };
+}
 
-async function postNote(url: URL, text: string, timeoutMs: number): Promise<Attempt> {
+/** One attempt: one POST to the note's response URL. */
+function postNote(timeoutMs: number, clock: NoteClock): Send<SlackNote> {
+  return async (note) => {
+    const outcome = await post(new URL(note.responseUrl), note.text, timeoutMs);
+    return { notification: note, outcome, attempts: 1, at: clock.now() };
+  };
+}
+
+async function post(url: URL, text: string, timeoutMs: number): Promise<DeliveryOutcome> {
   let response: Response;
   try {
     response = await fetch(url, {
@@ -148,26 +161,26 @@ async function postNote(url: URL, text: string, timeoutMs: number): Promise<Atte
   } catch (error) {
     const code = ((error as Error).cause as { code?: string } | undefined)?.code;
     if (code && NOT_SENT.has(code))
-      return { ok: false, retryable: true, reason: `Slack unreachable: ${code}` };
+      return { status: "failed", retryable: true, detail: `Slack unreachable: ${code}` };
     return {
-      ok: false,
+      status: "failed",
       retryable: false,
-      reason: `no answer from Slack (${(error as Error).name}); not repeated`,
+      detail: `no answer from Slack (${(error as Error).name}); not repeated`,
     };
   }
   const body = await response.text().catch(() => "");
-  if (response.ok) return { ok: true };
-  const reason = `Slack answered ${response.status}${body ? ` ${body.slice(0, 200)}` : ""}`;
+  if (response.ok) return { status: "delivered", detail: "posted" };
+  const detail = `Slack answered ${response.status}${body ? ` ${body.slice(0, 200)}` : ""}`;
   if (response.status === 429 || response.status >= 500) {
     const seconds = Number(response.headers.get("retry-after") ?? Number.NaN);
     return {
-      ok: false,
+      status: "failed",
       retryable: true,
-      reason,
+      detail,
       retryAfterMs: Number.isFinite(seconds) ? seconds * 1000 : undefined,
     };
   }
-  return { ok: false, retryable: false, reason };
+  return { status: "failed", retryable: false, detail };
 }
 
 /**
