@@ -8,9 +8,9 @@ import {
   type IncidentWithTimeline,
   isSnoozed,
   planTransition,
-  tellsChannels,
 } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
+import { escalates } from "../core/lifecycle.js";
 import { mayRespond, type SlackUser } from "../core/responders.js";
 import { describeSlackUser } from "../integrations/slack/users.js";
 import type { Telemetry } from "./telemetry.js";
@@ -104,7 +104,7 @@ export async function takeIncidentAction(
   // An acknowledge or resolve is mirrored to the channels: the write says it is owed to them.
   const transition = {
     ...planTransition(command, now.toISOString()),
-    ...(runner && action.kind !== "snooze" && tellsChannels(incident) ? { mirror: true } : {}),
+    ...(runner && action.kind !== "snooze" && escalates(incident) ? { mirror: true } : {}),
   };
   // Refused for the incident's state (acknowledged, resolved, or a second Snooze while one
   // runs): nothing to remember; the store's condition says the same when two race.

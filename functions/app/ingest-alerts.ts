@@ -3,8 +3,9 @@ import type { Alert } from "../core/alert.js";
 import { describeCuts, type FittedAlert, fitAlert } from "../core/alert-size.js";
 import type { Config } from "../core/config.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
-import { openIncident, planTransition, type Runbook, tellsChannels } from "../core/incident.js";
+import { openIncident, planTransition, type Runbook } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
+import { escalates } from "../core/lifecycle.js";
 import { routeAlert } from "../core/route-tree.js";
 import type { Telemetry } from "./telemetry.js";
 
@@ -136,7 +137,7 @@ async function ingestOne(
       now,
     ),
     // Told to the channels below: the write says the resolve is owed to them.
-    ...(deps.escalation && tellsChannels(candidate) ? { mirror: true } : {}),
+    ...(deps.escalation && escalates(candidate) ? { mirror: true } : {}),
   };
   const resolved = await deps.store.resolveFingerprint(candidate, transition);
   // An incident that told nobody (info) has no escalation to stop and nothing to mirror.

@@ -111,15 +111,6 @@ export interface IncidentWithTimeline extends Incident {
 /** The states a mirror tells the channels (PagerDuty, Slack). */
 export type OwedState = Extract<IncidentStatus, "acknowledged" | "resolved">;
 
-/**
- * Whether a state change of the incident has channels to tell: it posted or paged, or may
- * have (its route's channels, its escalation), or it is a test, whose message says it resolved.
- */
-export const tellsChannels = (
-  incident: Pick<Incident, "channels" | "escalationPolicy" | "test">,
-): boolean =>
-  incident.test === true || incident.channels.length > 0 || incident.escalationPolicy !== null;
-
 /** A test incident's title says so first, wherever it is shown (see test-notification.ts). */
 const TEST_TITLE_PREFIX = "Grafana test: ";
 const testTitle = (title: string) => `${TEST_TITLE_PREFIX}${title}`;

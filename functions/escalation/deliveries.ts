@@ -1,10 +1,11 @@
 import { systemClock } from "../adapters/clock.js";
-import { canMirror, channelKind } from "../core/channels.js";
+import { channelKind } from "../core/channels.js";
 import type { Config } from "../core/config.js";
 import { type Attempted, deliveryEvent } from "../core/delivery-record.js";
 import { nextAttemptAt } from "../core/delivery-retry.js";
 import type { Incident, IncidentWithTimeline, TimelineEvent } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
+import { channelsOfOwed as channelsHeardOf } from "../core/lifecycle-engine.js";
 import type {
   Notification,
   OwedDelivery,
@@ -59,20 +60,13 @@ function postedSlackMessage(incident: Incident, attempted: readonly Attempted[])
 const delivered = (attempted: readonly Attempted[]) =>
   attempted.filter((a) => a.outcome.status === "delivered").map((a) => a.notification.channelId);
 
-/**
- * Channels that may have heard of the incident from owed deliveries (in flight when its
- * state changed) and can be told its state (CHANNEL_KINDS): PagerDuty, and Slack where its
- * message is known (a state change is an update of that message; one never posted has
- * nothing to update).
- */
+/** Channels that may have heard of the incident from owed deliveries (see the core's channelsOfOwed). */
 export function channelsOfOwed(
   deps: EscalationDeps,
   incident: Incident,
   owed: readonly OwedDelivery[],
 ): string[] {
-  return owed
-    .map((o) => o.channelId)
-    .filter((channelId) => canMirror(deps.config, incident, channelId));
+  return channelsHeardOf(deps.config, incident, owed);
 }
 
 /**

@@ -1,0 +1,237 @@
+import { canMirror, channelKind } from "./channels.js";
+import type { Config } from "./config.js";
+import {
+  type EscalationContext,
+  owedDeliveries,
+  planEscalationStep,
+  resumeAfterRestart,
+  resumeAfterSnooze,
+  stepDueAt,
+} from "./escalation.js";
+import type { Incident, IncidentWithTimeline } from "./incident.js";
+import type { IncidentUpdate } from "./incident-update.js";
+import type { Decision, Effect, EngineEvent, LifecycleContext } from "./lifecycle-types.js";
+import type { OwedDelivery } from "./notification.js";
+import { planTestNotification } from "./test-notification.js";
+
+/**
+ * The escalation engine's part of the lifecycle (see lifecycle.ts): a Task run of a step,
+ * the record of its deliveries, a mirror, and the engine lost on a restart.
+ */
+
+/**
+ * Channels that may have heard of the incident from owed deliveries (in flight when its
+ * state changed) and can be told its state (CHANNEL_KINDS): PagerDuty, and Slack where its
+ * message is known (a state change is an update of that message; one never posted has
+ * nothing to update).
+ */
+export function channelsOfOwed(
+  config: Config,
+  incident: Incident,
+  owed: readonly OwedDelivery[],
+): string[] {
+  return owed.map((o) => o.channelId).filter((channelId) => canMirror(config, incident, channelId));
+}
+
+/** Deliveries to send now, unless there are none. */
+const deliver = (owed: OwedDelivery[], level: number): Effect[] =>
+  owed.length > 0 ? [{ type: "deliver", owed, level }] : [];
+
+/** Telling `channels` the state (those that mirror it), unless there is nothing to tell or settle. */
+function tellState(config: Config, channels: readonly string[], owed: OwedDelivery[]): Effect[] {
+  const told = [...new Set(channels)].filter((id) => channelKind(config, id)?.mirrorsState);
+  return told.length > 0 || owed.length > 0 ? [{ type: "tell_state", channels: told, owed }] : [];
+}
+
+const earliest = (times: readonly (string | undefined)[]) =>
+  times.filter((t): t is string => t !== undefined).sort()[0];
+
+/**
+ * A run of step `step` of the escalation (the state machine's Task). Not triggered: the
+ * channels owed a page are owed the state instead, and it ends. Else what earlier steps
+ * still owe and is due is sent, and if the step's level is due it is claimed (so a retried
+ * Task never claims twice, and an acknowledgement stored first always wins) and sent too;
+ * a snooze that is over resumes at the level it had reached. The Task then waits for the
+ * next level or an owed delivery's next attempt, whichever is first.
+ */
+export function decideStep(
+  state: IncidentWithTimeline | null,
+  step: number,
+  dueAt: string | undefined,
+  ctx: LifecycleContext,
+): Decision {
+  if (!state) return { outcome: "none", effects: [{ type: "end" }] };
+  const owedBefore = state.owedDeliveries ?? [];
+  if (state.status !== "triggered") {
+    const channels = channelsOfOwed(ctx.config, state, owedBefore);
+    return {
+      outcome: "none",
+      effects: [...tellState(ctx.config, channels, owedBefore), { type: "end" }],
+    };
+  }
+  const now = ctx.now;
+  const context: EscalationContext = {
+    config: ctx.config,
+    now: new Date(now),
+    after: ctx.after,
+  };
+  // A snooze that is over resumes here: the level reached fires again, later ones follow.
+  const resume =
+    state.snoozedUntil && state.snoozedUntil <= now
+      ? resumeAfterSnooze(state, state.escalationStep, context)
+      : null;
+  const resuming = resume !== null && resume.step === step;
+  const incident = resuming ? { ...state, escalationBaseAt: resume.baseAt } : state;
+  const stepDue = stepDueAt(incident, step, context);
+  const isDue = (o: OwedDelivery) => !o.nextAttemptAt || o.nextAttemptAt <= now;
+  const then = (
+    next: { step: number; dueAt: string } | null,
+    otherStep: number,
+    waiting: readonly OwedDelivery[],
+  ): Effect[] =>
+    incident.test
+      ? [{ type: "resolve_test" }, { type: "end" }]
+      : [
+          {
+            type: "wait",
+            step: next?.step ?? otherStep,
+            dueAt: earliest([next?.dueAt, ...waiting.map((o) => o.nextAttemptAt)]) ?? null,
+          },
+        ];
+  const levelIsDue =
+    dueAt === undefined || resuming || (stepDue !== null && Date.parse(dueAt) >= stepDue);
+  if (!levelIsDue) {
+    // An earlier run (a later attempt of an owed delivery): no level fires.
+    const next =
+      stepDue === null
+        ? null
+        : { step, dueAt: new Date(Math.max(stepDue, Date.parse(now))).toISOString() };
+    return {
+      outcome: "none",
+      effects: [
+        ...deliver(owedBefore.filter(isDue), incident.level),
+        ...then(
+          next,
+          step,
+          owedBefore.filter((o) => !isDue(o)),
+        ),
+      ],
+    };
+  }
+  const plan = incident.test
+    ? planTestNotification(incident, ctx.config)
+    : planEscalationStep(incident, step, context);
+  const claimed = owedDeliveries(plan, now);
+  const keys = new Set(claimed.map((o) => o.key));
+  const earlier = owedBefore.filter((o) => !keys.has(o.key));
+  const update: IncidentUpdate = {
+    guard: resuming
+      ? { status: ["triggered"], snoozeOverAt: now }
+      : { status: ["triggered"], stepUnclaimed: step, noSnoozeAt: now },
+    claimStep: step,
+    set: {
+      escalationStep: plan.reached,
+      level: plan.level,
+      ...(resuming ? { snoozedUntil: null, escalationBaseAt: resume.baseAt } : {}),
+    },
+    append: plan.events,
+    owe: claimed,
+  };
+  return {
+    outcome: "change",
+    change: { kind: "update", id: state.id, update },
+    // Messages show the level reached, this step's once claimed.
+    effects: [
+      ...deliver([...earlier.filter(isDue), ...claimed], plan.level),
+      ...then(
+        plan.next,
+        plan.reached + 1,
+        earlier.filter((o) => !isDue(o)),
+      ),
+    ],
+    // Claimed already (a retried Task) or snoozed meanwhile: only what was owed before.
+    otherwise: [
+      ...deliver(owedBefore.filter(isDue), incident.level),
+      ...then(
+        plan.next,
+        plan.reached + 1,
+        owedBefore.filter((o) => !isDue(o)),
+      ),
+    ],
+  };
+}
+
+/**
+ * When the Task runs next, from its `wait` and what the deliveries it made left owed for a
+ * later attempt: the earliest of the two, never before `now`; null when neither (done).
+ */
+export function nextRun(
+  wait: Extract<Effect, { type: "wait" }>,
+  pending: readonly OwedDelivery[],
+  now: string,
+): { step: number; dueAt: string; waitSeconds: number } | null {
+  const dueAt = earliest([wait.dueAt ?? undefined, ...pending.map((o) => o.nextAttemptAt)]);
+  if (!dueAt) return null;
+  const at = Date.parse(now);
+  const wakeAt = Math.max(Date.parse(dueAt), at);
+  return {
+    step: wait.step,
+    dueAt: new Date(wakeAt).toISOString(),
+    waitSeconds: Math.ceil((wakeAt - at) / 1000),
+  };
+}
+
+/** The engine's other events: deliveries recorded, a mirror due, the engine lost. */
+export function decideEngine(
+  state: IncidentWithTimeline | null,
+  event: Extract<EngineEvent, { type: "deliveries_recorded" | "mirror_due" | "engine_lost" }>,
+  ctx: LifecycleContext,
+): Decision {
+  switch (event.type) {
+    case "deliveries_recorded": {
+      if (!state) return { outcome: "none", effects: [{ type: "end" }] };
+      const slackMessages = event.slackMessage ? [event.slackMessage] : [];
+      return {
+        outcome: "change",
+        change: {
+          kind: "update",
+          id: state.id,
+          update: {
+            guard: { exists: true, status: ["triggered"] },
+            append: event.events,
+            settle: event.owed.map((o) => o.key),
+            owe: event.pending,
+            slackMessages,
+            // No longer triggered: the outcomes are recorded all the same, the owed ones kept,
+            // since their channels are then owed the incident's state.
+            otherwise: { guard: { exists: true }, append: event.events, slackMessages },
+          },
+        },
+        // Still triggered: the Task goes on (its wait).
+        effects: [],
+        otherwise: [...tellState(ctx.config, event.delivered, event.owed), { type: "end" }],
+      };
+    }
+    case "mirror_due": {
+      // The state stored when it runs is told, not the one it was started for.
+      if (!state || state.status === "triggered") return { outcome: "none", effects: [] };
+      const owed = state.owedDeliveries ?? [];
+      const told = state.timeline.flatMap((e) =>
+        e.type === "notified" && e.channel ? [e.channel] : [],
+      );
+      return {
+        outcome: "none",
+        effects: tellState(ctx.config, [...told, ...channelsOfOwed(ctx.config, state, owed)], owed),
+      };
+    }
+    case "engine_lost": {
+      const plan = state ? resumeAfterRestart(state, new Date(ctx.now)) : null;
+      if (!plan) return { outcome: "none", effects: [] };
+      const run = `restart-${Date.parse(ctx.now)}`;
+      return {
+        outcome: "none",
+        effects: [{ type: "resume_escalation", run, step: plan.step, dueAt: plan.dueAt }],
+      };
+    }
+  }
+}

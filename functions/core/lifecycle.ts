@@ -1,0 +1,221 @@
+import { type Incident, type IncidentWithTimeline, isSnoozed } from "./incident.js";
+import { applyUpdate, holds, type IncidentUpdate } from "./incident-update.js";
+import { decideEngine, decideStep } from "./lifecycle-engine.js";
+import type {
+  Actor,
+  CommandEvent,
+  Conflict,
+  Decision,
+  Effect,
+  FingerprintEvent,
+  LifecycleContext,
+  LifecycleEvent,
+} from "./lifecycle-types.js";
+
+/**
+ * An incident's life as one pure function: given the incident (null when there is none),
+ * an event and the context (config, now), `decide` answers the guarded change to store and
+ * the effects to carry out once it applied. Stores apply changes conditionally (two racing
+ * changes never both win); the app carries out effects in order. See PLAN-12 §3's table.
+ */
+
+/** Whether the incident tells anyone: a route channel or an escalation policy (info alerts do not). */
+export const tellsAnyone = (incident: Pick<Incident, "channels" | "escalationPolicy">): boolean =>
+  incident.channels.length > 0 || Boolean(incident.escalationPolicy);
+
+/** Whether the incident has an escalation to run: it tells someone, or it is a test (which resolves itself). */
+export const escalates = (
+  incident: Pick<Incident, "channels" | "escalationPolicy" | "test">,
+): boolean => incident.test === true || tellsAnyone(incident);
+
+/** How many snoozes the incident had: its escalation's resumed runs are `<id>-snooze-1` … `-<n>`. */
+export const escalationRun = (incident: Pick<IncidentWithTimeline, "timeline">): number =>
+  incident.timeline.filter((e) => e.type === "snoozed").length;
+
+/** What the incident's answer to a fingerprint event needs: the store found it, not the caller. */
+export type Answered = Pick<Incident, "id" | "status" | "channels" | "escalationPolicy" | "test">;
+
+/**
+ * The effects of a change as the store answered it. Fingerprint events: once the store
+ * opened (and must confirm) or resolved the incident of the fingerprint. Commands: from the
+ * incident as the write left it (a level claimed meanwhile is where a snooze resumes).
+ */
+export function followUp(
+  answered: Answered,
+  event: FingerprintEvent,
+  ctx: LifecycleContext,
+): Effect[];
+export function followUp(
+  answered: IncidentWithTimeline,
+  event: CommandEvent,
+  ctx: LifecycleContext,
+): Effect[];
+export function followUp(
+  answered: Answered | IncidentWithTimeline,
+  event: FingerprintEvent | CommandEvent,
+  ctx: LifecycleContext,
+): Effect[] {
+  switch (event.type) {
+    case "alert_fired":
+      // Nothing to tell for an info alert: it is recorded only. A test still has to resolve.
+      return escalates(answered) ? [{ type: "start_escalation", dueAt: ctx.now }] : [];
+    case "alert_resolved":
+      // An incident that told nobody (info) has no escalation to stop and nothing to mirror.
+      // The snoozes' runs stop by themselves: each step checks the status first.
+      return tellsAnyone(answered)
+        ? [
+            { type: "stop_escalation", runs: 0 },
+            { type: "mirror", kind: "resolve" },
+          ]
+        : [];
+    case "acknowledge":
+    case "resolve": {
+      const runs = escalationRun(answered as IncidentWithTimeline);
+      return [
+        { type: "stop_escalation", runs },
+        { type: "mirror", kind: event.type },
+      ];
+    }
+    case "snooze": {
+      const written = answered as IncidentWithTimeline;
+      const run = escalationRun(written);
+      return [
+        { type: "stop_escalation", runs: run - 1 },
+        {
+          type: "resume_escalation",
+          run: String(run),
+          step: Math.max(written.escalationStep, 1),
+          dueAt: written.snoozedUntil ?? ctx.now,
+        },
+      ];
+    }
+  }
+}
+
+/** Decides what `event` does to `state` (null: no such incident) at `ctx.now`. */
+export function decide(
+  state: IncidentWithTimeline | null,
+  event: LifecycleEvent,
+  ctx: LifecycleContext,
+): Decision {
+  switch (event.type) {
+    case "alert_fired":
+      // The store finds the fingerprint's incident (episode rules); state is not read.
+      return {
+        outcome: "change",
+        change: { kind: "fire", candidate: event.candidate },
+        effects: followUp(event.candidate, event, ctx),
+      };
+    case "alert_resolved": {
+      const { candidate } = event;
+      const actor: Actor = { display: candidate.source, via: candidate.source };
+      // The store detaches the episode by its own rule (unless a later one is open).
+      const update = resolution(actor, `the alert resolved at ${event.endsAt ?? ctx.now}`, {
+        now: ctx.now,
+        releaseFingerprint: false,
+      });
+      return {
+        outcome: "change",
+        change: { kind: "resolve_fingerprint", candidate, update },
+        effects: followUp({ ...candidate, status: "resolved" }, event, ctx),
+      };
+    }
+    case "acknowledge":
+    case "resolve":
+    case "snooze":
+      return command(state, event, ctx);
+    case "level_due":
+    case "snooze_ended":
+      return decideStep(state, event.step, event.dueAt, ctx);
+    case "deliveries_recorded":
+    case "mirror_due":
+    case "engine_lost":
+      return decideEngine(state, event, ctx);
+  }
+}
+
+/**
+ * A resolve by `actor`, from triggered or acknowledged. By id it frees the fingerprint (the
+ * alert firing again opens a new incident); by fingerprint the store has detached it.
+ */
+function resolution(
+  actor: Actor,
+  detail: string | undefined,
+  { now, releaseFingerprint }: { now: string; releaseFingerprint: boolean },
+): IncidentUpdate {
+  return {
+    guard: { status: ["triggered", "acknowledged"] },
+    set: { status: "resolved", resolvedAt: now, resolvedBy: actor.display },
+    append: [{ at: now, type: "resolved", actor: actor.display, ...(detail ? { detail } : {}) }],
+    ...(releaseFingerprint ? { releaseFingerprint: true as const } : {}),
+  };
+}
+
+function commandUpdate(event: CommandEvent, ctx: LifecycleContext): IncidentUpdate {
+  const { now } = ctx;
+  const actor = event.actor.display;
+  switch (event.type) {
+    case "acknowledge":
+      return {
+        guard: { status: ["triggered"] },
+        set: { status: "acknowledged", acknowledgedAt: now, acknowledgedBy: actor },
+        append: [{ at: now, type: "acknowledged", actor }],
+      };
+    case "resolve":
+      return resolution(event.actor, event.detail, { now, releaseFingerprint: true });
+    case "snooze": {
+      // The snooze ends when the resumed escalation runs: scaled like every other delay.
+      const until = ctx.after(new Date(now), event.seconds).toISOString();
+      // One snooze at a time: a second click while snoozed changes nothing.
+      return {
+        guard: { status: ["triggered"], noSnoozeAt: now },
+        set: { snoozedUntil: until },
+        append: [{ at: now, type: "snoozed", actor, detail: `escalation paused until ${until}` }],
+      };
+    }
+  }
+}
+
+/** Why the incident's state refuses a command (its guard fails): what a person is told. */
+function conflictOf(incident: IncidentWithTimeline, now: string): Conflict | null {
+  if (incident.status === "resolved")
+    return {
+      reason: "resolved",
+      by: incident.resolvedBy ?? "someone",
+      at: incident.resolvedAt ?? now,
+    };
+  if (incident.status === "acknowledged")
+    return {
+      reason: "acknowledged",
+      by: incident.acknowledgedBy ?? "someone",
+      at: incident.acknowledgedAt ?? now,
+    };
+  if (isSnoozed(incident, now)) {
+    const by = incident.timeline.findLast((e) => e.type === "snoozed")?.actor ?? "someone";
+    return { reason: "snoozed", by, until: incident.snoozedUntil! };
+  }
+  return null;
+}
+
+function command(
+  state: IncidentWithTimeline | null,
+  event: CommandEvent,
+  ctx: LifecycleContext,
+): Decision {
+  if (!state) return { outcome: "refused", refusal: { reason: "not_found" } };
+  if (event.type === "snooze" && !state.escalationPolicy)
+    return { outcome: "refused", refusal: { reason: "not_escalating" } };
+  const update = commandUpdate(event, ctx);
+  // Refused for the incident's state (acknowledged, resolved, or a second snooze while one
+  // runs); the store's guard says the same when two race.
+  if (!holds(update.guard, state)) {
+    const conflict = conflictOf(state, ctx.now);
+    if (conflict) return { outcome: "conflict", conflict };
+  }
+  const written = applyUpdate(state, update).incident ?? state;
+  return {
+    outcome: "change",
+    change: { kind: "update", id: state.id, update },
+    effects: followUp(written, event, ctx),
+  };
+}
