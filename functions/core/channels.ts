@@ -12,11 +12,17 @@ export interface ChannelKind {
   readonly mirrorsState?: true;
   /** Its mirror edits the message it posted (by the incident's slackMessages): none, nothing to tell. */
   readonly mirrorsItsMessage?: true;
+  /**
+   * On an incident's route, it hears of every level the escalation reaches, naming whom the
+   * level pages (Slack: a reply in the incident's thread; folded into the first message when
+   * the first level fires at once).
+   */
+  readonly followsLevels?: true;
 }
 
 export const CHANNEL_KINDS = {
   pagerduty: { pages: true, mirrorsState: true },
-  slack: { mirrorsState: true, mirrorsItsMessage: true },
+  slack: { mirrorsState: true, mirrorsItsMessage: true, followsLevels: true },
   email: {},
 } as const satisfies Record<ChannelConfig["type"], ChannelKind>;
 

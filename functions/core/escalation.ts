@@ -1,3 +1,4 @@
+import { channelKind } from "./channels.js";
 import type { After } from "./clock.js";
 import type { Config, EscalationPolicy } from "./config.js";
 import type { Incident, TimelineEvent } from "./incident.js";
@@ -145,7 +146,7 @@ export function planEscalationStep(
   const at = now.toISOString();
   const deliveries: Delivery[] = [];
   const events: TimelineEvent[] = [];
-  const slackChannels = incident.channels.filter((id) => config.channels[id]?.type === "slack");
+  const followers = incident.channels.filter((id) => channelKind(config, id)?.followsLevels);
   let fired = step;
 
   const fireLevel = (k: number, folded: boolean) => {
@@ -164,10 +165,10 @@ export function planEscalationStep(
       deliveries.push({ channelId, kind: "escalate", level, recipients });
     if (folded) {
       for (const delivery of deliveries)
-        if (delivery.level === 0 && slackChannels.includes(delivery.channelId))
+        if (delivery.level === 0 && followers.includes(delivery.channelId))
           delivery.recipients = recipients;
     } else {
-      for (const channelId of slackChannels)
+      for (const channelId of followers)
         deliveries.push({ channelId, kind: "escalate", level, recipients });
     }
     if (k > 1) {

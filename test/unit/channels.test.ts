@@ -12,10 +12,10 @@ const config = {
 } as unknown as Config;
 
 describe("CHANNEL_KINDS: what each kind of channel does", () => {
-  it("PagerDuty pages and mirrors; Slack mirrors on its message; email only tells", () => {
+  it("PagerDuty pages and mirrors; Slack mirrors on its message and follows the levels; email only tells", () => {
     expect(CHANNEL_KINDS).toEqual({
       pagerduty: { pages: true, mirrorsState: true },
-      slack: { mirrorsState: true, mirrorsItsMessage: true },
+      slack: { mirrorsState: true, mirrorsItsMessage: true, followsLevels: true },
       email: {},
     });
     expect(channelKind(config, "email-oncall")).toEqual({});
