@@ -1,5 +1,7 @@
 import { join } from "node:path";
 import { CfnOutput, Duration, Stack, type StackProps } from "aws-cdk-lib";
+import { Rule, Schedule } from "aws-cdk-lib/aws-events";
+import { LambdaFunction } from "aws-cdk-lib/aws-events-targets";
 import { Grant } from "aws-cdk-lib/aws-iam";
 import { Topic } from "aws-cdk-lib/aws-sns";
 import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
@@ -199,6 +201,30 @@ export class TocsinStack extends Stack {
     const escalation = new EscalationStateMachine(this, "EscalationWorkflow", {
       handler: escalationFunction,
     });
+    // What a lost invocation left untold (an acknowledge stored, its mirror never started):
+    // every minute, the mirror of each state still owed is started (one Query per owed state
+    // on a sparse index when nothing is; a mirror started already is not started again).
+    const owedMirrors = new TocsinFunction(this, "OwedMirrors", {
+      entry: "functions/entry/owed-mirrors.ts",
+      serviceSnapshot,
+      description:
+        "tocsin: every minute, start the mirrors that acknowledgements or resolutions still owe",
+      memorySize: 256,
+      timeout: Duration.seconds(60),
+      environment: {
+        TABLE_NAME: incidents.table.tableName,
+        STATE_MACHINE_ARN: escalation.stateMachine.stateMachineArn,
+      },
+    });
+    incidents.grant(owedMirrors, ["dynamodb:Query"]);
+    // The next minute's run is the retry: Lambda retries no failed run, nor keeps one queued.
+    owedMirrors.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    escalation.stateMachine.grantStartExecution(owedMirrors);
+    new Rule(this, "OwedMirrorsSchedule", {
+      description: "tocsin: start the mirrors of acknowledgements and resolutions still owed",
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(owedMirrors, { retryAttempts: 0 })],
+    });
     const slackSigningSecret = tokenSecret(
       this,
       "SlackSigningSecret",
@@ -246,7 +272,7 @@ export class TocsinStack extends Stack {
     const { api, stage } = addHttpApi(this, functions);
 
     // tocsin watching itself: alarms to the operators, one dashboard.
-    const monitored = { ...functions, escalation: escalationFunction };
+    const monitored = { ...functions, escalation: escalationFunction, owedMirrors };
     const alarms = new OperatorAlarms(this, "OperatorAlarms", {
       api,
       functions: monitored,

@@ -150,7 +150,7 @@ export async function takeIncidentAction(
       engineProblem =
         action.kind === "snooze"
           ? " Warning: the escalation could not be rescheduled; acknowledge the incident or snooze it again."
-          : " PagerDuty and this message may not show it yet: the escalation engine did not answer.";
+          : " PagerDuty and this message may not show it yet: the escalation engine did not answer (they are told once it does).";
       deps.onEngineFault?.(incident.id, error);
     }
   }

@@ -8,6 +8,7 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
 import { AWS_CALL_POLICY, awsClientConfig, isServiceFault } from "../adapters/aws-clients.js";
+import { DynamoIncidentStore } from "../adapters/dynamodb/incident-store.js";
 import { flushingMetrics, PowertoolsTelemetry } from "../adapters/metrics/powertools-telemetry.js";
 import { loadServiceSnapshot } from "../adapters/service-snapshot.js";
 import {
@@ -19,6 +20,7 @@ import {
 import { ServiceUnavailableError } from "../core/errors.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
 import { buildNotifiers } from "../delivery/registry.js";
+import { owedMirrorsHandler } from "../escalation/owed-mirrors.js";
 import { StepFunctionsRunner } from "../escalation/step-functions.js";
 import { grafanaSignatureHeaders } from "../integrations/grafana/signature.js";
 import {
@@ -215,6 +217,23 @@ export function slackInteractionsLambda() {
   );
   return async (event: Parameters<typeof clicks>[0] | SlackNoteEvent, context: Context) =>
     isSlackNoteEvent(event) ? notes(event, context) : clicks(event, context);
+}
+
+/**
+ * The owed-mirrors function, run by a schedule: it reads the sparse owed-state index and
+ * starts mirror executions (STATE_MACHINE_ARN), nothing else; no secret, no notifier.
+ */
+export function owedMirrorsLambda() {
+  const access = awsAccess();
+  const runtime = baseRuntime(access);
+  const runner = stepFunctions(access);
+  if (!runner) throw new Error("STATE_MACHINE_ARN is not set");
+  const handler = owedMirrorsHandler({
+    store: new DynamoIncidentStore(runtime.dynamodb, runtime.tableName),
+    runner,
+    logger: new Logger({ serviceName: "tocsin" }),
+  });
+  return traced(access.tracer, handler, () => ({ action: "owed_mirrors" }));
 }
 
 /** What an escalation Task's trace says: which incident, what it was asked, whether done. */

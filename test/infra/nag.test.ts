@@ -74,9 +74,9 @@ describe("cdk-nag AwsSolutions", () => {
       // Every secret (the Grafana HMAC one included): shared tokens and vendor credentials.
       "AwsSolutions-SMG4": 6,
       // Every function: nodejs22.x until its deprecation.
-      "AwsSolutions-L1": 5,
+      "AwsSolutions-L1": 6,
       // Every role: X-Ray (and, for the state machine, log delivery) accept only `*`.
-      "AwsSolutions-IAM5[Resource::*]": 6,
+      "AwsSolutions-IAM5[Resource::*]": 7,
       // The three functions that stop escalations: execution ARNs are named at run time.
       "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<EscalationWorkflowStateMachine.Name>:*]": 3,
       // The state machine's invoke grant: the function's qualified ARNs.

@@ -7,6 +7,7 @@ import {
   type Json,
   ofType,
   operatorTopicId,
+  owedMirrorsSchedule,
   resolveText,
   type Synthesized,
   stateMachineOf,
@@ -36,7 +37,7 @@ describe("operator alarms", () => {
 
   it("watch API 5xx, each function's errors and throttles, and failed, timed-out or throttled escalations", () => {
     const functions = Object.values(everyFunctionId(synth));
-    expect(functions).toHaveLength(5);
+    expect(functions).toHaveLength(6);
     const expected = [
       watched("AWS/ApiGateway", "5xx", "ApiId", { Ref: apiId() }),
       ...functions.flatMap((id) => [
@@ -85,32 +86,42 @@ describe("operator alarms", () => {
     ]);
   });
 
-  it("need no dead-letter queue: nothing is invoked asynchronously but the Slack function's notes", () => {
+  it("need no dead-letter queue: nothing is invoked asynchronously but the Slack function's notes and the owed-mirrors schedule", () => {
     // Were an SNS, EventBridge or S3 trigger added, its failures would need a destination.
     // The Slack function invokes itself for the clicker's note, which is a courtesy (the
     // click's change is stored): a failed note is logged and counted in the function's
     // errors, whose alarm exists, and is never retried, since it could be posted twice.
+    // The owed-mirrors sweep runs every minute: a run that failed is counted the same way,
+    // and the next minute's run is its retry.
     const { resources } = synth;
+    const sweep = owedMirrorsSchedule(synth).functionId;
     for (const [id, permission] of ofType(resources, "AWS::Lambda::Permission")) {
-      expect(permission.Properties.Principal, id).toBe("apigateway.amazonaws.com");
+      if (permission.Properties.FunctionName["Fn::GetAtt"]?.[0] === sweep)
+        expect(permission.Properties.Principal, id).toBe("events.amazonaws.com");
+      else expect(permission.Properties.Principal, id).toBe("apigateway.amazonaws.com");
     }
-    for (const type of [
-      "AWS::Lambda::EventSourceMapping",
-      "AWS::Events::Rule",
-      "AWS::SQS::Queue",
-    ]) {
+    for (const type of ["AWS::Lambda::EventSourceMapping", "AWS::SQS::Queue"]) {
       expect(ofType(resources, type), type).toEqual([]);
     }
+    expect(ofType(resources, "AWS::Events::Rule")).toHaveLength(1);
     const configs = ofType(resources, "AWS::Lambda::EventInvokeConfig").map(
       ([, c]) => c.Properties,
     );
-    expect(configs).toEqual([
-      expect.objectContaining({
-        FunctionName: { Ref: expect.stringMatching(/^SlackInteractions/) },
-        MaximumRetryAttempts: 0,
-      }),
-    ]);
-    expect(configs[0].DestinationConfig).toBeUndefined();
+    expect(configs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          FunctionName: { Ref: expect.stringMatching(/^SlackInteractions/) },
+          MaximumRetryAttempts: 0,
+        }),
+        expect.objectContaining({
+          FunctionName: { Ref: sweep },
+          MaximumRetryAttempts: 0,
+          MaximumEventAgeInSeconds: 60,
+        }),
+      ]),
+    );
+    expect(configs).toHaveLength(2);
+    for (const config of configs) expect(config.DestinationConfig).toBeUndefined();
     const protocols = ofType(resources, "AWS::SNS::Subscription").map(
       ([, s]) => s.Properties.Protocol,
     );
@@ -165,7 +176,7 @@ describe("dashboard", () => {
         watched("AWS/Lambda", metric, "FunctionName", { Ref: id }),
       ),
     );
-    expect(expected).toHaveLength(15);
+    expect(expected).toHaveLength(18);
     expect(metrics()).toEqual(expect.arrayContaining(expected));
   });
 

@@ -41,6 +41,7 @@ import {
   functionServing,
   type Json,
   ofType,
+  owedMirrorsSchedule,
   plaintextSecretProblem,
   type Resources,
   readableSecrets,
@@ -201,6 +202,7 @@ describe("functions", () => {
       readApi: [1024, 29],
       slackInteractions: [512, 10],
       escalation: [512, 60],
+      owedMirrors: [256, 60],
     });
   });
 
@@ -375,7 +377,10 @@ describe("least privilege", () => {
     // A note's retries end inside the function's timeout.
     const timeoutMs = resources[id].Properties.Timeout * 1000;
     expect(NOTE_RETRY_POLICY.maxTotalMs + NOTE_TIMEOUT_MS).toBeLessThan(timeoutMs);
-    const [config, ...more] = ofType(resources, "AWS::Lambda::EventInvokeConfig");
+    // The other asynchronous invocation is the owed-mirrors schedule's (operations.test.ts).
+    const [config, ...more] = ofType(resources, "AWS::Lambda::EventInvokeConfig").filter(
+      ([, c]) => c.Properties.FunctionName.Ref === id,
+    );
     expect(more).toEqual([]);
     expect(config![1].Properties).toMatchObject({
       FunctionName: { Ref: id },
@@ -425,6 +430,31 @@ describe("least privilege", () => {
     for (const id of [ids.readApi, ids.escalation]) {
       expect(actionsOf(statementsOf(resources, id), "states"), id).toEqual([]);
     }
+  });
+
+  it("the owed-mirrors sweep runs every minute, queries the table and starts executions: no more", () => {
+    const { resources } = plain;
+    const [machineId] = stateMachineOf(resources);
+    const { rule, functionId } = owedMirrorsSchedule(plain);
+    expect(rule.Properties).toMatchObject({
+      ScheduleExpression: "rate(1 minute)",
+      State: "ENABLED",
+    });
+    const statements = statementsOf(resources, functionId);
+    expect(actionsOf(statements, "dynamodb")).toEqual(["dynamodb:Query"]);
+    expect(
+      statements
+        .filter((s) => actionsOf([s], "states").length > 0)
+        .map((s) => ({
+          actions: asArray(s.Action),
+          resources: asArray(s.Resource).map(resolveText),
+        })),
+    ).toEqual([{ actions: ["states:StartExecution"], resources: [`<${machineId}>`] }]);
+    const services = new Set(
+      statements.flatMap((s) => asArray<string>(s.Action).map((a) => a.split(":")[0])),
+    );
+    expect([...services].sort()).toEqual(["dynamodb", "logs", "states", "xray"]);
+    expect(environmentOf(resources, functionId).STATE_MACHINE_ARN).toEqual({ Ref: machineId });
   });
 
   it("the state machine may invoke the escalation function and nothing else", () => {
@@ -536,11 +566,13 @@ describe("least privilege", () => {
       expect(readableSecrets(synth.resources, ids.grafanaWebhook)).toEqual(
         [webhook, ...(hmac ? [hmac.Ref] : [])].sort(),
       );
-      for (const id of Object.values(ids)) {
+      const { owedMirrors, ...readers } = ids;
+      for (const id of Object.values(readers)) {
         expect(actionsOf(statementsOf(synth.resources, id), "secretsmanager"), id).toEqual([
           "secretsmanager:GetSecretValue",
         ]);
       }
+      expect(actionsOf(statementsOf(synth.resources, owedMirrors), "secretsmanager")).toEqual([]);
     }
   });
 });

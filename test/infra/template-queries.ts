@@ -182,9 +182,27 @@ export function escalationFunctionId(synth: Synthesized): string {
   return id;
 }
 
-/** The HTTP functions by name, plus the escalation function. */
-export function everyFunctionId(synth: Synthesized): Record<FunctionName | "escalation", string> {
-  return { ...functionIds(synth.resources), escalation: escalationFunctionId(synth) };
+/** The stack's one schedule (an EventBridge rule) and the function it runs: the owed-mirrors sweep. */
+export function owedMirrorsSchedule(synth: Synthesized): { rule: Json; functionId: string } {
+  const rules = ofType(synth.resources, "AWS::Events::Rule");
+  if (rules.length !== 1) throw new Error(`expected one schedule, not ${rules.length}`);
+  const [, rule] = rules[0]!;
+  const targets = asArray(rule.Properties.Targets);
+  const functionId = targets[0]?.Arn?.["Fn::GetAtt"]?.[0];
+  if (targets.length !== 1 || synth.resources[functionId]?.Type !== "AWS::Lambda::Function")
+    throw new Error("the schedule runs no function");
+  return { rule, functionId };
+}
+
+/** The HTTP functions by name, plus the escalation function and the owed-mirrors sweep. */
+export function everyFunctionId(
+  synth: Synthesized,
+): Record<FunctionName | "escalation" | "owedMirrors", string> {
+  return {
+    ...functionIds(synth.resources),
+    escalation: escalationFunctionId(synth),
+    owedMirrors: owedMirrorsSchedule(synth).functionId,
+  };
 }
 
 /**
