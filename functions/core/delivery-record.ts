@@ -1,5 +1,7 @@
+import type { After } from "./clock.js";
+import { nextAttemptAt } from "./delivery-retry.js";
 import type { TimelineEvent } from "./incident.js";
-import type { DeliveryOutcome, Notification } from "./notification.js";
+import type { DeliveryOutcome, Notification, OwedDelivery } from "./notification.js";
 
 /** What became of one notification (or of anything the pipeline delivers) after its attempts. */
 export interface Attempted<N = Notification> {
@@ -40,5 +42,28 @@ export function deliveryEvent(
     attempts,
     ...(outcome.retryAfterMs !== undefined ? { retryAfter: outcome.retryAfterMs / 1000 } : {}),
     ...(nextAttemptAt ? { nextAttemptAt } : {}),
+  };
+}
+
+/**
+ * What an owed delivery's attempts come to: its timeline event and, after a retryable failure
+ * before its give-up time, the delivery still owed with its next attempt's time and every
+ * attempt so far counted (else null: delivered, refused for good, or given up).
+ */
+export function recordOwed(
+  owed: OwedDelivery,
+  attempted: Attempted,
+  after: After,
+): { event: TimelineEvent; stillOwed: OwedDelivery | null } {
+  const { outcome } = attempted;
+  const retryable = outcome.status === "failed" && outcome.retryable === true;
+  const next = retryable
+    ? nextAttemptAt(owed.claimedAt, outcome.retryAfterMs, attempted.at, after)
+    : null;
+  return {
+    event: deliveryEvent(attempted, next, retryable && !next),
+    stillOwed: next
+      ? { ...owed, attempts: owed.attempts + attempted.attempts, nextAttemptAt: next }
+      : null,
   };
 }

@@ -1,9 +1,8 @@
 import { systemClock } from "../adapters/clock.js";
 import { channelKind } from "../core/channels.js";
 import type { Config } from "../core/config.js";
-import { type Attempted, deliveryEvent } from "../core/delivery-record.js";
-import { nextAttemptAt } from "../core/delivery-retry.js";
-import type { Incident, IncidentWithTimeline, TimelineEvent } from "../core/incident.js";
+import { type Attempted, deliveryEvent, recordOwed } from "../core/delivery-record.js";
+import type { Incident, IncidentWithTimeline } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
 import { channelsOfOwed as channelsHeardOf } from "../core/lifecycle-engine.js";
 import type {
@@ -93,25 +92,11 @@ export async function deliverOwed(
     sendable.map((s) => s.notification),
     stillTriggered,
   );
-  const events: TimelineEvent[] = [];
-  const pending: OwedDelivery[] = [];
-  attempted.forEach((a, i) => {
-    const entry = sendable[i]!.owed;
-    const retryable = a.outcome.status === "failed" && a.outcome.retryable === true;
-    const next = retryable
-      ? nextAttemptAt(
-          entry.claimedAt,
-          a.outcome.retryAfterMs,
-          a.at,
-          (deps.clock ?? systemClock).after,
-        )
-      : null;
-    if (next)
-      pending.push({ ...entry, attempts: entry.attempts + a.attempts, nextAttemptAt: next });
-    events.push(deliveryEvent(a, next, retryable && !next));
-  });
+  const { after: addTime } = deps.clock ?? systemClock;
+  const records = attempted.map((a, i) => recordOwed(sendable[i]!.owed, a, addTime));
+  const pending = records.flatMap((r) => (r.stillOwed ? [r.stillOwed] : []));
   // Each at its own time, in the order they ended.
-  events.sort((a, b) => a.at.localeCompare(b.at));
+  const events = records.map((r) => r.event).sort((a, b) => a.at.localeCompare(b.at));
   const after = await deps.store.recordDeliveries(incident.id, events, {
     settle: owed.map((o) => o.key),
     owed: pending,
