@@ -34,7 +34,6 @@ export interface SlackNotifierOptions {
   token?: string | undefined;
   /** Where the Web API lives (SLACK_API_URL), e.g. a local fake; Slack's by default. */
   slackApiUrl?: string | undefined;
-  retryConfig?: RetryOptions | undefined;
   /** Per-request timeout; default 5 s. */
   timeoutMs?: number | undefined;
   /** WebClient's own logging; WARN by default. It never logs the token. */
@@ -73,7 +72,7 @@ export class SlackNotifier implements Notifier {
     if (!token) return;
     this.client = new WebClient(token, {
       ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
-      retryConfig: options.retryConfig ?? SLACK_RETRY,
+      retryConfig: SLACK_RETRY,
       // A 429 is answered at once as a RateLimitedError with its Retry-After.
       rejectRateLimitedCalls: true,
       timeout: options.timeoutMs ?? 5_000,
