@@ -4,7 +4,7 @@ import type { LocalServer } from "../../functions/local/server.js";
 import type { FakePagerDuty } from "../support/fake-pagerduty.js";
 import type { FakeSlack } from "../support/fake-slack.js";
 import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
-import { waitUntil } from "../support/poll-until.js";
+import { waitUntil, within } from "../support/poll-until.js";
 import { postAlert } from "../support/post-alert.js";
 
 const until = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number) =>
@@ -15,6 +15,8 @@ const SCALE = 600;
 const LEVEL_GAP_MS = (15 * 60 * 1000) / SCALE;
 const WEBHOOK = "e2e-webhook-token";
 const API = "e2e-api-token";
+/** How long an event may take on a loaded machine: a bound for failing, never a wait. */
+const PATIENCE_MS = 15_000;
 
 let slack: FakeSlack;
 let pagerDuty: FakePagerDuty;
@@ -70,11 +72,16 @@ const labels = (severity: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
+/** Once execution `name` has ended, and the Task it was running with it. */
+const ended = (name: string) =>
+  within(local.escalation.untilEnded(name), `execution ${name} to end`, PATIENCE_MS);
+
 const eventsFor = (id: string) => pagerDuty.events.filter((event) => event.dedup_key === id);
+/** The deliveries an incident's timeline records, as `level:channel:outcome`. */
 const notified = (i: IncidentWithTimeline) =>
   i.timeline
     .filter((e) => e.type === "notified")
-    .map((e) => `${e.level}:${e.channel}:${e.detail?.split(":")[0]}`);
+    .map((e) => `${e.level}:${e.channel}:${e.outcome}`);
 
 describe("escalation on the local engine, with fake Slack and PagerDuty", () => {
   it("critical: pages at once, escalates through levels 1-4 on time, and stops at resolve", async () => {
@@ -113,7 +120,7 @@ describe("escalation on the local engine, with fake Slack and PagerDuty", () => 
     // Levels 2, 3 and 4 at 15, 30 and 60 (scaled) minutes, each a PagerDuty event and a thread reply.
     // Level 4 claimed, and its deliveries recorded (they are written just after the claim).
     await until(
-      async () => notified(await incident(id)).includes("4:slack-incidents:escalate"),
+      async () => notified(await incident(id)).includes("4:slack-incidents:delivered"),
       "level 4 notified",
       15_000,
     );
@@ -136,11 +143,11 @@ describe("escalation on the local engine, with fake Slack and PagerDuty", () => 
     expect(escalated.timeline.some((e) => e.type === "exhausted")).toBe(true);
     expect(notified(escalated)).toEqual(
       expect.arrayContaining([
-        "0:slack-incidents:trigger",
-        "0:email-oncall:trigger",
-        "1:pagerduty:trigger",
-        "2:pagerduty:escalate",
-        "4:slack-incidents:escalate",
+        "0:slack-incidents:delivered",
+        "0:email-oncall:delivered",
+        "1:pagerduty:delivered",
+        "2:pagerduty:delivered",
+        "4:slack-incidents:delivered",
       ]),
     );
 
@@ -168,7 +175,10 @@ describe("escalation on the local engine, with fake Slack and PagerDuty", () => 
     await until(() => slack.callsTo("chat.postMessage").length >= 1, "the #alerts post", 5_000);
     expect(slack.callsTo("chat.postMessage")[0]!.args.channel).toBe("#alerts");
     await fire(alertLabels, "resolved");
-    await new Promise((resolve) => setTimeout(resolve, LEVEL_GAP_MS * 1.5));
+    // The escalation (a step still running would have ended it at the delay's end) and the
+    // resolve's mirror have ended: nothing is left that could page.
+    await ended(id);
+    await ended(`${id}-resolve`);
     expect(eventsFor(id)).toEqual([]);
     const resolved = await incident(id);
     expect(resolved.status).toBe("resolved");
@@ -189,7 +199,10 @@ describe("escalation on the local engine, with fake Slack and PagerDuty", () => 
     const warning = await fire(labels("warning"));
     const info = await fire(labels("info"));
     await until(() => slack.callsTo("chat.postMessage").length >= 1, "the warning post", 5_000);
-    await new Promise((resolve) => setTimeout(resolve, LEVEL_GAP_MS * 1.5));
+    // The warning's escalation, its one step told, has ended; the info alert started none
+    // (an incident's execution starts before its webhook is answered).
+    expect(await ended(warning)).toMatchObject({ status: "succeeded" });
+    expect(local.escalation.hasStarted(info)).toBe(false);
     expect(slack.callsTo("chat.postMessage").map((c) => c.args.channel)).toEqual(["#alerts"]);
     expect(eventsFor(warning)).toEqual([]);
     expect(eventsFor(info)).toEqual([]);

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Incident, IncidentWithTimeline } from "../../functions/core/incident.js";
 import { fixture } from "../support/fixtures.js";
 import { freePort } from "../support/free-port.js";
-import { pollUntil } from "../support/poll-until.js";
+import { pollUntil, within } from "../support/poll-until.js";
 import { type Exit, type ProcessGroup, spawnProcessGroup } from "../support/process-group.js";
 import { rawJson, rawRequest } from "../support/raw-http.js";
 
@@ -38,19 +38,8 @@ function npmStart(settings: Record<string, string>): ProcessGroup {
 }
 
 /** Waits for the process to exit, failing after `timeoutMs` with what it printed. */
-async function exitOf(child: ProcessGroup, timeoutMs = STARTUP_TIMEOUT_MS): Promise<Exit> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`npm start did not exit within ${timeoutMs} ms:\n${child.output()}`)),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([child.exited, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+function exitOf(child: ProcessGroup, timeoutMs = STARTUP_TIMEOUT_MS): Promise<Exit> {
+  return within(child.exited, "npm start to exit", timeoutMs, () => child.output());
 }
 
 describe("npm start", { timeout: 60_000 }, () => {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
 import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
-import { waitUntil } from "../support/poll-until.js";
+import { waitUntil, within } from "../support/poll-until.js";
 import { postAlert } from "../support/post-alert.js";
 
 // The first run keeps real time: level 2 is 15 minutes away, so it cannot fire before the
@@ -70,11 +70,23 @@ describe("npm start, stopped and started again on the same data", () => {
     running = undefined;
     expect(triggered(first, id)).toEqual([1]);
 
-    // Down until level 2 is due at the second run's pace (only ever later, never sooner).
+    // Down until level 2 is due at the second run's pace (only ever later, never sooner):
+    // the time the scenario is about, not a wait for tocsin.
     await waitUntil(() => Date.now() > openedAt + LEVEL_GAP_MS, "level 2 due", PATIENCE_MS);
     running = await start(dataDir);
+    const restartedBy = Date.now();
     expect(running.local.resumedEscalations).toEqual([id]);
     const second = running;
+    // At once: the resumed escalation's first Task was due when the server started again.
+    const resumedTask = await within(
+      second.local.escalation.untilEntered((e) => e.incidentId === id && e.state === "Escalate"),
+      "the resumed escalation's first Task",
+      PATIENCE_MS,
+    );
+    expect(resumedTask.execution).not.toBe(id);
+    expect(Date.parse((resumedTask.input as { dueAt: string }).dueAt)).toBeLessThanOrEqual(
+      restartedBy,
+    );
     await waitUntil(
       async () => pages(await incident(second, id)).length >= 2,
       "level 2 paged after the restart",

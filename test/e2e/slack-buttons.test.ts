@@ -1,5 +1,4 @@
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
 import type { LocalServer } from "../../functions/local/server.js";
@@ -10,7 +9,7 @@ import {
   ROUTING_KEY,
   startLocalWithFakes,
 } from "../support/local-with-fakes.js";
-import { waitUntil } from "../support/poll-until.js";
+import { waitUntil, within } from "../support/poll-until.js";
 import { postAlert } from "../support/post-alert.js";
 import { slackClick } from "../support/slack-click.js";
 
@@ -24,6 +23,8 @@ const SIGNING_SECRET = "e2e-slack-signing-secret";
 const WORKSPACE = "T024BE7LD"; // the fixture's team: clicks come from there unless a test says otherwise
 const DMITRI = { id: "U0DMITRI1", username: "dmitri.v" }; // tocsin.yaml: dmitri, ml-training
 const ERIN = { id: "U0ERIN001", username: "erin" }; // tocsin.yaml: erin, ml-training
+/** How long an event may take on a loaded machine: a bound for failing, never a wait. */
+const PATIENCE_MS = 15_000;
 
 const until = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number) =>
   waitUntil(condition, what, timeoutMs, 25);
@@ -58,9 +59,8 @@ afterEach(async () => {
   await local.escalation.close();
 });
 
-/** Fires a critical ml-training alert; answers its incident id and when it was fired. */
+/** Fires a critical ml-training alert; answers its incident id. */
 async function fireCritical() {
-  const firedAt = performance.now();
   const posted = await postAlert(local.url, WEBHOOK, {
     labels: {
       alertname: "TrainingNaNLoss",
@@ -71,8 +71,12 @@ async function fireCritical() {
     summary: "loss is NaN",
   });
   expect(posted.status).toBe(202);
-  return { id: posted.incident!.id, firedAt };
+  return { id: posted.incident!.id };
 }
+
+/** Once execution `name` has ended, and the Task it was running with it. */
+const ended = (name: string) =>
+  within(local.escalation.untilEnded(name), `execution ${name} to end`, PATIENCE_MS);
 
 async function incident(id: string): Promise<IncidentWithTimeline> {
   const response = await fetch(`${local.url}/incidents/${id}`, {
@@ -154,7 +158,7 @@ const notesTo = (user: string) => [
 describe("Slack buttons on the local server, with fake Slack and PagerDuty", () => {
   it("Acknowledge stops the escalation and is mirrored; a second click changes nothing; Resolve closes it", async () => {
     // Prepare: a critical alert pages level 1 at once and posts to #incidents.
-    const { id, firedAt } = await fireCritical();
+    const { id } = await fireCritical();
     await until(() => pagesOf(id).length === 1, "the level-1 page", 5_000);
     const message = await postedMessage();
 
@@ -185,8 +189,11 @@ describe("Slack buttons on the local server, with fake Slack and PagerDuty", () 
     await until(() => slack.notesTo(DMITRI.id).length === 1, "the private note", 1_500);
     expect(slack.notesTo(DMITRI.id).map((note) => note.text)).toEqual([ack.body.message]);
 
-    // Assess: no level-2 page, though its time (15 min scaled) has long passed.
-    await sleep(Math.max(0, firedAt + LEVEL_GAP_MS * 1.5 - performance.now()));
+    // Assess: no level-2 page. The escalation has ended (a step still running would have
+    // ended it at level 2's time, 15 min scaled), and so has the mirror: nothing is left
+    // that could page.
+    await ended(id);
+    await ended(`${id}-acknowledge`);
     expect(pagesOf(id)).toHaveLength(1);
     const quiet = await incident(id);
     expect(quiet.level).toBe(1);
@@ -206,7 +213,8 @@ describe("Slack buttons on the local server, with fake Slack and PagerDuty", () 
     expect(slack.notesTo(ERIN.id)).toEqual([
       { response_type: "ephemeral", replace_original: false, text: second.body.message },
     ]);
-    await sleep(300);
+    // The note is the last thing the click does, and any execution it started has ended.
+    await within(local.escalation.idle(), "the engine idle", PATIENCE_MS);
     expect(await incident(id)).toEqual(before);
     expect(eventsFor(id)).toHaveLength(eventsBefore);
     expect(updatesOf(message)).toHaveLength(updatesBefore);
@@ -237,6 +245,7 @@ describe("Slack buttons on the local server, with fake Slack and PagerDuty", () 
     const snooze = await clickButton({ actionId: "snooze", value: id, user: DMITRI });
 
     // Assess: no page for the 3 s (30 min scaled) of the snooze, though level 2 was due at 1.5 s.
+    // The escalation resumes in a new execution, whose first Task begins when the snooze ends.
     expect(snooze.status).toBe(200);
     expect(snooze.body).toMatchObject({ ok: true, outcome: "done" });
     expect(snooze.tookMs).toBeLessThan(1_000);
@@ -244,17 +253,28 @@ describe("Slack buttons on the local server, with fake Slack and PagerDuty", () 
     expect(snoozed.timeline.filter((e) => e.type === "snoozed")).toEqual([
       expect.objectContaining({ actor: "Dmitri Volkov (dmitri)" }),
     ]);
-    await sleep(SNOOZE_MS - 200);
+    const resumed = await within(
+      local.escalation.untilEntered(
+        (e) => e.execution === `${id}-snooze-1` && e.state === "Escalate",
+      ),
+      "the resumed escalation's first Task",
+      PATIENCE_MS,
+    );
+    // Entered no sooner than it was due, and due no sooner than the snooze ends; nobody
+    // was paged until then.
+    const dueAt = Date.parse((resumed.input as { dueAt: string }).dueAt);
+    expect(dueAt).toBeGreaterThanOrEqual(Date.parse(snoozed.snoozedUntil!));
+    expect(resumed.at).toBeGreaterThanOrEqual(dueAt);
     expect(pagesOf(id)).toHaveLength(1);
 
     // Assess: at the snooze's end, level 1 (the level reached) is paged again…
-    await until(() => pagesOf(id).length === 2, "level 1 paged again after the snooze", 2_000);
+    await until(() => pagesOf(id).length === 2, "level 1 paged again after the snooze", 5_000);
     const repage = pagesOf(id)[1]!;
     expect(repage.at - snooze.at).toBeGreaterThanOrEqual(SNOOZE_MS - 50);
     expect(repage.at - snooze.at).toBeLessThan(SNOOZE_MS + 1_000);
-    const resumed = await incident(id);
-    expect(resumed.level).toBe(1);
-    expect(resumed.snoozedUntil).toBeNull();
+    const repaged = await incident(id);
+    expect(repaged.level).toBe(1);
+    expect(repaged.snoozedUntil).toBeNull();
     // …then level 2 one gap later.
     await until(() => pagesOf(id).length === 3, "level 2 after one more gap", LEVEL_GAP_MS + 2_000);
     const level2 = pagesOf(id)[2]!;

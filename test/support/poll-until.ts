@@ -52,3 +52,27 @@ export function waitUntil(
     intervalMs,
   });
 }
+
+/**
+ * `promise`'s value, or a failure naming `what` after `timeoutMs`: a bound for failing on a
+ * loaded machine, never a wait (it ends as soon as the promise does).
+ */
+export async function within<T>(
+  promise: Promise<T>,
+  what: string,
+  timeoutMs: number,
+  diagnostics?: () => string,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const extra = diagnostics ? `\n${diagnostics()}` : "";
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}${extra}`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
