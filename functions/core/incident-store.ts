@@ -58,6 +58,42 @@ export interface OwedStateRef {
   state: OwedState;
 }
 
+/**
+ * The fields of a list page's incidents (what DynamoDB's indexes project: no timeline, no
+ * sender's values), with the live counters and `test: true` on test incidents besides.
+ */
+export const INCIDENT_SUMMARY_FIELDS = [
+  "id",
+  "fingerprint",
+  "status",
+  "severity",
+  "team",
+  "title",
+  "labels",
+  "annotations",
+  "source",
+  "runbook",
+  "level",
+  "occurrences",
+  "startedAt",
+  "createdAt",
+  "lastSeenAt",
+  "acknowledgedAt",
+  "acknowledgedBy",
+  "resolvedAt",
+  "resolvedBy",
+  "channels",
+  "escalationPolicy",
+  "delay",
+  "generatorUrl",
+  "dashboardUrl",
+  "silenceUrl",
+  "slackMessages",
+  "snoozedUntil",
+  "escalationBaseAt",
+  "escalationStep",
+] as const satisfies readonly (keyof Incident)[];
+
 export interface IncidentPage {
   incidents: Incident[];
   nextCursor: string | null;

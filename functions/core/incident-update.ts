@@ -1,4 +1,10 @@
-import type { Incident, IncidentStatus, IncidentWithTimeline, TimelineEvent } from "./incident.js";
+import type {
+  Incident,
+  IncidentStatus,
+  IncidentWithTimeline,
+  OwedState,
+  TimelineEvent,
+} from "./incident.js";
 import { isSnoozed } from "./incident.js";
 import type { OwedDelivery, SlackMessageRef } from "./notification.js";
 
@@ -59,6 +65,11 @@ export interface IncidentUpdate {
   owe?: readonly OwedDelivery[] | undefined;
   /** Keys of owed deliveries removed (a key also in `owe` is written, not removed). */
   settle?: readonly string[] | undefined;
+  /**
+   * The state owed to the incident's channels (IncidentWithTimeline.owedState): recorded
+   * with the acknowledge or resolve a mirror will tell, cleared (null) once all are told.
+   */
+  owedState?: OwedState | null | undefined;
   /** Slack messages remembered by channel id, each unless one is kept for its channel already. */
   slackMessages?: ReadonlyArray<{ channelId: string; ref: SlackMessageRef }> | undefined;
   /**
@@ -120,6 +131,8 @@ export function applyUpdate(
   const owed = withOwed(incident.owedDeliveries ?? [], update.owe ?? [], update.settle ?? []);
   if (owed.length > 0) next.owedDeliveries = owed;
   else delete next.owedDeliveries;
+  if (update.owedState === null) delete next.owedState;
+  else if (update.owedState !== undefined) next.owedState = update.owedState;
   for (const { channelId, ref } of update.slackMessages ?? []) {
     if (!Object.hasOwn(next.slackMessages, channelId))
       next.slackMessages = { ...next.slackMessages, [channelId]: ref };

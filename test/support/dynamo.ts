@@ -6,6 +6,7 @@ import {
   startEmbeddedDynamo,
   untilActive,
 } from "../../functions/local/embedded-dynamodb.js";
+import { faultPlan, type StoreFaults, type StoreRequest } from "./store-faults.js";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 
@@ -68,6 +69,44 @@ export function injectFaults(client: DynamoDBClient): Faults {
       return next(args as FinalizeHandlerArguments<object>);
     },
     { step: "initialize", name: "faultInjection" },
+  );
+  return faults;
+}
+
+/** A request as the store's faults name it: by command and the key's prefix. */
+function storeRequest(command: string, input: unknown): StoreRequest | undefined {
+  const { Key } = (input ?? {}) as { Key?: Record<string, unknown> };
+  const pk = Key?.pk;
+  const key = typeof pk === "string" ? pk : (pk as { S?: string } | undefined)?.S;
+  switch (command) {
+    case "PutItemCommand":
+      return "create";
+    case "UpdateItemCommand":
+      return key?.startsWith("FP#") ? "episode" : key?.startsWith("INC#") ? "update" : undefined;
+    case "GetItemCommand":
+    case "BatchGetItemCommand":
+      return "read";
+    case "QueryCommand":
+      return "query";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Injects storage faults by domain name (`StoreFaults`, as the memory store takes them):
+ * an UpdateItem on `FP#` is an episode write, a PutItem a create, an UpdateItem on `INC#` an
+ * update. Like `injectFaults`, below the store and the SDK's retries.
+ */
+export function storeFaults(client: DynamoDBClient): StoreFaults {
+  const { faults, beforeRequest } = faultPlan();
+  client.middlewareStack.add(
+    (next: InitializeHandler<object, MetadataBearer>, context) => async (args) => {
+      const kind = storeRequest(String(context.commandName), args.input);
+      if (kind) beforeRequest(kind);
+      return next(args as FinalizeHandlerArguments<object>);
+    },
+    { step: "initialize", name: "storeFaultInjection" },
   );
   return faults;
 }

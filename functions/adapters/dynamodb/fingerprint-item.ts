@@ -1,8 +1,19 @@
-import type { Incident, IncidentWithTimeline } from "../../core/incident.js";
+import {
+  type DetachRule,
+  type Episode,
+  type Firing,
+  type OpenEpisode,
+  withLiveCounters as withEpisodeCounters,
+} from "../../core/episode.js";
+import type { Incident, IncidentStatus } from "../../core/incident.js";
 import { expiresAfter, type IncidentItem, toIncident } from "./incident-item.js";
 import { BATCH_GET_LIMIT, type TableClient } from "./table-client.js";
 
-/** The fingerprint item: which incident is open for it, and that incident's live counters. */
+/**
+ * The fingerprint item: an Episode (core/episode.ts) as flat attributes, which is how items
+ * have always been stored. Its writes below are the episode rules translated into one
+ * conditional UpdateItem each, so that DynamoDB decides races between deliveries.
+ */
 export interface FingerprintItem {
   openIncidentId?: string;
   /** Set once the incident item is written; differs from openIncidentId while creation is under way. */
@@ -21,21 +32,62 @@ export interface FingerprintItem {
 
 export const fingerprintKey = (fingerprint: string) => ({ pk: `FP#${fingerprint}`, sk: "FP" });
 
+/** The episode a fingerprint item holds. */
+export function toEpisode(item: FingerprintItem | undefined): Episode | null {
+  if (!item) return null;
+  const open: OpenEpisode | undefined = item.openIncidentId
+    ? {
+        incidentId: item.openIncidentId,
+        confirmed: item.committedIncidentId === item.openIncidentId,
+        status: item.incidentStatus as IncidentStatus,
+        openedAt: item.openedAt,
+        startedAt: item.openStartedAt,
+        occurrences: item.occurrences,
+        lastSeenAt: item.lastSeenAt,
+        truncatedAlerts: item.truncatedAlerts,
+      }
+    : undefined;
+  const last =
+    item.lastIncidentId === undefined
+      ? undefined
+      : { incidentId: item.lastIncidentId, startedAt: item.resolvedStartedAt };
+  return { ...(open ? { open } : {}), ...(last ? { last } : {}) };
+}
+
+/** The attributes of an episode (its inverse, for tests that write items as stored). */
+export function fromEpisode(episode: Episode): FingerprintItem {
+  const { open, last } = episode;
+  const item: Record<string, unknown> = {
+    openIncidentId: open?.incidentId,
+    committedIncidentId: open?.confirmed ? open.incidentId : undefined,
+    incidentStatus: open?.status,
+    openedAt: open?.openedAt,
+    openStartedAt: open?.startedAt,
+    occurrences: open?.occurrences,
+    lastSeenAt: open?.lastSeenAt,
+    truncatedAlerts: open?.truncatedAlerts,
+    lastIncidentId: last?.incidentId,
+    resolvedStartedAt: last?.startedAt,
+  };
+  for (const [name, value] of Object.entries(item)) if (value === undefined) delete item[name];
+  return item as FingerprintItem;
+}
+
 /**
- * A firing delivery in one UpdateItem: counts the occurrence and, when no incident is open,
- * names `candidate` the one to open. Returns the item as written; undefined when the delivery
+ * `fireEpisode` as one UpdateItem: counts the occurrence and, when no incident is open,
+ * names `firing.incidentId` the one to open. The episode as written; null when the firing
  * belongs to an episode already resolved.
  */
-export async function claimFingerprint(
+export async function writeFiring(
   table: TableClient,
-  candidate: IncidentWithTimeline,
+  fingerprint: string,
+  firing: Firing,
   retentionSeconds: number,
-): Promise<FingerprintItem | undefined> {
+): Promise<Episode | null> {
   // What the delivery said of its group, when it said anything (a webhook always does).
-  const truncation =
-    candidate.truncatedAlerts === undefined ? "" : "truncatedAlerts = :truncated, ";
+  const truncation = firing.truncatedAlerts === undefined ? "" : "truncatedAlerts = :truncated, ";
   const claimed = await table.updateIf({
-    Key: fingerprintKey(candidate.fingerprint),
+    Key: fingerprintKey(fingerprint),
     UpdateExpression:
       "SET openIncidentId = if_not_exists(openIncidentId, :id), incidentStatus = if_not_exists(incidentStatus, :status), " +
       "openedAt = if_not_exists(openedAt, :now), openStartedAt = if_not_exists(openStartedAt, :startedAt), " +
@@ -45,23 +97,21 @@ export async function claimFingerprint(
     ConditionExpression:
       "attribute_exists(openIncidentId) OR attribute_not_exists(resolvedStartedAt) OR resolvedStartedAt < :startedAt",
     ExpressionAttributeValues: {
-      ":id": candidate.id,
-      ":status": candidate.status,
-      ":now": candidate.createdAt,
-      ":startedAt": candidate.startedAt,
+      ":id": firing.incidentId,
+      ":status": firing.status,
+      ":now": firing.at,
+      ":startedAt": firing.startedAt,
       ":one": 1,
-      ...(candidate.truncatedAlerts === undefined
-        ? {}
-        : { ":truncated": candidate.truncatedAlerts }),
-      ":expiresAt": expiresAfter(candidate.createdAt, retentionSeconds),
+      ...(firing.truncatedAlerts === undefined ? {} : { ":truncated": firing.truncatedAlerts }),
+      ":expiresAt": expiresAfter(firing.at, retentionSeconds),
     },
     ReturnValues: "ALL_NEW",
   });
-  return claimed && (claimed.Attributes as FingerprintItem);
+  return claimed ? toEpisode(claimed.Attributes as FingerprintItem) : null;
 }
 
-/** Marks the open incident's item as written: later deliveries are duplicates from then on. */
-export async function commitFingerprint(
+/** `confirmEpisode` as one UpdateItem: later deliveries are duplicates from then on. */
+export async function writeConfirm(
   table: TableClient,
   fingerprint: string,
   id: string,
@@ -75,39 +125,34 @@ export async function commitFingerprint(
   });
 }
 
-/** When a detach may happen; `:startedAt` is the detach's `startedAt`. */
-export interface DetachCondition {
+/** A DetachRule as a ConditionExpression; `:startedAt` is the detach's `startedAt`. */
+function detachCondition(rule: DetachRule): {
   expression: string;
   values?: Record<string, unknown>;
+} {
+  switch (rule.rule) {
+    case "unlessLaterEpisode":
+      return {
+        expression:
+          "attribute_exists(openIncidentId) AND (attribute_not_exists(openStartedAt) OR openStartedAt <= :startedAt)",
+      };
+    case "whileAttached":
+      return { expression: "openIncidentId = :id", values: { ":id": rule.incidentId } };
+  }
 }
 
 /**
- * The alert resolved: whatever incident is open, unless it belongs to a later episode (a late
- * resolve of an earlier episode must not close the episode open now).
+ * `detachEpisode` as one UpdateItem: the open incident becomes the last one, its episode's
+ * startsAt (else `startedAt`) the last resolved one. The episode detached, with its live
+ * counters (the item as it was); null when `rule` does not hold.
  */
-export const unlessLaterEpisode: DetachCondition = {
-  expression:
-    "attribute_exists(openIncidentId) AND (attribute_not_exists(openStartedAt) OR openStartedAt <= :startedAt)",
-};
-
-/** Someone resolved incident `id`: only while it is still the one attached. */
-export const whileAttached = (id: string): DetachCondition => ({
-  expression: "openIncidentId = :id",
-  values: { ":id": id },
-});
-
-/**
- * Detaches the open incident from its fingerprint, in one UpdateItem: it becomes the last
- * incident, its episode's startsAt (else `startedAt`) the last resolved one, and the next
- * firing opens a new incident. Returns the item as it was (with the live counters);
- * undefined when `condition` does not hold.
- */
-export async function detachFingerprint(
+export async function writeDetach(
   table: TableClient,
   fingerprint: string,
+  rule: DetachRule,
   startedAt: string,
-  condition: DetachCondition,
-): Promise<FingerprintItem | undefined> {
+): Promise<OpenEpisode | null> {
+  const condition = detachCondition(rule);
   const detached = await table.updateIf({
     Key: fingerprintKey(fingerprint),
     UpdateExpression:
@@ -117,57 +162,52 @@ export async function detachFingerprint(
     ExpressionAttributeValues: { ...condition.values, ":startedAt": startedAt },
     ReturnValues: "ALL_OLD",
   });
-  return detached && (detached.Attributes as FingerprintItem);
+  return (detached && toEpisode(detached.Attributes as FingerprintItem)?.open) ?? null;
 }
 
-/** Keeps the fingerprint's copy of the status (what duplicates answer) in step. */
-export async function mirrorStatus(
+/** `followStatus` as one UpdateItem: the status duplicates answer, kept in step. */
+export async function writeFollowStatus(
   table: TableClient,
-  incident: Incident,
-  status: string,
+  fingerprint: string,
+  id: string,
+  status: IncidentStatus,
 ): Promise<void> {
   await table.updateIf({
-    Key: fingerprintKey(incident.fingerprint),
+    Key: fingerprintKey(fingerprint),
     UpdateExpression: "SET incidentStatus = :status",
     ConditionExpression: "openIncidentId = :id",
-    ExpressionAttributeValues: { ":id": incident.id, ":status": status },
+    ExpressionAttributeValues: { ":id": id, ":status": status },
   });
 }
 
-export async function getFingerprint(
+export async function readEpisode(
   table: TableClient,
   fingerprint: string,
-): Promise<FingerprintItem | undefined> {
-  return (await table.get(fingerprintKey(fingerprint))) as FingerprintItem | undefined;
+): Promise<Episode | null> {
+  return toEpisode((await table.get(fingerprintKey(fingerprint))) as FingerprintItem | undefined);
 }
 
-/** Open incidents count their duplicates on the fingerprint item; merge those in (one BatchGet). */
+/**
+ * `withLiveCounters` for incident items: open incidents count their duplicates on the
+ * fingerprint item, so those are read (one BatchGetItem per 100 fingerprints) and merged in.
+ */
 export async function withLiveCounters(
   table: TableClient,
   items: IncidentItem[],
 ): Promise<Incident[]> {
   const open = items.filter((item) => item.status !== "resolved");
-  const live = new Map<string, FingerprintItem>();
+  const episodes = new Map<string, Episode>();
   const keys = [...new Set(open.map((item) => item.fingerprint))].map(fingerprintKey);
   for (let start = 0; start < keys.length; start += BATCH_GET_LIMIT) {
     const found = await table.batchGet(keys.slice(start, start + BATCH_GET_LIMIT));
     // Keys DynamoDB leaves unprocessed keep the counters stored on the incident item.
-    for (const fp of found as FingerprintItem[]) {
-      if (fp.openIncidentId) live.set(fp.openIncidentId, fp);
+    for (const item of found as unknown as Array<FingerprintItem & { pk: string }>) {
+      const episode = toEpisode(item);
+      if (episode) episodes.set(item.pk.slice("FP#".length), episode);
     }
   }
   return items.map((item) => {
     const incident = toIncident(item);
-    const counters = live.get(incident.id);
-    return counters
-      ? {
-          ...incident,
-          occurrences: counters.occurrences ?? incident.occurrences,
-          lastSeenAt: counters.lastSeenAt ?? incident.lastSeenAt,
-          ...(counters.truncatedAlerts !== undefined
-            ? { truncatedAlerts: counters.truncatedAlerts }
-            : {}),
-        }
-      : incident;
+    return withEpisodeCounters(incident, episodes.get(incident.fingerprint));
   });
 }

@@ -1,4 +1,5 @@
 import type { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+import { INCIDENT_SUMMARY_FIELDS } from "../../core/incident-store.js";
 
 /**
  * The single table's keys and indexes, shared by the CDK stack and the local bootstrap so
@@ -37,37 +38,7 @@ export const INDEX_NAMES: readonly string[] = [
 ].sort();
 
 /** Every incident field but the timeline: list pages show these, the timeline stays out of the indexes. */
-export const SUMMARY_ATTRIBUTES = [
-  "id",
-  "fingerprint",
-  "status",
-  "severity",
-  "team",
-  "title",
-  "labels",
-  "annotations",
-  "source",
-  "runbook",
-  "level",
-  "occurrences",
-  "startedAt",
-  "createdAt",
-  "lastSeenAt",
-  "acknowledgedAt",
-  "acknowledgedBy",
-  "resolvedAt",
-  "resolvedBy",
-  "channels",
-  "escalationPolicy",
-  "delay",
-  "generatorUrl",
-  "dashboardUrl",
-  "silenceUrl",
-  "slackMessages",
-  "snoozedUntil",
-  "escalationBaseAt",
-  "escalationStep",
-] as const;
+export const SUMMARY_ATTRIBUTES = INCIDENT_SUMMARY_FIELDS;
 
 /** CreateTable input for local and test tables (on AWS the CDK stack creates it). */
 export function createTableInput(tableName: string): CreateTableCommandInput {

@@ -1,16 +1,22 @@
 import { CreateTableCommand, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
+import { DynamoIncidentStore } from "../../../functions/adapters/dynamodb/incident-store.js";
 import {
   createTableInput,
   OWED_STATE_INDEX,
   TTL_ATTRIBUTE,
-} from "../../functions/adapters/dynamodb/table-schema.js";
-import { openIncident, planTransition } from "../../functions/core/incident.js";
-import { type EmbeddedDynamo, untilActive } from "../../functions/local/embedded-dynamodb.js";
-import { clientFor, freshTable, injectFaults, startTestDynamo } from "../support/dynamo.js";
-import { alert, at, candidate, ROUTING, resolveAt } from "../support/incidents.js";
-import { incidentStoreContract } from "./incident-store.contract.js";
+} from "../../../functions/adapters/dynamodb/table-schema.js";
+import { openIncident, planTransition } from "../../../functions/core/incident.js";
+import { type EmbeddedDynamo, untilActive } from "../../../functions/local/embedded-dynamodb.js";
+import { incidentStoreContract } from "../../support/contracts/incident-store.contract.js";
+import {
+  clientFor,
+  freshTable,
+  injectFaults,
+  startTestDynamo,
+  storeFaults,
+} from "../../support/dynamo.js";
+import { alert, at, candidate, ROUTING, resolveAt } from "../../support/incidents.js";
 
 let dynamo: EmbeddedDynamo;
 beforeAll(async () => {
@@ -22,7 +28,7 @@ afterAll(async () => {
 
 incidentStoreContract("DynamoDB (dynalite)", async () => {
   const client = clientFor(dynamo.endpoint);
-  const faults = injectFaults(client);
+  const faults = storeFaults(client);
   const store = new DynamoIncidentStore(client, await freshTable(client));
   return { store, faults };
 });

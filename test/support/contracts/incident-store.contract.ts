@@ -4,16 +4,16 @@ import {
   IncidentConflictError,
   InvalidInputError,
   StoreUnavailableError,
-} from "../../functions/core/errors.js";
-import { planTransition } from "../../functions/core/incident.js";
-import type { IncidentStore } from "../../functions/core/incident-store.js";
-import type { Faults } from "../support/dynamo.js";
-import { at, candidate, resolveAt } from "../support/incidents.js";
+} from "../../../functions/core/errors.js";
+import { planTransition } from "../../../functions/core/incident.js";
+import type { IncidentStore } from "../../../functions/core/incident-store.js";
+import { at, candidate, resolveAt } from "../incidents.js";
+import type { StoreFaults } from "../store-faults.js";
 
 export interface StoreUnderTest {
   store: IncidentStore;
-  /** Present when the store has a dependency whose faults can be injected. */
-  faults?: Faults;
+  /** Faults injected into its storage's requests, by domain name. */
+  faults: StoreFaults;
 }
 
 /**
@@ -497,8 +497,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
     describe("when the storage fails half-way", () => {
       it("finishes an interrupted creation on the sender's retry: one incident, not zero, not two", async () => {
         const { store, faults } = await make();
-        if (!faults) return;
-        faults.failNext("PutItemCommand");
+        faults.failNext("create");
         await expect(store.recordFiring(candidate("fp-half", at(0)))).rejects.toBeInstanceOf(
           StoreUnavailableError,
         );
@@ -514,16 +513,15 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         // Committed now: the next duplicate is a single write.
         faults.sent.length = 0;
         await store.recordFiring(candidate("fp-half", at(2)));
-        expect(faults.sent).toEqual(["UpdateItemCommand"]);
+        expect(faults.sent).toEqual(["episode"]);
       });
 
       it("finishes an interrupted resolve on the sender's retry", async () => {
         const { store, faults } = await make();
-        if (!faults) return;
         const fresh = candidate("fp-half-res", at(0));
         await store.recordFiring(fresh);
         // The fingerprint write goes through, the incident write fails.
-        faults.failNext("UpdateItemCommand", { skip: 1 });
+        faults.failNext("update");
         await expect(
           store.resolveFingerprint(candidate("fp-half-res", at(5)), resolveAt(at(5))),
         ).rejects.toBeInstanceOf(StoreUnavailableError);
@@ -541,8 +539,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
 
       it("resolves an incident whose creation was interrupted, when the resolve comes first", async () => {
         const { store, faults } = await make();
-        if (!faults) return;
-        faults.failNext("PutItemCommand");
+        faults.failNext("create");
         await expect(store.recordFiring(candidate("fp-half-2", at(0)))).rejects.toBeInstanceOf(
           StoreUnavailableError,
         );
@@ -560,8 +557,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
 
       it("says the storage is unavailable when the first write fails, having written nothing", async () => {
         const { store, faults } = await make();
-        if (!faults) return;
-        faults.failNext("UpdateItemCommand");
+        faults.failNext("episode");
         await expect(store.recordFiring(candidate("fp-down", at(0)))).rejects.toBeInstanceOf(
           StoreUnavailableError,
         );

@@ -1,0 +1,272 @@
+import {
+  type DetachRule,
+  type Episode,
+  type Firing,
+  firingOf,
+  liveCounters,
+  type OpenEpisode,
+  unlessLaterEpisode,
+  whileAttached,
+} from "./episode.js";
+import { IncidentConflictError, IncidentNotFoundError } from "./errors.js";
+import type {
+  Incident,
+  IncidentStatus,
+  IncidentWithTimeline,
+  TimelineEvent,
+  Transition,
+} from "./incident.js";
+import type {
+  DeliveryRecordOptions,
+  FiringOutcome,
+  IncidentPage,
+  IncidentQuery,
+  IncidentStore,
+  OwedStateRef,
+  ReportSlice,
+} from "./incident-store.js";
+import type { IncidentFields, IncidentUpdate, StoredIncident } from "./incident-update.js";
+
+/** What `apply` needs to know of the incident for a resolve (release) or an acknowledge. */
+export type KnownIncident = Pick<
+  Incident,
+  "id" | "fingerprint" | "startedAt" | "occurrences" | "lastSeenAt"
+>;
+
+/**
+ * The incident store's write sequences, over primitives that each are one request to the
+ * storage (Powertools' BasePersistenceLayer: the base owns the sequence, a subclass only
+ * translates). No I/O here. The rules each primitive applies are the core's
+ * (`core/episode.ts`, `core/incident-update.ts`); a subclass applies them in one
+ * conditional write (DynamoDB) or calls them (memory).
+ *
+ * Request costs: a duplicate is one episode write; a new incident three writes (episode,
+ * incident, confirm); a resolve two (episode, incident). A creation interrupted half-way is
+ * finished by whichever delivery of the same fingerprint comes next.
+ */
+export abstract class IncidentStoreBase implements IncidentStore {
+  /** `fireEpisode`: the episode as written, null when the firing is late (nothing written). */
+  protected abstract writeFiring(fingerprint: string, firing: Firing): Promise<Episode | null>;
+  /** `confirmEpisode`: nothing written when `incidentId` is no longer the open one. */
+  protected abstract writeConfirm(fingerprint: string, incidentId: string): Promise<void>;
+  /** `detachEpisode`: the episode detached, null when `rule` did not hold (nothing written). */
+  protected abstract writeDetach(
+    fingerprint: string,
+    rule: DetachRule,
+    startedAt: string,
+  ): Promise<OpenEpisode | null>;
+  /** `followStatus`: nothing written when `incidentId` is no longer the open one. */
+  protected abstract writeFollowStatus(
+    fingerprint: string,
+    incidentId: string,
+    status: IncidentStatus,
+  ): Promise<void>;
+  protected abstract readEpisode(fingerprint: string): Promise<Episode | null>;
+  /** Writes the incident unless one with its id exists; true when this call wrote it. */
+  protected abstract putIncidentIfAbsent(incident: IncidentWithTimeline): Promise<boolean>;
+  /**
+   * `applyUpdate` without `otherwise` (the base applies that as a write of its own): the
+   * incident as written, null when the guard failed (nothing written).
+   */
+  protected abstract writeUpdate(
+    id: string,
+    update: IncidentUpdate,
+  ): Promise<StoredIncident | null>;
+  /** The incident with its episode's live counters (`withLiveCounters`), null if there is none. */
+  protected abstract readIncident(id: string): Promise<StoredIncident | null>;
+  abstract list(query: IncidentQuery): Promise<IncidentPage>;
+  abstract listForReport(range: {
+    since: string;
+    until: string;
+    maxIncidents: number;
+  }): Promise<ReportSlice>;
+  abstract owedStates(): Promise<OwedStateRef[]>;
+
+  async recordFiring(
+    candidate: IncidentWithTimeline,
+    onOpen?: (incident: IncidentWithTimeline) => Promise<void>,
+  ): Promise<FiringOutcome> {
+    const episode = await this.writeFiring(candidate.fingerprint, firingOf(candidate));
+    if (!episode) {
+      // A late firing of the episode resolved last: it answers that incident, opens nothing.
+      const stale = await this.readEpisode(candidate.fingerprint);
+      return { incident: { id: stale!.last!.incidentId, status: "resolved" }, created: false };
+    }
+    const open = episode.open!;
+    if (open.confirmed) {
+      return { incident: { id: open.incidentId, status: open.status }, created: false };
+    }
+    // Creation is ours, or someone else's that may have died half-way: either way, finish it.
+    const incident = {
+      ...candidate,
+      id: open.incidentId,
+      createdAt: open.openedAt ?? candidate.createdAt,
+    };
+    const created = await this.putIncidentIfAbsent(incident);
+    await onOpen?.(incident);
+    await this.writeConfirm(candidate.fingerprint, open.incidentId);
+    return { incident: { id: open.incidentId, status: "triggered" }, created };
+  }
+
+  async resolveFingerprint(candidate: IncidentWithTimeline, transition: Transition) {
+    const detached = await this.writeDetach(
+      candidate.fingerprint,
+      unlessLaterEpisode,
+      candidate.startedAt,
+    );
+    if (!detached) {
+      // Nothing open, or a later episode open: this resolve is a repeat (whose second write
+      // may not have happened) or late; either way it concerns the last incident.
+      const episode = await this.readEpisode(candidate.fingerprint);
+      if (!episode?.last) return null;
+      return this.applyIdempotently(episode.last.incidentId, updateOf(transition));
+    }
+    const id = detached.incidentId;
+    if (!detached.confirmed) {
+      // Detached before its creation finished: write the incident so the resolve has one.
+      await this.putIncidentIfAbsent({
+        ...candidate,
+        id,
+        createdAt: detached.openedAt ?? candidate.createdAt,
+      });
+    }
+    const counters = liveCounters(detached, { occurrences: 1, lastSeenAt: transition.event.at });
+    return this.applyIdempotently(id, withSet(updateOf(transition), counters));
+  }
+
+  async get(id: string): Promise<IncidentWithTimeline | null> {
+    const stored = await this.readIncident(id);
+    return stored && shown(stored);
+  }
+
+  async claimEscalationStep(
+    id: string,
+    claim: Parameters<IncidentStore["claimEscalationStep"]>[1],
+  ): Promise<boolean> {
+    const { applied } = await this.apply(id, {
+      // A normal claim: each step once, and none while a snooze runs. A resume: the snooze is over.
+      guard: claim.resume
+        ? { status: ["triggered"], snoozeOverAt: claim.now }
+        : { status: ["triggered"], stepUnclaimed: claim.step, noSnoozeAt: claim.now },
+      claimStep: claim.step,
+      set: {
+        escalationStep: claim.reached,
+        level: claim.level,
+        ...(claim.resume ? { snoozedUntil: null, escalationBaseAt: claim.resume.baseAt } : {}),
+      },
+      append: claim.events,
+      owe: claim.owed,
+    });
+    return applied;
+  }
+
+  async applyTransition(incident: Incident, transition: Transition): Promise<IncidentWithTimeline> {
+    const update = updateOf(transition);
+    const { applied, incident: written } = await this.apply(
+      incident.id,
+      transition.changes.status === "resolved" ? { ...update, releaseFingerprint: true } : update,
+      incident,
+    );
+    if (!applied) {
+      const current = await this.get(incident.id);
+      if (!current) throw new IncidentNotFoundError(incident.id);
+      throw new IncidentConflictError(
+        incident.id,
+        current.status,
+        `the incident is ${current.status}`,
+      );
+    }
+    return written!;
+  }
+
+  async recordDeliveries(
+    id: string,
+    events: TimelineEvent[],
+    record: DeliveryRecordOptions = {},
+  ): Promise<IncidentWithTimeline | null> {
+    const slackMessages = record.slackMessage ? [record.slackMessage] : undefined;
+    const { incident } = await this.apply(id, {
+      guard: record.whileStatus ? { status: [record.whileStatus] } : { exists: true },
+      append: events,
+      settle: record.settle,
+      owe: record.owed,
+      owedState: record.settleState ? null : undefined,
+      slackMessages,
+      // The status moved on: the outcomes are recorded all the same, the owed ones kept.
+      otherwise: record.whileStatus
+        ? { guard: { exists: true }, append: events, slackMessages }
+        : undefined,
+    });
+    return incident;
+  }
+
+  /**
+   * One guarded change of incident `id`: a resolve first releases the fingerprint (only while
+   * this incident is attached; its live counters come back), then the update, then, for an
+   * acknowledge, the episode's copy of the status. `otherwise` is a second write, tried when
+   * the guard failed. `known` is needed for a release or an acknowledge.
+   */
+  async apply(
+    id: string,
+    update: IncidentUpdate,
+    known?: KnownIncident,
+  ): Promise<{ applied: boolean; incident: IncidentWithTimeline | null }> {
+    const { otherwise, releaseFingerprint, ...first } = update;
+    const acknowledging = update.set?.status === "acknowledged";
+    if ((releaseFingerprint || acknowledging) && !known)
+      throw new Error(`incident ${id}: a release or an acknowledge needs the incident known`);
+    let change: IncidentUpdate = first;
+    if (releaseFingerprint) {
+      // Free the fingerprint first; a crash before the incident write leaves a retry to finish it.
+      const freed = await this.writeDetach(known!.fingerprint, whileAttached(id), known!.startedAt);
+      if (freed) change = withSet(first, liveCounters(freed, known!));
+    }
+    let written = await this.writeUpdate(id, change);
+    if (!written && otherwise) {
+      const fallback = await this.apply(id, otherwise, known);
+      return { applied: fallback.applied, incident: fallback.incident };
+    }
+    if (!written) return { applied: false, incident: null };
+    if (acknowledging) await this.writeFollowStatus(known!.fingerprint, id, "acknowledged");
+    written = shown(written);
+    return { applied: true, incident: written };
+  }
+
+  /** Applies an update; one that the incident's state no longer allows is a no-op. */
+  private async applyIdempotently(id: string, update: IncidentUpdate) {
+    const current = (await this.writeUpdate(id, update)) ?? (await this.readIncident(id));
+    if (!current) throw new IncidentNotFoundError(id);
+    const { status, channels, escalationPolicy } = current;
+    return { id, status, channels, escalationPolicy };
+  }
+}
+
+/**
+ * A transition as an update (planTransition's changes are all fields an update sets); an
+ * acknowledge or resolve a mirror tells records its state as owed in the same write.
+ */
+function updateOf(transition: Transition): IncidentUpdate {
+  const { status } = transition.changes;
+  return {
+    guard: {
+      status: transition.from,
+      ...(transition.unlessSnoozedAt === undefined
+        ? {}
+        : { noSnoozeAt: transition.unlessSnoozedAt }),
+    },
+    set: transition.changes as Partial<IncidentFields>,
+    append: [transition.event],
+    ...(transition.mirror && status && status !== "triggered" ? { owedState: status } : {}),
+  };
+}
+
+const withSet = (update: IncidentUpdate, set: Partial<IncidentFields>): IncidentUpdate => ({
+  ...update,
+  set: { ...update.set, ...set },
+});
+
+/** The incident as callers see it: the store's claimedStep left out. */
+function shown(stored: StoredIncident): IncidentWithTimeline {
+  const { claimedStep: _, ...incident } = stored;
+  return incident;
+}
