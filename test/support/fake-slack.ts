@@ -15,7 +15,10 @@ export interface SlackCall {
   /** The bearer token, or the form's `token`. */
   token: string | undefined;
   contentType: string | undefined;
-  /** The HTTP status the fake answered (0 while it hangs or after it dropped the connection). */
+  /**
+   * The HTTP status the fake answered (0 while it hangs or holds the answer, after it dropped
+   * the connection, or when the client went away before a slow or held answer).
+   */
   status: number;
   /** The Slack error it answered (`invalid_blocks`, …), if any. */
   error?: string | undefined;
@@ -225,6 +228,12 @@ export class FakeSlack {
     if (failure?.hang) return; // never answered; close() ends it
     if (failure?.delayMs) await new Promise((resolve) => setTimeout(resolve, failure.delayMs));
     if (failure?.until) await failure.until.catch(() => undefined);
+    if (failure?.delayMs || failure?.until) {
+      // The client gave up meanwhile (its timeout): nothing answered, the status stays 0.
+      // A client that closed just before is seen once the loop has read its close.
+      for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+      if (req.socket.destroyed) return;
+    }
     if (failure?.drop) {
       req.socket.destroy();
       return;
