@@ -1,24 +1,26 @@
 import type { After } from "../core/clock.js";
 import type { Config } from "../core/config.js";
-import { IncidentConflictError } from "../core/errors.js";
+import { IncidentNotFoundError } from "../core/errors.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
-import {
-  applyTransition as applyTransitionTo,
-  type IncidentCommand,
-  type IncidentWithTimeline,
-  isSnoozed,
-  planTransition,
-} from "../core/incident.js";
+import type { IncidentWithTimeline } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
-import { escalates } from "../core/lifecycle.js";
+import type { IncidentUpdate } from "../core/incident-update.js";
+import { decide, followUp } from "../core/lifecycle.js";
+import type {
+  Actor,
+  CommandEvent,
+  Conflict,
+  Decision,
+  LifecycleContext,
+} from "../core/lifecycle-types.js";
 import { mayRespond, type SlackUser } from "../core/responders.js";
-import { describeSlackUser } from "../integrations/slack/users.js";
+import { carryOut } from "./effects.js";
 import type { Telemetry } from "./telemetry.js";
 
-export type IncidentAction =
-  | { kind: "acknowledge" }
-  | { kind: "resolve" }
-  | { kind: "snooze"; seconds: number };
+type WithoutActor<E> = E extends unknown ? Omit<E, "actor"> : never;
+
+/** A command as a person asks for it (the edge translates a click into one); who asks is the actor. */
+export type IncidentAction = WithoutActor<CommandEvent>;
 
 export interface ActionDeps {
   store: IncidentStore;
@@ -50,114 +52,126 @@ export interface ActOnce {
 
 const hhmm = (iso: string) => `${iso.slice(11, 16)} UTC`;
 
-function whatHappened(incident: IncidentWithTimeline, now: Date): string {
-  if (incident.status === "resolved")
-    return `already resolved by ${incident.resolvedBy} at ${hhmm(incident.resolvedAt!)}`;
-  if (incident.status === "acknowledged")
-    return `already acknowledged by ${incident.acknowledgedBy} at ${hhmm(incident.acknowledgedAt!)}`;
-  if (isSnoozed(incident, now.toISOString())) {
-    const by = incident.timeline.findLast((e) => e.type === "snoozed")?.actor ?? "someone";
-    return `already snoozed by ${by} until ${hhmm(incident.snoozedUntil!)}`;
+function whatHappened(conflict: Conflict): string {
+  switch (conflict.reason) {
+    case "resolved":
+    case "acknowledged":
+      return `already ${conflict.reason} by ${conflict.by} at ${hhmm(conflict.at)}`;
+    case "snoozed":
+      return `already snoozed by ${conflict.by} until ${hhmm(conflict.until)}`;
   }
-  return `still ${incident.status}`;
 }
+
+const REFUSED = {
+  not_found: "This incident no longer exists in tocsin.",
+  not_escalating: "This incident does not escalate, so there is nothing to snooze.",
+} as const;
+
+/** What the person is told once the change is stored. */
+function doneMessage(event: CommandEvent, written: IncidentWithTimeline, now: string): string {
+  const { display } = event.actor;
+  switch (event.type) {
+    case "acknowledge":
+      return `Acknowledged by ${display} at ${hhmm(now)}.`;
+    case "resolve":
+      return `Resolved by ${display} at ${hhmm(now)}.`;
+    case "snooze":
+      return `Snoozed by ${display} until ${hhmm(written.snoozedUntil ?? now)}; escalation resumes then.`;
+  }
+}
+
+/** Without an escalation engine nothing will tell the channels, so no state is owed to them. */
+const withoutOwedState = ({ owedState: _, ...update }: IncidentUpdate): IncidentUpdate => update;
 
 /**
  * Acknowledge, resolve or snooze an incident for a Slack user: authorised by the team's
- * responders, applied as one conditional write (a lost race or a second click changes
- * nothing and says what happened), then the escalation is stopped and the channels told.
- * With `once`, a copy of a request that acted (or is acting) is `replayed`, whatever the
- * incident's state is by then.
+ * responders, decided by the lifecycle, applied as one conditional write (a lost race or a
+ * second click changes nothing and says what happened), then its effects carried out: the
+ * escalation stopped, the channels told or the escalation resumed later. With `once`, a
+ * copy of a request that acted (or is acting) is `replayed`, whatever the incident's state
+ * is by then.
  */
 export async function takeIncidentAction(
   deps: ActionDeps,
-  request: { incidentId: string; action: IncidentAction; user: SlackUser; once?: ActOnce },
+  request: {
+    incidentId: string;
+    action: IncidentAction;
+    user: SlackUser;
+    actor: Actor;
+    once?: ActOnce;
+  },
   now: Date,
 ): Promise<ActionResult> {
+  const ctx: LifecycleContext = { config: deps.config, now: now.toISOString(), after: deps.after };
   const incident = await deps.store.get(request.incidentId);
-  if (!incident)
-    return { outcome: "not_found", message: "This incident no longer exists in tocsin." };
+  if (!incident) return { outcome: "not_found", message: REFUSED.not_found };
   if (!mayRespond(deps.config, incident.team, request.user)) {
     return {
       outcome: "refused",
       message: `Only the responders of team ${incident.team} may act on this incident.`,
     };
   }
-  const actor = describeSlackUser(deps.config, request.user);
-  const { action } = request;
-  if (action.kind === "snooze" && !incident.escalationPolicy) {
-    return {
-      outcome: "refused",
-      message: "This incident does not escalate, so there is nothing to snooze.",
-    };
-  }
-  // The snooze ends when the resumed escalation runs: scaled like every other delay (local only).
-  const snoozeSeconds =
-    action.kind === "snooze"
-      ? (deps.after(now, action.seconds).getTime() - now.getTime()) / 1000
-      : 0;
-  const command: IncidentCommand =
-    action.kind === "snooze"
-      ? { type: "snooze", actor, seconds: snoozeSeconds }
-      : { type: action.kind, actor };
-  const runner = deps.escalation;
-  // An acknowledge or resolve is mirrored to the channels: the write says it is owed to them.
-  const transition = {
-    ...planTransition(command, now.toISOString()),
-    ...(runner && action.kind !== "snooze" && escalates(incident) ? { mirror: true } : {}),
-  };
-  // Refused for the incident's state (acknowledged, resolved, or a second Snooze while one
-  // runs): nothing to remember; the store's condition says the same when two race.
-  if (!applyTransitionTo(incident, transition).applied) {
-    if (await request.once?.claimed()) return { outcome: "replayed" };
-    return {
-      outcome: "conflict",
-      message: `Nothing changed: this incident is ${whatHappened(incident, now)}.`,
-    };
-  }
+  const event = { ...request.action, actor: request.actor } as CommandEvent;
+  const decision = decide(incident, event, ctx);
+  if (decision.outcome !== "change") return answer(decision, request.once);
+  if (decision.change.kind !== "update") throw new Error("a command changes one incident");
+  // Only a request that will act is remembered: the state allows the change.
   if (request.once && !(await request.once.claim())) return { outcome: "replayed" };
-  let updated: IncidentWithTimeline;
-  try {
-    updated = await deps.store.applyTransition(incident, transition);
-  } catch (error) {
-    if (!(error instanceof IncidentConflictError)) throw error;
+  const runner = deps.escalation;
+  const update = runner ? decision.change.update : withoutOwedState(decision.change.update);
+  const { applied, incident: written } = await deps.store.apply(incident.id, update, incident);
+  if (!applied) {
+    // Lost a race: the state moved on since it was read. Decided again on what it is now.
     const current = await deps.store.get(incident.id);
+    if (!current) throw new IncidentNotFoundError(incident.id);
+    const again = decide(current, event, ctx);
     return {
       outcome: "conflict",
-      message: `Nothing changed: this incident is ${current ? whatHappened(current, now) : error.currentStatus}.`,
+      message: `Nothing changed: this incident is ${again.outcome === "conflict" ? whatHappened(again.conflict) : `still ${current.status}`}.`,
     };
   }
-  if (action.kind === "acknowledge")
+  if (event.type === "acknowledge")
     deps.telemetry?.timing("acknowledgement", now.getTime() - Date.parse(incident.createdAt));
   let engineProblem = "";
   if (runner) {
     // The change is stored: Slack will not retry the click, so an engine fault is reported,
     // not thrown. A running escalation still stops by itself (each step checks the status).
+    const effects = followUp(written, event, ctx);
     try {
-      await runner.stop(incident.id, incident.timeline.filter((e) => e.type === "snoozed").length);
-      if (action.kind === "snooze") {
-        const attempt = String(updated.timeline.filter((e) => e.type === "snoozed").length);
-        await runner.resume(
-          incident.id,
-          Math.max(updated.escalationStep, 1),
-          Math.ceil(snoozeSeconds),
-          attempt,
-        );
-      } else {
-        await runner.mirror(incident.id, action.kind);
-      }
+      await carryOut(runner, incident.id, effects, ctx.now);
     } catch (error) {
-      engineProblem =
-        action.kind === "snooze"
-          ? " Warning: the escalation could not be rescheduled; acknowledge the incident or snooze it again."
-          : " PagerDuty and this message may not show it yet: the escalation engine did not answer (they are told once it does).";
+      engineProblem = effects.some((e) => e.type === "resume_escalation")
+        ? " Warning: the escalation could not be rescheduled; acknowledge the incident or snooze it again."
+        : " PagerDuty and this message may not show it yet: the escalation engine did not answer (they are told once it does).";
       deps.onEngineFault?.(incident.id, error);
     }
   }
-  const done = {
-    acknowledge: `Acknowledged by ${actor} at ${hhmm(now.toISOString())}.`,
-    resolve: `Resolved by ${actor} at ${hhmm(now.toISOString())}.`,
-    snooze: `Snoozed by ${actor} until ${hhmm(updated.snoozedUntil ?? now.toISOString())}; escalation resumes then.`,
-  }[action.kind];
-  return { outcome: "done", incident: updated, message: done + engineProblem };
+  return {
+    outcome: "done",
+    incident: written,
+    message: doneMessage(event, written, ctx.now) + engineProblem,
+  };
+}
+
+/** A decision that changes nothing, as the person is told it. */
+async function answer(
+  decision: Exclude<Decision, { outcome: "change" }>,
+  once: ActOnce | undefined,
+): Promise<ActionResult> {
+  switch (decision.outcome) {
+    case "refused":
+      return decision.refusal.reason === "not_found"
+        ? { outcome: "not_found", message: REFUSED.not_found }
+        : { outcome: "refused", message: REFUSED.not_escalating };
+    case "conflict":
+      // Refused for the incident's state: nothing to remember, but a copy of a request that
+      // acted is a replay (its state change is what the conflict is about).
+      if (await once?.claimed()) return { outcome: "replayed" };
+      return {
+        outcome: "conflict",
+        message: `Nothing changed: this incident is ${whatHappened(decision.conflict)}.`,
+      };
+    case "none":
+      throw new Error("a command always decides a change, a refusal or a conflict");
+  }
 }

@@ -17,21 +17,17 @@ import type {
   Transition,
 } from "./incident.js";
 import type {
+  Applied,
   DeliveryRecordOptions,
   FiringOutcome,
   IncidentPage,
   IncidentQuery,
   IncidentStore,
+  KnownIncident,
   OwedStateRef,
   ReportSlice,
 } from "./incident-store.js";
 import type { IncidentFields, IncidentUpdate, StoredIncident } from "./incident-update.js";
-
-/** What `apply` needs to know of the incident for a resolve (release) or an acknowledge. */
-export type KnownIncident = Pick<
-  Incident,
-  "id" | "fingerprint" | "startedAt" | "occurrences" | "lastSeenAt"
->;
 
 /**
  * The incident store's write sequences, over primitives that each are one request to the
@@ -206,11 +202,7 @@ export abstract class IncidentStoreBase implements IncidentStore {
    * acknowledge, the episode's copy of the status. `otherwise` is a second write, tried when
    * the guard failed. `known` is needed for a release or an acknowledge.
    */
-  async apply(
-    id: string,
-    update: IncidentUpdate,
-    known?: KnownIncident,
-  ): Promise<{ applied: boolean; incident: IncidentWithTimeline | null }> {
+  async apply(id: string, update: IncidentUpdate, known?: KnownIncident): Promise<Applied> {
     const { otherwise, releaseFingerprint, ...first } = update;
     const acknowledging = update.set?.status === "acknowledged";
     if ((releaseFingerprint || acknowledging) && !known)
@@ -223,8 +215,7 @@ export abstract class IncidentStoreBase implements IncidentStore {
     }
     let written = await this.writeUpdate(id, change);
     if (!written && otherwise) {
-      const fallback = await this.apply(id, otherwise, known);
-      return { applied: fallback.applied, incident: fallback.incident };
+      return this.apply(id, otherwise, known);
     }
     if (!written) return { applied: false, incident: null };
     if (acknowledging) await this.writeFollowStatus(known!.fingerprint, id, "acknowledged");

@@ -7,6 +7,7 @@ import type {
   TimelineEvent,
   Transition,
 } from "./incident.js";
+import type { IncidentUpdate } from "./incident-update.js";
 import type { OwedDelivery, SlackMessageRef } from "./notification.js";
 import type { ReportIncident } from "./report.js";
 
@@ -94,6 +95,17 @@ export const INCIDENT_SUMMARY_FIELDS = [
   "escalationStep",
 ] as const satisfies readonly (keyof Incident)[];
 
+/** What `IncidentStore.apply` needs to know of the incident for a resolve (release) or an acknowledge. */
+export type KnownIncident = Pick<
+  Incident,
+  "id" | "fingerprint" | "startedAt" | "occurrences" | "lastSeenAt"
+>;
+
+/** What `IncidentStore.apply` did: the incident as written, or nothing when the guard failed. */
+export type Applied =
+  | { applied: true; incident: IncidentWithTimeline }
+  | { applied: false; incident: null };
+
 export interface IncidentPage {
   incidents: Incident[];
   nextCursor: string | null;
@@ -126,6 +138,14 @@ export interface IncidentStore {
     transition: Transition,
   ): Promise<Pick<Incident, "id" | "status" | "channels" | "escalationPolicy"> | null>;
   get(id: string): Promise<IncidentWithTimeline | null>;
+  /**
+   * Applies one guarded change of incident `id` (a lifecycle decision's) as one conditional
+   * write; a resolve (`releaseFingerprint`) first frees the fingerprint while it is still this
+   * incident's, bringing back its live counters, and an acknowledge is followed on it, so
+   * both need `known`. When the guard fails `otherwise` is applied instead, if given; when
+   * nothing applied, nothing was written: read the incident again to see why.
+   */
+  apply(id: string, update: IncidentUpdate, known?: KnownIncident): Promise<Applied>;
   /**
    * Claims an escalation step of a triggered incident in one conditional write: sets
    * `escalationStep` to `reached` and `level`, appends `events`, and writes the step's

@@ -253,35 +253,6 @@ export function planTransition(command: IncidentCommand, now: string): Transitio
   }
 }
 
-export type TransitionOutcome =
-  | { applied: true; incident: IncidentWithTimeline }
-  | { applied: false; incident: IncidentWithTimeline; reason: string };
-
-/** Applies a transition to an incident held in memory: the reference the stores must agree with. */
-export function applyTransition(
-  incident: IncidentWithTimeline,
-  transition: Transition,
-): TransitionOutcome {
-  if (!transition.from.includes(incident.status)) {
-    return { applied: false, incident, reason: `incident is ${incident.status}` };
-  }
-  if (transition.unlessSnoozedAt && isSnoozed(incident, transition.unlessSnoozedAt)) {
-    return {
-      applied: false,
-      incident,
-      reason: `incident is snoozed until ${incident.snoozedUntil}`,
-    };
-  }
-  return {
-    applied: true,
-    incident: {
-      ...incident,
-      ...transition.changes,
-      timeline: [...incident.timeline, transition.event],
-    },
-  };
-}
-
 /** Whether a snooze of the incident is still running at `at` (ISO-8601). */
 export function isSnoozed(incident: Pick<Incident, "snoozedUntil">, at: string): boolean {
   return incident.snoozedUntil !== null && incident.snoozedUntil > at;

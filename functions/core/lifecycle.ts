@@ -113,6 +113,7 @@ export function decide(
       const update = resolution(actor, `the alert resolved at ${event.endsAt ?? ctx.now}`, {
         now: ctx.now,
         releaseFingerprint: false,
+        owed: escalates(candidate),
       });
       return {
         outcome: "change",
@@ -141,28 +142,40 @@ export function decide(
 function resolution(
   actor: Actor,
   detail: string | undefined,
-  { now, releaseFingerprint }: { now: string; releaseFingerprint: boolean },
+  { now, releaseFingerprint, owed }: { now: string; releaseFingerprint: boolean; owed: boolean },
 ): IncidentUpdate {
   return {
     guard: { status: ["triggered", "acknowledged"] },
     set: { status: "resolved", resolvedAt: now, resolvedBy: actor.display },
     append: [{ at: now, type: "resolved", actor: actor.display, ...(detail ? { detail } : {}) }],
     ...(releaseFingerprint ? { releaseFingerprint: true as const } : {}),
+    ...(owed ? { owedState: "resolved" as const } : {}),
   };
 }
 
-function commandUpdate(event: CommandEvent, ctx: LifecycleContext): IncidentUpdate {
+/**
+ * The change a command asks for. An acknowledge or resolve of an incident that told anyone
+ * (or may have) records, in the same write, that its state is owed to the channels: the
+ * mirror settles it once they are told, and one lost with its process is found and run again.
+ */
+function commandUpdate(
+  event: CommandEvent,
+  state: IncidentWithTimeline,
+  ctx: LifecycleContext,
+): IncidentUpdate {
   const { now } = ctx;
   const actor = event.actor.display;
+  const owed = escalates(state);
   switch (event.type) {
     case "acknowledge":
       return {
         guard: { status: ["triggered"] },
         set: { status: "acknowledged", acknowledgedAt: now, acknowledgedBy: actor },
         append: [{ at: now, type: "acknowledged", actor }],
+        ...(owed ? { owedState: "acknowledged" as const } : {}),
       };
     case "resolve":
-      return resolution(event.actor, event.detail, { now, releaseFingerprint: true });
+      return resolution(event.actor, event.detail, { now, releaseFingerprint: true, owed });
     case "snooze": {
       // The snooze ends when the resumed escalation runs: scaled like every other delay.
       const until = ctx.after(new Date(now), event.seconds).toISOString();
@@ -205,7 +218,7 @@ function command(
   if (!state) return { outcome: "refused", refusal: { reason: "not_found" } };
   if (event.type === "snooze" && !state.escalationPolicy)
     return { outcome: "refused", refusal: { reason: "not_escalating" } };
-  const update = commandUpdate(event, ctx);
+  const update = commandUpdate(event, state, ctx);
   // Refused for the incident's state (acknowledged, resolved, or a second snooze while one
   // runs); the store's guard says the same when two race.
   if (!holds(update.guard, state)) {

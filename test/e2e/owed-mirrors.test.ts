@@ -11,6 +11,7 @@ import { LocalEscalationEngine } from "../../functions/escalation/local-engine.j
 import { owedMirrorsHandler } from "../../functions/escalation/owed-mirrors.js";
 import { escalationHandler } from "../../functions/escalation/task-handler.js";
 import { PagerDutyNotifier } from "../../functions/integrations/pagerduty/notifier.js";
+import { describeSlackUser } from "../../functions/integrations/slack/users.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { FakePagerDuty } from "../support/fake-pagerduty.js";
@@ -78,7 +79,12 @@ describe("the owed-mirrors sweep (AWS's schedule, the local server's start-up)",
       await waitUntil(() => heard().includes("trigger"), "level 1 paged", 10_000);
       const clicked = await takeIncidentAction(
         { store, config, escalation: refusing, after: systemClock.after },
-        { incidentId: incident.id, action: { kind: "acknowledge" }, user: DMITRI },
+        {
+          incidentId: incident.id,
+          action: { type: "acknowledge" },
+          user: DMITRI,
+          actor: { display: describeSlackUser(config, DMITRI), via: "slack" },
+        },
         new Date(),
       );
       expect(clicked).toMatchObject({ outcome: "done" });

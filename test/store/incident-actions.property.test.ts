@@ -9,13 +9,13 @@ import { scaledAfter } from "../../functions/core/clock.js";
 import type { Config } from "../../functions/core/config.js";
 import type { EscalationRunner } from "../../functions/core/escalation-runner.js";
 import type {
-  Incident,
   IncidentWithTimeline,
   TimelineEvent,
   Transition,
 } from "../../functions/core/incident.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
 import { type EscalationDeps, runEscalationStep } from "../../functions/escalation/step.js";
+import { describeSlackUser } from "../../functions/integrations/slack/users.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { candidate, resolveAt } from "../support/incidents.js";
@@ -101,30 +101,21 @@ class RecordingStore extends DynamoIncidentStore {
   readonly writes: Write[] = [];
   private clock = 0;
 
-  override async claimEscalationStep(
-    id: string,
-    claim: Parameters<DynamoIncidentStore["claimEscalationStep"]>[1],
-  ): Promise<boolean> {
+  /** Every guarded change goes through apply: claims and clicks are noted (records are not). */
+  override async apply(...args: Parameters<DynamoIncidentStore["apply"]>) {
+    const [, update] = args;
+    const kind: Write["kind"] | undefined =
+      update.claimStep !== undefined
+        ? "claim"
+        : (["acknowledged", "resolved", "snoozed"] as const).find(
+            (type) => update.append?.[0]?.type === type,
+          );
     const start = ++this.clock;
-    const ok = await super.claimEscalationStep(id, claim);
-    this.writes.push({ kind: "claim", start, end: ++this.clock, ok, level: claim.level });
-    return ok;
-  }
-
-  override async applyTransition(
-    incident: Incident,
-    transition: Transition,
-  ): Promise<IncidentWithTimeline> {
-    const start = ++this.clock;
-    const kind = transition.event.type as Write["kind"];
-    try {
-      const updated = await super.applyTransition(incident, transition);
-      this.writes.push({ kind, start, end: ++this.clock, ok: true, level: updated.level });
-      return updated;
-    } catch (error) {
-      this.writes.push({ kind, start, end: ++this.clock, ok: false });
-      throw error;
-    }
+    const outcome = await super.apply(...args);
+    // A claim notes the level it asks for; a click, the level it left.
+    const level = kind === "claim" ? update.set?.level : outcome.incident?.level;
+    if (kind) this.writes.push({ kind, start, end: ++this.clock, ok: outcome.applied, level });
+    return outcome;
   }
 
   override async resolveFingerprint(candidate: IncidentWithTimeline, transition: Transition) {
@@ -212,12 +203,17 @@ async function play(ops: Op[]) {
       default: {
         const action =
           move.kind === "snooze"
-            ? { kind: "snooze" as const, seconds: move.seconds }
-            : { kind: move.kind };
+            ? { type: "snooze" as const, seconds: move.seconds }
+            : { type: move.kind };
         const resumesBefore = resumes.length;
         const result = await takeIncidentAction(
           actions,
-          { incidentId: id, action, user: { id: move.user.id, name: move.user.name } },
+          {
+            incidentId: id,
+            action,
+            user: { id: move.user.id, name: move.user.name },
+            actor: { display: describeSlackUser(config, move.user), via: "slack" },
+          },
           at,
         );
         results.push({ move, result });

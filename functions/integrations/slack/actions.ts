@@ -31,7 +31,7 @@ export function toAction(action: z.infer<typeof payloadSchema>["actions"][number
     case "acknowledge":
     case "resolve":
       if (length !== undefined) refuse(`${action.action_id} takes the incident id alone`);
-      return { incidentId, action: { kind: action.action_id } };
+      return { incidentId, action: { type: action.action_id } };
     case "snooze":
     case "snooze_longer": {
       const seconds = parseDuration(length ?? SNOOZE_CHOICES[0]);
@@ -41,7 +41,7 @@ export function toAction(action: z.infer<typeof payloadSchema>["actions"][number
       ) {
         throw new HttpError(400, "invalid_action", `snooze for ${SNOOZE_CHOICES.join(", ")} only`);
       }
-      return { incidentId, action: { kind: "snooze", seconds } };
+      return { incidentId, action: { type: "snooze", seconds } };
     }
     default:
       throw new HttpError(

@@ -17,6 +17,7 @@ import { issuePath, validate } from "../../core/validation.js";
 import { toAction } from "./actions.js";
 import type { SlackResponder } from "./responder.js";
 import { MAX_SIGNATURE_AGE_SECONDS, verifySlackSignature } from "./signature.js";
+import { describeSlackUser } from "./users.js";
 
 export interface SlackInteractionDeps extends ActionDeps {
   logger: Logger;
@@ -150,13 +151,19 @@ export function slackInteractions(deps: SlackInteractionDeps) {
               error,
             }),
         },
-        { incidentId, action, user, once: actOnce(deps, event.headers) },
+        {
+          incidentId,
+          action,
+          user,
+          actor: { display: describeSlackUser(deps.config, user), via: "slack", userId: user.id },
+          once: actOnce(deps, event.headers),
+        },
         deps.now(),
       );
       deps.logger.info("slack action", {
         event: "slack_action",
         incidentId,
-        action: action.kind,
+        action: action.type,
         outcome: outcome.outcome,
         slackUser: user.id,
       });

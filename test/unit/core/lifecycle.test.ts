@@ -123,6 +123,7 @@ function updateLine(update: IncidentUpdate): string {
     update.owe?.length ? `owe ${update.owe.map((o) => o.key).join(",")}` : "",
     update.settle?.length ? `settle ${update.settle.join(",")}` : "",
     update.releaseFingerprint ? "release" : "",
+    update.owedState !== undefined ? `owed ${update.owedState}` : "",
     update.otherwise ? `otherwise{${updateLine(update.otherwise)}}` : "",
   ]
     .filter(Boolean)
@@ -178,9 +179,9 @@ function row(event: LifecycleEvent, context: LifecycleContext = ctx) {
 }
 
 const ACK =
-  "[T] | status=acknowledged acknowledgedAt=09:20 acknowledgedBy=Dmitri Volkov (dmitri) | +acknowledged";
+  "[T] | status=acknowledged acknowledgedAt=09:20 acknowledgedBy=Dmitri Volkov (dmitri) | +acknowledged | owed acknowledged";
 const RESOLVE =
-  "[T,A] | status=resolved resolvedAt=09:20 resolvedBy=Dmitri Volkov (dmitri) | +resolved | release";
+  "[T,A] | status=resolved resolvedAt=09:20 resolvedBy=Dmitri Volkov (dmitri) | +resolved | release | owed resolved";
 const SNOOZE = "[T] noSnooze@09:20 | snoozedUntil=09:50 | +snoozed";
 const CLAIM_2 =
   "[T] noSnooze@09:20 unclaimed:2 | claim 2 | escalationStep=2 level=2 | +escalated | owe s2d0,s2d1";
@@ -266,6 +267,26 @@ describe("decide: commands by id (a Slack click)", () => {
         detail: `escalation paused until ${at(80)}`,
       },
     ]);
+  });
+
+  it("owes the new state to the channels only where someone may have heard of the incident", () => {
+    const owed = (incident: IncidentWithTimeline, event: CommandEvent) => {
+      const d = decide(incident, event, ctx);
+      return d.outcome === "change" && d.change.kind === "update" ? d.change.update.owedState : "-";
+    };
+    const quiet = { ...T, channels: [], escalationPolicy: null };
+    const test = { ...quiet, test: true };
+    expect([T, quiet, test].map((i) => owed(i, { type: "acknowledge", actor: dmitri }))).toEqual([
+      "acknowledged",
+      undefined,
+      "acknowledged",
+    ]);
+    expect([T, quiet, test].map((i) => owed(i, { type: "resolve", actor: dmitri }))).toEqual([
+      "resolved",
+      undefined,
+      "resolved",
+    ]);
+    expect(owed(T, { type: "snooze", actor: dmitri, seconds: 1800 })).toBeUndefined();
   });
 
   it("followUp: the effects come from the incident as the write left it", () => {
@@ -422,7 +443,7 @@ describe("decide: alerts by fingerprint (the store finds the incident)", () => {
       const event = { type: "alert_resolved" as const, candidate: fired, endsAt: at(19) };
       const d = decide(STATES[name]!, event, ctx);
       expect(line(d)).toBe(
-        "resolve_fingerprint{[T,A] | status=resolved resolvedAt=09:20 resolvedBy=alertmanager | +resolved} → stop(0), mirror(resolve)",
+        "resolve_fingerprint{[T,A] | status=resolved resolvedAt=09:20 resolvedBy=alertmanager | +resolved | owed resolved} → stop(0), mirror(resolve)",
       );
       expect(
         d.outcome === "change" && d.change.kind === "resolve_fingerprint" && d.change.update.append,
