@@ -1,5 +1,3 @@
-import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import type { Socket } from "node:net";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
 const READS = new Set(["GetItem", "BatchGetItem", "Query", "Scan", "DescribeTable"]);
@@ -112,21 +110,18 @@ export function byAccess(record: Record<string, number>): Record<Access, number>
 }
 
 /**
- * Counts the HTTP requests a server on `port` of this process receives, from Node's own
- * `http.server.request.start` diagnostics channel: an independent check on RequestCounter.
+ * Counts the HTTP requests an embedded DynamoDB receives from now on, as dynalite counts
+ * them on its own thread (EmbeddedDynamo.requestsReceived): an independent check on
+ * RequestCounter.
  */
 export class WireCounter {
-  requests = 0;
-  private readonly listener = (message: unknown) => {
-    const { socket } = message as { socket: Socket };
-    if (socket.localPort === this.port) this.requests++;
-  };
+  private readonly from: number;
 
-  constructor(private readonly port: number) {
-    subscribe("http.server.request.start", this.listener);
+  constructor(private readonly received: () => number) {
+    this.from = received();
   }
 
-  stop(): void {
-    unsubscribe("http.server.request.start", this.listener);
+  get requests(): number {
+    return this.received() - this.from;
   }
 }

@@ -51,7 +51,6 @@ const API_TOKEN = "bench-api-token";
 const ESCALATION_SCALES = [600, 900];
 const ESCALATING_INCIDENTS = 5;
 
-const portOf = (endpoint: string) => Number(new URL(endpoint).port);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function counterCheck(counter: RequestCounter, wire: WireCounter): CounterCheck {
@@ -90,10 +89,10 @@ async function main() {
   const baseline = await startEmbeddedDynamo(":memory:", BASELINE_TABLE);
   const serverCounter = new RequestCounter();
   serverCounter.attach(local.dynamoClient);
-  const serverWire = new WireCounter(portOf(local.dynamoEndpoint));
+  const serverWire = new WireCounter(local.dynamoRequests);
   const baselineCounter = new RequestCounter();
   baselineCounter.attach(baseline.client);
-  const baselineWire = new WireCounter(portOf(baseline.endpoint));
+  const baselineWire = new WireCounter(baseline.requestsReceived);
   const clientName = process.env.BENCH_HTTP_CLIENT === "fetch" ? "fetch" : "node:http";
   const load: JsonHttp =
     clientName === "fetch" ? new FetchClient(local.url) : new JsonClient(local.url, CONCURRENCY);
@@ -171,8 +170,6 @@ async function main() {
       anomalies: costs.anomalies,
     };
   } finally {
-    serverWire.stop();
-    baselineWire.stop();
     load.close();
     probe.close();
     await local.close();

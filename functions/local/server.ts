@@ -55,6 +55,8 @@ export interface LocalServer {
   server: Server;
   app: ReturnType<typeof composeHandlers>;
   dynamoEndpoint: string;
+  /** HTTP requests the embedded DynamoDB has received (benchmarks check their counts with it). */
+  dynamoRequests: () => number;
   /** The client the store uses (tests and benchmarks add middleware to it, e.g. to count requests). */
   dynamoClient: DynamoDBClient;
   /** Incidents whose escalation was started again at start-up (lost with the last process). */
@@ -156,6 +158,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     server,
     app,
     dynamoEndpoint: dynamo.endpoint,
+    dynamoRequests: dynamo.requestsReceived,
     dynamoClient: dynamo.client,
     escalation: engine!,
     resumedEscalations: resumed,
