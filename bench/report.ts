@@ -34,7 +34,7 @@ export interface CounterCheck {
   calls: number;
   /** Sum of $metadata.attempts reported by the SDK. */
   reportedAttempts: number;
-  /** Requests the dynalite HTTP server received (node:diagnostics_channel). */
+  /** Requests the dynalite HTTP server received (counted on its thread: EmbeddedDynamo.requestsReceived). */
   wireRequests: number;
   ok: boolean;
 }
