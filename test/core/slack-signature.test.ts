@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { SIGNATURE_WINDOW_SECONDS } from "../../functions/adapters/http/signatures.js";
 import {
-  MAX_SIGNATURE_AGE_SECONDS,
   type SignatureVerdict,
   verifySlackSignature,
 } from "../../functions/integrations/slack/signature.js";
@@ -115,7 +115,7 @@ describe("verifySlackSignature", () => {
     const inTime = verifySlackSignature({ ...captured, now: seconds(60) });
     const replayed = verifySlackSignature({
       ...captured,
-      now: seconds(MAX_SIGNATURE_AGE_SECONDS + 1),
+      now: seconds(SIGNATURE_WINDOW_SECONDS + 1),
     });
     // Assess
     expect(inTime).toBe("valid");

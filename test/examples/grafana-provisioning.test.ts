@@ -78,7 +78,7 @@ describe("the Grafana contact point example", () => {
     };
     const check = requireGrafanaSignature(
       () => secret,
-      () => Number(timestamp) + 30,
+      () => new Date((Number(timestamp) + 30) * 1000),
       DEFAULT_GRAFANA_HEADERS,
     );
     // biome-ignore lint/suspicious/noExplicitAny: middy's request object, only `event` is read.

@@ -1,5 +1,9 @@
-import { createHmac } from "node:crypto";
-import { secretsEqual, unauthorized } from "../../adapters/http/auth.js";
+import { unauthorized } from "../../adapters/http/auth.js";
+import {
+  hmacSha256Hex,
+  signaturesEqual,
+  withinSignatureWindow,
+} from "../../adapters/http/signatures.js";
 import type { HttpMiddleware } from "../../adapters/http/types.js";
 import { InvalidConfigError } from "../../core/errors.js";
 
@@ -30,7 +34,6 @@ export const DEFAULT_GRAFANA_HEADERS: GrafanaSignatureHeaders = {
   timestamp: null,
 };
 
-const MAX_SIGNATURE_AGE_SECONDS = 300;
 /** An HTTP field name (RFC 9110 token). */
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Headers that mean something else to tocsin or to HTTP. */
@@ -72,7 +75,7 @@ export function grafanaSignatureHeaders(
  */
 export function requireGrafanaSignature(
   secret: () => Promise<string | undefined> | string | undefined,
-  nowSeconds: () => number,
+  now: () => Date,
   headers: GrafanaSignatureHeaders = DEFAULT_GRAFANA_HEADERS,
 ): HttpMiddleware {
   return {
@@ -102,15 +105,14 @@ export function requireGrafanaSignature(
         const timestamp = found.value;
         if (!/^\d{1,15}$/.test(timestamp))
           throw unauthorized(`the ${found.name} header is not a Unix time in seconds`);
-        if (Math.abs(nowSeconds() - Number(timestamp)) > MAX_SIGNATURE_AGE_SECONDS) {
+        if (!withinSignatureWindow(Number(timestamp), now())) {
           throw unauthorized(
             `the signature timestamp in ${found.name} is more than 5 minutes from tocsin's clock`,
           );
         }
         signed = `${timestamp}:${body}`;
       }
-      const expected = createHmac("sha256", key).update(signed).digest("hex");
-      if (secretsEqual(signature.toLowerCase(), expected)) return;
+      if (signaturesEqual(signature.toLowerCase(), hmacSha256Hex(key, signed))) return;
       throw unauthorized(
         found?.value !== undefined
           ? `the signature in ${headers.signature} does not match <${found.name}>:<body>: check the HMAC secret`

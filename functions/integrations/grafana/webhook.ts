@@ -5,10 +5,6 @@ import { requireGrafanaSignature } from "./signature.js";
 /** POST /webhooks/grafana: Grafana webhook contact point, token plus HMAC when configured. */
 export function grafanaWebhook(deps: WebhookDeps) {
   return webhookHandler(deps, "grafana", parseGrafanaPayload, [
-    requireGrafanaSignature(
-      deps.grafanaHmacSecret,
-      () => deps.now().getTime() / 1000,
-      deps.grafanaHeaders,
-    ),
+    requireGrafanaSignature(deps.grafanaHmacSecret, deps.now, deps.grafanaHeaders),
   ]);
 }

@@ -5,6 +5,7 @@ import type { SecretSource } from "../../adapters/http/auth.js";
 import { rawBody } from "../../adapters/http/body.js";
 import { errorResponses, HttpError } from "../../adapters/http/http-errors.js";
 import { requestLog } from "../../adapters/http/request-log.js";
+import { SIGNATURE_WINDOW_SECONDS } from "../../adapters/http/signatures.js";
 import {
   type HttpEvent,
   type HttpMiddleware,
@@ -16,7 +17,7 @@ import type { ReplayGuard } from "../../core/replay-guard.js";
 import { issuePath, validate } from "../../core/validation.js";
 import { toAction } from "./actions.js";
 import type { SlackResponder } from "./responder.js";
-import { MAX_SIGNATURE_AGE_SECONDS, verifySlackSignature } from "./signature.js";
+import { verifySlackSignature } from "./signature.js";
 import { describeSlackUser } from "./users.js";
 
 export interface SlackInteractionDeps extends ActionDeps {
@@ -79,7 +80,7 @@ function actOnce(deps: SlackInteractionDeps, headers: HttpEvent["headers"]): Act
     claim: () =>
       deps.replayGuard.firstSeen(key, {
         now: deps.now().toISOString(),
-        until: new Date((signedAt + MAX_SIGNATURE_AGE_SECONDS) * 1000).toISOString(),
+        until: new Date((signedAt + SIGNATURE_WINDOW_SECONDS) * 1000).toISOString(),
       }),
     claimed: () => deps.replayGuard.seen(key, deps.now().toISOString()),
   };

@@ -1,4 +1,5 @@
 import { type Severity, valuesText } from "../../core/alert.js";
+import { SNOOZE_CHOICES } from "../../core/incident.js";
 import type { Notification, Recipient } from "../../core/notification.js";
 import { clip, escapeMrkdwn, fittedLink, LIMITS, textLength, wellFormed } from "./text.js";
 
@@ -32,7 +33,7 @@ export interface Button {
   text: PlainText;
   style?: "primary" | "danger";
 }
-/** The longer snoozes, beside the Snooze button (30 min). */
+/** The longer snoozes, beside the Snooze button (the shortest): SNOOZE_CHOICES after the first. */
 export interface Overflow {
   type: "overflow";
   action_id: "snooze_longer";
@@ -356,6 +357,12 @@ function stateLine(notification: Notification): string {
   }
 }
 
+/** "30m" → "Snooze 30 min", "1h" → "Snooze 1 h". */
+function snoozeLabel(length: (typeof SNOOZE_CHOICES)[number]): string {
+  const unit = length.slice(-1);
+  return `Snooze ${length.slice(0, -1)} ${unit === "m" ? "min" : unit}`;
+}
+
 function buttonsFor(kind: Notification["kind"], incidentId: string): Array<Button | Overflow> {
   const button = (action: IncidentAction, label: string, style?: Button["style"]): Button => ({
     type: "button",
@@ -366,15 +373,17 @@ function buttonsFor(kind: Notification["kind"], incidentId: string): Array<Butto
   });
   if (kind === "resolve") return [];
   if (kind === "acknowledge") return [button("resolve", "Resolve", "primary")];
+  // The button snoozes for the first choice (its value is the id alone), the menu for the rest.
+  const [shortest, ...longer] = SNOOZE_CHOICES;
   return [
     button("acknowledge", "Acknowledge", "primary"),
     button("resolve", "Resolve"),
-    button("snooze", "Snooze 30 min"),
+    button("snooze", snoozeLabel(shortest)),
     {
       type: "overflow",
       action_id: "snooze_longer",
-      options: (["1h", "4h"] as const).map((length) => ({
-        text: { type: "plain_text", text: `Snooze ${length.replace("h", " h")}`, emoji: true },
+      options: longer.map((length) => ({
+        text: { type: "plain_text", text: snoozeLabel(length), emoji: true },
         value: `${incidentId}|${length}`,
       })),
     },

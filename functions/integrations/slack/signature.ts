@@ -1,7 +1,8 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
-
-/** Slack refuses requests older than five minutes; so do we (replays). */
-export const MAX_SIGNATURE_AGE_SECONDS = 300;
+import {
+  hmacSha256Hex,
+  signaturesEqual,
+  withinSignatureWindow,
+} from "../../adapters/http/signatures.js";
 
 export type SignatureVerdict = "valid" | "missing" | "stale" | "mismatch";
 
@@ -21,13 +22,7 @@ export function verifySlackSignature(input: {
   const { timestamp, signature } = input;
   if (!timestamp || !signature) return "missing";
   const seconds = Number(timestamp);
-  if (
-    !/^\d+$/.test(timestamp) ||
-    Math.abs(input.now.getTime() / 1000 - seconds) > MAX_SIGNATURE_AGE_SECONDS
-  )
-    return "stale";
-  const expected = `v0=${createHmac("sha256", input.signingSecret).update(`v0:${timestamp}:${input.rawBody}`).digest("hex")}`;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(signature);
-  return a.length === b.length && timingSafeEqual(a, b) ? "valid" : "mismatch";
+  if (!/^\d+$/.test(timestamp) || !withinSignatureWindow(seconds, input.now)) return "stale";
+  const expected = `v0=${hmacSha256Hex(input.signingSecret, `v0:${timestamp}:${input.rawBody}`)}`;
+  return signaturesEqual(signature, expected) ? "valid" : "mismatch";
 }
