@@ -1,19 +1,17 @@
-import { randomUUID } from "node:crypto";
-import { Logger } from "@aws-lambda-powertools/logger";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { systemClock } from "../adapters/clock.js";
-import { DynamoIncidentStore } from "../adapters/dynamodb/incident-store.js";
-import { DynamoReplayGuard } from "../adapters/dynamodb/replay-guard.js";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SecretSource } from "../adapters/http/auth.js";
 import { readApi } from "../api/read-api.js";
-import { noTelemetry, type Telemetry } from "../app/telemetry.js";
+import type { Telemetry } from "../app/telemetry.js";
 import type { Alert } from "../core/alert.js";
 import type { Clock } from "../core/clock.js";
 import type { Config } from "../core/config.js";
+import type { RetryPolicy } from "../core/delivery-retry.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
 import type { Incident } from "../core/incident.js";
-import type { Notifier } from "../core/notification.js";
+import type { IncidentStore } from "../core/incident-store.js";
+import type { ReplayGuard } from "../core/replay-guard.js";
 import { filledRunbook, findRunbook, type RunbookDefinition } from "../core/runbook.js";
+import type { NotifierRegistry } from "../delivery/registry.js";
 import { escalationHandler } from "../escalation/task-handler.js";
 import { alertmanagerWebhook } from "../integrations/alertmanager/webhook.js";
 import type { GrafanaSignatureHeaders } from "../integrations/grafana/signature.js";
@@ -21,134 +19,163 @@ import { grafanaWebhook } from "../integrations/grafana/webhook.js";
 import { slackInteractions } from "../integrations/slack/interactions.js";
 import type { SlackResponder } from "../integrations/slack/responder.js";
 
-export interface Runtime {
-  dynamodb: DynamoDBClient;
-  tableName: string;
+/*
+ * Each function is composed from what every function shares (Common) and the parts its own
+ * routes need, so that a Lambda entry builds only those (see lambda-runtime.ts) and the local
+ * server builds them all (composeHandlers). The builders are the same in both places.
+ */
+
+/** What every function's handlers share. */
+export interface Common {
+  store: IncidentStore;
   config: Config;
   runbooks: readonly RunbookDefinition[];
-  webhookToken: SecretSource;
-  apiToken: SecretSource;
-  grafanaHmacSecret: () => Promise<string | undefined> | string | undefined;
-  /** Where Grafana puts its signature and timestamp (TOCSIN_GRAFANA_*_HEADER). */
-  grafanaHeaders?: GrafanaSignatureHeaders | undefined;
-  /** The channels' adapters, by channel type. */
-  notifiers?: Partial<Record<Notifier["kind"], Notifier>>;
-  /** Builds the escalation runner around the escalation handler (the local engine needs it). */
-  escalationRunner?: (handler: ReturnType<typeof escalationHandler>) => EscalationRunner;
+  logger: Logger;
   /** The system clock, or locally one that divides tocsin's own delays (TOCSIN_TIME_SCALE). */
-  clock?: Clock;
-  /** Slack app: the signing secret that button clicks are verified with, and its workspace. */
-  slackSigningSecret?: SecretSource;
-  slackTeamId?: string | undefined;
-  /** Hands the clicker's private notes over for delivery after the click's answer. */
-  slackResponder?: SlackResponder;
-  logger?: Logger;
+  clock: Clock;
   /** Where counts and timings go: EMF on Lambda, the /metrics registry locally. */
-  telemetry?: Telemetry;
-  now?: () => Date;
+  telemetry: Telemetry;
 }
 
-/** What every handler shares: the logger, the clock, telemetry and the store. */
-export function composeBase(runtime: Runtime) {
-  const clock = runtime.clock ?? systemClock;
-  return {
-    logger: runtime.logger ?? new Logger({ serviceName: "tocsin" }),
-    clock,
-    now: runtime.now ?? clock.now,
-    telemetry: runtime.telemetry ?? noTelemetry,
-    store: new DynamoIncidentStore(runtime.dynamodb, runtime.tableName, {
-      ...(runtime.config.retention ? { retentionSeconds: runtime.config.retention } : {}),
-    }),
+/** A secret that may be unset (Grafana's HMAC secret: without it, signatures are not checked). */
+export type OptionalSecret = () => Promise<string | undefined> | string | undefined;
+
+/** POST /webhooks/alertmanager and /webhooks/grafana. */
+export interface WebhookParts {
+  webhookToken: SecretSource;
+  grafana: {
+    hmacSecret: OptionalSecret;
+    /** Where Grafana puts its signature and timestamp (TOCSIN_GRAFANA_*_HEADER). */
+    headers?: GrafanaSignatureHeaders | undefined;
   };
+  /** Starts escalations; without it incidents are only recorded. */
+  escalation?: EscalationRunner | undefined;
+  newId: () => string;
 }
-type Base = ReturnType<typeof composeBase>;
+
+/** The read API and the history pages. */
+export interface ReadParts {
+  apiToken: SecretSource;
+}
+
+/** POST /slack/interactions. */
+export interface SlackParts {
+  slack: {
+    /** What button clicks are verified with (NO_SLACK_SIGNING_SECRET when there is none). */
+    signingSecret: SecretSource;
+    /** When set, clicks from any other workspace are refused. */
+    teamId?: string | undefined;
+    /** Hands the clicker's private notes over for delivery after the click's answer. */
+    responder: SlackResponder;
+  };
+  replayGuard: ReplayGuard;
+  escalation?: EscalationRunner | undefined;
+}
+
+/** The escalation state machine's Tasks. */
+export interface TaskParts {
+  /** The channels' adapters, by channel type. */
+  notifiers: NotifierRegistry;
+  retry?: RetryPolicy | undefined;
+}
+
+/** Slack's signing secret when none is configured: reading it fails, so every click is refused. */
+export const NO_SLACK_SIGNING_SECRET: SecretSource = async () => {
+  throw new Error("SLACK_SIGNING_SECRET is not set: Slack buttons are refused");
+};
 
 /** The escalation state machine's Task handler. */
-export function buildEscalation(runtime: Runtime, { logger, clock, now, store, telemetry }: Base) {
+export function buildEscalationTask(deps: Common & TaskParts) {
   return escalationHandler({
-    store,
-    config: runtime.config,
-    runbooks: runtime.runbooks,
-    notifiers: runtime.notifiers ?? {},
-    logger,
-    clock,
-    telemetry,
-    now,
+    store: deps.store,
+    config: deps.config,
+    runbooks: deps.runbooks,
+    notifiers: deps.notifiers,
+    retry: deps.retry,
+    logger: deps.logger,
+    clock: deps.clock,
+    telemetry: deps.telemetry,
+    now: deps.clock.now,
   });
 }
 
 /** POST /webhooks/alertmanager and /webhooks/grafana. */
-export function buildWebhooks(
-  runtime: Runtime,
-  { logger, now, store, telemetry }: Base,
-  runner?: EscalationRunner,
-) {
-  const deps = {
-    store,
-    config: runtime.config,
-    newId: randomUUID,
-    findRunbook: (alert: Alert) =>
-      findRunbook(runtime.runbooks, runtime.config.runbooks.baseUrl, alert),
-    ...(runner ? { escalation: runner } : {}),
-    logger,
-    webhookToken: runtime.webhookToken,
-    grafanaHmacSecret: runtime.grafanaHmacSecret,
-    grafanaHeaders: runtime.grafanaHeaders,
-    telemetry,
-    now,
+export function buildWebhooks(deps: Common & WebhookParts) {
+  const webhook = {
+    store: deps.store,
+    config: deps.config,
+    newId: deps.newId,
+    findRunbook: (alert: Alert) => findRunbook(deps.runbooks, deps.config.runbooks.baseUrl, alert),
+    ...(deps.escalation ? { escalation: deps.escalation } : {}),
+    logger: deps.logger,
+    webhookToken: deps.webhookToken,
+    grafanaHmacSecret: deps.grafana.hmacSecret,
+    grafanaHeaders: deps.grafana.headers,
+    telemetry: deps.telemetry,
+    now: deps.clock.now,
   };
-  return { alertmanagerWebhook: alertmanagerWebhook(deps), grafanaWebhook: grafanaWebhook(deps) };
+  return {
+    alertmanagerWebhook: alertmanagerWebhook(webhook),
+    grafanaWebhook: grafanaWebhook(webhook),
+  };
 }
 
 /** The read API and the history page. */
-export function buildReadApi(runtime: Runtime, { logger, now, store }: Base) {
+export function buildReadApi(deps: Common & ReadParts) {
   const runbookFor = (incident: Incident) =>
-    filledRunbook(runtime.runbooks, runtime.config.runbooks.baseUrl, incident);
-  return readApi({ logger, store, apiToken: runtime.apiToken, now, runbookFor });
-}
-
-/** POST /slack/interactions. */
-export function buildSlackInteractions(
-  runtime: Runtime,
-  { logger, clock, now, store, telemetry }: Base,
-  runner?: EscalationRunner,
-) {
-  return slackInteractions({
-    store,
-    config: runtime.config,
-    escalation: runner,
-    after: clock.after,
-    logger,
-    signingSecret:
-      runtime.slackSigningSecret ??
-      (async () => {
-        throw new Error("SLACK_SIGNING_SECRET is not set: Slack buttons are refused");
-      }),
-    teamId: runtime.slackTeamId,
-    responder: runtime.slackResponder ?? { tell: async () => undefined },
-    replayGuard: new DynamoReplayGuard(runtime.dynamodb, runtime.tableName),
-    telemetry,
-    now,
+    filledRunbook(deps.runbooks, deps.config.runbooks.baseUrl, incident);
+  return readApi({
+    logger: deps.logger,
+    store: deps.store,
+    apiToken: deps.apiToken,
+    now: deps.clock.now,
+    runbookFor,
   });
 }
 
-/**
- * Builds every handler from one runtime, as the local server serves them. A Lambda entry
- * point builds only its own (see lambda-runtime.ts), so its bundle carries only its code;
- * the builders are the same in both places.
- */
-export function composeHandlers(runtime: Runtime) {
-  const base = composeBase(runtime);
-  const escalation = buildEscalation(runtime, base);
-  const runner = runtime.escalationRunner?.(escalation);
+/** POST /slack/interactions. */
+export function buildSlackInteractions(deps: Common & SlackParts) {
+  return slackInteractions({
+    store: deps.store,
+    config: deps.config,
+    escalation: deps.escalation,
+    after: deps.clock.after,
+    logger: deps.logger,
+    signingSecret: deps.slack.signingSecret,
+    teamId: deps.slack.teamId,
+    responder: deps.slack.responder,
+    replayGuard: deps.replayGuard,
+    telemetry: deps.telemetry,
+    now: deps.clock.now,
+  });
+}
+
+/** Every function's parts, as the local server serves them all from one process. */
+export type AllParts = Common &
+  Omit<WebhookParts, "escalation"> &
+  ReadParts &
+  Omit<SlackParts, "escalation"> &
+  TaskParts & {
+    /** Builds the escalation runner around the Task handler (the local engine needs it). */
+    escalationRunner?: (task: ReturnType<typeof buildEscalationTask>) => EscalationRunner;
+  };
+
+/** Builds every handler, the escalation's runner first: the webhooks and Slack start escalations on it. */
+export function composeHandlers(deps: AllParts) {
+  const escalation = buildEscalationTask(deps);
+  const runner = deps.escalationRunner?.(escalation);
+  const withRunner = { ...deps, escalation: runner };
   return {
-    ...base,
+    store: deps.store,
+    logger: deps.logger,
+    clock: deps.clock,
+    telemetry: deps.telemetry,
     runner,
     handlers: {
-      ...buildWebhooks(runtime, base, runner),
-      readApi: buildReadApi(runtime, base),
+      ...buildWebhooks(withRunner),
+      readApi: buildReadApi(deps),
       escalation,
-      slackInteractions: buildSlackInteractions(runtime, base, runner),
+      slackInteractions: buildSlackInteractions(withRunner),
     },
   };
 }

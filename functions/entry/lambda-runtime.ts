@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { SecretsProvider } from "@aws-lambda-powertools/parameters/secrets";
 import type { Tracer } from "@aws-lambda-powertools/tracer";
@@ -8,7 +9,8 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { Context } from "aws-lambda";
 import { AWS_CALL_POLICY, awsClientConfig, isServiceFault } from "../adapters/aws-clients.js";
-import { DynamoIncidentStore } from "../adapters/dynamodb/incident-store.js";
+import { systemClock } from "../adapters/clock.js";
+import { DynamoReplayGuard } from "../adapters/dynamodb/replay-guard.js";
 import { flushingMetrics, PowertoolsTelemetry } from "../adapters/metrics/powertools-telemetry.js";
 import { loadServiceSnapshot } from "../adapters/service-snapshot.js";
 import {
@@ -17,6 +19,7 @@ import {
   newTracer,
   traced,
 } from "../adapters/tracing/powertools-tracing.js";
+import { noTelemetry, type Telemetry } from "../app/telemetry.js";
 import { ServiceUnavailableError } from "../core/errors.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
 import { buildNotifiers } from "../delivery/registry.js";
@@ -31,13 +34,14 @@ import {
   slackNoteEvent,
 } from "../integrations/slack/responder.js";
 import {
-  buildEscalation,
+  buildEscalationTask,
   buildReadApi,
   buildSlackInteractions,
   buildWebhooks,
-  composeBase,
-  type Runtime,
+  type Common,
+  NO_SLACK_SIGNING_SECRET,
 } from "./compose.js";
+import { dynamoIncidentStore } from "./stores.js";
 
 /** How long a secret read from Secrets Manager is reused before it is read again. */
 const SECRET_MAX_AGE_SECONDS = 300;
@@ -94,31 +98,23 @@ async function secretAtStart(variable: string): Promise<string | undefined> {
 }
 
 /**
- * What every function shares: table from TABLE_NAME, and the config and runbooks from the
- * JSON snapshot bundled beside the code (TOCSIN_CONFIG), which needs no YAML parser.
+ * What every function shares: the stores on the table in TABLE_NAME, and the config and
+ * runbooks from the JSON snapshot bundled beside the code (TOCSIN_CONFIG), which needs no
+ * YAML parser; the system clock.
  */
-function baseRuntime({
-  tracer,
-}: AwsAccess): Omit<Runtime, "webhookToken" | "apiToken" | "grafanaHmacSecret"> {
+function common({ tracer }: AwsAccess, telemetry: Telemetry = noTelemetry) {
   const { config, runbooks } = loadServiceSnapshot(process.env.TOCSIN_CONFIG ?? "tocsin.json");
-  return {
-    dynamodb: tracer.captureAWSv3Client(new DynamoDBClient(awsClientConfig())),
-    tableName: required("TABLE_NAME"),
+  const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient(awsClientConfig()));
+  const tableName = required("TABLE_NAME");
+  const shared: Common = {
+    store: dynamoIncidentStore(dynamodb, tableName, config),
     config,
     runbooks,
+    logger: new Logger({ serviceName: "tocsin" }),
+    clock: systemClock,
+    telemetry,
   };
-}
-
-/** The HTTP functions' runtime: tokens from Secrets Manager by ARN, read lazily and cached. */
-function httpRuntime(access: AwsAccess): Runtime {
-  const grafanaArn = process.env.GRAFANA_HMAC_SECRET_ARN;
-  return {
-    ...baseRuntime(access),
-    webhookToken: access.secret(required("WEBHOOK_TOKEN_SECRET_ARN")),
-    apiToken: access.secret(required("API_TOKEN_SECRET_ARN")),
-    grafanaHmacSecret: grafanaArn ? access.secret(grafanaArn) : () => undefined,
-    grafanaHeaders: grafanaSignatureHeaders(process.env),
-  };
+  return { common: shared, table: { dynamodb, tableName } };
 }
 
 /** Escalations start and stop on the state machine in STATE_MACHINE_ARN. */
@@ -138,12 +134,17 @@ function stepFunctions({ tracer }: AwsAccess): EscalationRunner | undefined {
 export function webhookLambdas() {
   const access = awsAccess();
   const telemetry = new PowertoolsTelemetry();
-  const runtime = { ...httpRuntime(access), telemetry };
-  const { alertmanagerWebhook, grafanaWebhook } = buildWebhooks(
-    runtime,
-    composeBase(runtime),
-    stepFunctions(access),
-  );
+  const grafanaArn = process.env.GRAFANA_HMAC_SECRET_ARN;
+  const { alertmanagerWebhook, grafanaWebhook } = buildWebhooks({
+    ...common(access, telemetry).common,
+    webhookToken: access.secret(required("WEBHOOK_TOKEN_SECRET_ARN")),
+    grafana: {
+      hmacSecret: grafanaArn ? access.secret(grafanaArn) : () => undefined,
+      headers: grafanaSignatureHeaders(process.env),
+    },
+    escalation: stepFunctions(access),
+    newId: randomUUID,
+  });
   return {
     alertmanagerWebhook: flushingMetrics(
       telemetry,
@@ -159,8 +160,11 @@ export function webhookLambdas() {
 /** The read API and history page function. */
 export function readApiLambda() {
   const access = awsAccess();
-  const runtime = httpRuntime(access);
-  return traced(access.tracer, buildReadApi(runtime, composeBase(runtime)), httpAnnotations);
+  const handler = buildReadApi({
+    ...common(access).common,
+    apiToken: access.secret(required("API_TOKEN_SECRET_ARN")),
+  });
+  return traced(access.tracer, handler, httpAnnotations);
 }
 
 /**
@@ -179,32 +183,30 @@ export function readApiLambda() {
 export function slackInteractionsLambda() {
   const access = awsAccess();
   const telemetry = new PowertoolsTelemetry();
-  const logger = new Logger({ serviceName: "tocsin" });
   const signingArn = process.env.SLACK_SIGNING_SECRET_ARN;
   const lambda = access.tracer.captureAWSv3Client(new LambdaClient(awsClientConfig()));
-  const runtime: Runtime = {
-    ...httpRuntime(access),
-    telemetry,
-    logger,
-    ...(signingArn
-      ? {
-          slackSigningSecret: access.secret(signingArn),
-          slackTeamId: process.env.SLACK_TEAM_ID || undefined,
-        }
-      : {}),
-    slackResponder: {
-      tell: async (note) => {
-        await lambda.send(
-          new InvokeCommand({
-            FunctionName: required("AWS_LAMBDA_FUNCTION_NAME"),
-            InvocationType: "Event",
-            Payload: new TextEncoder().encode(JSON.stringify(slackNoteEvent(note))),
-          }),
-        );
+  const { common: shared, table } = common(access, telemetry);
+  const { logger } = shared;
+  const handler = buildSlackInteractions({
+    ...shared,
+    slack: {
+      signingSecret: signingArn ? access.secret(signingArn) : NO_SLACK_SIGNING_SECRET,
+      teamId: signingArn ? process.env.SLACK_TEAM_ID || undefined : undefined,
+      responder: {
+        tell: async (note) => {
+          await lambda.send(
+            new InvokeCommand({
+              FunctionName: required("AWS_LAMBDA_FUNCTION_NAME"),
+              InvocationType: "Event",
+              Payload: new TextEncoder().encode(JSON.stringify(slackNoteEvent(note))),
+            }),
+          );
+        },
       },
     },
-  };
-  const handler = buildSlackInteractions(runtime, composeBase(runtime), stepFunctions(access));
+    replayGuard: new DynamoReplayGuard(table.dynamodb, table.tableName),
+    escalation: stepFunctions(access),
+  });
   const clicks = flushingMetrics(telemetry, traced(access.tracer, handler, httpAnnotations));
   const deliver = noteDelivery({
     logger,
@@ -225,14 +227,10 @@ export function slackInteractionsLambda() {
  */
 export function owedMirrorsLambda() {
   const access = awsAccess();
-  const runtime = baseRuntime(access);
   const runner = stepFunctions(access);
   if (!runner) throw new Error("STATE_MACHINE_ARN is not set");
-  const handler = owedMirrorsHandler({
-    store: new DynamoIncidentStore(runtime.dynamodb, runtime.tableName),
-    runner,
-    logger: new Logger({ serviceName: "tocsin" }),
-  });
+  const { store, logger } = common(access).common;
+  const handler = owedMirrorsHandler({ store, runner, logger });
   return traced(access.tracer, handler, () => ({ action: "owed_mirrors" }));
 }
 
@@ -260,8 +258,8 @@ export async function escalationLambdaHandler() {
   const slackToken = await secretAtStart("SLACK_BOT_TOKEN_SECRET_ARN");
   const routingKey = await secretAtStart("PAGERDUTY_ROUTING_KEY_SECRET_ARN");
   const access = awsAccess();
-  const logger = new Logger({ serviceName: "tocsin" });
   const telemetry = new PowertoolsTelemetry();
+  const shared = common(access, telemetry).common;
   const notifiers = buildNotifiers({
     slack: { token: slackToken },
     pagerDuty: {
@@ -277,20 +275,8 @@ export async function escalationLambdaHandler() {
         topics: JSON.parse(process.env.EMAIL_TOPICS ?? "{}"),
       },
     },
-    logger,
+    logger: shared.logger,
   });
-  const noRoute = async (): Promise<string> => {
-    throw new Error("the escalation function serves no HTTP route");
-  };
-  const runtime: Runtime = {
-    ...baseRuntime(access),
-    webhookToken: noRoute,
-    apiToken: noRoute,
-    grafanaHmacSecret: () => undefined,
-    notifiers,
-    logger,
-    telemetry,
-  };
-  const handler = buildEscalation(runtime, composeBase(runtime));
+  const handler = buildEscalationTask({ ...shared, notifiers });
   return flushingMetrics(telemetry, traced(access.tracer, handler, escalationAnnotations));
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -8,8 +9,9 @@ import { PrometheusRegistry } from "../adapters/metrics/prometheus-registry.js";
 import type { Config } from "../core/config.js";
 import type { RunbookDefinition } from "../core/runbook.js";
 import { buildNotifiers, type NotifierSettings } from "../delivery/registry.js";
-import { composeHandlers } from "../entry/compose.js";
+import { composeHandlers, NO_SLACK_SIGNING_SECRET } from "../entry/compose.js";
 import { type FunctionName, ROUTE_KEYS } from "../entry/route-keys.js";
+import { dynamoStores } from "../entry/stores.js";
 import { LocalEscalationEngine } from "../escalation/local-engine.js";
 import { resumeLostEscalations, resumeOwedMirrors } from "../escalation/step.js";
 import { fileOutbox } from "../integrations/email/outbox.js";
@@ -100,22 +102,28 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const slackResponder = inProcessResponder(
     noteDelivery({ logger, extraOrigins: fakeSlackOrigins(options.notifiers?.slack.apiUrl) }),
   );
+  const stores = dynamoStores(dynamo.client, LOCAL_TABLE, options.config);
+  const clock = scaledClock(options.timeScale ?? 1);
   const app = composeHandlers({
-    dynamodb: dynamo.client,
-    tableName: LOCAL_TABLE,
+    store: stores.incidents,
     config: options.config,
     runbooks: options.runbooks ?? [],
+    logger,
+    clock: options.now ? { ...clock, now: options.now } : clock,
+    telemetry: metrics,
     webhookToken: () => options.webhookToken,
+    grafana: { hmacSecret: () => options.grafanaHmacSecret, headers: options.grafanaHeaders },
+    newId: randomUUID,
     apiToken: () => options.apiToken,
-    grafanaHmacSecret: () => options.grafanaHmacSecret,
-    grafanaHeaders: options.grafanaHeaders,
+    slack: {
+      signingSecret: options.slack?.signingSecret
+        ? () => options.slack!.signingSecret!
+        : NO_SLACK_SIGNING_SECRET,
+      teamId: options.slack?.teamId,
+      responder: slackResponder,
+    },
+    replayGuard: stores.replayGuard,
     notifiers,
-    clock: scaledClock(options.timeScale ?? 1),
-    ...(options.slack?.signingSecret
-      ? { slackSigningSecret: () => options.slack!.signingSecret! }
-      : {}),
-    slackTeamId: options.slack?.teamId,
-    slackResponder,
     escalationRunner: (handler) => {
       engine = new LocalEscalationEngine({
         handler,
@@ -124,9 +132,6 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       });
       return engine;
     },
-    logger,
-    telemetry: metrics,
-    ...(options.now ? { now: options.now } : {}),
   });
   const routes: LocalRoute[] = (Object.keys(ROUTE_KEYS) as FunctionName[]).flatMap((name) =>
     ROUTE_KEYS[name].map((routeKey) => ({ routeKey, handler: app.handlers[name] })),

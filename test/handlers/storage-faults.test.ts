@@ -1,13 +1,17 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { awsClientConfig, worstCaseCallMs } from "../../functions/adapters/aws-clients.js";
+import { systemClock } from "../../functions/adapters/clock.js";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import type { HttpResult } from "../../functions/adapters/http/types.js";
+import { noTelemetry } from "../../functions/app/telemetry.js";
 import type { EscalationRunner } from "../../functions/core/escalation-runner.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
 import { composeHandlers } from "../../functions/entry/compose.js";
+import { dynamoStores } from "../../functions/entry/stores.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { type DynamoFault, DynamoFaultProxy } from "../support/fault-proxy.js";
@@ -51,18 +55,22 @@ beforeAll(async () => {
     region: "local",
     credentials: { accessKeyId: "t", secretAccessKey: "t" },
   });
+  const stores = dynamoStores(throughProxy, tableName, config);
   app = composeHandlers({
-    dynamodb: throughProxy,
-    tableName,
+    store: stores.incidents,
     config,
     runbooks: [],
-    webhookToken: () => WEBHOOK_TOKEN,
-    apiToken: () => API_TOKEN,
-    grafanaHmacSecret: () => undefined,
-    slackSigningSecret: () => SLACK_SECRET,
-    escalationRunner: () => runner,
     logger: new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" }),
-    now: () => NOW,
+    clock: { ...systemClock, now: () => NOW },
+    telemetry: noTelemetry,
+    webhookToken: () => WEBHOOK_TOKEN,
+    grafana: { hmacSecret: () => undefined },
+    newId: randomUUID,
+    apiToken: () => API_TOKEN,
+    slack: { signingSecret: () => SLACK_SECRET, responder: { tell: async () => undefined } },
+    replayGuard: stores.replayGuard,
+    notifiers: {},
+    escalationRunner: () => runner,
   });
 });
 afterEach(() => {
