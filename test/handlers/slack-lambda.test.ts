@@ -1,16 +1,13 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readServiceSnapshot } from "../../functions/adapters/config-file.js";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { FakeSlack, RESPONSE_URL } from "../support/fake-slack.js";
 import { httpEvent, lambdaContext } from "../support/http-events.js";
 import { candidate } from "../support/incidents.js";
+import { setLambdaEnvironment } from "../support/lambda-environment.js";
 import { slackClick } from "../support/slack-click.js";
 
 /**
@@ -78,25 +75,15 @@ beforeAll(async () => {
     return { status: 202, body: "" };
   });
   servers = [secrets.server, lambda.server];
-  const dir = mkdtempSync(join(tmpdir(), "tocsin-lambda-"));
-  writeFileSync(join(dir, "tocsin.json"), JSON.stringify(readServiceSnapshot("tocsin.yaml")));
-  Object.assign(process.env, {
-    AWS_REGION: "eu-west-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    AWS_ENDPOINT_URL_LAMBDA: lambda.url,
-    POWERTOOLS_TRACE_ENABLED: "false",
-    POWERTOOLS_METRICS_DISABLED: "true",
-    POWERTOOLS_LOG_LEVEL: "ERROR",
-    TOCSIN_CONFIG: join(dir, "tocsin.json"),
-    TABLE_NAME: table,
-    WEBHOOK_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:1:secret:webhook",
-    API_TOKEN_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:1:secret:api",
-    SLACK_SIGNING_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:1:secret:signing",
-    SLACK_API_URL: slack.apiUrl,
+  // Only the Slack function's own secret: no webhook or API token.
+  setLambdaEnvironment({
+    table,
+    endpoints: { DYNAMODB: dynamo.endpoint, SECRETS_MANAGER: secrets.url, LAMBDA: lambda.url },
+    variables: {
+      AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME,
+      SLACK_SIGNING_SECRET_ARN: "arn:aws:secretsmanager:eu-west-1:1:secret:signing",
+      SLACK_API_URL: slack.apiUrl,
+    },
   });
   const { slackInteractionsLambda } = await import("../../functions/entry/lambda-runtime.js");
   handler = slackInteractionsLambda() as typeof handler;

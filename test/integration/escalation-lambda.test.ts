@@ -1,14 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readServiceSnapshot } from "../../functions/adapters/config-file.js";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { FakeSns } from "../support/fake-sns.js";
 import { lambdaContext } from "../support/http-events.js";
 import { candidate } from "../support/incidents.js";
+import { setLambdaEnvironment } from "../support/lambda-environment.js";
 
 /**
  * The escalation function as Lambda runs it (functions/entry/lambda-runtime.ts), its AWS
@@ -28,20 +25,11 @@ beforeAll(async () => {
   const client = clientFor(dynamo.endpoint);
   const table = await freshTable(client);
   store = new DynamoIncidentStore(client, table);
-  const dir = mkdtempSync(join(tmpdir(), "tocsin-lambda-"));
-  writeFileSync(join(dir, "tocsin.json"), JSON.stringify(readServiceSnapshot("tocsin.yaml")));
-  Object.assign(process.env, {
-    AWS_REGION: "eu-west-1",
-    AWS_ACCESS_KEY_ID: "test",
-    AWS_SECRET_ACCESS_KEY: "test",
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SNS: sns.url,
-    POWERTOOLS_TRACE_ENABLED: "false",
-    POWERTOOLS_METRICS_DISABLED: "true",
-    POWERTOOLS_LOG_LEVEL: "ERROR",
-    TOCSIN_CONFIG: join(dir, "tocsin.json"),
-    TABLE_NAME: table,
-    EMAIL_TOPICS: JSON.stringify({ "oncall@example.com": TOPIC }),
+  // No webhook, API or Slack secret: the escalation function composes its Tasks' parts only.
+  setLambdaEnvironment({
+    table,
+    endpoints: { DYNAMODB: dynamo.endpoint, SNS: sns.url },
+    variables: { EMAIL_TOPICS: JSON.stringify({ "oncall@example.com": TOPIC }) },
   });
   const { escalationLambdaHandler } = await import("../../functions/entry/lambda-runtime.js");
   handler = (await escalationLambdaHandler()) as typeof handler;
