@@ -174,6 +174,8 @@ function lambdaEnvironment(snapshot: string): NodeJS.ProcessEnv {
     TABLE_NAME: "t",
     WEBHOOK_TOKEN_SECRET_ARN: DUMMY_SECRET_ARN,
     API_TOKEN_SECRET_ARN: DUMMY_SECRET_ARN,
+    // The owed-mirrors function refuses to start without its state machine, as on Lambda.
+    STATE_MACHINE_ARN: "arn:aws:states:eu-west-1:123456789012:stateMachine:tocsin-escalation",
     TOCSIN_CONFIG: snapshot,
     // Lambda's own: Powertools Tracer is on (it patches http and https as it loads).
     AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
