@@ -42,7 +42,8 @@ function machineShape() {
     states.find(([, s]) => s.Type === "Task" && s.Parameters?.action === action);
   const step = task("step");
   const mirror = task("mirror");
-  const wait = states.find(([, s]) => s.Type === "Wait");
+  // The level's wait, which leads to the step (not the wait before a failed step's retry).
+  const wait = states.find(([, s]) => s.Type === "Wait" && s.Next === step?.[0]);
   if (!step?.[1].Next || !mirror?.[1].Next || !wait)
     throw new Error("the escalation definition has no step Task, mirror Task or Wait");
   return {

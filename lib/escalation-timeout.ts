@@ -4,7 +4,7 @@ import { LATER_ATTEMPTS } from "../functions/core/delivery-retry.js";
 import { parseDuration } from "../functions/core/duration.js";
 import { planEscalationStep } from "../functions/core/escalation.js";
 import { openIncident, SNOOZE_CHOICES } from "../functions/core/incident.js";
-import { ESCALATION_TIMEOUT } from "./constructs/escalation.js";
+import { ESCALATION_TIMEOUT, taskWorstCaseSeconds } from "./constructs/escalation.js";
 
 function routeDelays(node: RouteNode | undefined): number[] {
   if (!node) return [];
@@ -57,7 +57,9 @@ function span(config: Config, policy: string, delay: number): number {
  * The longest an escalation execution can run under `config`, in seconds: the longest
  * policy after the longest delay any route or severity sets, plus the longest snooze (an
  * execution that resumes a snooze waits it out first, then runs at most the rest), plus
- * the time a failed page of the last level is tried again before it is given up.
+ * the time a failed page of the last level is tried again before it is given up (a step
+ * that keeps failing is tried again until then too: escalationEndsAt), plus the last try
+ * itself, which may fail after all its Task's attempts and then be recorded.
  */
 export function longestEscalationSeconds(config: Config): number {
   const delays = [
@@ -68,7 +70,8 @@ export function longestEscalationSeconds(config: Config): number {
   const delay = Math.max(...delays);
   const snooze = Math.max(...SNOOZE_CHOICES.map((choice) => parseDuration(choice) ?? 0));
   const spans = Object.keys(config.escalationPolicies).map((policy) => span(config, policy, delay));
-  return Math.max(0, ...spans) + snooze + LATER_ATTEMPTS.giveUpAfterMs / 1000;
+  const lastTry = 2 * taskWorstCaseSeconds();
+  return Math.max(0, ...spans) + snooze + LATER_ATTEMPTS.giveUpAfterMs / 1000 + lastTry;
 }
 
 /** Refuses a config whose escalations could outlast ESCALATION_TIMEOUT and be cut short. */
@@ -79,7 +82,7 @@ export function assertEscalationsFitTimeout(config: Config): void {
     const hours = (seconds: number) => `${Math.round((seconds / 3600) * 10) / 10} h`;
     throw new Error(
       `an escalation can run ${hours(longest)} (the longest policy after the longest delay, ` +
-        `plus a snooze and the retries of a failed page), longer than the state machine's timeout of ${hours(timeout)}: ` +
+        `plus a snooze, the retries of a failed page and the last try), longer than the state machine's timeout of ${hours(timeout)}: ` +
         "shorten the policy in tocsin.yaml or raise ESCALATION_TIMEOUT (lib/constructs/escalation.ts)",
     );
   }

@@ -10,7 +10,7 @@ import { readServiceSnapshot } from "../functions/adapters/config-file.js";
 import { serviceFromSnapshot } from "../functions/adapters/service-snapshot.js";
 import type { FunctionName } from "../functions/entry/route-keys.js";
 import { grafanaSignatureHeaders } from "../functions/integrations/grafana/signature.js";
-import { EscalationStateMachine } from "./constructs/escalation.js";
+import { ESCALATION_FUNCTION_TIMEOUT, EscalationStateMachine } from "./constructs/escalation.js";
 import { INGEST_ACTIONS, IncidentTable, READ_ACTIONS } from "./constructs/incident-table.js";
 import { OperatorAlarms } from "./constructs/operator-alarms.js";
 import { ServiceDashboard } from "./constructs/service-dashboard.js";
@@ -187,7 +187,7 @@ export class TocsinStack extends Stack {
       description: "tocsin: one step of an incident's escalation (notify, wait, check)",
       // A level notifies every channel, each retrying 429s and 5xx as Retry-After says.
       memorySize: 512,
-      timeout: Duration.seconds(60),
+      timeout: ESCALATION_FUNCTION_TIMEOUT,
       environment: {
         TABLE_NAME: incidents.table.tableName,
         SLACK_BOT_TOKEN_SECRET_ARN: slackBotToken.secretArn,

@@ -92,3 +92,25 @@ export function nextAttemptAt(
   const next = Math.min(at + Math.max(backoff, retryAfterMs ?? 0), giveUpAt);
   return new Date(Math.ceil(next)).toISOString();
 }
+
+/**
+ * When an escalation whose step keeps failing (its Task's own retries spent: DynamoDB down
+ * for longer, a Task past its timeout) tries the step again: as a failed page is tried, 30 s
+ * after the first failure, then as long again as it has been failing, at most 10 minutes
+ * apart, and never past `endsAt` (the policy's end, when known); null from then on.
+ */
+export function nextTryAfterFailure(
+  failingSince: Date,
+  now: Date,
+  after: After,
+  endsAt: Date | null,
+): Date | null {
+  if (endsAt && now.getTime() >= endsAt.getTime()) return null;
+  const failingFor = now.getTime() - failingSince.getTime();
+  const wait = Math.min(
+    Math.max(failingFor, durationThrough(after, LATER_ATTEMPTS.firstDelayMs)),
+    durationThrough(after, LATER_ATTEMPTS.maxDelayMs),
+  );
+  const at = now.getTime() + wait;
+  return new Date(endsAt ? Math.min(at, endsAt.getTime()) : at);
+}

@@ -3,6 +3,7 @@ import type { After } from "./clock.js";
 import type { Config, EscalationPolicy } from "./config.js";
 import type { Incident, TimelineEvent } from "./incident.js";
 import type { Notification, OwedDelivery, Recipient } from "./notification.js";
+import { LATER_ATTEMPTS } from "./delivery-retry.js";
 import { whoIsOnCall } from "./schedule.js";
 
 /** One message to send for an escalation step. */
@@ -243,6 +244,29 @@ export function resumeAfterSnooze(
   const step = Math.max(reached, 1);
   const baseAt = context.after(context.now, -levelOffset(policy, incident.delay, step));
   return { step, baseAt: baseAt.toISOString() };
+}
+
+/**
+ * When an incident's escalation is over at the latest (the policy's end): its last step's
+ * time, counted from the end of a snooze still set as the resume would count it, plus the
+ * time a failed page of that step is tried again before it is given up. An escalation whose
+ * step keeps failing tries it again until then, and no longer.
+ */
+export function escalationEndsAt(incident: Incident, context: Omit<EscalationContext, "now">): Date {
+  const policy = incident.escalationPolicy
+    ? context.config.escalationPolicies[incident.escalationPolicy]
+    : undefined;
+  const steps = policy ? policy.levels.length * (policy.repeat + 1) : 0;
+  const lastDue = (from: Incident) => stepDueAt(from, steps, context) ?? stepDueAt(from, 0, context)!;
+  let last = lastDue(incident);
+  if (incident.snoozedUntil) {
+    const resume = resumeAfterSnooze(incident, incident.escalationStep, {
+      ...context,
+      now: new Date(incident.snoozedUntil),
+    });
+    if (resume) last = Math.max(last, lastDue({ ...incident, escalationBaseAt: resume.baseAt }));
+  }
+  return context.after(new Date(last), LATER_ATTEMPTS.giveUpAfterMs / 1000);
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { InvalidInputError } from "../core/errors.js";
 import { issuePath, validate } from "../core/validation.js";
+import { type FailureOutcome, recordFailure } from "./failure.js";
 import {
   type EscalationDeps,
   mirrorStateChange,
@@ -19,24 +20,33 @@ const taskInput = z.discriminatedUnion("action", [
     dueAt: z.optional(z.iso.datetime({ offset: true })),
   }),
   z.object({ action: z.literal("mirror"), incidentId, kind: z.enum(["acknowledge", "resolve"]) }),
-  z.object({ action: z.literal("failure"), incidentId, error: z.unknown() }),
+  z.object({
+    action: z.literal("failure"),
+    incidentId,
+    error: z.unknown(),
+    // The execution's state; absent from the Tasks of executions of an older definition.
+    state: z.optional(
+      z.object({
+        mirror: z.optional(z.enum(["acknowledge", "resolve"])),
+        retry: z.optional(
+          z.object({
+            failures: z.int().check(z.gte(0)),
+            since: z.iso.datetime({ offset: true }),
+          }),
+        ),
+      }),
+    ),
+  }),
 ]);
 
 export type EscalationTaskInput = z.input<typeof taskInput>;
 type TaskInput = z.output<typeof taskInput>;
-type TaskOutput = StepOutput | { incidentId: string };
-
-function describe(error: unknown): string {
-  if (error && typeof error === "object" && "Error" in error) {
-    const { Error: name, Cause: cause } = error as { Error?: string; Cause?: string };
-    return `${name}${cause ? `: ${String(cause).slice(0, 300)}` : ""}`;
-  }
-  return "unknown error";
-}
+type TaskOutput = StepOutput | FailureOutcome | { incidentId: string };
 
 /**
  * The escalation function: the state machine's Tasks call it with an `action`. A failure
- * the Tasks could not retry away is recorded on the timeline and logged, never lost.
+ * the Tasks could not retry away is recorded on the timeline and logged, never lost, and
+ * the answer says whether to try the step again (recordFailure).
  */
 export function escalationHandler(deps: EscalationDeps & { now: () => Date }) {
   const run = async (input: TaskInput): Promise<[TaskOutput, Record<string, unknown>]> => {
@@ -50,16 +60,17 @@ export function escalationHandler(deps: EscalationDeps & { now: () => Date }) {
         await mirrorStateChange(deps, input, deps.now);
         return [{ incidentId: input.incidentId }, { kind: input.kind }];
       case "failure": {
-        const detail = `escalation stopped: ${describe(input.error)}`;
-        deps.logger.error("escalation failed", {
-          event: "escalation_failed",
-          incidentId: input.incidentId,
-          detail,
-        });
-        await deps.store.recordDeliveries(input.incidentId, [
-          { at: deps.now().toISOString(), type: "notification_failed", detail },
-        ]);
-        return [{ incidentId: input.incidentId }, {}];
+        const outcome = await recordFailure(
+          deps,
+          {
+            incidentId: input.incidentId,
+            error: input.error,
+            mirror: input.state?.mirror,
+            retry: input.state?.retry,
+          },
+          deps.now,
+        );
+        return [outcome, { outcome: outcome.outcome, failures: outcome.failures }];
       }
     }
   };

@@ -25,13 +25,30 @@ import { acknowledge, wildcardResource, XRAY_WILDCARD_REASON } from "../nag.js";
 /**
  * How long one escalation execution may run before Step Functions stops it. The shipped
  * policy is done 75 minutes after the alert (60 minutes of levels after a 15 minute
- * delay), a snoozed one at most 4 hours later, and a page that keeps failing is tried for 4
- * hours after its level; a day is ample, and the stack refuses a
+ * delay), a snoozed one at most 4 hours later, and a page (or a step) that keeps failing is
+ * tried for 4 hours after the last level; a day is ample, and the stack refuses a
  * tocsin.yaml whose escalations could run longer (lib/escalation-timeout.ts). An execution
  * still running after a day is stuck (a Wait that never ends, a bug): its ExecutionsTimedOut
  * alarm tells the operators, instead of it pending for the year Standard workflows allow.
  */
 export const ESCALATION_TIMEOUT = Duration.days(1);
+
+/** How long one invocation of the escalation function may run (a level notifies every channel). */
+export const ESCALATION_FUNCTION_TIMEOUT = Duration.seconds(60);
+
+/**
+ * Every Task's Retry: ASL's MaxAttempts counts the retries, after the first attempt; each
+ * waits up to interval × backoffRate^n (full jitter: anything below that).
+ */
+export const TASK_RETRY = { intervalSeconds: 2, backoffRate: 2, maxAttempts: 4 } as const;
+
+/** The longest one Task state can take: every attempt to the function's timeout, every wait in full. */
+export function taskWorstCaseSeconds(): number {
+  let seconds = (TASK_RETRY.maxAttempts + 1) * ESCALATION_FUNCTION_TIMEOUT.toSeconds();
+  for (let retry = 0; retry < TASK_RETRY.maxAttempts; retry++)
+    seconds += TASK_RETRY.intervalSeconds * TASK_RETRY.backoffRate ** retry;
+  return seconds;
+}
 
 /**
  * State names are the contract with the local engine, which binds its Task states to the
@@ -44,6 +61,8 @@ export const ESCALATION_STATES = {
   wait: "Wait for next level",
   mirror: "Mirror state change",
   recordFailure: "Record failure",
+  tryAgain: "Try again?",
+  waitToRetry: "Wait to try again",
   stopped: "Stopped",
   failed: "Escalation failed",
 } as const;
@@ -52,9 +71,14 @@ export const ESCALATION_STATES = {
  * The escalation workflow: Escalate (claim this level, notify, say when the next run is
  * due) → Wait → Escalate … until the step says done (acknowledged, resolved, or the policy
  * is exhausted with nothing left owed). A run may come before the next level is due, to try
- * a failed page again when its Retry-After or backoff ends. An execution started with `mirror` instead tells the channels about an
- * acknowledgement or resolution. Every Task retries, and any failure left is recorded on
- * the incident's timeline before the execution fails, so an escalation never dies silently.
+ * a failed page again when its Retry-After or backoff ends. An execution started with
+ * `mirror` instead tells the channels about an acknowledgement or resolution. Every Task
+ * retries, and any failure left is recorded on the incident's timeline (Record failure),
+ * which says whether to try again: while the incident is triggered (a mirror: while its
+ * state is owed) and the policy is not over, the execution waits, longer each time
+ * (Wait to try again), and runs the step again from the start; else it stops, or fails when
+ * it gives up. A pager never ends an escalation for a fault while the incident is open, and
+ * never silently; the normal path has none of these states, so it costs what it did.
  */
 export function escalationDefinition(scope: Construct, handler: IFunction): IChainable {
   const s = ESCALATION_STATES;
@@ -66,12 +90,12 @@ export function escalationDefinition(scope: Construct, handler: IFunction): ICha
         "Lambda.TooManyRequestsException",
         "Lambda.SdkClientException",
       ],
-      interval: Duration.seconds(2),
-      backoffRate: 2,
-      maxAttempts: 4,
+      interval: Duration.seconds(TASK_RETRY.intervalSeconds),
+      backoffRate: TASK_RETRY.backoffRate,
+      maxAttempts: TASK_RETRY.maxAttempts,
       jitterStrategy: JitterType.FULL,
     });
-  const invoke = (id: string, payload: Record<string, unknown>) =>
+  const invoke = (id: string, payload: Record<string, unknown>, resultPath?: string) =>
     retry(
       new LambdaInvoke(scope, id, {
         stateName: id,
@@ -80,6 +104,7 @@ export function escalationDefinition(scope: Construct, handler: IFunction): ICha
         payload: TaskInput.fromObject(payload),
         // One retry policy, ours, rather than CDK's default stacked on top of it.
         retryOnServiceExceptions: false,
+        ...(resultPath ? { resultPath } : {}),
       }),
     );
 
@@ -88,13 +113,30 @@ export function escalationDefinition(scope: Construct, handler: IFunction): ICha
     error: "EscalationFailed",
     cause: "an escalation step failed after its retries",
   });
-  const recordFailure = invoke(s.recordFailure, {
-    action: "failure",
-    incidentId: JsonPath.stringAt("$.incidentId"),
-    error: JsonPath.objectAt("$.error"),
-  });
+  // Given the whole state: whether it is a mirror, and how long it has been failing
+  // ($.retry, what the last failure answered), which may be absent.
+  const recordFailure = invoke(
+    s.recordFailure,
+    {
+      action: "failure",
+      incidentId: JsonPath.stringAt("$.incidentId"),
+      error: JsonPath.objectAt("$.error"),
+      state: JsonPath.entirePayload,
+    },
+    "$.retry",
+  );
   recordFailure.addCatch(failed, { resultPath: "$.recordError" });
-  recordFailure.next(failed);
+  const stopped = new Succeed(scope, s.stopped, { stateName: s.stopped });
+  const retryWait = new Wait(scope, s.waitToRetry, {
+    stateName: s.waitToRetry,
+    time: WaitTime.timestampPath("$.retry.at"),
+  });
+  recordFailure.next(
+    new Choice(scope, s.tryAgain, { stateName: s.tryAgain })
+      .when(Condition.stringEquals("$.retry.outcome", "again"), retryWait)
+      .when(Condition.stringEquals("$.retry.outcome", "stopped"), stopped)
+      .otherwise(failed),
+  );
 
   // dueAt: when this run was scheduled, so the Task tells a level's time from an earlier
   // run for owed deliveries' later attempts without comparing clocks.
@@ -111,7 +153,6 @@ export function escalationDefinition(scope: Construct, handler: IFunction): ICha
     // never delays the next level, and there is no rounding to whole seconds.
     time: WaitTime.timestampPath("$.dueAt"),
   });
-  const stopped = new Succeed(scope, s.stopped, { stateName: s.stopped });
   escalate.next(
     new Choice(scope, s.done, { stateName: s.done })
       .when(Condition.booleanEquals("$.done", true), stopped)
@@ -126,14 +167,15 @@ export function escalationDefinition(scope: Construct, handler: IFunction): ICha
   mirror.addCatch(recordFailure, { resultPath: "$.error" });
   mirror.next(stopped);
 
-  return (
-    new Choice(scope, s.route, { stateName: s.route })
-      .when(Condition.isPresent("$.mirror"), mirror)
-      // A resumed escalation starts as a step that is not done (a snooze, a restart): it
-      // waits until its dueAt first. A new one starts with step 0, due at once.
-      .when(Condition.isPresent("$.done"), wait)
-      .otherwise(escalate)
-  );
+  const route = new Choice(scope, s.route, { stateName: s.route })
+    .when(Condition.isPresent("$.mirror"), mirror)
+    // A resumed escalation starts as a step that is not done (a snooze, a restart): it
+    // waits until its dueAt first. A new one starts with step 0, due at once.
+    .when(Condition.isPresent("$.done"), wait)
+    .otherwise(escalate);
+  // A step tried again starts over from the state it failed in: the same step, or mirror.
+  retryWait.next(route);
+  return route;
 }
 
 /**

@@ -76,8 +76,9 @@ export class OperatorAlarms extends Construct {
     this.add(
       "EscalationsFailed",
       props.escalation.metricFailed(sum),
-      "An escalation failed after its retries: someone may not have been paged. The " +
-        "incident's timeline says which step failed; the state machine's log group says why.",
+      "An escalation failed: a step kept failing, tried again until the policy's end, or its " +
+        "failure could not be recorded; someone may not have been paged. The incident's " +
+        "timeline says which step failed and how often; the state machine's log group says why.",
     );
     this.add(
       "EscalationsTimedOut",

@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { scaledAfter } from "../../functions/core/clock.js";
+import { nextTryAfterFailure } from "../../functions/core/delivery-retry.js";
 import {
+  escalationEndsAt,
   owedDeliveries,
   planEscalationStep,
   resumeAfterRestart,
@@ -310,5 +312,48 @@ describe("resuming an escalation its engine lost (a local restart)", () => {
     expect(info.channels).toEqual([]);
     expect(info.escalationPolicy).toBeNull();
     expect(resumeAfterRestart(info, now)).toBeNull();
+  });
+});
+
+describe("an escalation whose step keeps failing (its Task's retries spent)", () => {
+  const context = { config, after: scaledAfter(1) };
+  const HOURS_4 = 4 * 60;
+
+  it.each([
+    // The last level (VP) at 60 minutes, then its failed page's 4 hours.
+    ["critical", {}, 60 + HOURS_4],
+    // high waits 15 minutes before its first page.
+    ["high", {}, 75 + HOURS_4],
+    // No policy: the route's channels at once, and their 4 hours.
+    ["warning", {}, HOURS_4],
+    // Snoozed at 20 minutes until 80: resumed at level 2 (the one reached), the VP 45 minutes later.
+    ["critical", { escalationStep: 2, snoozedUntil: minutes(80).toISOString() }, 125 + HOURS_4],
+  ])("%s %j: ends at the policy's end, %i minutes after it opened", (severity, changes, end) => {
+    expect(escalationEndsAt({ ...incidentFor(severity), ...changes }, context)).toEqual(
+      minutes(end),
+    );
+  });
+
+  it("is tried again with a growing wait, 30 s first and at most 10 minutes apart, never past the end", () => {
+    const since = minutes(0);
+    const after = scaledAfter(1);
+    const end = minutes(300);
+    const wait = (now: Date) =>
+      (nextTryAfterFailure(since, now, after, end)!.getTime() - now.getTime()) / 1000;
+    expect(wait(since)).toBe(30);
+    expect(wait(new Date(since.getTime() + 30_000))).toBe(30);
+    expect(wait(minutes(2))).toBe(120);
+    expect(wait(minutes(9))).toBe(540);
+    expect(wait(minutes(60))).toBe(600);
+    // The last try is at the end, and after it none.
+    expect(nextTryAfterFailure(since, minutes(295), after, end)).toEqual(end);
+    expect(nextTryAfterFailure(since, end, after, end)).toBeNull();
+    // Without a known end (the incident could not be read), it goes on.
+    expect(nextTryAfterFailure(since, minutes(10_000), after, null)).toEqual(minutes(10_010));
+    // Locally the time scale divides the waits like every other delay.
+    expect(
+      (nextTryAfterFailure(since, since, scaledAfter(60), null)!.getTime() - since.getTime()) /
+        1000,
+    ).toBe(0.5);
   });
 });

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsClientConfig } from "../../functions/adapters/aws-clients.js";
 import { scaledClock } from "../../functions/adapters/clock.js";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import { planTransition } from "../../functions/core/incident.js";
@@ -12,6 +14,7 @@ import { PagerDutyNotifier } from "../../functions/integrations/pagerduty/notifi
 import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { FakePagerDuty } from "../support/fake-pagerduty.js";
+import { DynamoFaultProxy } from "../support/fault-proxy.js";
 import { candidate } from "../support/incidents.js";
 import { ROUTING_KEY } from "../support/local-with-fakes.js";
 import { waitUntil } from "../support/poll-until.js";
@@ -24,14 +27,29 @@ const SCALE = 600;
 let dynamo: EmbeddedDynamo;
 let store: DynamoIncidentStore;
 let pagerDuty: FakePagerDuty;
+let proxy: DynamoFaultProxy;
+/** The same table as `store`, through the fault proxy: DynamoDB as the escalation sees it. */
+let proxied: DynamoIncidentStore;
 
 beforeAll(async () => {
   dynamo = await startTestDynamo();
   const client = clientFor(dynamo.endpoint);
-  store = new DynamoIncidentStore(client, await freshTable(client));
+  const table = await freshTable(client);
+  store = new DynamoIncidentStore(client, table);
   pagerDuty = await FakePagerDuty.start();
+  proxy = await DynamoFaultProxy.start({ upstream: dynamo.endpoint });
+  proxied = new DynamoIncidentStore(
+    new DynamoDBClient({
+      ...awsClientConfig(),
+      endpoint: proxy.endpoint,
+      region: "local",
+      credentials: { accessKeyId: "t", secretAccessKey: "t" },
+    }),
+    table,
+  );
 });
 afterAll(async () => {
+  await proxy.close();
   await pagerDuty.close();
   await dynamo.close();
 });
@@ -173,4 +191,99 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
       await engine.close();
     }
   }, 30_000);
+
+  it("tries a step whose Task keeps failing again, while the incident is triggered, instead of ending the escalation", async () => {
+    // Level 2 ten days away (four hours at this scale): each incident pages level 1 alone.
+    const standard = config.escalationPolicies.standard!;
+    const slow = {
+      ...config,
+      escalationPolicies: {
+        ...config.escalationPolicies,
+        slow: {
+          ...standard,
+          levels: [standard.levels[0]!, { ...standard.levels[1]!, after: 864_000 }],
+        },
+      },
+    };
+    const entered: Array<{ id: string; state: string }> = [];
+    const engine = new LocalEscalationEngine({
+      handler: escalationHandler({
+        store: proxied,
+        config: slow,
+        runbooks: [],
+        notifiers: {
+          pagerduty: new PagerDutyNotifier({
+            routingKey: ROUTING_KEY,
+            server: pagerDuty.server,
+            ca: pagerDuty.ca,
+          }),
+        },
+        logger: silent,
+        clock: scaledClock(SCALE),
+        now: () => new Date(),
+      }),
+      logger: silent,
+      onStateEntered: (id, state) => entered.push({ id, state }),
+    });
+    const opened = async (fingerprint: string) => {
+      const incident = candidate(fingerprint, new Date().toISOString(), {
+        channels: [],
+        escalation: "slow",
+      });
+      await store.recordFiring(incident);
+      return incident.id;
+    };
+    const paged = (id: string) =>
+      pagerDuty.processed.filter((e) => e.dedup_key === id && e.event_action === "trigger");
+    const statesOf = (id: string) => entered.filter((e) => e.id === id).map((e) => e.state);
+    /** The next state after the failure's record: the wait before trying again, or the end. */
+    const afterFailure = (id: string) =>
+      Promise.race([
+        engine.untilEntered((e) => e.incidentId === id && e.state === "Wait to try again"),
+        engine.untilEnded(id),
+      ]);
+
+    try {
+      // DynamoDB answers every request of the escalation's with its InternalServerError,
+      // longer than the Task's Retry covers: the steps fail, then their failures are recorded.
+      proxy.setFaults({ rate: 1, kinds: ["internal"] });
+      const recovering = await opened("fp-store-down");
+      const acknowledged = await opened("fp-store-down-acked");
+      await engine.start(recovering);
+      await engine.start(acknowledged);
+      // Each waits to try again; it used to end there (Record failure, then Fail).
+      for (const id of [recovering, acknowledged]) {
+        const next = await afterFailure(id);
+        expect(statesOf(id)).toContain("Record failure");
+        expect(next, statesOf(id).join(" → ")).toMatchObject({ state: "Wait to try again" });
+        expect(paged(id)).toEqual([]);
+      }
+      // One is acknowledged while DynamoDB is still down for the escalation; then DynamoDB
+      // is back: the other's step is tried again and pages level 1, the acknowledged one ends.
+      await store.applyTransition(
+        (await store.get(acknowledged))!,
+        planTransition({ type: "acknowledge", actor: "dmitri" }, new Date().toISOString()),
+      );
+      proxy.setFaults(null);
+      await waitUntil(
+        () => paged(recovering).length === 1,
+        "level 1 paged once DynamoDB is back",
+        30_000,
+      );
+      expect(await engine.untilEnded(acknowledged)).toMatchObject({ status: "succeeded" });
+      expect(engine.isRunning(recovering)).toBe(true);
+      expect(paged(acknowledged)).toEqual([]);
+      expect(entered.map((e) => e.state)).not.toContain("Escalation failed");
+      // What DynamoDB let it write of the failures: none while it was down.
+      for (const id of [recovering, acknowledged]) {
+        const failures = (await store.get(id))!.timeline.filter(
+          (e) => e.type === "notification_failed",
+        );
+        for (const failure of failures) expect(failure.detail).toMatch(/trying again at/);
+      }
+    } finally {
+      proxy.setFaults(null);
+      await engine.close();
+    }
+  }, 120_000);
 });

@@ -32,7 +32,6 @@ import {
   asArray,
   assetDir,
   emailTopicIds,
-  endsFrom,
   environmentOf,
   escalationDefinition,
   escalationFunctionId,
@@ -650,12 +649,13 @@ describe("escalation", () => {
     expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
   });
 
-  it("retries every Task, and what the retries leave fails the execution, never silently", () => {
-    const { States } = escalationDefinition(plain);
+  it("retries every Task; what the retries leave is recorded, then tried again, stopped or failed, never silently", () => {
+    const { StartAt, States } = escalationDefinition(plain);
     const tasks = Object.entries(States as Record<string, Json>).filter(
       ([, state]) => state.Type === "Task",
     );
     expect(tasks.length).toBeGreaterThan(0);
+    const record = tasks.find(([, task]) => task.Parameters.action === "failure")!;
     for (const [name, task] of tasks) {
       const retries: Json[] = task.Retry ?? [];
       const catches: Json[] = task.Catch ?? [];
@@ -667,11 +667,31 @@ describe("escalation", () => {
         `${name} catches`,
       ).toContain("States.ALL");
       for (const caught of catches) {
-        // Wherever a caught error leads (recording it on the timeline first), it ends in Fail.
-        const ends = [...endsFrom(States, caught.Next)].map((end) => States[end].Type);
-        expect(new Set(ends), `${name} → ${caught.Next} ends in`).toEqual(new Set(["Fail"]));
+        // A step's error is recorded first; the record's own error fails the execution.
+        const next = name === record[0] ? "Fail" : "Task";
+        expect(States[caught.Next].Type, `${name} → ${caught.Next}`).toBe(next);
+        if (next === "Task") expect(caught.Next).toBe(record[0]);
       }
     }
+    // What the record answers ($.retry.outcome): wait, then start over; stop; or fail.
+    const [, recorded] = record;
+    expect(recorded.ResultPath).toBe("$.retry");
+    expect(recorded.Parameters["state.$"]).toBe("$");
+    const choice = States[recorded.Next];
+    const branches = Object.fromEntries(
+      choice.Choices.map((c: Json) => [c.StringEquals, States[c.Next]]),
+    );
+    expect(choice.Choices.map((c: Json) => c.Variable)).toEqual([
+      "$.retry.outcome",
+      "$.retry.outcome",
+    ]);
+    expect(branches.again).toMatchObject({
+      Type: "Wait",
+      TimestampPath: "$.retry.at",
+      Next: StartAt,
+    });
+    expect(branches.stopped.Type).toBe("Succeed");
+    expect(States[choice.Default].Type).toBe("Fail");
   });
 
   it("runs on AWS the definition the local engine runs (functions/escalation/escalation.asl.json)", () => {

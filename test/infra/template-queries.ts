@@ -205,29 +205,6 @@ export function everyFunctionId(
   };
 }
 
-/**
- * The states an execution can end in from `start`, following Next, Default, Choices and
- * Catch (a Parallel or Map state's branches are not followed: the escalation has none).
- */
-export function endsFrom(states: Record<string, Json>, start: string): Set<string> {
-  const ends = new Set<string>();
-  const seen = new Set<string>();
-  const queue = [start];
-  for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
-    if (seen.has(name)) continue;
-    seen.add(name);
-    const state = states[name];
-    if (!state) throw new Error(`no state ${name}`);
-    if (state.Type === "Succeed" || state.Type === "Fail" || state.End) ends.add(name);
-    queue.push(
-      ...[state.Next, state.Default, ...(state.Choices ?? []), ...(state.Catch ?? [])]
-        .map((next: Json) => (typeof next === "string" ? next : next?.Next))
-        .filter((next): next is string => typeof next === "string"),
-    );
-  }
-  return ends;
-}
-
 /** Example values for the pseudo parameters, so a resolved ARN reads like a real one. */
 const PSEUDO_PARAMETERS: Record<string, string> = {
   "AWS::Partition": "aws",
