@@ -3,7 +3,11 @@ import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { awsClientConfig, worstCaseCallMs } from "../../functions/adapters/aws-clients.js";
+import {
+  AWS_CALL_POLICY,
+  awsClientConfig,
+  worstCaseCallMs,
+} from "../../functions/adapters/aws-clients.js";
 import { systemClock } from "../../functions/adapters/clock.js";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
 import type { HttpResult } from "../../functions/adapters/http/types.js";
@@ -16,6 +20,7 @@ import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js"
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { type DynamoFault, DynamoFaultProxy } from "../support/fault-proxy.js";
 import { httpEvent, lambdaContext } from "../support/http-events.js";
+import { waitUntil } from "../support/poll-until.js";
 import { slackClick } from "../support/slack-click.js";
 
 /*
@@ -101,14 +106,14 @@ function delivery() {
   });
 }
 
-const postAlert = (body: string) =>
+const postAlert = (body: string, context = lambdaContext) =>
   app.handlers.alertmanagerWebhook(
     httpEvent({
       routeKey: "POST /webhooks/alertmanager",
       body,
       headers: { authorization: `Bearer ${WEBHOOK_TOKEN}` },
     }),
-    lambdaContext,
+    context,
   );
 
 const incidents = async () => (await direct.list({ limit: 100 })).incidents;
@@ -165,17 +170,26 @@ describe("a storage fault on the webhook", () => {
     async () => {
       const body = delivery();
       always("hang");
-      const asked = performance.now();
-      const failed = await postAlert(body);
-      const waited = performance.now() - asked;
+      // Time enough that the function's own deadline cannot be what answers: the SDK must
+      // give up by itself. Without a request timeout it waited for as long as the function
+      // lived; this test's timeout (10 times the worst case) then fails it.
+      const ample = { ...lambdaContext, getRemainingTimeInMillis: () => 3_600_000 };
+      const failed = await postAlert(body, ample);
       expectRetryLater(failed);
-      // Without a request timeout this waited for as long as the function lived (~29 s).
-      expect(waited).toBeLessThan(worstCaseCallMs() + 2_000);
+      // The store's own failure, not the deadline's: each hung attempt ended by the SDK's
+      // request timeout (the client closed it), no more attempts than its policy allows.
+      expect(JSON.parse(failed.body ?? "{}")).toEqual({
+        error: "unavailable",
+        message: "storage is unavailable; retry later",
+      });
+      expect(proxy.stats.faults.hang).toBeGreaterThan(0);
+      expect(proxy.stats.faults.hang % AWS_CALL_POLICY.maxAttempts).toBe(0);
+      await waitUntil(() => proxy.hanging === 0, "the hung attempts closed by the SDK", 15_000);
 
       proxy.setFaults(null);
       expect((await postAlert(body)).statusCode).toBe(202);
     },
-    worstCaseCallMs() * 3,
+    worstCaseCallMs() * 10,
   );
 });
 
