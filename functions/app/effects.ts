@@ -1,4 +1,5 @@
 import type { EscalationRunner } from "../core/escalation-runner.js";
+import type { IncidentUpdate } from "../core/incident-update.js";
 import type { Effect } from "../core/lifecycle-types.js";
 
 /** The effects the app carries out on the escalation engine; the others are the Task's own. */
@@ -37,6 +38,16 @@ export async function carryOut(
         throw new Error(`the escalation's Task carries out ${effect.type}, not the app`);
     }
   }
+}
+
+/** Without an escalation engine nothing will tell the channels, so no state is owed to them. */
+export function owedOnlyWithEngine(
+  update: IncidentUpdate,
+  runner: EscalationRunner | undefined,
+): IncidentUpdate {
+  if (runner) return update;
+  const { owedState: _, ...unowed } = update;
+  return unowed;
 }
 
 /** Whole seconds from `now` to `dueAt`, never negative: what the engine waits before resuming. */

@@ -4,7 +4,6 @@ import { IncidentNotFoundError } from "../core/errors.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
 import type { IncidentWithTimeline } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
-import type { IncidentUpdate } from "../core/incident-update.js";
 import { decide, followUp } from "../core/lifecycle.js";
 import type {
   Actor,
@@ -14,7 +13,7 @@ import type {
   LifecycleContext,
 } from "../core/lifecycle-types.js";
 import { mayRespond, type SlackUser } from "../core/responders.js";
-import { carryOut } from "./effects.js";
+import { carryOut, owedOnlyWithEngine } from "./effects.js";
 import type { Telemetry } from "./telemetry.js";
 
 type WithoutActor<E> = E extends unknown ? Omit<E, "actor"> : never;
@@ -80,9 +79,6 @@ function doneMessage(event: CommandEvent, written: IncidentWithTimeline, now: st
   }
 }
 
-/** Without an escalation engine nothing will tell the channels, so no state is owed to them. */
-const withoutOwedState = ({ owedState: _, ...update }: IncidentUpdate): IncidentUpdate => update;
-
 /**
  * Acknowledge, resolve or snooze an incident for a Slack user: authorised by the team's
  * responders, decided by the lifecycle, applied as one conditional write (a lost race or a
@@ -118,7 +114,7 @@ export async function takeIncidentAction(
   // Only a request that will act is remembered: the state allows the change.
   if (request.once && !(await request.once.claim())) return { outcome: "replayed" };
   const runner = deps.escalation;
-  const update = runner ? decision.change.update : withoutOwedState(decision.change.update);
+  const update = owedOnlyWithEngine(decision.change.update, runner);
   const { applied, incident: written } = await deps.store.apply(incident.id, update, incident);
   if (!applied) {
     // Lost a race: the state moved on since it was read. Decided again on what it is now.

@@ -3,10 +3,11 @@ import type { Alert } from "../core/alert.js";
 import { describeCuts, type FittedAlert, fitAlert } from "../core/alert-size.js";
 import type { Config } from "../core/config.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
-import { openIncident, planTransition, type Runbook } from "../core/incident.js";
+import { openIncident, type Runbook } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
-import { escalates } from "../core/lifecycle.js";
+import { decide, followUp } from "../core/lifecycle.js";
 import { routeAlert } from "../core/route-tree.js";
+import { carryOut, owedOnlyWithEngine } from "./effects.js";
 import type { Telemetry } from "./telemetry.js";
 
 export interface IngestDeps {
@@ -114,12 +115,23 @@ async function ingestOne(
     const [triggered] = candidate.timeline;
     triggered!.detail = [triggered!.detail, ...notes].join("; ");
   }
+  const ctx = { config: deps.config, now };
+  const runner = deps.escalation;
   if (alert.status === "firing") {
-    const { incident, created } = await deps.store.recordFiring(candidate, async (opened) => {
-      // Nothing to tell for an info alert: it is recorded only. A test still has to resolve.
-      if (deps.escalation && (opened.test || opened.channels.length > 0 || opened.escalationPolicy))
-        await deps.escalation.start(opened.id);
-    });
+    const event = { type: "alert_fired" as const, candidate };
+    const { incident, created, toConfirm } = await deps.store.fire(candidate);
+    if (toConfirm) {
+      // The escalation starts before the opening is confirmed: a start that failed (the
+      // delivery is answered 503) is made by the sender's retry, which finds it unconfirmed.
+      if (runner)
+        await carryOut(
+          runner,
+          incident.id,
+          followUp({ ...candidate, ...incident }, event, ctx),
+          now,
+        );
+      await deps.store.confirmOpening(candidate.fingerprint, incident.id);
+    }
     if (created) deps.telemetry?.count("incidents_opened", 1, { severity: candidate.severity });
     else deps.telemetry?.count("alerts_deduplicated", 1);
     return {
@@ -127,24 +139,16 @@ async function ingestOne(
       opened: created,
     };
   }
-  const transition = {
-    ...planTransition(
-      {
-        type: "resolve",
-        actor: alert.source,
-        detail: `the alert resolved at ${alert.endsAt ?? now}`,
-      },
-      now,
-    ),
-    // Told to the channels below: the write says the resolve is owed to them.
-    ...(deps.escalation && escalates(candidate) ? { mirror: true } : {}),
-  };
-  const resolved = await deps.store.resolveFingerprint(candidate, transition);
-  // An incident that told nobody (info) has no escalation to stop and nothing to mirror.
-  if (resolved && deps.escalation && (resolved.channels.length > 0 || resolved.escalationPolicy)) {
-    await deps.escalation.stop(resolved.id);
-    await deps.escalation.mirror(resolved.id, "resolve");
-  }
+  const event = { type: "alert_resolved" as const, candidate, endsAt: alert.endsAt };
+  const decision = decide(null, event, ctx);
+  if (decision.outcome !== "change" || decision.change.kind !== "resolve_fingerprint")
+    throw new Error("a resolved alert resolves its fingerprint's incident");
+  const resolved = await deps.store.resolveFingerprint(
+    candidate,
+    owedOnlyWithEngine(decision.change.update, runner),
+  );
+  // A retry of the delivery carries the effects out again (each is repeatable).
+  if (resolved && runner) await carryOut(runner, resolved.id, followUp(resolved, event, ctx), now);
   // A resolve matches an existing incident: in that sense it is always a duplicate.
   return {
     incident: resolved ? { id: resolved.id, status: resolved.status, deduplicated: true } : null,

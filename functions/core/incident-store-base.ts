@@ -19,6 +19,7 @@ import type {
 import type {
   Applied,
   DeliveryRecordOptions,
+  Fired,
   FiringOutcome,
   IncidentPage,
   IncidentQuery,
@@ -78,33 +79,45 @@ export abstract class IncidentStoreBase implements IncidentStore {
   }): Promise<ReportSlice>;
   abstract owedStates(): Promise<OwedStateRef[]>;
 
-  async recordFiring(
-    candidate: IncidentWithTimeline,
-    onOpen?: (incident: IncidentWithTimeline) => Promise<void>,
-  ): Promise<FiringOutcome> {
+  async fire(candidate: IncidentWithTimeline): Promise<Fired> {
     const episode = await this.writeFiring(candidate.fingerprint, firingOf(candidate));
     if (!episode) {
       // A late firing of the episode resolved last: it answers that incident, opens nothing.
       const stale = await this.readEpisode(candidate.fingerprint);
-      return { incident: { id: stale!.last!.incidentId, status: "resolved" }, created: false };
+      return {
+        incident: { id: stale!.last!.incidentId, status: "resolved" },
+        created: false,
+        toConfirm: false,
+      };
     }
     const open = episode.open!;
     if (open.confirmed) {
-      return { incident: { id: open.incidentId, status: open.status }, created: false };
+      return {
+        incident: { id: open.incidentId, status: open.status },
+        created: false,
+        toConfirm: false,
+      };
     }
     // Creation is ours, or someone else's that may have died half-way: either way, finish it.
-    const incident = {
+    const created = await this.putIncidentIfAbsent({
       ...candidate,
       id: open.incidentId,
       createdAt: open.openedAt ?? candidate.createdAt,
-    };
-    const created = await this.putIncidentIfAbsent(incident);
-    await onOpen?.(incident);
-    await this.writeConfirm(candidate.fingerprint, open.incidentId);
-    return { incident: { id: open.incidentId, status: "triggered" }, created };
+    });
+    return { incident: { id: open.incidentId, status: "triggered" }, created, toConfirm: true };
   }
 
-  async resolveFingerprint(candidate: IncidentWithTimeline, transition: Transition) {
+  confirmOpening(fingerprint: string, incidentId: string): Promise<void> {
+    return this.writeConfirm(fingerprint, incidentId);
+  }
+
+  async recordFiring(candidate: IncidentWithTimeline): Promise<FiringOutcome> {
+    const { toConfirm, ...outcome } = await this.fire(candidate);
+    if (toConfirm) await this.confirmOpening(candidate.fingerprint, outcome.incident.id);
+    return outcome;
+  }
+
+  async resolveFingerprint(candidate: IncidentWithTimeline, update: IncidentUpdate) {
     const detached = await this.writeDetach(
       candidate.fingerprint,
       unlessLaterEpisode,
@@ -115,7 +128,7 @@ export abstract class IncidentStoreBase implements IncidentStore {
       // may not have happened) or late; either way it concerns the last incident.
       const episode = await this.readEpisode(candidate.fingerprint);
       if (!episode?.last) return null;
-      return this.applyIdempotently(episode.last.incidentId, updateOf(transition));
+      return this.applyIdempotently(episode.last.incidentId, update);
     }
     const id = detached.incidentId;
     if (!detached.confirmed) {
@@ -126,8 +139,9 @@ export abstract class IncidentStoreBase implements IncidentStore {
         createdAt: detached.openedAt ?? candidate.createdAt,
       });
     }
-    const counters = liveCounters(detached, { occurrences: 1, lastSeenAt: transition.event.at });
-    return this.applyIdempotently(id, withSet(updateOf(transition), counters));
+    const lastSeenAt = update.append?.[0]?.at ?? candidate.lastSeenAt;
+    const counters = liveCounters(detached, { occurrences: 1, lastSeenAt });
+    return this.applyIdempotently(id, withSet(update, counters));
   }
 
   async get(id: string): Promise<IncidentWithTimeline | null> {

@@ -11,6 +11,11 @@ import type { IncidentUpdate } from "./incident-update.js";
 import type { OwedDelivery, SlackMessageRef } from "./notification.js";
 import type { ReportIncident } from "./report.js";
 
+/** What `fire` answers: an opening not confirmed yet is the caller's to follow up and confirm. */
+export interface Fired extends FiringOutcome {
+  toConfirm: boolean;
+}
+
 export interface FiringOutcome {
   incident: Pick<Incident, "id" | "status">;
   /** True for exactly one caller per incident: the one whose write created it. */
@@ -120,22 +125,28 @@ export interface IncidentPage {
  */
 export interface IncidentStore {
   /**
-   * Records a firing alert: opens `candidate` if its fingerprint has no open incident,
-   * else counts one more occurrence of the open one. `onOpen` runs before an opening is
-   * committed (e.g. to start the escalation); if it throws, the opening stays unfinished
-   * and the next delivery of the fingerprint runs it again, so it must be repeatable.
+   * Records a firing alert by its fingerprint (the episode rules of core/episode.ts): opens
+   * `candidate` if the fingerprint has no open incident, else counts one more occurrence of
+   * the open one. An opening is written unconfirmed: `toConfirm` is true for every caller
+   * that finds it so, its creator or the next delivery after a crash half-way. That caller
+   * carries out what follows an opening (the lifecycle's followUp: the escalation's start,
+   * repeatable) and only then confirmOpening; until it does, the next delivery of the
+   * fingerprint gets `toConfirm` again.
    */
-  recordFiring(
-    candidate: IncidentWithTimeline,
-    onOpen?: (incident: IncidentWithTimeline) => Promise<void>,
-  ): Promise<FiringOutcome>;
+  fire(candidate: IncidentWithTimeline): Promise<Fired>;
+  /** Confirms an opening (fire's `toConfirm`); nothing when the incident is no longer the open one. */
+  confirmOpening(fingerprint: string, incidentId: string): Promise<void>;
+  /** `fire`, then `confirmOpening` at once: for a caller with nothing to follow an opening. */
+  recordFiring(candidate: IncidentWithTimeline): Promise<FiringOutcome>;
   /**
-   * Resolves the open incident of `candidate.fingerprint` with `transition`, if there is one.
-   * Returns the resolved incident, or null when nothing was open.
+   * Resolves the open incident of `candidate.fingerprint` with `update` (a lifecycle
+   * decision's), if there is one, carrying back the episode's live counters; a repeat or a
+   * late resolve applies it to the last incident (a no-op once resolved). Returns the
+   * incident as the write left it, or null when the fingerprint never had one.
    */
   resolveFingerprint(
     candidate: IncidentWithTimeline,
-    transition: Transition,
+    update: IncidentUpdate,
   ): Promise<Pick<Incident, "id" | "status" | "channels" | "escalationPolicy"> | null>;
   get(id: string): Promise<IncidentWithTimeline | null>;
   /**

@@ -77,6 +77,9 @@ export interface LifecycleContext {
   after: After;
 }
 
+/** What alert events need: they add no durations of tocsin's own. */
+export type AlertContext = Omit<LifecycleContext, "after">;
+
 export type Refusal = { reason: "not_found" | "not_escalating" };
 
 export type Conflict =

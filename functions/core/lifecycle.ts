@@ -3,6 +3,7 @@ import { applyUpdate, holds, type IncidentUpdate } from "./incident-update.js";
 import { decideEngine, decideStep } from "./lifecycle-engine.js";
 import type {
   Actor,
+  AlertContext,
   CommandEvent,
   Conflict,
   Decision,
@@ -40,20 +41,16 @@ export type Answered = Pick<Incident, "id" | "status" | "channels" | "escalation
  * opened (and must confirm) or resolved the incident of the fingerprint. Commands: from the
  * incident as the write left it (a level claimed meanwhile is where a snooze resumes).
  */
-export function followUp(
-  answered: Answered,
-  event: FingerprintEvent,
-  ctx: LifecycleContext,
-): Effect[];
+export function followUp(answered: Answered, event: FingerprintEvent, ctx: AlertContext): Effect[];
 export function followUp(
   answered: IncidentWithTimeline,
   event: CommandEvent,
-  ctx: LifecycleContext,
+  ctx: AlertContext,
 ): Effect[];
 export function followUp(
   answered: Answered | IncidentWithTimeline,
   event: FingerprintEvent | CommandEvent,
-  ctx: LifecycleContext,
+  ctx: AlertContext,
 ): Effect[] {
   switch (event.type) {
     case "alert_fired":
@@ -95,8 +92,18 @@ export function followUp(
 /** Decides what `event` does to `state` (null: no such incident) at `ctx.now`. */
 export function decide(
   state: IncidentWithTimeline | null,
+  event: FingerprintEvent,
+  ctx: AlertContext,
+): Decision;
+export function decide(
+  state: IncidentWithTimeline | null,
   event: LifecycleEvent,
   ctx: LifecycleContext,
+): Decision;
+export function decide(
+  state: IncidentWithTimeline | null,
+  event: LifecycleEvent,
+  ctx: AlertContext | LifecycleContext,
 ): Decision {
   switch (event.type) {
     case "alert_fired":
@@ -121,17 +128,18 @@ export function decide(
         effects: followUp({ ...candidate, status: "resolved" }, event, ctx),
       };
     }
+    // The overloads give every other event the whole context.
     case "acknowledge":
     case "resolve":
     case "snooze":
-      return command(state, event, ctx);
+      return command(state, event, ctx as LifecycleContext);
     case "level_due":
     case "snooze_ended":
-      return decideStep(state, event.step, event.dueAt, ctx);
+      return decideStep(state, event.step, event.dueAt, ctx as LifecycleContext);
     case "deliveries_recorded":
     case "mirror_due":
     case "engine_lost":
-      return decideEngine(state, event, ctx);
+      return decideEngine(state, event, ctx as LifecycleContext);
   }
 }
 

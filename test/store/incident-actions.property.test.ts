@@ -8,11 +8,8 @@ import { type ActionResult, takeIncidentAction } from "../../functions/app/incid
 import { scaledAfter } from "../../functions/core/clock.js";
 import type { Config } from "../../functions/core/config.js";
 import type { EscalationRunner } from "../../functions/core/escalation-runner.js";
-import type {
-  IncidentWithTimeline,
-  TimelineEvent,
-  Transition,
-} from "../../functions/core/incident.js";
+import type { IncidentWithTimeline, TimelineEvent } from "../../functions/core/incident.js";
+import type { IncidentUpdate } from "../../functions/core/incident-update.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
 import { type EscalationDeps, runEscalationStep } from "../../functions/escalation/step.js";
 import { describeSlackUser } from "../../functions/integrations/slack/users.js";
@@ -118,9 +115,9 @@ class RecordingStore extends DynamoIncidentStore {
     return outcome;
   }
 
-  override async resolveFingerprint(candidate: IncidentWithTimeline, transition: Transition) {
+  override async resolveFingerprint(candidate: IncidentWithTimeline, update: IncidentUpdate) {
     const start = ++this.clock;
-    const outcome = await super.resolveFingerprint(candidate, transition);
+    const outcome = await super.resolveFingerprint(candidate, update);
     this.writes.push({ kind: "alert_resolved", start, end: ++this.clock, ok: true });
     return outcome;
   }

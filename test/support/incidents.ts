@@ -1,9 +1,6 @@
 import type { Alert } from "../../functions/core/alert.js";
-import {
-  type IncidentWithTimeline,
-  openIncident,
-  planTransition,
-} from "../../functions/core/incident.js";
+import { type IncidentWithTimeline, openIncident } from "../../functions/core/incident.js";
+import type { IncidentUpdate } from "../../functions/core/incident-update.js";
 import type { Routing } from "../../functions/core/route-tree.js";
 
 let ids = 0;
@@ -61,8 +58,12 @@ export function candidate(
   });
 }
 
-export const resolveAt = (now: string) =>
-  planTransition({ type: "resolve", actor: "alertmanager" }, now);
+/** The change of a resolved alert from Alertmanager, as the lifecycle decides it (without its detail). */
+export const resolveAt = (now: string): IncidentUpdate => ({
+  guard: { status: ["triggered", "acknowledged"] },
+  set: { status: "resolved", resolvedAt: now, resolvedBy: "alertmanager" },
+  append: [{ at: now, type: "resolved", actor: "alertmanager" }],
+});
 
 /** A minute after 09:00 on the test day, as ISO. */
 export const at = (minute: number, second = 0) =>

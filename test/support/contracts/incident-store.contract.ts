@@ -64,6 +64,37 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
       expect(page.incidents[0]!.occurrences).toBe(16);
     });
 
+    it("leaves an opening to confirm until it is confirmed: every firing before is told so", async () => {
+      // Prepare: the first delivery opens it and dies before confirming (its follow-up failed).
+      const { store, faults } = await make();
+      const fresh = candidate("fp-confirm", at(0));
+      expect(await store.fire(fresh)).toEqual({
+        incident: { id: fresh.id, status: "triggered" },
+        created: true,
+        toConfirm: true,
+      });
+      // Act and Assess: the next delivery finds it unconfirmed, the same incident (not created).
+      expect(await store.fire(candidate("fp-confirm", at(1)))).toEqual({
+        incident: { id: fresh.id, status: "triggered" },
+        created: false,
+        toConfirm: true,
+      });
+      await store.confirmOpening("fp-confirm", fresh.id);
+      // Confirmed: a duplicate is one write, and nobody is told to follow it up again.
+      faults.sent.length = 0;
+      expect(await store.fire(candidate("fp-confirm", at(2)))).toEqual({
+        incident: { id: fresh.id, status: "triggered" },
+        created: false,
+        toConfirm: false,
+      });
+      expect(faults.sent).toEqual(["episode"]);
+      expect((await store.get(fresh.id))!.occurrences).toBe(3);
+      // A confirm for an incident that is no longer the open one changes nothing.
+      await store.resolveFingerprint(candidate("fp-confirm", at(3)), resolveAt(at(3)));
+      await store.confirmOpening("fp-confirm", fresh.id);
+      expect((await store.fire(candidate("fp-confirm", at(4), {}, at(4)))).toConfirm).toBe(true);
+    });
+
     it("resolves the open incident, carrying its counters, and records the event", async () => {
       const { store } = await make();
       const fresh = candidate("fp-res", at(0));
@@ -486,7 +517,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         await store.recordFiring(fresh);
         const resolved = await store.resolveFingerprint(candidate("fp-owed-resolve", at(5)), {
           ...resolveAt(at(5)),
-          mirror: true,
+          owedState: "resolved",
         });
         expect(resolved).toMatchObject({ id: fresh.id, status: "resolved" });
         expect((await store.get(fresh.id))!.owedState).toBe("resolved");
