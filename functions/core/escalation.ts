@@ -1,9 +1,9 @@
 import { channelKind } from "./channels.js";
 import type { After } from "./clock.js";
 import type { Config, EscalationPolicy } from "./config.js";
+import { LATER_ATTEMPTS } from "./delivery-retry.js";
 import type { Incident, TimelineEvent } from "./incident.js";
 import type { Notification, OwedDelivery, Recipient } from "./notification.js";
-import { LATER_ATTEMPTS } from "./delivery-retry.js";
 import { whoIsOnCall } from "./schedule.js";
 
 /** One message to send for an escalation step. */
@@ -252,12 +252,16 @@ export function resumeAfterSnooze(
  * time a failed page of that step is tried again before it is given up. An escalation whose
  * step keeps failing tries it again until then, and no longer.
  */
-export function escalationEndsAt(incident: Incident, context: Omit<EscalationContext, "now">): Date {
+export function escalationEndsAt(
+  incident: Incident,
+  context: Omit<EscalationContext, "now">,
+): Date {
   const policy = incident.escalationPolicy
     ? context.config.escalationPolicies[incident.escalationPolicy]
     : undefined;
   const steps = policy ? policy.levels.length * (policy.repeat + 1) : 0;
-  const lastDue = (from: Incident) => stepDueAt(from, steps, context) ?? stepDueAt(from, 0, context)!;
+  const lastDue = (from: Incident) =>
+    stepDueAt(from, steps, context) ?? stepDueAt(from, 0, context)!;
   let last = lastDue(incident);
   if (incident.snoozedUntil) {
     const resume = resumeAfterSnooze(incident, incident.escalationStep, {
