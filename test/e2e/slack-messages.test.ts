@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
-import { grafanaSilenceUrl, longGeneratorUrl } from "../notifiers/notifications.js";
 import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
+import { grafanaSilenceUrl, longGeneratorUrl } from "../support/notifications.js";
 import { waitUntil } from "../support/poll-until.js";
 
 // 15 minutes become 1.5 s.

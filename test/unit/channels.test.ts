@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CHANNEL_KINDS, canMirror, channelKind } from "../../functions/core/channels.js";
 import type { Config } from "../../functions/core/config.js";
-import { incident } from "../notifiers/notifications.js";
+import { incident } from "../support/notifications.js";
 
 const config = {
   channels: {

@@ -11,7 +11,7 @@ import {
   type Stage,
   sendAll,
 } from "../../functions/delivery/pipeline.js";
-import { notification } from "../notifiers/notifications.js";
+import { notification } from "../support/notifications.js";
 
 const T0 = Date.parse("2026-11-30T09:00:00.000Z");
 

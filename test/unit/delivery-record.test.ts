@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { scaledAfter } from "../../functions/core/clock.js";
 import { recordOwed } from "../../functions/core/delivery-record.js";
 import type { DeliveryOutcome, OwedDelivery } from "../../functions/core/notification.js";
-import { DMITRI, notification } from "../notifiers/notifications.js";
+import { DMITRI, notification } from "../support/notifications.js";
 
 const T0 = Date.parse("2026-11-30T09:00:00.000Z");
 const iso = (ms: number) => new Date(T0 + ms).toISOString();

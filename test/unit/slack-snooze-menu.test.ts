@@ -3,7 +3,7 @@ import { parseDuration } from "../../functions/core/duration.js";
 import { SNOOZE_CHOICES } from "../../functions/core/incident.js";
 import { toAction } from "../../functions/integrations/slack/actions.js";
 import { type Block, incidentMessage } from "../../functions/integrations/slack/message.js";
-import { notification } from "../notifiers/notifications.js";
+import { notification } from "../support/notifications.js";
 
 interface Control {
   action_id: string;

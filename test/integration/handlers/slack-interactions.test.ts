@@ -1,0 +1,1002 @@
+import { readFileSync } from "node:fs";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { scaledClock } from "../../../functions/adapters/clock.js";
+import { DynamoIncidentStore } from "../../../functions/adapters/dynamodb/incident-store.js";
+import { DynamoReplayGuard } from "../../../functions/adapters/dynamodb/replay-guard.js";
+import { scaledAfter } from "../../../functions/core/clock.js";
+import type { Config } from "../../../functions/core/config.js";
+import type { EscalationRunner } from "../../../functions/core/escalation-runner.js";
+import type { IncidentWithTimeline } from "../../../functions/core/incident.js";
+import { parseConfig } from "../../../functions/core/yaml-files.js";
+import { runEscalationStep } from "../../../functions/escalation/step.js";
+import {
+  type SlackInteractionDeps,
+  slackInteractions,
+} from "../../../functions/integrations/slack/interactions.js";
+import type { SlackNote, SlackResponder } from "../../../functions/integrations/slack/responder.js";
+import type { EmbeddedDynamo } from "../../../functions/local/embedded-dynamodb.js";
+import { clientFor, freshTable, startTestDynamo } from "../../support/dynamo.js";
+import { httpEvent, lambdaContext } from "../../support/http-events.js";
+import { candidate, resolveAt } from "../../support/incidents.js";
+import { logLines } from "../../support/log-lines.js";
+import { slackClick, slackHeaders } from "../../support/slack-click.js";
+
+const SECRET = "slack-signing-secret-for-tests";
+const NOW = new Date("2026-11-30T09:30:00Z");
+const OPENED = "2026-11-30T09:25:00.000Z";
+const RESPONSE_URL = "https://hooks.slack.com/actions/T024BE7LD/6219/abcdef"; // the fixture's
+const WORKSPACE = "T024BE7LD"; // the fixture's team
+const DMITRI = { id: "U0DMITRI1", username: "dmitri.v" }; // ml-training rotation
+const ERIN = { id: "U0ERIN001", username: "erin" }; // ml-training rotation
+const GRACE = { id: "U0GRACE01", username: "grace" }; // ml-training's manager
+const ALICE = { id: "U0ALICE01", username: "alice" }; // another team's rotation
+const STRANGER = { id: "U024BE7LH", username: "ada" }; // in the workspace, not in tocsin.yaml
+const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
+const baseConfig = parseConfig(
+  readFileSync(new URL("../../../tocsin.yaml", import.meta.url), "utf8"),
+);
+
+/** The same config, with ml-training's incidents reserved to its schedules' people. */
+const rotationOnly: Config = {
+  ...baseConfig,
+  teams: {
+    ...baseConfig.teams,
+    "ml-training": { ...baseConfig.teams["ml-training"]!, responders: "rotation" },
+  },
+};
+
+type RunnerCall =
+  | ["stop", string, number | undefined]
+  | ["mirror", string, "acknowledge" | "resolve"]
+  | ["resume", string, number, number, string]
+  | ["start", string];
+
+/** A hand-written EscalationRunner that records what it is asked. */
+function recordingRunner(): EscalationRunner & { calls: RunnerCall[] } {
+  const calls: RunnerCall[] = [];
+  return {
+    calls,
+    start: async (id) => void calls.push(["start", id]),
+    stop: async (id, snoozes) => void calls.push(["stop", id, snoozes]),
+    mirror: async (id, kind) => void calls.push(["mirror", id, kind]),
+    resume: async (id, step, waitSeconds, attempt) =>
+      void calls.push(["resume", id, step, waitSeconds, attempt]),
+  };
+}
+
+/** A hand-written SlackResponder that records the notes handed to it. */
+function recordingResponder(): SlackResponder & { said: SlackNote[] } {
+  const said: SlackNote[] = [];
+  return {
+    said,
+    tell: async (note) => void said.push(note),
+  };
+}
+
+let dynamo: EmbeddedDynamo;
+let store: DynamoIncidentStore;
+let replayGuard: DynamoReplayGuard;
+let client: DynamoDBClient;
+let table: string;
+let runner: ReturnType<typeof recordingRunner>;
+let responder: ReturnType<typeof recordingResponder>;
+let fingerprints = 0;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  client = clientFor(dynamo.endpoint);
+  table = await freshTable(client);
+  store = new DynamoIncidentStore(client, table);
+  replayGuard = new DynamoReplayGuard(client, table);
+  runner = recordingRunner();
+  responder = recordingResponder();
+});
+
+function handlerWith(overrides: Partial<SlackInteractionDeps> = {}) {
+  const deps: SlackInteractionDeps = {
+    store,
+    config: baseConfig,
+    escalation: runner,
+    after: scaledAfter(1),
+    logger: silent,
+    signingSecret: () => SECRET,
+    responder,
+    replayGuard,
+    now: () => NOW,
+    ...overrides,
+  };
+  return slackInteractions(deps);
+}
+
+/** Opens a critical ml-training incident (standard escalation) as ingest would. */
+async function openIncident(routing: Parameters<typeof candidate>[2] = {}) {
+  const incident = candidate(`fp-slack-${++fingerprints}`, OPENED, routing);
+  await store.recordFiring(incident);
+  return incident;
+}
+
+const stored = async (id: string) => (await store.get(id)) as IncidentWithTimeline;
+
+/** The replay guard's records in the table: one per signed request that acted. */
+async function replayRecords(): Promise<string[]> {
+  const { Items = [] } = await client.send(new ScanCommand({ TableName: table }));
+  return Items.map((item) => item.pk?.S ?? "").filter((pk) => pk.startsWith("SEEN#"));
+}
+
+interface Click {
+  actionId: string;
+  value?: string | undefined;
+  user?: { id: string; username?: string };
+  teamId?: string | null;
+  signedAt?: Date;
+}
+
+/** POST /slack/interactions with a signed click, through the middy handler. */
+async function post(
+  handler: ReturnType<typeof slackInteractions>,
+  request: { body: string; headers: Record<string, string> },
+) {
+  const result = await handler(
+    httpEvent({
+      routeKey: "POST /slack/interactions",
+      body: request.body,
+      headers: request.headers,
+    }),
+    lambdaContext,
+  );
+  return { status: result.statusCode, body: JSON.parse(result.body ?? "null") };
+}
+
+const click = (handler: ReturnType<typeof slackInteractions>, c: Click) =>
+  post(
+    handler,
+    slackClick({
+      signingSecret: SECRET,
+      actionId: c.actionId,
+      value: c.value,
+      user: c.user ?? DMITRI,
+      teamId: c.teamId,
+      timestamp: c.signedAt ?? NOW,
+    }),
+  );
+
+/** A body of our choosing, correctly signed: what reaches the parser after the signature check. */
+const signed = (body: string) => ({ body, headers: slackHeaders(SECRET, NOW, body) });
+
+describe("POST /slack/interactions: the request log", () => {
+  it("names the source and the incident the click acted on, never the signing secret", async () => {
+    const incident = await openIncident();
+    const lines = await logLines((logger) =>
+      click(handlerWith({ logger }), { actionId: "acknowledge", value: incident.id }),
+    );
+    expect(lines.find((line) => line.event === "http_request")).toMatchObject({
+      source: "slack",
+      route: "POST /slack/interactions",
+      status: 200,
+      incidentId: incident.id,
+    });
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
+  });
+});
+
+describe("POST /slack/interactions: the signature", () => {
+  const refusals: Array<
+    [string, (id: string) => { body: string; headers: Record<string, string> }]
+  > = [
+    [
+      "an unsigned request",
+      (id) => {
+        const { body } = slackClick({
+          signingSecret: SECRET,
+          actionId: "acknowledge",
+          value: id,
+          timestamp: NOW,
+        });
+        return { body, headers: { "content-type": "application/x-www-form-urlencoded" } };
+      },
+    ],
+    [
+      "a request signed with another secret",
+      (id) =>
+        slackClick({
+          signingSecret: "forged",
+          actionId: "acknowledge",
+          value: id,
+          timestamp: NOW,
+        }),
+    ],
+    [
+      "a request signed six minutes ago (a replay)",
+      (id) =>
+        slackClick({
+          signingSecret: SECRET,
+          actionId: "acknowledge",
+          value: id,
+          timestamp: new Date(NOW.getTime() - 6 * 60_000),
+        }),
+    ],
+    [
+      "a request signed six minutes ahead",
+      (id) =>
+        slackClick({
+          signingSecret: SECRET,
+          actionId: "acknowledge",
+          value: id,
+          timestamp: new Date(NOW.getTime() + 6 * 60_000),
+        }),
+    ],
+    [
+      "a signed request whose body was changed afterwards",
+      (id) => {
+        const original = slackClick({
+          signingSecret: SECRET,
+          actionId: "snooze",
+          value: id,
+          timestamp: NOW,
+        });
+        return { ...original, body: original.body.replace("snooze", "acknowledge") };
+      },
+    ],
+  ];
+
+  it.each(refusals)("refuses %s with 401 and changes nothing", async (_, build) => {
+    // Prepare
+    const incident = await openIncident();
+    const before = await stored(incident.id);
+    // Act
+    const response = await post(handlerWith(), build(incident.id));
+    // Assess
+    expect(response.status).toBe(401);
+    expect(response.body).toEqual({ error: "unauthorized", message: expect.any(String) });
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+    expect(responder.said).toEqual([]);
+  });
+
+  it("accepts the same click when signed correctly (the refusals are about the signature)", async () => {
+    // Prepare
+    const incident = await openIncident();
+    // Act
+    const response = await click(handlerWith(), { actionId: "acknowledge", value: incident.id });
+    // Assess
+    expect(response.status).toBe(200);
+    expect((await stored(incident.id)).status).toBe("acknowledged");
+  });
+});
+
+describe("POST /slack/interactions: malformed interactions", () => {
+  const payload = (id: string, change: (p: Record<string, unknown>) => void) => {
+    const { payload: p } = slackClick({
+      signingSecret: SECRET,
+      actionId: "acknowledge",
+      value: id,
+      user: DMITRI,
+      timestamp: NOW,
+    });
+    change(p);
+    return `payload=${encodeURIComponent(JSON.stringify(p))}`;
+  };
+  const cases: Array<[string, (id: string) => string, string, RegExp]> = [
+    ["a body that is not a form", () => "{}", "malformed_payload", /payload/],
+    ["a form without `payload`", () => "type=block_actions", "malformed_payload", /payload/],
+    ["a payload that is not JSON", () => "payload=%7Bnot%20json", "malformed_payload", /JSON/],
+    [
+      "a view_submission instead of block_actions",
+      (id) => payload(id, (p) => Object.assign(p, { type: "view_submission" })),
+      "invalid_payload",
+      /block_actions/,
+    ],
+    [
+      "a payload without user",
+      (id) => payload(id, (p) => delete p.user),
+      "invalid_payload",
+      /user/,
+    ],
+    [
+      "a payload without actions",
+      (id) => payload(id, (p) => Object.assign(p, { actions: [] })),
+      "invalid_payload",
+      /actions/,
+    ],
+    [
+      "an unknown action_id",
+      (id) =>
+        payload(id, (p) => {
+          (p.actions as Array<Record<string, unknown>>)[0]!.action_id = "escalate_now";
+        }),
+      "invalid_action",
+      /escalate_now/,
+    ],
+    [
+      "a button without incident id",
+      (id) =>
+        payload(id, (p) => {
+          delete (p.actions as Array<Record<string, unknown>>)[0]!.value;
+        }),
+      "invalid_action",
+      /incident id/,
+    ],
+  ];
+
+  it.each(cases)("answers 400 to %s and changes nothing", async (_, body, code, message) => {
+    // Prepare
+    const incident = await openIncident();
+    const before = await stored(incident.id);
+    // Act
+    const response = await post(handlerWith(), signed(body(incident.id)));
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ error: code, message: expect.stringMatching(message) });
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+    expect(await replayRecords()).toEqual([]);
+  });
+
+  const lengths: Array<[string, string, (id: string) => string]> = [
+    ["a snooze button with a length not offered", "snooze", (id) => `${id}|2h`],
+    ["a snooze_longer option not offered", "snooze_longer", (id) => `${id}|forever`],
+    ["a snooze_longer option of 0 minutes", "snooze_longer", (id) => `${id}|0m`],
+    ["a snooze_longer option without incident id", "snooze_longer", () => "|1h"],
+  ];
+  const values: Array<[string, string, (id: string) => string]> = [
+    ["an action value over 2 KB", "acknowledge", () => "i".repeat(2100)],
+    ["a snooze_longer value over 2 KB", "snooze_longer", () => `${"i".repeat(2100)}|1h`],
+    ["an incident id that is a path", "resolve", () => "../../incidents"],
+    ["an incident id with markup", "acknowledge", () => "<!channel>"],
+    ["a length on an Acknowledge button", "acknowledge", (id) => `${id}|1h`],
+    ["a snooze value of three parts", "snooze_longer", (id) => `${id}|1h|x`],
+  ];
+  it.each(values)(
+    "answers 400 to %s, naming the value, and changes nothing",
+    async (_, actionId, value) => {
+      // Prepare
+      const incident = await openIncident();
+      const before = await stored(incident.id);
+      // Act
+      const response = await click(handlerWith(), { actionId, value: value(incident.id) });
+      // Assess
+      expect(response.status).toBe(400);
+      expect(response.body).toEqual({
+        error: "invalid_action",
+        message: expect.stringMatching(/^actions\.0\.value: /),
+      });
+      expect(await stored(incident.id)).toEqual(before);
+      expect(runner.calls).toEqual([]);
+      expect(responder.said).toEqual([]);
+      expect(await replayRecords()).toEqual([]);
+    },
+  );
+
+  it.each(lengths)("answers 400 to %s and changes nothing", async (_, actionId, value) => {
+    // Prepare
+    const incident = await openIncident();
+    const before = await stored(incident.id);
+    // Act
+    const response = await click(handlerWith(), { actionId, value: value(incident.id) });
+    // Assess
+    expect(response.status).toBe(400);
+    expect(response.body.error).toBe("invalid_action");
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+    expect(await replayRecords()).toEqual([]);
+  });
+});
+
+describe("POST /slack/interactions: acknowledge and resolve", () => {
+  it("acknowledges for the clicker, stops the escalation and mirrors the change", async () => {
+    // Prepare
+    const incident = await openIncident();
+    // Act
+    const response = await click(handlerWith(), { actionId: "acknowledge", value: incident.id });
+    // Assess
+    expect(response).toEqual({
+      status: 200,
+      body: {
+        ok: true,
+        outcome: "done",
+        message: "Acknowledged by Dmitri Volkov (dmitri) at 09:30 UTC.",
+      },
+    });
+    const after = await stored(incident.id);
+    expect(after).toMatchObject({
+      status: "acknowledged",
+      acknowledgedBy: "Dmitri Volkov (dmitri)",
+      acknowledgedAt: NOW.toISOString(),
+      resolvedBy: null,
+    });
+    expect(after.timeline.at(-1)).toEqual({
+      at: NOW.toISOString(),
+      type: "acknowledged",
+      actor: "Dmitri Volkov (dmitri)",
+    });
+    expect(runner.calls).toEqual([
+      ["stop", incident.id, 0],
+      ["mirror", incident.id, "acknowledge"],
+    ]);
+    expect(responder.said).toEqual([{ responseUrl: RESPONSE_URL, text: response.body.message }]);
+  });
+
+  it("answers the click when the note cannot be handed over, and when there is nowhere to send it", async () => {
+    // Prepare
+    const first = await openIncident();
+    const second = await openIncident();
+    const refusing = { tell: async () => Promise.reject(new Error("Lambda throttled")) };
+    // Act
+    const handedOver = await click(handlerWith({ responder: refusing }), {
+      actionId: "acknowledge",
+      value: first.id,
+    });
+    const { payload } = slackClick({
+      signingSecret: SECRET,
+      actionId: "acknowledge",
+      value: second.id,
+      user: DMITRI,
+      timestamp: NOW,
+    });
+    delete payload.response_url;
+    const nowhere = await post(
+      handlerWith(),
+      signed(`payload=${encodeURIComponent(JSON.stringify(payload))}`),
+    );
+    // Assess
+    expect([handedOver.body.outcome, nowhere.body.outcome]).toEqual(["done", "done"]);
+    expect((await stored(first.id)).status).toBe("acknowledged");
+    expect((await stored(second.id)).status).toBe("acknowledged");
+    expect(responder.said).toEqual([]);
+  });
+
+  it("keeps the acknowledgement when the escalation engine fails, and says so", async () => {
+    // Prepare
+    const incident = await openIncident();
+    const failing = {
+      ...runner,
+      mirror: async () => Promise.reject(new Error("states unreachable")),
+    };
+    // Act
+    const response = await click(handlerWith({ escalation: failing }), {
+      actionId: "acknowledge",
+      value: incident.id,
+    });
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ ok: true, outcome: "done" });
+    expect(response.body.message).toMatch(/escalation engine did not answer/);
+    expect((await stored(incident.id)).status).toBe("acknowledged");
+  });
+
+  it("warns when a snooze cannot be rescheduled", async () => {
+    const incident = await openIncident();
+    const failing = {
+      ...runner,
+      resume: async () => Promise.reject(new Error("states unreachable")),
+    };
+    const response = await click(handlerWith({ escalation: failing }), {
+      actionId: "snooze",
+      value: incident.id,
+    });
+    expect(response.body.message).toMatch(/could not be rescheduled/);
+  });
+
+  it("names a clicker tocsin does not know by Slack name and id", async () => {
+    // Prepare
+    const incident = await openIncident();
+    // Act
+    await click(handlerWith(), { actionId: "acknowledge", value: incident.id, user: STRANGER });
+    // Assess
+    expect((await stored(incident.id)).acknowledgedBy).toBe("ada (Slack U024BE7LH)");
+  });
+
+  it("answers a second Acknowledge politely with who acknowledged, and changes nothing", async () => {
+    // Prepare
+    const incident = await openIncident();
+    const handler = handlerWith();
+    await click(handler, { actionId: "acknowledge", value: incident.id, user: DMITRI });
+    const before = await stored(incident.id);
+    runner.calls.length = 0;
+    responder.said.length = 0;
+    // Act
+    const response = await click(handler, {
+      actionId: "acknowledge",
+      value: incident.id,
+      user: ERIN,
+    });
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      ok: false,
+      outcome: "conflict",
+      message:
+        "Nothing changed: this incident is already acknowledged by Dmitri Volkov (dmitri) at 09:30 UTC.",
+    });
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+    // Only the click that acted is remembered.
+    expect(await replayRecords()).toHaveLength(1);
+    expect(responder.said).toEqual([{ responseUrl: RESPONSE_URL, text: response.body.message }]);
+  });
+
+  it.each(["acknowledge", "resolve", "snooze"])(
+    "never undoes a resolve: %s on a resolved incident is a conflict that changes nothing",
+    async (actionId) => {
+      // Prepare: the alert resolved at 09:28.
+      const incident = await openIncident();
+      await store.resolveFingerprint(incident, resolveAt("2026-11-30T09:28:00.000Z"));
+      const before = await stored(incident.id);
+      // Act
+      const response = await click(handlerWith(), { actionId, value: incident.id });
+      // Assess
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({
+        ok: false,
+        outcome: "conflict",
+        message: "Nothing changed: this incident is already resolved by alertmanager at 09:28 UTC.",
+      });
+      expect(await stored(incident.id)).toEqual(before);
+      expect(before.status).toBe("resolved");
+      expect(runner.calls).toEqual([]);
+      expect(await replayRecords()).toEqual([]);
+    },
+  );
+
+  it("resolves an acknowledged incident, keeping who acknowledged, and frees its fingerprint", async () => {
+    // Prepare
+    const incident = await openIncident();
+    const handler = handlerWith();
+    await click(handler, { actionId: "acknowledge", value: incident.id, user: DMITRI });
+    runner.calls.length = 0;
+    // Act
+    const response = await click(handler, { actionId: "resolve", value: incident.id, user: ERIN });
+    // Assess
+    expect(response.body).toEqual({
+      ok: true,
+      outcome: "done",
+      message: "Resolved by Erin Walsh (erin) at 09:30 UTC.",
+    });
+    const after = await stored(incident.id);
+    expect(after).toMatchObject({
+      status: "resolved",
+      acknowledgedBy: "Dmitri Volkov (dmitri)",
+      resolvedBy: "Erin Walsh (erin)",
+      resolvedAt: NOW.toISOString(),
+    });
+    expect(after.timeline.map((e) => [e.type, e.actor])).toEqual([
+      ["triggered", "alertmanager"],
+      ["acknowledged", "Dmitri Volkov (dmitri)"],
+      ["resolved", "Erin Walsh (erin)"],
+    ]);
+    expect(runner.calls).toEqual([
+      ["stop", incident.id, 0],
+      ["mirror", incident.id, "resolve"],
+    ]);
+    // The alert firing again is a new incident, not a duplicate of the resolved one.
+    const again = await store.recordFiring(
+      candidate(incident.fingerprint, "2026-11-30T09:40:00.000Z"),
+    );
+    expect(again.created).toBe(true);
+  });
+
+  it("resolves a triggered incident at once", async () => {
+    // Prepare
+    const incident = await openIncident();
+    // Act
+    const response = await click(handlerWith(), { actionId: "resolve", value: incident.id });
+    // Assess
+    expect(response.body.outcome).toBe("done");
+    expect(await stored(incident.id)).toMatchObject({
+      status: "resolved",
+      acknowledgedBy: null,
+      resolvedBy: "Dmitri Volkov (dmitri)",
+    });
+    expect(runner.calls).toEqual([
+      ["stop", incident.id, 0],
+      ["mirror", incident.id, "resolve"],
+    ]);
+  });
+
+  it("answers a click on an incident tocsin does not have with not_found", async () => {
+    // Act
+    const response = await click(handlerWith(), { actionId: "acknowledge", value: "inc-gone" });
+    // Assess
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ ok: false, outcome: "not_found" });
+    expect(runner.calls).toEqual([]);
+    expect(await store.get("inc-gone")).toBeNull();
+    expect(await replayRecords()).toEqual([]);
+  });
+});
+
+describe("POST /slack/interactions: snooze", () => {
+  const lengths: Array<[string, number, string, (id: string) => string]> = [
+    ["the Snooze button (30 min)", 1800, "snooze", (id) => id],
+    ["the Snooze button naming 30m", 1800, "snooze", (id) => `${id}|30m`],
+    ["Snooze 1 h from the menu", 3600, "snooze_longer", (id) => `${id}|1h`],
+    ["Snooze 4 h from the menu", 14_400, "snooze_longer", (id) => `${id}|4h`],
+  ];
+
+  it.each(lengths)("%s pauses the escalation for %i s", async (_, seconds, actionId, value) => {
+    // Prepare
+    const incident = await openIncident();
+    const until = new Date(NOW.getTime() + seconds * 1000).toISOString();
+    // Act
+    const response = await click(handlerWith(), { actionId, value: value(incident.id) });
+    // Assess
+    expect(response.body).toEqual({
+      ok: true,
+      outcome: "done",
+      message: `Snoozed by Dmitri Volkov (dmitri) until ${until.slice(11, 16)} UTC; escalation resumes then.`,
+    });
+    const after = await stored(incident.id);
+    expect(after).toMatchObject({ status: "triggered", snoozedUntil: until });
+    expect(after.timeline.at(-1)).toEqual({
+      at: NOW.toISOString(),
+      type: "snoozed",
+      actor: "Dmitri Volkov (dmitri)",
+      detail: `escalation paused until ${until}`,
+    });
+    expect(runner.calls).toEqual([
+      ["stop", incident.id, 0],
+      ["resume", incident.id, 1, seconds, "1"],
+    ]);
+  });
+
+  it("divides the wait by the time scale, like every other delay", async () => {
+    // Prepare
+    const incident = await openIncident();
+    // Act
+    await click(handlerWith({ after: scaledAfter(60) }), {
+      actionId: "snooze_longer",
+      value: `${incident.id}|1h`,
+    });
+    // Assess
+    expect(runner.calls).toEqual([
+      ["stop", incident.id, 0],
+      ["resume", incident.id, 1, 60, "1"],
+    ]);
+  });
+
+  it("resumes at the level reached", async () => {
+    // Prepare: the escalation has reached its second level.
+    const incident = await openIncident();
+    expect(
+      await store.claimEscalationStep(incident.id, {
+        step: 2,
+        reached: 2,
+        level: 2,
+        events: [],
+        now: "2026-11-30T09:29:00.000Z",
+      }),
+    ).toBe(true);
+    // Act
+    await click(handlerWith(), { actionId: "snooze", value: incident.id });
+    // Assess
+    expect(runner.calls).toEqual([
+      ["stop", incident.id, 0],
+      ["resume", incident.id, 2, 1800, "1"],
+    ]);
+  });
+
+  it.each([
+    ["a double click on Snooze", "snooze", (id: string) => id, DMITRI],
+    ["someone else's Snooze 1 h", "snooze_longer", (id: string) => `${id}|1h`, ERIN],
+  ])(
+    "answers %s while snoozed with who snoozed until when, and changes nothing",
+    async (_, actionId, value, user) => {
+      // Prepare: Dmitri snoozed for 30 minutes, at 09:30.
+      const incident = await openIncident();
+      const handler = handlerWith();
+      await click(handler, { actionId: "snooze", value: incident.id });
+      const before = await stored(incident.id);
+      runner.calls.length = 0;
+      responder.said.length = 0;
+      // Act: a second click ten seconds later (another request, signed anew).
+      const response = await click(handler, {
+        actionId,
+        value: value(incident.id),
+        user,
+        signedAt: new Date(NOW.getTime() + 10_000),
+      });
+      // Assess
+      expect(response).toEqual({
+        status: 200,
+        body: {
+          ok: false,
+          outcome: "conflict",
+          message:
+            "Nothing changed: this incident is already snoozed by Dmitri Volkov (dmitri) until 10:00 UTC.",
+        },
+      });
+      expect(await stored(incident.id)).toEqual(before);
+      expect(runner.calls).toEqual([]);
+      expect(responder.said).toEqual([{ responseUrl: RESPONSE_URL, text: response.body.message }]);
+    },
+  );
+
+  it("lets one of two snoozes clicked at once win; the other says who won", async () => {
+    // Prepare
+    const incident = await openIncident();
+    const handler = handlerWith();
+    // Act: two people snooze in the same instant (two Lambda instances would race the same way).
+    const [a, b] = await Promise.all([
+      click(handler, { actionId: "snooze", value: incident.id, user: DMITRI }),
+      click(handlerWith(), { actionId: "snooze_longer", value: `${incident.id}|4h`, user: ERIN }),
+    ]);
+    // Assess
+    const outcomes = [a.body.outcome, b.body.outcome].sort();
+    expect(outcomes).toEqual(["conflict", "done"]);
+    const after = await stored(incident.id);
+    expect(after.timeline.filter((e) => e.type === "snoozed")).toHaveLength(1);
+    expect(runner.calls.filter((c) => c[0] === "resume")).toHaveLength(1);
+    const loser = a.body.outcome === "conflict" ? a : b;
+    expect(loser.body.message).toMatch(/already snoozed by .* until \d\d:\d\d UTC/);
+  });
+
+  it("snoozes again once the snooze is over", async () => {
+    // Prepare: a 30-minute snooze at 09:30, over at 10:00.
+    const incident = await openIncident();
+    await click(handlerWith(), { actionId: "snooze", value: incident.id });
+    const later = new Date(NOW.getTime() + 31 * 60_000);
+    // Act
+    const response = await click(handlerWith({ now: () => later }), {
+      actionId: "snooze",
+      value: incident.id,
+      signedAt: later,
+    });
+    // Assess
+    expect(response.body.outcome).toBe("done");
+    expect((await stored(incident.id)).timeline.filter((e) => e.type === "snoozed")).toHaveLength(
+      2,
+    );
+  });
+
+  it("is a conflict on an acknowledged incident and changes nothing", async () => {
+    // Prepare
+    const incident = await openIncident();
+    const handler = handlerWith();
+    await click(handler, { actionId: "acknowledge", value: incident.id });
+    const before = await stored(incident.id);
+    runner.calls.length = 0;
+    // Act
+    const response = await click(handler, { actionId: "snooze", value: incident.id, user: ERIN });
+    // Assess
+    expect(response.body).toMatchObject({
+      ok: false,
+      outcome: "conflict",
+      message: expect.stringContaining("already acknowledged by Dmitri Volkov (dmitri)"),
+    });
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+  });
+
+  it("is refused on an incident that does not escalate", async () => {
+    // Prepare
+    const incident = await openIncident({ severity: "warning", escalation: null });
+    const before = await stored(incident.id);
+    // Act
+    const response = await click(handlerWith(), { actionId: "snooze", value: incident.id });
+    // Assess
+    expect(response.body).toMatchObject({ ok: false, outcome: "refused" });
+    expect(response.body.message).toMatch(/nothing to snooze/);
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+  });
+
+  it.each([1, 60, 600])(
+    "at time scale %i, the resumed step finds the snooze over and pages the level reached again",
+    async (timeScale) => {
+      // Prepare: level 1 paged at once (step 0), then a 30-minute snooze.
+      const incident = await openIncident();
+      const escalation = {
+        store,
+        config: baseConfig,
+        runbooks: [],
+        notifiers: {},
+        logger: silent,
+        clock: scaledClock(timeScale),
+      };
+      const opened = new Date(OPENED);
+      await runEscalationStep(escalation, { incidentId: incident.id, step: 0 }, () => opened);
+      await click(handlerWith({ after: scaledAfter(timeScale) }), {
+        actionId: "snooze",
+        value: incident.id,
+      });
+      const resume = runner.calls.find((c) => c[0] === "resume") as [
+        "resume",
+        string,
+        number,
+        number,
+        string,
+      ];
+      const [, , step, waitSeconds] = resume;
+      // Act: the resumed execution runs its step once its wait is over, as the engine does.
+      const resumedAt = new Date(NOW.getTime() + waitSeconds * 1000 + 100);
+      const output = await runEscalationStep(
+        escalation,
+        { incidentId: incident.id, step },
+        () => resumedAt,
+      );
+      // Assess: level 1 paged again (PagerDuty), the snooze cleared, level 2 one gap later.
+      const after = await stored(incident.id);
+      expect(after.snoozedUntil).toBeNull();
+      const pagesAfterSnooze = after.timeline.filter(
+        (e) => e.channel === "pagerduty" && e.at === resumedAt.toISOString(),
+      );
+      expect(pagesAfterSnooze.map((e) => [e.type, e.level])).toEqual([["notified", 1]]);
+      expect(output).toEqual({
+        incidentId: incident.id,
+        step: 2,
+        done: false,
+        waitSeconds: Math.ceil((15 * 60) / timeScale),
+        dueAt: new Date(resumedAt.getTime() + (15 * 60 * 1000) / timeScale).toISOString(),
+      });
+    },
+  );
+});
+
+describe("POST /slack/interactions: who may click", () => {
+  const workspaces: Array<[string, string | null]> = [
+    ["another workspace", "T0OTHER01"],
+    ["no workspace at all", null],
+  ];
+  it.each(workspaces)(
+    "with SLACK_TEAM_ID set, refuses a click from %s and changes nothing",
+    async (_, teamId) => {
+      // Prepare
+      const incident = await openIncident();
+      const before = await stored(incident.id);
+      // Act
+      const response = await click(handlerWith({ teamId: WORKSPACE }), {
+        actionId: "acknowledge",
+        value: incident.id,
+        teamId,
+      });
+      // Assess
+      expect(response).toEqual({ status: 200, body: { ok: false, outcome: "refused" } });
+      expect(await stored(incident.id)).toEqual(before);
+      expect(runner.calls).toEqual([]);
+      expect(await replayRecords()).toEqual([]);
+      expect(responder.said).toEqual([
+        {
+          responseUrl: RESPONSE_URL,
+          text: expect.stringMatching(/another Slack workspace/),
+        },
+      ]);
+    },
+  );
+
+  it("with SLACK_TEAM_ID set, accepts a click from that workspace", async () => {
+    // Prepare
+    const incident = await openIncident();
+    // Act
+    const response = await click(handlerWith({ teamId: WORKSPACE }), {
+      actionId: "acknowledge",
+      value: incident.id,
+      teamId: WORKSPACE,
+    });
+    // Assess
+    expect(response.body.outcome).toBe("done");
+    expect((await stored(incident.id)).status).toBe("acknowledged");
+  });
+
+  const people: Array<[string, boolean, { id: string; username: string }]> = [
+    ["a rotation member", true, DMITRI],
+    ["the other rotation member", true, ERIN],
+    ["the team's manager", true, GRACE],
+    ["another team's on-call", false, ALICE],
+    ["a stranger", false, STRANGER],
+  ];
+  it.each(people)("with responders: rotation, %s may acknowledge: %s", async (_, allowed, user) => {
+    // Prepare
+    const incident = await openIncident();
+    const before = await stored(incident.id);
+    // Act
+    const response = await click(handlerWith({ config: rotationOnly }), {
+      actionId: "acknowledge",
+      value: incident.id,
+      user,
+    });
+    // Assess
+    expect(response.status).toBe(200);
+    if (allowed) {
+      expect(response.body.outcome).toBe("done");
+      expect((await stored(incident.id)).status).toBe("acknowledged");
+      return;
+    }
+    expect(response.body).toEqual({
+      ok: false,
+      outcome: "refused",
+      message: "Only the responders of team ml-training may act on this incident.",
+    });
+    expect(await stored(incident.id)).toEqual(before);
+    expect(runner.calls).toEqual([]);
+    expect(await replayRecords()).toEqual([]);
+    expect(responder.said).toEqual([{ responseUrl: RESPONSE_URL, text: response.body.message }]);
+  });
+});
+
+describe("POST /slack/interactions: replays", () => {
+  it.each(["snooze", "acknowledge", "resolve"])(
+    "acts once on a signed %s sent twice, even when another instance gets the copy",
+    async (actionId) => {
+      // Prepare: one click, as Slack signed it.
+      const incident = await openIncident();
+      const request = slackClick({
+        signingSecret: SECRET,
+        actionId,
+        value: incident.id,
+        user: DMITRI,
+        timestamp: NOW,
+      });
+      const first = await post(handlerWith(), request);
+      const after = await stored(incident.id);
+      const calls = [...runner.calls];
+      const said = [...responder.said];
+      // Act: the same bytes again within the five minutes, to a second instance.
+      const later = new Date(NOW.getTime() + 4 * 60_000);
+      const replay = await post(handlerWith({ now: () => later }), request);
+      // Assess
+      expect(first.body.outcome).toBe("done");
+      expect(replay).toEqual({
+        status: 409,
+        body: { error: "replayed_request", message: expect.stringMatching(/nothing changed/) },
+      });
+      expect(await stored(incident.id)).toEqual(after);
+      expect(runner.calls).toEqual(calls);
+      expect(responder.said).toEqual(said);
+    },
+  );
+
+  it.each(["acknowledge", "resolve"])(
+    "acts once on two copies of a signed %s sent at once",
+    async (actionId) => {
+      // Prepare
+      const incident = await openIncident();
+      const request = slackClick({
+        signingSecret: SECRET,
+        actionId,
+        value: incident.id,
+        user: DMITRI,
+        timestamp: NOW,
+      });
+      // Act
+      const answers = await Promise.all([
+        post(handlerWith(), request),
+        post(handlerWith(), request),
+      ]);
+      // Assess
+      expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+      expect(answers.find((a) => a.status === 200)!.body.outcome).toBe("done");
+      expect(runner.calls.filter(([call]) => call === "mirror")).toHaveLength(1);
+      expect(await replayRecords()).toHaveLength(1);
+    },
+  );
+
+  it("one snooze of 208 copies of one signed request, sent at once", async () => {
+    // Prepare
+    const incident = await openIncident();
+    const request = slackClick({
+      signingSecret: SECRET,
+      actionId: "snooze",
+      value: incident.id,
+      user: DMITRI,
+      timestamp: NOW,
+    });
+    // Act
+    const answers = await Promise.all(
+      Array.from({ length: 208 }, (_, i) =>
+        post(handlerWith(), request).then((r) => [i, r.status]),
+      ),
+    );
+    // Assess
+    expect(answers.filter(([, status]) => status === 200)).toHaveLength(1);
+    expect(answers.filter(([, status]) => status === 409)).toHaveLength(207);
+    const after = await stored(incident.id);
+    expect(after.timeline.filter((e) => e.type === "snoozed")).toHaveLength(1);
+  });
+});
