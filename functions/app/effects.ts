@@ -50,6 +50,6 @@ export function owedOnlyWithEngine(
   return unowed;
 }
 
-/** Whole seconds from `now` to `dueAt`, never negative: what the engine waits before resuming. */
+/** Seconds from `now` to `dueAt`, never negative: what the engine waits before resuming. */
 const secondsUntil = (dueAt: string, now: string) =>
-  Math.max(0, Math.ceil((Date.parse(dueAt) - Date.parse(now)) / 1000));
+  Math.max(0, (Date.parse(dueAt) - Date.parse(now)) / 1000);

@@ -2,7 +2,7 @@ import { channelKind } from "./channels.js";
 import type { After } from "./clock.js";
 import type { Config, EscalationPolicy } from "./config.js";
 import { LATER_ATTEMPTS } from "./delivery-retry.js";
-import type { Incident, TimelineEvent } from "./incident.js";
+import { escalates, type Incident, type TimelineEvent } from "./incident.js";
 import type { Notification, OwedDelivery, Recipient } from "./notification.js";
 import { whoIsOnCall } from "./schedule.js";
 
@@ -287,7 +287,7 @@ export function resumeAfterRestart(
   now: Date,
 ): { step: number; dueAt: string } | null {
   if (incident.status !== "triggered") return null;
-  if (!incident.escalationPolicy && incident.channels.length === 0 && !incident.test) return null;
+  if (!escalates(incident)) return null;
   // Still set: the snooze has not resumed the escalation yet (it may have ended meanwhile).
   if (incident.snoozedUntil) {
     const dueAt = new Date(Math.max(Date.parse(incident.snoozedUntil), now.getTime()));

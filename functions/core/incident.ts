@@ -253,6 +253,15 @@ export function planTransition(command: IncidentCommand, now: string): Transitio
   }
 }
 
+/** Whether the incident tells anyone: a route channel or an escalation policy (info alerts do not). */
+export const tellsAnyone = (incident: Pick<Incident, "channels" | "escalationPolicy">): boolean =>
+  incident.channels.length > 0 || Boolean(incident.escalationPolicy);
+
+/** Whether the incident has an escalation to run: it tells someone, or it is a test (which resolves itself). */
+export const escalates = (
+  incident: Pick<Incident, "channels" | "escalationPolicy" | "test">,
+): boolean => incident.test === true || tellsAnyone(incident);
+
 /** Whether a snooze of the incident is still running at `at` (ISO-8601). */
 export function isSnoozed(incident: Pick<Incident, "snoozedUntil">, at: string): boolean {
   return incident.snoozedUntil !== null && incident.snoozedUntil > at;

@@ -38,9 +38,17 @@ const deliver = (owed: OwedDelivery[], level: number): Effect[] =>
   owed.length > 0 ? [{ type: "deliver", owed, level }] : [];
 
 /** Telling `channels` the state (those that mirror it), unless there is nothing to tell or settle. */
-function tellState(config: Config, channels: readonly string[], owed: OwedDelivery[]): Effect[] {
+function tellState(
+  config: Config,
+  channels: readonly string[],
+  owed: OwedDelivery[],
+  settlesState = false,
+): Effect[] {
   const told = [...new Set(channels)].filter((id) => channelKind(config, id)?.mirrorsState);
-  return told.length > 0 || owed.length > 0 ? [{ type: "tell_state", channels: told, owed }] : [];
+  // A mirror settles the owed state even with no channel to tell.
+  return told.length > 0 || owed.length > 0 || settlesState
+    ? [{ type: "tell_state", channels: told, owed, settlesState }]
+    : [];
 }
 
 const earliest = (times: readonly (string | undefined)[]) =>
@@ -221,7 +229,12 @@ export function decideEngine(
       );
       return {
         outcome: "none",
-        effects: tellState(ctx.config, [...told, ...channelsOfOwed(ctx.config, state, owed)], owed),
+        effects: tellState(
+          ctx.config,
+          [...told, ...channelsOfOwed(ctx.config, state, owed)],
+          owed,
+          true,
+        ),
       };
     }
     case "engine_lost": {

@@ -117,8 +117,11 @@ export type Effect =
   | { type: "mirror"; kind: "acknowledge" | "resolve" }
   /** Send these owed deliveries now (in the Task), messages showing `level`; then record them. */
   | { type: "deliver"; owed: OwedDelivery[]; level: number }
-  /** Tell `channels` the incident's state (followWithState), settling `owed` once told. */
-  | { type: "tell_state"; channels: string[]; owed: OwedDelivery[] }
+  /**
+   * Tell `channels` the incident's state (followWithState), settling `owed` once told. With
+   * `settlesState` (a mirror: every channel that heard), the owed state is settled too.
+   */
+  | { type: "tell_state"; channels: string[]; owed: OwedDelivery[]; settlesState: boolean }
   /** A test incident's test is sent: it resolves by itself. */
   | { type: "resolve_test" }
   /**

@@ -1,4 +1,10 @@
-import { type Incident, type IncidentWithTimeline, isSnoozed } from "./incident.js";
+import {
+  escalates,
+  type Incident,
+  type IncidentWithTimeline,
+  isSnoozed,
+  tellsAnyone,
+} from "./incident.js";
 import { applyUpdate, holds, type IncidentUpdate } from "./incident-update.js";
 import { decideEngine, decideStep } from "./lifecycle-engine.js";
 import type {
@@ -19,15 +25,6 @@ import type {
  * the effects to carry out once it applied. Stores apply changes conditionally (two racing
  * changes never both win); the app carries out effects in order. See PLAN-12 §3's table.
  */
-
-/** Whether the incident tells anyone: a route channel or an escalation policy (info alerts do not). */
-export const tellsAnyone = (incident: Pick<Incident, "channels" | "escalationPolicy">): boolean =>
-  incident.channels.length > 0 || Boolean(incident.escalationPolicy);
-
-/** Whether the incident has an escalation to run: it tells someone, or it is a test (which resolves itself). */
-export const escalates = (
-  incident: Pick<Incident, "channels" | "escalationPolicy" | "test">,
-): boolean => incident.test === true || tellsAnyone(incident);
 
 /** How many snoozes the incident had: its escalation's resumed runs are `<id>-snooze-1` … `-<n>`. */
 export const escalationRun = (incident: Pick<IncidentWithTimeline, "timeline">): number =>

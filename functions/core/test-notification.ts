@@ -1,7 +1,8 @@
 import { channelKind } from "./channels.js";
 import type { Config } from "./config.js";
 import type { EscalationPlan } from "./escalation.js";
-import { type Incident, planTransition, type Transition } from "./incident.js";
+import type { Incident } from "./incident.js";
+import type { CommandEvent } from "./lifecycle-types.js";
 
 /**
  * A sender's test notification (Grafana's contact point Test button) opens a test incident:
@@ -27,15 +28,9 @@ export function planTestNotification(incident: Incident, config: Config): Escala
   return { step: 0, level: 0, reached: 0, cycle: 0, deliveries, events: [], next: null };
 }
 
-/** How a test incident resolves once its test notification is sent. */
-export function testResolution(now: string): Transition {
-  return planTransition(
-    {
-      type: "resolve",
-      actor: TEST_RESOLVER,
-      detail:
-        "Grafana test notification: resolved by itself once the test was sent; nobody was paged",
-    },
-    now,
-  );
-}
+/** How a test incident resolves once its test notification is sent: by tocsin, saying why. */
+export const TEST_RESOLUTION = {
+  type: "resolve",
+  actor: { display: TEST_RESOLVER, via: "tocsin" },
+  detail: "Grafana test notification: resolved by itself once the test was sent; nobody was paged",
+} as const satisfies CommandEvent;

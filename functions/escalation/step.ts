@@ -1,18 +1,16 @@
 import { systemClock } from "../adapters/clock.js";
-import { IncidentConflictError } from "../core/errors.js";
-import {
-  owedDeliveries,
-  planEscalationStep,
-  resumeAfterRestart,
-  resumeAfterSnooze,
-  stepDueAt,
-} from "../core/escalation.js";
+import { carryOut } from "../app/effects.js";
+import type { After } from "../core/clock.js";
+import type { Config } from "../core/config.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
-import type { Incident } from "../core/incident.js";
+import type { IncidentWithTimeline } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
+import { decide } from "../core/lifecycle.js";
+import { nextRun } from "../core/lifecycle-engine.js";
+import type { Decision, Effect } from "../core/lifecycle-types.js";
 import type { OwedDelivery } from "../core/notification.js";
-import { planTestNotification, testResolution } from "../core/test-notification.js";
-import { channelsOfOwed, deliverOwed, type EscalationDeps, followWithState } from "./deliveries.js";
+import { TEST_RESOLUTION } from "../core/test-notification.js";
+import { deliverOwed, type EscalationDeps, followWithState } from "./deliveries.js";
 
 export type { EscalationDeps } from "./deliveries.js";
 
@@ -36,16 +34,13 @@ export interface StepOutput {
   dueAt: string;
 }
 
-const earliest = (times: readonly (string | undefined)[]) =>
-  times.filter((t): t is string => t !== undefined).sort()[0];
-
 /**
- * One run of a step of an incident's escalation, as the state machine's Task makes it.
- * Stop if the incident is no longer triggered. Else send what earlier steps still owe
- * (later attempts of failed pages; a step whose Task died before recording), and if the
- * step's level is due, claim it (so a retried Task never claims twice, and an
- * acknowledgement stored first always wins) and send it. Every outcome is recorded, and the
- * output says when to run next: the next level, or an owed delivery's next attempt if sooner.
+ * One run of a step of an incident's escalation, as the state machine's Task makes it: the
+ * lifecycle decides (level_due), the claim is stored as one conditional write (so a retried
+ * Task never claims twice, and an acknowledgement stored first always wins), and the
+ * effects are carried out: the owed deliveries sent and recorded, the state told where the
+ * incident is no longer triggered, and the output says when to run next (the next level, or
+ * an owed delivery's next attempt if sooner).
  */
 export async function runEscalationStep(
   escalation: EscalationDeps,
@@ -61,104 +56,71 @@ export async function runEscalationStep(
     dueAt: now().toISOString(),
   };
   const stored = await deps.store.get(input.incidentId);
-  if (!stored) return stop;
-  const owedBefore = stored.owedDeliveries ?? [];
-  const settleState = async (incident: typeof stored, owed: readonly OwedDelivery[]) =>
-    followWithState(deps, incident, channelsOfOwed(deps, incident, owed), owed);
-  // Owed by a Task that died in flight: the channels are owed the incident's state instead.
-  if (stored.status !== "triggered") {
-    await settleState(stored, owedBefore);
-    return stop;
-  }
-  const at = now();
-  const context = { config: deps.config, now: at, after: deps.clock.after };
-  // A snooze that is over resumes here: the level reached fires again, later ones follow.
-  const resume =
-    stored.snoozedUntil && stored.snoozedUntil <= at.toISOString()
-      ? resumeAfterSnooze(stored, stored.escalationStep, context)
-      : null;
-  const resuming = resume?.step === input.step;
-  const incident = resuming ? { ...stored, escalationBaseAt: resume!.baseAt } : stored;
-  const stepDue = stepDueAt(incident, input.step, context);
-  const levelDue =
-    input.dueAt === undefined ||
-    resuming ||
-    (stepDue !== null && Date.parse(input.dueAt) >= stepDue);
-
-  const plan = !levelDue
-    ? null
-    : incident.test
-      ? planTestNotification(incident, deps.config)
-      : planEscalationStep(incident, input.step, context);
-  let claimed: OwedDelivery[] | null = null;
-  if (plan) {
-    const owed = owedDeliveries(plan, at.toISOString());
-    const won = await deps.store.claimEscalationStep(incident.id, {
-      step: input.step,
-      reached: plan.reached,
-      level: plan.level,
-      events: plan.events,
-      now: at.toISOString(),
-      resume: resuming ? { baseAt: resume!.baseAt } : undefined,
-      owed,
-    });
-    if (won) claimed = owed;
-    else {
-      const current = await deps.store.get(incident.id);
-      if (current?.status !== "triggered") {
-        if (current) await settleState(current, current.owedDeliveries ?? []);
-        return stop;
+  const ctx = { config: deps.config, now: now().toISOString(), after: deps.clock.after };
+  const event = { type: "level_due" as const, step: input.step, dueAt: input.dueAt };
+  const decision = decide(stored, event, ctx);
+  let incident = stored;
+  let effects = "effects" in decision ? decision.effects : [];
+  if (decision.outcome === "change" && decision.change.kind === "update") {
+    const claim = await deps.store.apply(decision.change.id, decision.change.update);
+    if (!claim.applied) {
+      // Claimed already (a retried Task) or snoozed meanwhile: only what was owed before; or
+      // no longer triggered: decided on what it is now (its channels are owed its state).
+      const current = await deps.store.get(input.incidentId);
+      if (current?.status === "triggered") effects = decision.otherwise ?? [];
+      else {
+        incident = current;
+        effects = effectsOf(decide(current, event, ctx));
       }
     }
   }
-  const fresh = new Set((claimed ?? []).map((o) => o.key));
-  const isDue = (o: OwedDelivery) => !o.nextAttemptAt || o.nextAttemptAt <= at.toISOString();
-  const earlier = owedBefore.filter((o) => !fresh.has(o.key));
-  // Messages show the level reached, this step's once claimed.
-  const sent = await deliverOwed(
-    deps,
-    claimed && plan ? { ...incident, level: plan.level } : incident,
-    [...earlier.filter(isDue), ...(claimed ?? [])],
-  );
-  if (!sent.open) return stop;
-  if (incident.test) {
-    await resolveTest(deps, incident, now);
-    return stop;
+  if (!incident) return stop;
+  let pending: OwedDelivery[] = [];
+  for (const effect of effects) {
+    switch (effect.type) {
+      case "deliver": {
+        // Messages show the level reached, this step's once claimed.
+        const sent = await deliverOwed(deps, { ...incident, level: effect.level }, effect.owed);
+        if (!sent.open) return stop;
+        pending = sent.pending;
+        break;
+      }
+      case "tell_state":
+        await followWithState(deps, incident, effect.channels, effect.owed, effect);
+        break;
+      case "resolve_test":
+        await resolveTest(deps, incident, now);
+        break;
+      case "wait": {
+        const next = nextRun(effect, pending, ctx.now);
+        return next ? { incidentId: incident.id, ...next, done: false } : stop;
+      }
+      case "end":
+        return stop;
+      default:
+        throw new Error(`a Task does not carry out ${effect.type}`);
+    }
   }
-
-  const pending = [...earlier.filter((o) => !isDue(o)), ...sent.pending];
-  const level = plan
-    ? plan.next
-    : stepDue === null
-      ? null
-      : { step: input.step, dueAt: new Date(Math.max(stepDue, at.getTime())).toISOString() };
-  const dueAt = earliest([level?.dueAt, ...pending.map((o) => o.nextAttemptAt)]);
-  if (!dueAt) return stop;
-  const wakeAt = new Date(Math.max(Date.parse(dueAt), at.getTime()));
-  return {
-    incidentId: incident.id,
-    step: level?.step ?? (plan ? plan.reached + 1 : input.step),
-    done: false,
-    waitSeconds: Math.ceil((wakeAt.getTime() - at.getTime()) / 1000),
-    dueAt: wakeAt.toISOString(),
-  };
+  return stop;
 }
+
+const effectsOf = (decision: Decision): Effect[] => ("effects" in decision ? decision.effects : []);
 
 /**
  * A test incident resolves once its test is sent (a retried Task, which finds the step
  * claimed, resolves it too), and its Slack message is updated to say so.
  */
-async function resolveTest(deps: EscalationDeps, incident: Incident, now: () => Date) {
-  try {
-    await deps.store.applyTransition(incident, {
-      ...testResolution(now().toISOString()),
-      mirror: true,
-    });
-  } catch (error) {
-    if (error instanceof IncidentConflictError) return; // resolved already, by someone
-    throw error;
-  }
-  await mirrorStateChange(deps, { incidentId: incident.id, kind: "resolve" }, now);
+async function resolveTest(
+  deps: EscalationDeps,
+  incident: IncidentWithTimeline,
+  now: () => Date,
+): Promise<void> {
+  const ctx = { config: deps.config, now: now().toISOString(), after: deps.clock!.after };
+  const decision = decide(incident, TEST_RESOLUTION, ctx);
+  if (decision.outcome !== "change" || decision.change.kind !== "update") return;
+  const { applied } = await deps.store.apply(incident.id, decision.change.update, incident);
+  // Not applied: resolved already, by someone.
+  if (applied) await mirrorStateChange(deps, { incidentId: incident.id, kind: "resolve" }, now);
 }
 
 /**
@@ -177,16 +139,11 @@ export async function mirrorStateChange(
 ): Promise<void> {
   const deps = { ...escalation, clock: { ...(escalation.clock ?? systemClock), now } };
   const incident = await deps.store.get(input.incidentId);
-  if (!incident || incident.status === "triggered") return;
-  const owed = incident.owedDeliveries ?? [];
-  const told = incident.timeline.filter((e) => e.type === "notified" && e.channel);
-  await followWithState(
-    deps,
-    incident,
-    [...told.map((e) => e.channel!), ...channelsOfOwed(deps, incident, owed)],
-    owed,
-    { settlesState: true },
-  );
+  const ctx = { config: deps.config, now: now().toISOString(), after: deps.clock.after };
+  const decision = decide(incident, { type: "mirror_due", kind: input.kind }, ctx);
+  for (const effect of effectsOf(decision))
+    if (effect.type === "tell_state" && incident)
+      await followWithState(deps, incident, effect.channels, effect.owed, effect);
 }
 
 /** The mirror execution that tells an owed state. */
@@ -209,21 +166,24 @@ export async function resumeOwedMirrors(deps: {
 
 /**
  * Starts again the escalations an engine lost (the local server's, at start-up): every
- * triggered incident's, where resumeAfterRestart says. Returns the incidents resumed.
+ * triggered incident's, as the lifecycle decides for engine_lost. Returns the incidents resumed.
  */
 export async function resumeLostEscalations(
-  deps: { store: IncidentStore; runner: EscalationRunner },
+  deps: { store: IncidentStore; runner: EscalationRunner; config: Config; after: After },
   now: Date,
 ): Promise<string[]> {
   const resumed: string[] = [];
+  const ctx = { config: deps.config, now: now.toISOString(), after: deps.after };
   let cursor: string | undefined;
   do {
     const page = await deps.store.list({ status: "triggered", limit: 100, cursor });
     for (const incident of page.incidents) {
-      const plan = resumeAfterRestart(incident, now);
-      if (!plan) continue;
-      const waitSeconds = Math.max(0, (Date.parse(plan.dueAt) - now.getTime()) / 1000);
-      await deps.runner.resume(incident.id, plan.step, waitSeconds, `restart-${now.getTime()}`);
+      // A list's incidents carry no timeline; engine_lost reads none.
+      const effects = effectsOf(
+        decide({ ...incident, timeline: [] }, { type: "engine_lost" }, ctx),
+      );
+      if (effects.length === 0) continue;
+      await carryOut(deps.runner, incident.id, effects, ctx.now);
       resumed.push(incident.id);
     }
     cursor = page.nextCursor ?? undefined;

@@ -154,7 +154,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const { port } = server.address() as AddressInfo;
   // Escalations and mirrors ran in the previous process: pick up what its incidents still need.
   const resumed = await resumeLostEscalations(
-    { store: app.store, runner: engine! },
+    { store: app.store, runner: engine!, config: options.config, after: clock.after },
     options.now?.() ?? new Date(),
   );
   const mirrored = await resumeOwedMirrors({ store: app.store, runner: engine! });

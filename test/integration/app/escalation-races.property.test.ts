@@ -135,13 +135,13 @@ async function play(plan: Plan) {
   const gates = new Gates();
   const claimed: number[] = [];
   class TrackedStore extends DynamoIncidentStore {
-    override async claimEscalationStep(
-      id: string,
-      claim: Parameters<DynamoIncidentStore["claimEscalationStep"]>[1],
-    ) {
-      const won = await gates.track(super.claimEscalationStep(id, claim));
-      if (won) claimed.push(...(claim.owed ?? []).map((o) => o.level));
-      return won;
+    /** Claims (and every other guarded change) go through apply. */
+    override async apply(...args: Parameters<DynamoIncidentStore["apply"]>) {
+      const [, update] = args;
+      const outcome = await gates.track(super.apply(...args));
+      if (outcome.applied && update.claimStep !== undefined)
+        claimed.push(...(update.owe ?? []).map((o) => o.level));
+      return outcome;
     }
     override get(id: string) {
       return gates.track(super.get(id));

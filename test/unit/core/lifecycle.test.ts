@@ -2,15 +2,14 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { scaledAfter } from "../../../functions/core/clock.js";
-import type { IncidentWithTimeline, TimelineEvent } from "../../../functions/core/incident.js";
-import { applyUpdate, type IncidentUpdate } from "../../../functions/core/incident-update.js";
 import {
-  decide,
   escalates,
-  escalationRun,
-  followUp,
+  type IncidentWithTimeline,
+  type TimelineEvent,
   tellsAnyone,
-} from "../../../functions/core/lifecycle.js";
+} from "../../../functions/core/incident.js";
+import { applyUpdate, type IncidentUpdate } from "../../../functions/core/incident-update.js";
+import { decide, escalationRun, followUp } from "../../../functions/core/lifecycle.js";
 import { nextRun } from "../../../functions/core/lifecycle-engine.js";
 import type {
   Actor,
@@ -142,7 +141,7 @@ function effectLine(effect: Effect): string {
     case "deliver":
       return `deliver(${effect.owed.map((o) => `${o.key}:${o.channelId}`).join(",")} @level ${effect.level})`;
     case "tell_state":
-      return `tell(${effect.channels.join(",")} | ${effect.owed.map((o) => o.key).join(",")})`;
+      return `tell(${effect.channels.join(",")} | ${effect.owed.map((o) => o.key).join(",")}${effect.settlesState ? " | settles state" : ""})`;
     case "wait":
       return `wait(${effect.step})@${hhmm(effect.dueAt)}`;
     default:
@@ -400,12 +399,17 @@ describe("decide: the escalation engine's events", () => {
       T: "none → ",
       Tz: "none → ",
       "Tz'": "none → ",
-      A: "none → tell(slack-incidents,pagerduty | s1d0)",
-      R: "none → tell(slack-incidents,pagerduty | s1d1)",
+      A: "none → tell(slack-incidents,pagerduty | s1d0 | settles state)",
+      R: "none → tell(slack-incidents,pagerduty | s1d1 | settles state)",
       "∅": "none → ",
     };
     expect(row({ type: "mirror_due", kind: "acknowledge" })).toEqual(expected);
     expect(row({ type: "mirror_due", kind: "resolve" })).toEqual(expected);
+    // Nobody heard of it yet: still the mirror's, so that it settles the owed state.
+    const unheard = { ...STATES.A!, timeline: opened.timeline, owedDeliveries: [] };
+    expect(line(decide(unheard, { type: "mirror_due", kind: "acknowledge" }, ctx))).toBe(
+      "none → tell( |  | settles state)",
+    );
   });
 
   it("engine_lost: a triggered escalation resumes (a snoozed one when its snooze ends)", () => {

@@ -8,11 +8,16 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { scaledAfter } from "../../../functions/core/clock.js";
 import { resumeAfterRestart } from "../../../functions/core/escalation.js";
 import { labelsFingerprint } from "../../../functions/core/fingerprint.js";
 import { openIncident } from "../../../functions/core/incident.js";
+import { decide } from "../../../functions/core/lifecycle.js";
 import { routeAlert } from "../../../functions/core/route-tree.js";
-import { planTestNotification, testResolution } from "../../../functions/core/test-notification.js";
+import {
+  planTestNotification,
+  TEST_RESOLUTION,
+} from "../../../functions/core/test-notification.js";
 import { parseConfig } from "../../../functions/core/yaml-files.js";
 import { parseGrafanaPayload } from "../../../functions/integrations/grafana/payload.js";
 import { fixture } from "../../support/fixtures.js";
@@ -129,15 +134,27 @@ describe("a test incident", () => {
   });
 
   it("resolves as tocsin, saying why", () => {
-    expect(testResolution(NOW)).toEqual({
-      from: ["triggered", "acknowledged"],
-      changes: { status: "resolved", resolvedAt: NOW, resolvedBy: "tocsin" },
-      event: {
-        at: NOW,
-        type: "resolved",
-        actor: "tocsin",
-        detail: expect.stringMatching(/Grafana test notification: resolved by itself.*nobody/),
-      },
+    const incident = open(testBody());
+    const decision = decide(incident, TEST_RESOLUTION, {
+      config,
+      now: NOW,
+      after: scaledAfter(1),
+    });
+    expect(
+      decision.outcome === "change" && decision.change.kind === "update" && decision.change.update,
+    ).toMatchObject({
+      guard: { status: ["triggered", "acknowledged"] },
+      set: { status: "resolved", resolvedAt: NOW, resolvedBy: "tocsin" },
+      append: [
+        {
+          at: NOW,
+          type: "resolved",
+          actor: "tocsin",
+          detail: expect.stringMatching(/Grafana test notification: resolved by itself.*nobody/),
+        },
+      ],
+      releaseFingerprint: true,
+      owedState: "resolved",
     });
   });
 });
