@@ -4,6 +4,7 @@ import type { Config } from "../core/config.js";
 import { type Attempted, deliveryEvent, recordOwed } from "../core/delivery-record.js";
 import type { Incident, IncidentWithTimeline } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
+import { decide } from "../core/lifecycle.js";
 import { channelsOfOwed as channelsHeardOf } from "../core/lifecycle-engine.js";
 import type {
   Notification,
@@ -97,15 +98,28 @@ export async function deliverOwed(
   const pending = records.flatMap((r) => (r.stillOwed ? [r.stillOwed] : []));
   // Each at its own time, in the order they ended.
   const events = records.map((r) => r.event).sort((a, b) => a.at.localeCompare(b.at));
-  const after = await deps.store.recordDeliveries(incident.id, events, {
-    settle: owed.map((o) => o.key),
-    owed: pending,
-    slackMessage: postedSlackMessage(incident, attempted),
-    whileStatus: "triggered",
-  });
+  // The lifecycle decides the record: one write while the incident is triggered; else the
+  // outcomes are recorded all the same, the owed ones kept, and the channels told its state.
+  const decision = decide(
+    incident,
+    {
+      type: "deliveries_recorded",
+      events,
+      owed: [...owed],
+      pending,
+      delivered: delivered(attempted),
+      slackMessage: postedSlackMessage(incident, attempted),
+    },
+    { config: deps.config, now: (deps.clock ?? systemClock).now().toISOString(), after: addTime },
+  );
+  if (decision.outcome !== "change" || decision.change.kind !== "update")
+    throw new Error("deliveries are recorded by one guarded change");
+  const { incident: after } = await deps.store.apply(incident.id, decision.change.update);
   if (!after) return { open: false, pending: [] };
   if (after.status !== "triggered") {
-    await followWithState(deps, after, delivered(attempted), owed);
+    for (const effect of decision.otherwise ?? [])
+      if (effect.type === "tell_state")
+        await followWithState(deps, after, effect.channels, effect.owed, effect);
     return { open: false, pending: [] };
   }
   return { open: true, pending };
