@@ -124,7 +124,7 @@ export class MemoryIncidentStore extends IncidentStoreBase {
     const page = matching.slice(0, query.limit);
     const more = matching.length > page.length && page.length > 0;
     return {
-      incidents: page.map((incident) => copy(summary(this.live(incident)))),
+      incidents: page.map((incident) => copy(this.live(summary(incident)))),
       nextCursor: more ? encodeCursor(listing, createdKey(page.at(-1)!)) : null,
     };
   }

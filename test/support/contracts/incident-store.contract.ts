@@ -51,6 +51,21 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
       expect(page.incidents.map((i) => [i.id, i.occurrences])).toEqual([[first.id, 2]]);
     });
 
+    it("gives an open incident's live counters, truncatedAlerts included, in lists and reads", async () => {
+      const { store } = await make();
+      const first = { ...candidate("fp-truncated", at(0)), truncatedAlerts: 5 };
+      await store.recordFiring(first);
+      await store.recordFiring({ ...candidate("fp-truncated", at(2)), truncatedAlerts: 2 });
+      const live = { occurrences: 2, lastSeenAt: at(2), truncatedAlerts: 2 };
+      expect(await store.get(first.id)).toMatchObject(live);
+      expect((await store.list({ limit: 10 })).incidents).toEqual([
+        expect.objectContaining({ id: first.id, ...live }),
+      ]);
+      // A delivery that says nothing of its group keeps what the last one said.
+      await store.recordFiring(candidate("fp-truncated", at(3)));
+      expect((await store.list({ limit: 10 })).incidents[0]).toMatchObject({ truncatedAlerts: 2 });
+    });
+
     it("keeps one open incident when 16 deliveries of the same alert arrive at once", async () => {
       const { store } = await make();
       const outcomes = await Promise.all(

@@ -1,14 +1,12 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoIncidentStore } from "../../../functions/adapters/dynamodb/incident-store.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { MemoryIncidentStore } from "../../../functions/adapters/memory/incident-store.js";
 import { readApi } from "../../../functions/api/read-api.js";
 import { parseConfig } from "../../../functions/core/yaml-files.js";
 import { escalationHandler } from "../../../functions/escalation/task-handler.js";
 import { alertmanagerWebhook } from "../../../functions/integrations/alertmanager/webhook.js";
 import { grafanaWebhook } from "../../../functions/integrations/grafana/webhook.js";
-import type { EmbeddedDynamo } from "../../../functions/local/embedded-dynamodb.js";
-import { clientFor, freshTable, startTestDynamo } from "../../support/dynamo.js";
 import { fixture } from "../../support/fixtures.js";
 import { httpEvent, lambdaContext } from "../../support/http-events.js";
 import { at, candidate } from "../../support/incidents.js";
@@ -17,17 +15,11 @@ import { logLines } from "../../support/log-lines.js";
 const TOKEN = "request-log-token";
 const config = parseConfig(readFileSync(new URL("../../../tocsin.yaml", import.meta.url), "utf8"));
 
-let dynamo: EmbeddedDynamo;
-let store: DynamoIncidentStore;
+let store: MemoryIncidentStore;
 let ids = 0;
 
 beforeAll(async () => {
-  dynamo = await startTestDynamo();
-  const client = clientFor(dynamo.endpoint);
-  store = new DynamoIncidentStore(client, await freshTable(client));
-});
-afterAll(async () => {
-  await dynamo.close();
+  store = new MemoryIncidentStore();
 });
 
 const webhookDeps = (logger: Logger) => ({
@@ -41,7 +33,7 @@ const webhookDeps = (logger: Logger) => ({
 });
 
 /** The escalation function's handler, notifying no one (no channel has a notifier). */
-const escalationTasks = (tasks: DynamoIncidentStore, logger: Logger) =>
+const escalationTasks = (tasks: MemoryIncidentStore, logger: Logger) =>
   escalationHandler({
     store: tasks,
     config,
@@ -183,7 +175,7 @@ describe("the request log", () => {
       get: async () => {
         throw new Error("the table is unreachable");
       },
-    } as unknown as DynamoIncidentStore;
+    } as unknown as MemoryIncidentStore;
     const lines = await logLines(async (logger) => {
       const task = escalationTasks(
         failing,

@@ -7,9 +7,9 @@
 import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DynamoIncidentStore } from "../../../functions/adapters/dynamodb/incident-store.js";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { WebhookDeps } from "../../../functions/adapters/http/ingest-webhook.js";
+import { MemoryIncidentStore } from "../../../functions/adapters/memory/incident-store.js";
 import { InvalidConfigError } from "../../../functions/core/errors.js";
 import { parseConfig } from "../../../functions/core/yaml-files.js";
 import {
@@ -17,9 +17,7 @@ import {
   grafanaSignatureHeaders,
 } from "../../../functions/integrations/grafana/signature.js";
 import { grafanaWebhook } from "../../../functions/integrations/grafana/webhook.js";
-import type { EmbeddedDynamo } from "../../../functions/local/embedded-dynamodb.js";
 import { localSettings } from "../../../functions/local/environment.js";
-import { clientFor, freshTable, startTestDynamo } from "../../support/dynamo.js";
 import { fixture } from "../../support/fixtures.js";
 import { httpEvent, lambdaContext } from "../../support/http-events.js";
 
@@ -34,19 +32,12 @@ const body = JSON.stringify(fixture("grafana-webhook-firing.json"));
 const sign = (text: string, secret = SECRET) =>
   createHmac("sha256", secret).update(text).digest("hex");
 
-let dynamo: EmbeddedDynamo;
-let store: DynamoIncidentStore;
+let store: MemoryIncidentStore;
 let deps: WebhookDeps;
 
-beforeAll(async () => {
-  dynamo = await startTestDynamo();
-});
-afterAll(async () => {
-  await dynamo.close();
-});
+beforeAll(async () => {});
 beforeEach(async () => {
-  const client = clientFor(dynamo.endpoint);
-  store = new DynamoIncidentStore(client, await freshTable(client));
+  store = new MemoryIncidentStore();
   let ids = 0;
   deps = {
     store,

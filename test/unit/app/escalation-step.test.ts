@@ -1,13 +1,11 @@
 import { readFileSync } from "node:fs";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoIncidentStore } from "../../../functions/adapters/dynamodb/incident-store.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { MemoryIncidentStore } from "../../../functions/adapters/memory/incident-store.js";
 import { scaledAfter } from "../../../functions/core/clock.js";
 import type { DeliveryOutcome, Notifier } from "../../../functions/core/notification.js";
 import { parseConfig } from "../../../functions/core/yaml-files.js";
 import { type EscalationDeps, runEscalationStep } from "../../../functions/escalation/step.js";
-import type { EmbeddedDynamo } from "../../../functions/local/embedded-dynamodb.js";
-import { clientFor, freshTable, startTestDynamo } from "../../support/dynamo.js";
 import { candidate } from "../../support/incidents.js";
 
 const config = parseConfig(readFileSync(new URL("../../../tocsin.yaml", import.meta.url), "utf8"));
@@ -15,15 +13,9 @@ const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
 const T0 = Date.parse("2026-11-30T09:00:00.000Z");
 const MINUTE = 60_000;
 
-let dynamo: EmbeddedDynamo;
-let store: DynamoIncidentStore;
+let store: MemoryIncidentStore;
 beforeAll(async () => {
-  dynamo = await startTestDynamo();
-  const client = clientFor(dynamo.endpoint);
-  store = new DynamoIncidentStore(client, await freshTable(client));
-});
-afterAll(async () => {
-  await dynamo.close();
+  store = new MemoryIncidentStore();
 });
 
 /**

@@ -1,106 +1,37 @@
 /**
- * The read API's history parts on dynalite: level filters, CSV exports, the escalation
+ * The read API's history parts on the memory store: level filters, CSV exports, the escalation
  * report (its figures, its ranges, its access path) and the session cookie as credentials.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoIncidentStore } from "../../../functions/adapters/dynamodb/incident-store.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import { SESSION_COOKIE, sessionValue } from "../../../functions/adapters/http/session.js";
+import { MemoryIncidentStore } from "../../../functions/adapters/memory/incident-store.js";
 import { readApi } from "../../../functions/api/read-api.js";
-import { planTransition } from "../../../functions/core/incident.js";
-import type { EmbeddedDynamo } from "../../../functions/local/embedded-dynamodb.js";
-import {
-  clientFor,
-  type Faults,
-  freshTable,
-  injectFaults,
-  startTestDynamo,
-} from "../../support/dynamo.js";
 import { httpEvent, lambdaContext } from "../../support/http-events.js";
-import { candidate } from "../../support/incidents.js";
+import { day, listsForReport, seedReportIncidents } from "../../support/report-incidents.js";
+import { faultPlan, type StoreFaults } from "../../support/store-faults.js";
 
 const TOKEN = "api-token-for-report-tests";
 /** The handlers' clock: the default report range is the 30 days before this. */
 const NOW = new Date("2026-11-30T12:00:00.000Z");
-const day = (d: number, hour = 9, minute = 0) =>
-  new Date(Date.UTC(2026, 10, d, hour, minute)).toISOString();
 
-let dynamo: EmbeddedDynamo;
-let store: DynamoIncidentStore;
-let faults: Faults;
+let store: MemoryIncidentStore;
+let faults: StoreFaults;
 let handler: ReturnType<typeof readApi>;
-const ids: Record<string, string> = {};
-
-/** Seeds incidents as ingest and escalation would leave them. */
-async function seed(
-  name: string,
-  createdAt: string,
-  fields: {
-    team?: string;
-    severity?: "critical" | "high" | "warning" | "info";
-    level?: number;
-    title?: string;
-  },
-  then: { ackAfter?: number; ackBy?: string; resolveAfter?: number } = {},
-) {
-  const c = {
-    ...candidate(`fp-${name}`, createdAt, {
-      team: fields.team ?? "ml-training",
-      severity: fields.severity ?? "critical",
-    }),
-    level: fields.level ?? 0,
-    escalationStep: fields.level ?? 0,
-    ...(fields.title ? { title: fields.title } : {}),
-  };
-  await store.recordFiring(c);
-  ids[name] = c.id;
-  let current = (await store.get(c.id))!;
-  const plus = (minutes: number) =>
-    new Date(Date.parse(createdAt) + minutes * 60_000).toISOString();
-  if (then.ackAfter !== undefined) {
-    const ack = planTransition(
-      { type: "acknowledge", actor: then.ackBy ?? "Erin Walsh" },
-      plus(then.ackAfter),
-    );
-    current = await store.applyTransition(current, ack);
-  }
-  if (then.resolveAfter !== undefined) {
-    await store.applyTransition(
-      current,
-      planTransition({ type: "resolve", actor: "Erin Walsh" }, plus(then.resolveAfter)),
-    );
-  }
-}
+let ids: Record<string, string>;
 
 beforeAll(async () => {
-  dynamo = await startTestDynamo();
-  const client = clientFor(dynamo.endpoint);
-  store = new DynamoIncidentStore(client, await freshTable(client));
-  await seed("old", "2026-10-15T09:00:00.000Z", { team: "platform" }); // before the default 30 days
-  await seed(
-    "a",
-    day(10),
-    { level: 2 },
-    { ackAfter: 20, ackBy: "Dmitri Volkov", resolveAfter: 60 },
-  );
-  await seed("b", day(11), { severity: "high", level: 1 }, { ackAfter: 5 });
-  await seed("c", day(11, 12), { team: "platform", severity: "warning" }, { resolveAfter: 30 });
-  await seed("d", day(12, 1), { team: "platform", level: 4 });
-  await seed("evil", day(20), {
-    team: "platform",
-    severity: "info",
-    title: '=HYPERLINK("http://evil.example","click"), "quoted"\nsecond line',
-  });
-  faults = injectFaults(client);
+  const plan = faultPlan();
+  faults = plan.faults;
+  store = new MemoryIncidentStore({ beforeRequest: plan.beforeRequest });
+  ids = await seedReportIncidents(store);
+  faults.sent.length = 0;
   handler = readApi({
     store,
     apiToken: () => TOKEN,
     logger: new Logger({ logLevel: "SILENT" }),
     now: () => NOW,
   });
-});
-afterAll(async () => {
-  await dynamo.close();
 });
 
 async function get(
@@ -210,7 +141,7 @@ describe("GET /reports/escalations", () => {
   it("reports the last 30 days by default, from one Query on the time index and nothing else", async () => {
     const sentBefore = faults.sent.length;
     const { status, body } = await get("/reports/escalations");
-    expect(faults.sent.slice(sentBefore)).toEqual(["QueryCommand"]);
+    expect(faults.sent.slice(sentBefore)).toEqual(["query"]);
     expect(status).toBe(200);
     expect(body.since).toBe("2026-10-31T12:00:00.000Z");
     expect(body.until).toBe(NOW.toISOString());
@@ -290,30 +221,7 @@ describe("GET /reports/escalations", () => {
   });
 });
 
-describe("DynamoIncidentStore.listForReport", () => {
-  it("gives the newest incidents of the range first, and says when it stopped at its limit", async () => {
-    const range = { since: day(10), until: day(20) };
-    const all = await store.listForReport({ ...range, maxIncidents: 100 });
-    expect(all.truncated).toBe(false);
-    expect(all.incidents.map((i) => i.id)).toEqual(["evil", "d", "c", "b", "a"].map((n) => ids[n]));
-    expect(Object.keys(all.incidents[0]!).sort()).toEqual([
-      "acknowledgedAt",
-      "acknowledgedBy",
-      "createdAt",
-      "escalationStep",
-      "id",
-      "level",
-      "resolvedAt",
-      "resolvedBy",
-      "severity",
-      "status",
-      "team",
-    ]);
-    const some = await store.listForReport({ ...range, maxIncidents: 2 });
-    expect(some).toMatchObject({ truncated: true });
-    expect(some.incidents.map((i) => i.id)).toEqual([ids.evil, ids.d]);
-  });
-});
+listsForReport(() => ({ store, ids }));
 
 describe("credentials", () => {
   const cookie = (value: string) => ({ cookie: `other=1; ${SESSION_COOKIE}=${value}` });

@@ -1,174 +1,49 @@
-import { readFileSync } from "node:fs";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { type DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { scaledClock } from "../../../functions/adapters/clock.js";
-import { DynamoIncidentStore } from "../../../functions/adapters/dynamodb/incident-store.js";
-import { DynamoReplayGuard } from "../../../functions/adapters/dynamodb/replay-guard.js";
+import { MemoryIncidentStore } from "../../../functions/adapters/memory/incident-store.js";
+import { MemoryReplayGuard } from "../../../functions/adapters/memory/replay-guard.js";
 import { scaledAfter } from "../../../functions/core/clock.js";
-import type { Config } from "../../../functions/core/config.js";
-import type { EscalationRunner } from "../../../functions/core/escalation-runner.js";
-import type { IncidentWithTimeline } from "../../../functions/core/incident.js";
-import { parseConfig } from "../../../functions/core/yaml-files.js";
 import { runEscalationStep } from "../../../functions/escalation/step.js";
-import {
-  type SlackInteractionDeps,
-  slackInteractions,
-} from "../../../functions/integrations/slack/interactions.js";
-import type { SlackNote, SlackResponder } from "../../../functions/integrations/slack/responder.js";
-import type { EmbeddedDynamo } from "../../../functions/local/embedded-dynamodb.js";
-import { clientFor, freshTable, startTestDynamo } from "../../support/dynamo.js";
-import { httpEvent, lambdaContext } from "../../support/http-events.js";
+import { rememberingGuard } from "../../support/handler-deps.js";
 import { candidate, resolveAt } from "../../support/incidents.js";
 import { logLines } from "../../support/log-lines.js";
-import { slackClick, slackHeaders } from "../../support/slack-click.js";
+import { slackClick } from "../../support/slack-click.js";
+import {
+  ALICE,
+  baseConfig,
+  click,
+  DMITRI,
+  ERIN,
+  GRACE,
+  handlerWith,
+  NOW,
+  OPENED,
+  openIncident,
+  post,
+  RESPONSE_URL,
+  replayRecords,
+  responder,
+  rotationOnly,
+  runner,
+  SECRET,
+  STRANGER,
+  signed,
+  silent,
+  slackStores,
+  store,
+  stored,
+  WORKSPACE,
+} from "../../support/slack-interactions.js";
 
-const SECRET = "slack-signing-secret-for-tests";
-const NOW = new Date("2026-11-30T09:30:00Z");
-const OPENED = "2026-11-30T09:25:00.000Z";
-const RESPONSE_URL = "https://hooks.slack.com/actions/T024BE7LD/6219/abcdef"; // the fixture's
-const WORKSPACE = "T024BE7LD"; // the fixture's team
-const DMITRI = { id: "U0DMITRI1", username: "dmitri.v" }; // ml-training rotation
-const ERIN = { id: "U0ERIN001", username: "erin" }; // ml-training rotation
-const GRACE = { id: "U0GRACE01", username: "grace" }; // ml-training's manager
-const ALICE = { id: "U0ALICE01", username: "alice" }; // another team's rotation
-const STRANGER = { id: "U024BE7LH", username: "ada" }; // in the workspace, not in tocsin.yaml
-const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
-const baseConfig = parseConfig(
-  readFileSync(new URL("../../../tocsin.yaml", import.meta.url), "utf8"),
-);
-
-/** The same config, with ml-training's incidents reserved to its schedules' people. */
-const rotationOnly: Config = {
-  ...baseConfig,
-  teams: {
-    ...baseConfig.teams,
-    "ml-training": { ...baseConfig.teams["ml-training"]!, responders: "rotation" },
-  },
-};
-
-type RunnerCall =
-  | ["stop", string, number | undefined]
-  | ["mirror", string, "acknowledge" | "resolve"]
-  | ["resume", string, number, number, string]
-  | ["start", string];
-
-/** A hand-written EscalationRunner that records what it is asked. */
-function recordingRunner(): EscalationRunner & { calls: RunnerCall[] } {
-  const calls: RunnerCall[] = [];
+/* Slack interactions through the middy handler, on the memory stores. */
+slackStores(() => {
+  const { guard, remembered } = rememberingGuard(new MemoryReplayGuard());
   return {
-    calls,
-    start: async (id) => void calls.push(["start", id]),
-    stop: async (id, snoozes) => void calls.push(["stop", id, snoozes]),
-    mirror: async (id, kind) => void calls.push(["mirror", id, kind]),
-    resume: async (id, step, waitSeconds, attempt) =>
-      void calls.push(["resume", id, step, waitSeconds, attempt]),
+    store: new MemoryIncidentStore(),
+    replayGuard: guard,
+    replayRecords: async () => remembered,
   };
-}
-
-/** A hand-written SlackResponder that records the notes handed to it. */
-function recordingResponder(): SlackResponder & { said: SlackNote[] } {
-  const said: SlackNote[] = [];
-  return {
-    said,
-    tell: async (note) => void said.push(note),
-  };
-}
-
-let dynamo: EmbeddedDynamo;
-let store: DynamoIncidentStore;
-let replayGuard: DynamoReplayGuard;
-let client: DynamoDBClient;
-let table: string;
-let runner: ReturnType<typeof recordingRunner>;
-let responder: ReturnType<typeof recordingResponder>;
-let fingerprints = 0;
-
-beforeAll(async () => {
-  dynamo = await startTestDynamo();
 });
-afterAll(async () => {
-  await dynamo.close();
-});
-beforeEach(async () => {
-  client = clientFor(dynamo.endpoint);
-  table = await freshTable(client);
-  store = new DynamoIncidentStore(client, table);
-  replayGuard = new DynamoReplayGuard(client, table);
-  runner = recordingRunner();
-  responder = recordingResponder();
-});
-
-function handlerWith(overrides: Partial<SlackInteractionDeps> = {}) {
-  const deps: SlackInteractionDeps = {
-    store,
-    config: baseConfig,
-    escalation: runner,
-    after: scaledAfter(1),
-    logger: silent,
-    signingSecret: () => SECRET,
-    responder,
-    replayGuard,
-    now: () => NOW,
-    ...overrides,
-  };
-  return slackInteractions(deps);
-}
-
-/** Opens a critical ml-training incident (standard escalation) as ingest would. */
-async function openIncident(routing: Parameters<typeof candidate>[2] = {}) {
-  const incident = candidate(`fp-slack-${++fingerprints}`, OPENED, routing);
-  await store.recordFiring(incident);
-  return incident;
-}
-
-const stored = async (id: string) => (await store.get(id)) as IncidentWithTimeline;
-
-/** The replay guard's records in the table: one per signed request that acted. */
-async function replayRecords(): Promise<string[]> {
-  const { Items = [] } = await client.send(new ScanCommand({ TableName: table }));
-  return Items.map((item) => item.pk?.S ?? "").filter((pk) => pk.startsWith("SEEN#"));
-}
-
-interface Click {
-  actionId: string;
-  value?: string | undefined;
-  user?: { id: string; username?: string };
-  teamId?: string | null;
-  signedAt?: Date;
-}
-
-/** POST /slack/interactions with a signed click, through the middy handler. */
-async function post(
-  handler: ReturnType<typeof slackInteractions>,
-  request: { body: string; headers: Record<string, string> },
-) {
-  const result = await handler(
-    httpEvent({
-      routeKey: "POST /slack/interactions",
-      body: request.body,
-      headers: request.headers,
-    }),
-    lambdaContext,
-  );
-  return { status: result.statusCode, body: JSON.parse(result.body ?? "null") };
-}
-
-const click = (handler: ReturnType<typeof slackInteractions>, c: Click) =>
-  post(
-    handler,
-    slackClick({
-      signingSecret: SECRET,
-      actionId: c.actionId,
-      value: c.value,
-      user: c.user ?? DMITRI,
-      teamId: c.teamId,
-      timestamp: c.signedAt ?? NOW,
-    }),
-  );
-
-/** A body of our choosing, correctly signed: what reaches the parser after the signature check. */
-const signed = (body: string) => ({ body, headers: slackHeaders(SECRET, NOW, body) });
 
 describe("POST /slack/interactions: the request log", () => {
   it("names the source and the incident the click acted on, never the signing secret", async () => {
@@ -718,25 +593,6 @@ describe("POST /slack/interactions: snooze", () => {
     },
   );
 
-  it("lets one of two snoozes clicked at once win; the other says who won", async () => {
-    // Prepare
-    const incident = await openIncident();
-    const handler = handlerWith();
-    // Act: two people snooze in the same instant (two Lambda instances would race the same way).
-    const [a, b] = await Promise.all([
-      click(handler, { actionId: "snooze", value: incident.id, user: DMITRI }),
-      click(handlerWith(), { actionId: "snooze_longer", value: `${incident.id}|4h`, user: ERIN }),
-    ]);
-    // Assess
-    const outcomes = [a.body.outcome, b.body.outcome].sort();
-    expect(outcomes).toEqual(["conflict", "done"]);
-    const after = await stored(incident.id);
-    expect(after.timeline.filter((e) => e.type === "snoozed")).toHaveLength(1);
-    expect(runner.calls.filter((c) => c[0] === "resume")).toHaveLength(1);
-    const loser = a.body.outcome === "conflict" ? a : b;
-    expect(loser.body.message).toMatch(/already snoozed by .* until \d\d:\d\d UTC/);
-  });
-
   it("snoozes again once the snooze is over", async () => {
     // Prepare: a 30-minute snooze at 09:30, over at 10:00.
     const incident = await openIncident();
@@ -917,86 +773,5 @@ describe("POST /slack/interactions: who may click", () => {
     expect(runner.calls).toEqual([]);
     expect(await replayRecords()).toEqual([]);
     expect(responder.said).toEqual([{ responseUrl: RESPONSE_URL, text: response.body.message }]);
-  });
-});
-
-describe("POST /slack/interactions: replays", () => {
-  it.each(["snooze", "acknowledge", "resolve"])(
-    "acts once on a signed %s sent twice, even when another instance gets the copy",
-    async (actionId) => {
-      // Prepare: one click, as Slack signed it.
-      const incident = await openIncident();
-      const request = slackClick({
-        signingSecret: SECRET,
-        actionId,
-        value: incident.id,
-        user: DMITRI,
-        timestamp: NOW,
-      });
-      const first = await post(handlerWith(), request);
-      const after = await stored(incident.id);
-      const calls = [...runner.calls];
-      const said = [...responder.said];
-      // Act: the same bytes again within the five minutes, to a second instance.
-      const later = new Date(NOW.getTime() + 4 * 60_000);
-      const replay = await post(handlerWith({ now: () => later }), request);
-      // Assess
-      expect(first.body.outcome).toBe("done");
-      expect(replay).toEqual({
-        status: 409,
-        body: { error: "replayed_request", message: expect.stringMatching(/nothing changed/) },
-      });
-      expect(await stored(incident.id)).toEqual(after);
-      expect(runner.calls).toEqual(calls);
-      expect(responder.said).toEqual(said);
-    },
-  );
-
-  it.each(["acknowledge", "resolve"])(
-    "acts once on two copies of a signed %s sent at once",
-    async (actionId) => {
-      // Prepare
-      const incident = await openIncident();
-      const request = slackClick({
-        signingSecret: SECRET,
-        actionId,
-        value: incident.id,
-        user: DMITRI,
-        timestamp: NOW,
-      });
-      // Act
-      const answers = await Promise.all([
-        post(handlerWith(), request),
-        post(handlerWith(), request),
-      ]);
-      // Assess
-      expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
-      expect(answers.find((a) => a.status === 200)!.body.outcome).toBe("done");
-      expect(runner.calls.filter(([call]) => call === "mirror")).toHaveLength(1);
-      expect(await replayRecords()).toHaveLength(1);
-    },
-  );
-
-  it("one snooze of 208 copies of one signed request, sent at once", async () => {
-    // Prepare
-    const incident = await openIncident();
-    const request = slackClick({
-      signingSecret: SECRET,
-      actionId: "snooze",
-      value: incident.id,
-      user: DMITRI,
-      timestamp: NOW,
-    });
-    // Act
-    const answers = await Promise.all(
-      Array.from({ length: 208 }, (_, i) =>
-        post(handlerWith(), request).then((r) => [i, r.status]),
-      ),
-    );
-    // Assess
-    expect(answers.filter(([, status]) => status === 200)).toHaveLength(1);
-    expect(answers.filter(([, status]) => status === 409)).toHaveLength(207);
-    const after = await stored(incident.id);
-    expect(after.timeline.filter((e) => e.type === "snoozed")).toHaveLength(1);
   });
 });

@@ -1,15 +1,13 @@
 /**
- * The history page through the read function's handler on dynalite: sign-in, session
+ * The history page through the read function's handler on the memory store: sign-in, session
  * cookie, escaping, CSP, and each view's content.
  */
 import { Logger } from "@aws-lambda-powertools/logger";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DynamoIncidentStore } from "../../../functions/adapters/dynamodb/incident-store.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../../../functions/adapters/http/session.js";
+import { MemoryIncidentStore } from "../../../functions/adapters/memory/incident-store.js";
 import { readApi } from "../../../functions/api/read-api.js";
 import { planTransition } from "../../../functions/core/incident.js";
-import type { EmbeddedDynamo } from "../../../functions/local/embedded-dynamodb.js";
-import { clientFor, freshTable, startTestDynamo } from "../../support/dynamo.js";
 import { httpEvent, lambdaContext } from "../../support/http-events.js";
 import { at, candidate } from "../../support/incidents.js";
 
@@ -18,16 +16,13 @@ const NOW = new Date("2026-12-01T09:00:00.000Z");
 const SCRIPT = "<script>alert(1)</script>";
 const IMG = `"><img src=x onerror=alert(1)>`;
 
-let dynamo: EmbeddedDynamo;
-let store: DynamoIncidentStore;
+let store: MemoryIncidentStore;
 let handler: ReturnType<typeof readApi>;
 let evilId = "";
 let escalatedId = "";
 
 beforeAll(async () => {
-  dynamo = await startTestDynamo();
-  const client = clientFor(dynamo.endpoint);
-  store = new DynamoIncidentStore(client, await freshTable(client));
+  store = new MemoryIncidentStore();
   const evil = {
     ...candidate("fp-evil", at(0), { team: "platform", severity: "warning" }),
     title: `Disk full ${SCRIPT}`,
@@ -85,9 +80,6 @@ beforeAll(async () => {
     logger: new Logger({ logLevel: "SILENT" }),
     now: () => NOW,
   });
-});
-afterAll(async () => {
-  await dynamo.close();
 });
 
 interface Call {
