@@ -83,18 +83,31 @@ async function kill(group: ProcessGroup) {
   await group.exited;
 }
 
+/** The fake PagerDuty, a data directory, and a port for `npm start`. */
+async function prepare() {
+  pagerDuty = await FakePagerDuty.start();
+  dir = await mkdtemp(join(tmpdir(), "tocsin-kill-"));
+  const ca = join(dir, "pagerduty-ca.pem");
+  await writeFile(ca, pagerDuty.ca);
+  const port = await freePort();
+  return { fake: pagerDuty, data: join(dir, "data"), ca, port, url: `http://127.0.0.1:${port}` };
+}
+
+/** The incident as the read API gives it. */
+async function read(url: string, id: string): Promise<IncidentWithTimeline> {
+  const response = await fetch(`${url}/incidents/${id}`, {
+    headers: { authorization: `Bearer ${API}` },
+  });
+  return (await response.json()) as IncidentWithTimeline;
+}
+
 const level = (body: unknown) =>
   (body as { payload?: { custom_details?: { level?: number } } }).payload?.custom_details?.level;
 
 describe("npm start killed mid-escalation", () => {
   it("delivers that level after the restart: the claim left it owed", async () => {
-    pagerDuty = await FakePagerDuty.start();
-    dir = await mkdtemp(join(tmpdir(), "tocsin-kill-"));
-    const ca = join(dir, "pagerduty-ca.pem");
-    await writeFile(ca, pagerDuty.ca);
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    server = await npmStart(port, join(dir, "data"), ca);
+    const { fake, data, ca, port, url } = await prepare();
+    server = await npmStart(port, data, ca);
 
     const firing = await postAlert(url, WEBHOOK, {
       labels: {
@@ -107,29 +120,26 @@ describe("npm start killed mid-escalation", () => {
     expect(firing.status).toBe(202);
     const id = firing.incident!.id;
     const triggers = (which: number) =>
-      pagerDuty!.processed.filter(
+      fake.processed.filter(
         (e) => e.dedup_key === id && e.event_action === "trigger" && level(e) === which,
       );
     await waitUntil(() => triggers(1).length === 1, "level 1 paged", 15_000);
 
     // Level 2's page reaches PagerDuty and is held there: claimed, in flight, not recorded.
-    const held = pagerDuty.holdNext((body) => body.dedup_key === id && level(body) === 2);
+    const held = fake.holdNext((body) => body.dedup_key === id && level(body) === 2);
     await held.arrived;
     await kill(server);
     server = undefined;
 
-    server = await npmStart(port, join(dir, "data"), ca);
+    server = await npmStart(port, data, ca);
     await waitUntil(() => triggers(2).length === 1, "level 2 paged after the restart", 15_000);
-    const read = async () =>
-      (await (
-        await fetch(`${url}/incidents/${id}`, { headers: { authorization: `Bearer ${API}` } })
-      ).json()) as IncidentWithTimeline;
     await waitUntil(
-      async () => (await read()).timeline.some((e) => e.type === "notified" && e.level === 2),
+      async () =>
+        (await read(url, id)).timeline.some((e) => e.type === "notified" && e.level === 2),
       "level 2 recorded",
       15_000,
     );
-    const incident = await read();
+    const incident = await read(url, id);
     // Claimed once, before the kill; delivered once, after it.
     expect(incident.timeline.filter((e) => e.type === "escalated" && e.level === 2)).toHaveLength(
       1,
@@ -140,20 +150,13 @@ describe("npm start killed mid-escalation", () => {
       ),
     ).toMatchObject([{ outcome: "delivered", attempts: 1 }]);
     // The held request was never answered: the page after the restart is a new one.
-    expect(pagerDuty.requests.filter((r) => level(r.body) === 2).map((r) => r.status)).toEqual([
-      0, 202,
-    ]);
+    expect(fake.requests.filter((r) => level(r.body) === 2).map((r) => r.status)).toEqual([0, 202]);
   }, 90_000);
 
   it("tells PagerDuty an acknowledge and a resolve after the restart: the state change left them owed", async () => {
-    pagerDuty = await FakePagerDuty.start();
-    dir = await mkdtemp(join(tmpdir(), "tocsin-kill-"));
-    const ca = join(dir, "pagerduty-ca.pem");
-    await writeFile(ca, pagerDuty.ca);
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    const { fake, data, ca, port, url } = await prepare();
     // Real time: level 2 is 15 minutes away, so PagerDuty hears one trigger per incident.
-    server = await npmStart(port, join(dir, "data"), ca, "1");
+    server = await npmStart(port, data, ca, "1");
 
     const labels = (job: string) => ({
       alertname: "TrainingNaNLoss",
@@ -166,7 +169,7 @@ describe("npm start killed mid-escalation", () => {
     const acknowledging = (await postAlert(url, WEBHOOK, { labels: labels("llama-acked") }))
       .incident!.id;
     const heard = (id: string) =>
-      pagerDuty!.processed.filter((e) => e.dedup_key === id).map((e) => e.event_action);
+      fake.processed.filter((e) => e.dedup_key === id).map((e) => e.event_action);
     await waitUntil(
       () => heard(resolving).includes("trigger") && heard(acknowledging).includes("trigger"),
       "both paged",
@@ -175,10 +178,10 @@ describe("npm start killed mid-escalation", () => {
 
     // The resolve and the acknowledge are stored, and their mirrors reach PagerDuty and are
     // held there: then the process dies, before PagerDuty has either.
-    const resolveHeld = pagerDuty.holdNext(
+    const resolveHeld = fake.holdNext(
       (body) => body.dedup_key === resolving && body.event_action === "resolve",
     );
-    const ackHeld = pagerDuty.holdNext(
+    const ackHeld = fake.holdNext(
       (body) => body.dedup_key === acknowledging && body.event_action === "acknowledge",
     );
     const resolved = await postAlert(url, WEBHOOK, {
@@ -202,21 +205,17 @@ describe("npm start killed mid-escalation", () => {
     await Promise.all([resolveHeld.arrived, ackHeld.arrived]);
     await kill(server);
     server = undefined;
-    expect(pagerDuty.alertState(resolving)).toBe("triggered");
-    expect(pagerDuty.alertState(acknowledging)).toBe("triggered");
+    expect(fake.alertState(resolving)).toBe("triggered");
+    expect(fake.alertState(acknowledging)).toBe("triggered");
 
-    server = await npmStart(port, join(dir, "data"), ca, "1");
+    server = await npmStart(port, data, ca, "1");
     await waitUntil(
       () =>
-        pagerDuty!.alertState(resolving) === "resolved" &&
-        pagerDuty!.alertState(acknowledging) === "acknowledged",
+        fake.alertState(resolving) === "resolved" &&
+        fake.alertState(acknowledging) === "acknowledged",
       "the resolve and the acknowledge told to PagerDuty after the restart",
       15_000,
     );
-    const read = async (id: string) =>
-      (await (
-        await fetch(`${url}/incidents/${id}`, { headers: { authorization: `Bearer ${API}` } })
-      ).json()) as IncidentWithTimeline;
     const told = (incident: IncidentWithTimeline, kind: string) =>
       incident.timeline.some(
         (e) =>
@@ -224,17 +223,18 @@ describe("npm start killed mid-escalation", () => {
       );
     await waitUntil(
       async () =>
-        told(await read(resolving), "resolve") && told(await read(acknowledging), "acknowledge"),
+        told(await read(url, resolving), "resolve") &&
+        told(await read(url, acknowledging), "acknowledge"),
       "both recorded",
       15_000,
     );
     // Exactly the state stored, once each after the restart; nothing triggered again.
-    expect((await read(resolving)).status).toBe("resolved");
-    expect((await read(acknowledging)).status).toBe("acknowledged");
+    expect((await read(url, resolving)).status).toBe("resolved");
+    expect((await read(url, acknowledging)).status).toBe("acknowledged");
     expect(heard(resolving)).toEqual(["trigger", "resolve"]);
     expect(heard(acknowledging)).toEqual(["trigger", "acknowledge"]);
     // Settled by the mirror once PagerDuty had it: nothing left owed.
-    expect((await read(resolving)).owedState).toBeUndefined();
-    expect((await read(acknowledging)).owedState).toBeUndefined();
+    expect((await read(url, resolving)).owedState).toBeUndefined();
+    expect((await read(url, acknowledging)).owedState).toBeUndefined();
   }, 90_000);
 });
