@@ -1,45 +1,64 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
+import type { PinpointSMSVoiceV2Client } from "@aws-sdk/client-pinpoint-sms-voice-v2";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Notifier } from "../core/notification.js";
-import { EmailNotifier } from "../integrations/email/notifier.js";
-import type { EmailOutbox } from "../integrations/email/outbox.js";
-import { PagerDutyNotifier } from "../integrations/pagerduty/notifier.js";
-import { SlackNotifier } from "../integrations/slack/notifier.js";
+import { type EmailSettings, emailNotifier } from "../integrations/email/notifier.js";
+import type { LinkMaker } from "../integrations/links/token.js";
+import { type PagerDutySettings, pagerDutyNotifier } from "../integrations/pagerduty/notifier.js";
+import { type SlackSettings, slackNotifier } from "../integrations/slack/notifier.js";
 
 /** The channels' adapters by channel type; a type without one is not delivered. */
 export type NotifierRegistry = Partial<Record<Notifier["kind"], Notifier>>;
 
+/** Where a phone message goes locally when it is not sent (the console and .data/outbox/). */
+export type PhoneOutbox = (message: {
+  kind: "sms" | "voice";
+  to: string;
+  body: string;
+}) => Promise<void>;
+
+/**
+ * What every notifier is configured with, one field per integration; each integration
+ * folder builds its own notifier from its field (a type whose field is unset is built
+ * without credentials and answers not_delivered).
+ */
 export interface NotifierSettings {
-  slack: { token?: string | undefined; apiUrl?: string | undefined };
-  pagerDuty: {
-    /** The default Events v2 routing key (PAGERDUTY_ROUTING_KEY). */
-    routingKey?: string | undefined;
-    /** Reads the variable a channel's `routingKeyEnv` names, for per-channel keys. */
-    keyFromEnv?: (name: string) => string | undefined;
-    server?: string | undefined;
-    /** PEM to trust (tests' fake PagerDuty only). */
-    ca?: string | undefined;
-  };
-  email: {
-    sns?: { client: SNSClient; topics: Readonly<Record<string, string>> } | undefined;
-    outbox?: EmailOutbox | undefined;
-  };
+  slack: SlackSettings;
+  pagerDuty: PagerDutySettings;
+  email: EmailSettings;
+  /** SMS through SNS Publish with PhoneNumber (TOCSIN_SMS=sns), else the outbox. */
+  sms?:
+    | {
+        sns?: SNSClient | undefined;
+        originationNumber?: string | undefined;
+        senderId?: string | undefined;
+        outbox?: PhoneOutbox | undefined;
+      }
+    | undefined;
+  /** Voice calls through End User Messaging SendVoiceMessage (TOCSIN_VOICE_ORIGINATION), else the outbox. */
+  voice?:
+    | {
+        client?: PinpointSMSVoiceV2Client | undefined;
+        originationIdentity?: string | undefined;
+        voiceId?: string | undefined;
+        outbox?: PhoneOutbox | undefined;
+      }
+    | undefined;
+  /** Signs the acknowledgement links a notification carries; unset: messages go without links. */
+  links?: LinkMaker | undefined;
   logger: Logger;
 }
 
-/** The three channel adapters, configured; a channel without credentials answers not_delivered. */
-export function buildNotifiers(settings: NotifierSettings): Required<NotifierRegistry> {
-  const { pagerDuty } = settings;
-  return {
-    pagerduty: new PagerDutyNotifier({
-      routingKey: ({ channel }) =>
-        (channel.routingKeyEnv ? pagerDuty.keyFromEnv?.(channel.routingKeyEnv) : undefined) ??
-        pagerDuty.routingKey,
-      server: pagerDuty.server,
-      ca: pagerDuty.ca,
-      logger: settings.logger,
-    }),
-    slack: new SlackNotifier({ token: settings.slack.token, slackApiUrl: settings.slack.apiUrl }),
-    email: new EmailNotifier({ sns: settings.email.sns, outbox: settings.email.outbox }),
+/** Every channel type's adapter, configured; a channel without credentials answers not_delivered. */
+export function buildNotifiers(settings: NotifierSettings): NotifierRegistry {
+  const registry: NotifierRegistry = {
+    pagerduty: pagerDutyNotifier(settings.pagerDuty, settings.logger),
+    slack: slackNotifier(settings.slack),
+    email: emailNotifier(settings.email),
   };
+  // ── phones (WP2): sms, voice ──
+  // ── end phones ──
+  // ── Slack DMs (WP4): slack_dm ──
+  // ── end Slack DMs ──
+  return registry;
 }

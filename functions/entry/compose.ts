@@ -16,6 +16,7 @@ import { escalationHandler } from "../escalation/task-handler.js";
 import { alertmanagerWebhook } from "../integrations/alertmanager/webhook.js";
 import type { GrafanaSignatureHeaders } from "../integrations/grafana/signature.js";
 import { grafanaWebhook } from "../integrations/grafana/webhook.js";
+import type { LinkMaker } from "../integrations/links/token.js";
 import { slackInteractions } from "../integrations/slack/interactions.js";
 import type { SlackResponder } from "../integrations/slack/responder.js";
 
@@ -77,6 +78,8 @@ export interface TaskParts {
   /** The channels' adapters, by channel type. */
   notifiers: NotifierRegistry;
   retry?: RetryPolicy | undefined;
+  /** Signs the acknowledgement links notifications carry; unset until a key and a public URL are configured. */
+  links?: LinkMaker | undefined;
 }
 
 /** Slack's signing secret when none is configured: reading it fails, so every click is refused. */
@@ -92,6 +95,7 @@ export function buildEscalationTask(deps: Common & TaskParts) {
     runbooks: deps.runbooks,
     notifiers: deps.notifiers,
     retry: deps.retry,
+    links: deps.links,
     logger: deps.logger,
     clock: deps.clock,
     telemetry: deps.telemetry,

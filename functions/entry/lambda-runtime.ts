@@ -275,8 +275,14 @@ export async function escalationLambdaHandler() {
         topics: JSON.parse(process.env.EMAIL_TOPICS ?? "{}"),
       },
     },
+    // ── phones (WP2): sms, voice ──
+    // ── end phones ──
+    // ── PagerDuty REST (WP3): pagerDuty.rest ──
+    // ── end PagerDuty REST ──
     logger: shared.logger,
   });
-  const handler = buildEscalationTask({ ...shared, notifiers });
+  // Acknowledgement links: signed with the AckLinkKey secret once lib/constructs/ack-links.ts exists.
+  const links = undefined;
+  const handler = buildEscalationTask({ ...shared, notifiers, links });
   return flushingMetrics(telemetry, traced(access.tracer, handler, escalationAnnotations));
 }

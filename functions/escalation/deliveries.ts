@@ -14,11 +14,14 @@ import type {
 } from "../core/notification.js";
 import { filledRunbook, type RunbookDefinition } from "../core/runbook.js";
 import { type DeliveryDeps, sendAll } from "../delivery/pipeline.js";
+import type { LinkMaker } from "../integrations/links/token.js";
 
 export interface EscalationDeps extends DeliveryDeps {
   store: IncidentStore;
   config: Config;
   runbooks: readonly RunbookDefinition[];
+  /** Signs the acknowledgement links of personal deliveries; unset: they go without links. */
+  links?: LinkMaker | undefined;
 }
 
 function runbookDetails(deps: EscalationDeps, incident: Incident): RunbookDetails | null {

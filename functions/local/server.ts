@@ -93,6 +93,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     slack: options.notifiers?.slack ?? {},
     pagerDuty: options.notifiers?.pagerDuty ?? {},
     email: { outbox },
+    // ── phones (WP2): sms, voice (SNS / End User Messaging, else the outbox) ──
+    // ── end phones ──
+    links: options.notifiers?.links,
     logger,
   });
   let engine: LocalEscalationEngine | undefined;
@@ -124,6 +127,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     },
     replayGuard: stores.replayGuard,
     notifiers,
+    links: options.notifiers?.links,
     escalationRunner: (handler) => {
       engine = new LocalEscalationEngine({
         handler,

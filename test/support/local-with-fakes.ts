@@ -1,5 +1,7 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { loadServiceFiles } from "../../functions/adapters/config-file.js";
+import type { Config } from "../../functions/core/config.js";
+import type { NotifierSettings } from "../../functions/delivery/registry.js";
 import {
   type LocalServer,
   type LocalServerOptions,
@@ -16,57 +18,86 @@ export interface LocalWithFakes {
   local: LocalServer;
   slack: FakeSlack;
   pagerDuty: FakePagerDuty;
+  // ── phones (WP2): the fake SNS / End User Messaging / SES ──
+  // ── end phones ──
   close(): Promise<void>;
 }
 
-/**
- * tocsin's local server with the shipped tocsin.yaml and runbooks, its Slack and PagerDuty
- * pointed at fakes on 127.0.0.1 (PagerDuty over HTTPS with a certificate made for the run).
- */
-export async function startLocalWithFakes(
-  options: Pick<LocalServerOptions, "webhookToken" | "apiToken"> &
-    Partial<
-      Pick<
-        LocalServerOptions,
-        | "timeScale"
-        | "slack"
-        | "dataDir"
-        | "grafanaHmacSecret"
-        | "grafanaHeaders"
-        | "onStateEntered"
-      >
-    >,
-): Promise<LocalWithFakes> {
-  const slack = await FakeSlack.start({ token: BOT_TOKEN });
-  const pagerDuty = await FakePagerDuty.start();
-  const { config, runbooks } = loadServiceFiles("tocsin.yaml");
-  const local = await startLocalServer({
-    config,
-    runbooks,
-    host: "127.0.0.1",
-    port: 0,
-    dataDir: options.dataDir ?? ":memory:",
-    webhookToken: options.webhookToken,
-    apiToken: options.apiToken,
-    ...(options.timeScale ? { timeScale: options.timeScale } : {}),
-    ...(options.slack ? { slack: options.slack } : {}),
-    grafanaHmacSecret: options.grafanaHmacSecret,
-    grafanaHeaders: options.grafanaHeaders,
-    ...(options.onStateEntered ? { onStateEntered: options.onStateEntered } : {}),
-    notifiers: {
-      slack: { token: BOT_TOKEN, apiUrl: slack.apiUrl },
-      pagerDuty: { routingKey: ROUTING_KEY, server: pagerDuty.server, ca: pagerDuty.ca },
-    },
-    logger: new Logger({ serviceName: "tocsin", logLevel: "ERROR" }),
-  });
-  return {
-    local,
-    slack,
-    pagerDuty,
-    close: async () => {
-      await local.close();
-      await slack.close();
-      await pagerDuty.close();
-    },
+export type LocalWithFakesOptions = Pick<LocalServerOptions, "webhookToken" | "apiToken"> &
+  Partial<
+    Pick<
+      LocalServerOptions,
+      "timeScale" | "slack" | "dataDir" | "grafanaHmacSecret" | "grafanaHeaders" | "onStateEntered"
+    >
+  > & {
+    /** The config to serve; the shipped tocsin.yaml (and its runbooks) by default. */
+    config?: Config;
   };
+
+/** What the local server is given of the notifiers: everything but what it builds itself. */
+type Notifiers = NonNullable<LocalServerOptions["notifiers"]>;
+
+/**
+ * tocsin's local server with the shipped tocsin.yaml and runbooks (or the given config), each
+ * vendor pointed at its fake on 127.0.0.1 (PagerDuty over HTTPS with a certificate made for
+ * the run). Each fake is one delimited block: it starts, says what the notifiers are given,
+ * and is closed after the server.
+ */
+export async function startLocalWithFakes(options: LocalWithFakesOptions): Promise<LocalWithFakes> {
+  const closing: Array<() => Promise<void>> = [];
+  const notifiers: Notifiers & Partial<Pick<NotifierSettings, "sms" | "voice">> = {
+    slack: {},
+    pagerDuty: {},
+  };
+  try {
+    // ── Slack (WP4): Web API, DMs ──
+    const slack = await FakeSlack.start({ token: BOT_TOKEN });
+    closing.push(() => slack.close());
+    notifiers.slack = { token: BOT_TOKEN, apiUrl: slack.apiUrl };
+    // ── end Slack ──
+
+    // ── PagerDuty (WP3): Events v2, REST, webhooks ──
+    const pagerDuty = await FakePagerDuty.start();
+    closing.push(() => pagerDuty.close());
+    notifiers.pagerDuty = { routingKey: ROUTING_KEY, server: pagerDuty.server, ca: pagerDuty.ca };
+    // ── end PagerDuty ──
+
+    // ── phones (WP2): SNS SMS, End User Messaging voice, SES email ──
+    // ── end phones ──
+
+    // ── links (WP4): acknowledgement links ──
+    // ── end links ──
+
+    const files = options.config ? { config: options.config, runbooks: [] } : undefined;
+    const { config, runbooks } = files ?? loadServiceFiles("tocsin.yaml");
+    const local = await startLocalServer({
+      config,
+      runbooks,
+      host: "127.0.0.1",
+      port: 0,
+      dataDir: options.dataDir ?? ":memory:",
+      webhookToken: options.webhookToken,
+      apiToken: options.apiToken,
+      ...(options.timeScale ? { timeScale: options.timeScale } : {}),
+      ...(options.slack ? { slack: options.slack } : {}),
+      grafanaHmacSecret: options.grafanaHmacSecret,
+      grafanaHeaders: options.grafanaHeaders,
+      ...(options.onStateEntered ? { onStateEntered: options.onStateEntered } : {}),
+      notifiers,
+      logger: new Logger({ serviceName: "tocsin", logLevel: "ERROR" }),
+    });
+    // The server stops first: nothing is sent to a fake that is gone.
+    closing.unshift(() => local.close());
+    return {
+      local,
+      slack,
+      pagerDuty,
+      close: async () => {
+        for (const close of closing.splice(0)) await close();
+      },
+    };
+  } catch (error) {
+    for (const close of closing.splice(0).reverse()) await close().catch(() => undefined);
+    throw error;
+  }
 }

@@ -92,3 +92,11 @@ function isServiceFault(error: unknown): boolean {
     sdk.name === "ThrottlingException"
   );
 }
+
+/** What email channels are configured with (delivery/registry.ts NotifierSettings). */
+export type EmailSettings = EmailNotifierOptions;
+
+/** The email notifier from its settings; with neither SNS nor an outbox it answers not_delivered. */
+export function emailNotifier(settings: EmailSettings): EmailNotifier {
+  return new EmailNotifier({ sns: settings.sns, outbox: settings.outbox });
+}

@@ -125,3 +125,39 @@ function explain(answer: EventAnswer): string {
   const errors = Array.isArray(body.errors) ? body.errors.map(String).join("; ") : "";
   return `: ${body.message}${errors ? ` (${errors})` : ""}`;
 }
+
+/** What the PagerDuty channels are configured with (delivery/registry.ts NotifierSettings). */
+export interface PagerDutySettings {
+  /** The default Events v2 routing key (PAGERDUTY_ROUTING_KEY). */
+  routingKey?: string | undefined;
+  /** Reads the variable a channel's `routingKeyEnv` names, for per-channel keys. */
+  keyFromEnv?: ((name: string) => string | undefined) | undefined;
+  /** host[:port] of PagerDuty's APIs (PAGERDUTY_SERVER); PagerDuty's own by default. */
+  server?: string | undefined;
+  /** PEM to trust (tests' fake PagerDuty only). */
+  ca?: string | undefined;
+  /** User mode's REST API v2 access (PAGERDUTY_API_TOKEN); unset: user-mode channels are not delivered. */
+  rest?:
+    | {
+        token: string;
+        from?: string | undefined;
+        server?: string | undefined;
+        ca?: string | undefined;
+      }
+    | undefined;
+}
+
+/** The PagerDuty notifier from its settings; without a routing key it answers not_delivered. */
+export function pagerDutyNotifier(
+  settings: PagerDutySettings,
+  logger?: Pick<Logger, "warn">,
+): PagerDutyNotifier {
+  return new PagerDutyNotifier({
+    routingKey: ({ channel }) =>
+      (channel.routingKeyEnv ? settings.keyFromEnv?.(channel.routingKeyEnv) : undefined) ??
+      settings.routingKey,
+    server: settings.server,
+    ca: settings.ca,
+    logger,
+  });
+}

@@ -231,3 +231,16 @@ function describe(error: unknown): string {
       return `Slack call failed: ${failure.message ?? String(error)}`;
   }
 }
+
+/** What Slack is configured with (delivery/registry.ts NotifierSettings). */
+export interface SlackSettings {
+  /** The bot token (SLACK_BOT_TOKEN); without one nothing is sent. */
+  token?: string | undefined;
+  /** Where the Web API lives (SLACK_API_URL); Slack's by default. */
+  apiUrl?: string | undefined;
+}
+
+/** The Slack channel notifier from its settings. */
+export function slackNotifier(settings: SlackSettings): SlackNotifier {
+  return new SlackNotifier({ token: settings.token, slackApiUrl: settings.apiUrl });
+}
