@@ -3,7 +3,7 @@ import type { Alert } from "../core/alert.js";
 import { describeCuts, type FittedAlert, fitAlert } from "../core/alert-size.js";
 import type { Config } from "../core/config.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
-import { openIncident, type Runbook } from "../core/incident.js";
+import { type IncidentWithTimeline, openIncident, type Runbook } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
 import { decide, followUp } from "../core/lifecycle.js";
 import { routeAlert } from "../core/route-tree.js";
@@ -119,8 +119,10 @@ async function ingestOne(
   const runner = deps.escalation;
   if (alert.status === "firing") {
     const event = { type: "alert_fired" as const, candidate };
-    const { incident, created, toConfirm } = await deps.store.fire(candidate);
+    const { incident, created, toConfirm, previous } = await deps.store.fire(candidate);
     if (toConfirm) {
+      // Before the opening is confirmed, so that a failure here is retried with it.
+      if (previous !== undefined) await finishResolve(deps, candidate, previous, now);
       // The escalation starts before the opening is confirmed: a start that failed (the
       // delivery is answered 503) is made by the sender's retry, which finds it unconfirmed.
       if (runner)
@@ -154,4 +156,29 @@ async function ingestOne(
     incident: resolved ? { id: resolved.id, status: resolved.status, deduplicated: true } : null,
     opened: false,
   };
+}
+
+/**
+ * The fingerprint's last incident, `previous`, resolved if its resolve was cut short (a crash
+ * or a storage fault between detaching the episode and writing the incident, and the sender's
+ * retries ran out): else the alert firing again would leave it triggered, and paging, beside
+ * the new one. One conditional write, which changes nothing once `previous` is resolved.
+ */
+async function finishResolve(
+  deps: IngestDeps,
+  candidate: IncidentWithTimeline,
+  previous: string,
+  now: string,
+) {
+  const event = { type: "episode_followed" as const, candidate, previous };
+  const decision = decide(null, event, { config: deps.config, now });
+  if (decision.outcome !== "change" || decision.change.kind !== "update")
+    throw new Error("a followed episode resolves its incident");
+  const runner = deps.escalation;
+  const { applied, incident } = await deps.store.apply(
+    previous,
+    owedOnlyWithEngine(decision.change.update, runner),
+  );
+  if (applied && runner)
+    await carryOut(runner, previous, followUp(incident, event, { config: deps.config, now }), now);
 }

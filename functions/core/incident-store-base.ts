@@ -104,7 +104,13 @@ export abstract class IncidentStoreBase implements IncidentStore {
       id: open.incidentId,
       createdAt: open.openedAt ?? candidate.createdAt,
     });
-    return { incident: { id: open.incidentId, status: "triggered" }, created, toConfirm: true };
+    const previous = episode.last?.incidentId;
+    return {
+      incident: { id: open.incidentId, status: "triggered" },
+      created,
+      toConfirm: true,
+      ...(previous !== undefined && previous !== open.incidentId ? { previous } : {}),
+    };
   }
 
   confirmOpening(fingerprint: string, incidentId: string): Promise<void> {
@@ -112,7 +118,7 @@ export abstract class IncidentStoreBase implements IncidentStore {
   }
 
   async recordFiring(candidate: IncidentWithTimeline): Promise<FiringOutcome> {
-    const { toConfirm, ...outcome } = await this.fire(candidate);
+    const { toConfirm, previous: _, ...outcome } = await this.fire(candidate);
     if (toConfirm) await this.confirmOpening(candidate.fingerprint, outcome.incident.id);
     return outcome;
   }

@@ -14,6 +14,12 @@ import type { ReportIncident } from "./report.js";
 /** What `fire` answers: an opening not confirmed yet is the caller's to follow up and confirm. */
 export interface Fired extends FiringOutcome {
   toConfirm: boolean;
+  /**
+   * With `toConfirm`, when the fingerprint had an episode before this one: its incident. A
+   * resolve detached that episode and then resolves its incident, two writes; the caller
+   * finishes a resolve cut short between them (the lifecycle's episode_followed).
+   */
+  previous?: string | undefined;
 }
 
 export interface FiringOutcome {

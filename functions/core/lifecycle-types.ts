@@ -24,7 +24,14 @@ export type FingerprintEvent =
   /** A firing alert, routed and fitted: `candidate` opens an incident under its new id. */
   | { type: "alert_fired"; candidate: IncidentWithTimeline }
   /** A resolved alert: `candidate` is the incident it would have opened; `endsAt` the sender's. */
-  | { type: "alert_resolved"; candidate: IncidentWithTimeline; endsAt: string | null };
+  | { type: "alert_resolved"; candidate: IncidentWithTimeline; endsAt: string | null }
+  /**
+   * A firing opened a new episode of its fingerprint after `previous`, the last episode's
+   * incident: that episode was detached by a resolve, so `previous` is resolved, unless the
+   * resolve was cut short between its two writes (the detach, then the incident). This
+   * finishes it, so that one fingerprint never has two open incidents.
+   */
+  | { type: "episode_followed"; candidate: IncidentWithTimeline; previous: string };
 
 /** Commands on an incident by id (a Slack click). */
 export type CommandEvent =

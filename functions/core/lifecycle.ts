@@ -54,6 +54,7 @@ export function followUp(
       // Nothing to tell for an info alert: it is recorded only. A test still has to resolve.
       return escalates(answered) ? [{ type: "start_escalation", dueAt: ctx.now }] : [];
     case "alert_resolved":
+    case "episode_followed":
       // An incident that told nobody (info) has no escalation to stop and nothing to mirror.
       // The snoozes' runs stop by themselves: each step checks the status first.
       return tellsAnyone(answered)
@@ -123,6 +124,21 @@ export function decide(
         outcome: "change",
         change: { kind: "resolve_fingerprint", candidate, update },
         effects: followUp({ ...candidate, status: "resolved" }, event, ctx),
+      };
+    }
+    case "episode_followed": {
+      const { candidate, previous } = event;
+      const actor: Actor = { display: candidate.source, via: candidate.source };
+      // Guarded like any resolve: a no-op (nothing written) once `previous` is resolved.
+      const update = resolution(
+        actor,
+        `its alert had resolved, but the resolve was cut short before this incident was; finished when the alert fired again (${candidate.id})`,
+        { now: ctx.now, releaseFingerprint: false, owed: escalates(candidate) },
+      );
+      return {
+        outcome: "change",
+        change: { kind: "update", id: previous, update },
+        effects: followUp({ ...candidate, id: previous, status: "resolved" }, event, ctx),
       };
     }
     // The overloads give every other event the whole context.

@@ -583,6 +583,30 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         expect(stored!.resolvedAt).toBe(at(6));
       });
 
+      it("names the last episode's incident to the firing that opens the next, until it is confirmed", async () => {
+        const { store, faults } = await make();
+        const fresh = candidate("fp-next", at(0));
+        expect((await store.fire(fresh)).previous).toBeUndefined();
+        await store.confirmOpening("fp-next", fresh.id);
+        // A resolve torn between its writes: the episode detached, the incident still triggered.
+        faults.failNext("update");
+        await expect(
+          store.resolveFingerprint(candidate("fp-next", at(5)), resolveAt(at(5))),
+        ).rejects.toBeInstanceOf(StoreUnavailableError);
+        const next = { ...candidate("fp-next", at(9)), startedAt: at(9) };
+        expect(await store.fire(next)).toEqual({
+          incident: { id: next.id, status: "triggered" },
+          created: true,
+          toConfirm: true,
+          previous: fresh.id,
+        });
+        // Every firing before the confirmation is told so (the one that finishes a failed call).
+        expect((await store.fire({ ...next, id: "other" })).previous).toBe(fresh.id);
+        await store.confirmOpening("fp-next", next.id);
+        expect((await store.fire({ ...next, id: "other" })).previous).toBeUndefined();
+        expect((await store.get(fresh.id))!.status).toBe("triggered");
+      });
+
       it("resolves an incident whose creation was interrupted, when the resolve comes first", async () => {
         const { store, faults } = await make();
         faults.failNext("create");

@@ -114,4 +114,73 @@ describe("ingestAlerts through the lifecycle", () => {
     expect(stored!.status).toBe("resolved");
     expect(stored!.owedState).toBeUndefined();
   });
+
+  it("a resolve cut short between its two writes is finished when the alert fires again: one open incident per fingerprint", async () => {
+    // Prepare: the resolve's second write (the incident) fails every time, the sender gives up.
+    let failUpdates = false;
+    const store = new MemoryIncidentStore({
+      beforeRequest: (kind) => {
+        if (failUpdates && kind === "update") throw new Error("connection reset");
+      },
+    });
+    const { runner, calls } = engine();
+    const firing = alert("fp-torn");
+    const old = (await ingestAlerts(deps(store, runner), [firing], at(0))).incidents[0]!.id;
+    failUpdates = true;
+    const resolved = { ...firing, status: "resolved" as const, endsAt: at(4) };
+    await expect(ingestAlerts(deps(store, runner), [resolved], at(5))).rejects.toThrow();
+    failUpdates = false;
+    expect((await store.get(old))!.status).toBe("triggered");
+    // Act: a new episode of the fingerprint (a later startsAt) opens a new incident.
+    const refired = { ...firing, startsAt: at(30) };
+    const ids = { n: 0 };
+    const fresh = await ingestAlerts(
+      { ...deps(store, runner), newId: () => `inc-new-${++ids.n}` },
+      [refired],
+      at(31),
+    );
+    // Assess: the old one is resolved (its escalation stopped, the channels told), the new one open.
+    const now = fresh.incidents[0]!.id;
+    expect(fresh.opened).toEqual([now]);
+    expect(await store.get(old)).toMatchObject({ status: "resolved", owedState: "resolved" });
+    expect((await store.get(old))!.timeline.at(-1)).toEqual({
+      at: at(31),
+      type: "resolved",
+      actor: "alertmanager",
+      detail: `its alert had resolved, but the resolve was cut short before this incident was; finished when the alert fired again (${now})`,
+    });
+    expect((await store.get(now))!.status).toBe("triggered");
+    expect(calls).toEqual([
+      ["start", old],
+      ["stop", old, 0],
+      ["mirror", old, "resolve"],
+      ["start", now],
+    ]);
+  });
+
+  it("a new episode after a resolve that finished changes nothing on the old incident", async () => {
+    const store = new MemoryIncidentStore();
+    const { runner, calls } = engine();
+    const firing = alert("fp-again");
+    const old = (await ingestAlerts(deps(store, runner), [firing], at(0))).incidents[0]!.id;
+    await ingestAlerts(
+      deps(store, runner),
+      [{ ...firing, status: "resolved", endsAt: at(4) }],
+      at(5),
+    );
+    const before = await store.get(old);
+    const fresh = await ingestAlerts(
+      { ...deps(store, runner), newId: () => "inc-second" },
+      [{ ...firing, startsAt: at(30) }],
+      at(31),
+    );
+    expect(fresh.opened).toEqual(["inc-second"]);
+    expect(await store.get(old)).toEqual(before);
+    expect(calls).toEqual([
+      ["start", old],
+      ["stop", old, 0],
+      ["mirror", old, "resolve"],
+      ["start", "inc-second"],
+    ]);
+  });
 });

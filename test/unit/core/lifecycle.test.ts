@@ -466,6 +466,21 @@ describe("decide: alerts by fingerprint (the store finds the incident)", () => {
     );
   });
 
+  it("episode_followed resolves the last episode's incident by id, guarded: a no-op once resolved", () => {
+    for (const name of NAMES) {
+      const event = { type: "episode_followed" as const, candidate: fired, previous: "inc-old" };
+      const d = decide(STATES[name]!, event, ctx);
+      expect(line(d)).toBe(
+        "update{[T,A] | status=resolved resolvedAt=09:20 resolvedBy=alertmanager | +resolved | owed resolved} → stop(0), mirror(resolve)",
+      );
+      expect(d.outcome === "change" && d.change.kind === "update" && d.change.id).toBe("inc-old");
+    }
+    const d = decide(null, { type: "episode_followed", candidate: info, previous: "inc-old" }, ctx);
+    expect(line(d)).toBe(
+      "update{[T,A] | status=resolved resolvedAt=09:20 resolvedBy=alertmanager | +resolved} → ",
+    );
+  });
+
   it("followUp: from what the store answered (a retried resolve re-runs its effects)", () => {
     const answered = {
       id: "inc-1",
