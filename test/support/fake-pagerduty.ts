@@ -1,8 +1,18 @@
+import { createHmac, randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
+import {
+  type FakeAccount,
+  type FakeIncident,
+  FakeRestApi,
+  type FakeService,
+  type FakeUser,
+} from "./fake-pagerduty-rest.js";
 import { selfSignedCert } from "./self-signed-cert.js";
+
+export type { FakeAccount, FakeIncident, FakeService, FakeUser };
 
 /** One request the fake received, whatever it answered. */
 export interface PagerDutyRequest {
@@ -15,12 +25,37 @@ export interface PagerDutyRequest {
   body: unknown;
   /** The status the fake answered (0 when it dropped the connection or hangs). */
   status: number;
+  /** REST requests: the users PagerDuty notified because of it (new assignees). */
+  notified?: string[];
+}
+
+/** A v3 webhook the fake sent, and what the receiver answered. */
+export interface SentWebhook {
+  url: string;
+  type: string;
+  eventId: string;
+  incidentId: string;
+  /** The receiver's status (0: no answer) and parsed body. */
+  status: number;
+  answer: unknown;
+}
+
+export interface WebhookOptions {
+  /** Signing secrets: one `v1=` signature each, comma-joined (as during a rotation). */
+  secrets: string[];
+  /** The user who acted (a user id of the account), null for automation. */
+  agent?: string | null;
+  /** The event's id (PagerDuty's is unique per event, repeated on each delivery attempt). */
+  eventId?: string;
+  occurredAt?: string;
+  /** X-Webhook-Id; by default a new one. */
+  webhookId?: string;
 }
 
 /** How the next requests fail: an HTTP status (with Retry-After), or a dropped connection. */
 export interface PagerDutyFailure {
   status?: number;
-  /** Seconds, sent as `Retry-After`. */
+  /** Seconds, sent as `Retry-After` by the Events API and as `ratelimit-reset` by REST. */
   retryAfter?: number;
   /** How many requests in a row fail this way; default 1, `Infinity` for all. */
   times?: number;
@@ -41,11 +76,21 @@ export interface HeldRequest {
 const ACTIONS = new Set(["trigger", "acknowledge", "resolve"]);
 const SEVERITIES = new Set(["critical", "error", "warning", "info"]);
 
+/** The account a fake starts with unless told otherwise. */
+export const FAKE_ACCOUNT: FakeAccount = {
+  tokens: ["u+fakeRestToken-0123456789"],
+  users: [{ id: "PBOTUSR", email: "tocsin-bot@example.com", name: "tocsin bot" }],
+  services: [{ id: "PWIXJZS", name: "tocsin people" }],
+  requestsPerMinute: 960,
+};
+
 /**
- * A stand-in for the PagerDuty Events API v2 (`POST /v2/enqueue`) over HTTPS on 127.0.0.1
- * with a self-signed certificate: clients trust `ca`. It validates events the way PagerDuty
+ * A stand-in for PagerDuty over HTTPS on 127.0.0.1 with a self-signed certificate (clients
+ * trust `ca`): the Events API v2 (`POST /v2/enqueue`), validating events the way PagerDuty
  * documents (https://developer.pagerduty.com/api-reference/368ae3d938c9e-send-an-event-to-pager-duty)
- * and answers 202 `{status: "success", dedup_key, message: "Event processed"}`.
+ * and answering 202 `{status: "success", dedup_key, message: "Event processed"}`; the REST
+ * API v2's incidents (fake-pagerduty-rest.ts); and v3 webhooks, signed the documented way
+ * (sendWebhook, and the echo of each status change tocsin makes through REST).
  */
 export class FakePagerDuty {
   readonly requests: PagerDutyRequest[] = [];
@@ -60,20 +105,29 @@ export class FakePagerDuty {
     released: Promise<void>;
   }> = [];
   private generated = 0;
+  /** The REST API's account and incidents. */
+  readonly rest: FakeRestApi;
+  /** Webhooks sent (by sendWebhook and echoes), with their answers, in the order sent. */
+  readonly webhooks: SentWebhook[] = [];
+  private subscription: { url: string; secrets: string[] } | undefined;
+  private echoes: Array<Promise<unknown>> = [];
 
   private constructor(
     private readonly httpsServer: Server,
     /** The certificate to trust (PEM). */
     readonly ca: string,
-  ) {}
+    account: FakeAccount,
+  ) {
+    this.rest = new FakeRestApi(account);
+  }
 
-  static async start(): Promise<FakePagerDuty> {
+  static async start(options: { account?: Partial<FakeAccount> } = {}): Promise<FakePagerDuty> {
     const { key, cert } = await selfSignedCert();
     let fake: FakePagerDuty | undefined;
     const server = createServer({ key, cert }, (req, res) => {
       void fake!.handle(req, res);
     });
-    fake = new FakePagerDuty(server, cert);
+    fake = new FakePagerDuty(server, cert, { ...FAKE_ACCOUNT, ...options.account });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(0, "127.0.0.1", () => resolve());
@@ -89,8 +143,97 @@ export class FakePagerDuty {
   /** Bodies of the events it accepted, in order. */
   get events(): Array<Record<string, unknown>> {
     return this.requests
-      .filter((request) => request.status === 202)
+      .filter((request) => request.status === 202 && request.path === "/v2/enqueue")
       .map((request) => request.body as Record<string, unknown>);
+  }
+
+  /** The REST API requests it received, in order. */
+  get restRequests(): PagerDutyRequest[] {
+    return this.requests.filter((request) => !request.path.startsWith("/v2/enqueue"));
+  }
+
+  /** The incident created with this incident_key (tocsin's incident id), if any. */
+  incident(incidentKey: string): FakeIncident | undefined {
+    return this.rest.byKey(incidentKey);
+  }
+
+  /**
+   * Where the account's v3 webhook subscription delivers: from now on each status change made
+   * through the REST API is sent there as `incident.acknowledged`/`incident.resolved`, with
+   * the `From` user as agent, as PagerDuty does for changes made by API.
+   */
+  subscribe(subscription: { url: string; secrets: string[] } | undefined): void {
+    this.subscription = subscription;
+  }
+
+  /** Waits for the echo webhooks sent so far to be answered. */
+  async echoed(): Promise<void> {
+    await Promise.all(this.echoes);
+  }
+
+  /**
+   * Delivers one v3 webhook about `incidentId` to `url` (webhooks/01-Overview: one event per
+   * payload), signed with each secret (webhooks/04-Signatures), and answers what came back.
+   */
+  async sendWebhook(
+    url: string,
+    type: string,
+    incidentId: string,
+    options: WebhookOptions,
+  ): Promise<SentWebhook> {
+    const incident = this.rest.incidents.get(incidentId);
+    if (!incident) throw new Error(`the fake has no incident ${incidentId}`);
+    const { body, headers, eventId } = this.webhookDelivery(type, incident, options);
+    const sent: SentWebhook = { url, type, eventId, incidentId, status: 0, answer: undefined };
+    this.webhooks.push(sent);
+    try {
+      const response = await fetch(url, { method: "POST", headers, body });
+      sent.status = response.status;
+      const text = await response.text();
+      try {
+        sent.answer = JSON.parse(text);
+      } catch {
+        sent.answer = text;
+      }
+    } catch (error) {
+      sent.answer = String(error);
+    }
+    return sent;
+  }
+
+  /** A v3 webhook's body and headers, exactly as they would be sent. */
+  webhookDelivery(
+    type: string,
+    incident: FakeIncident,
+    options: WebhookOptions,
+  ): { body: string; headers: Record<string, string>; eventId: string } {
+    const eventId = options.eventId ?? randomUUID();
+    const agent = options.agent ?? null;
+    const body = JSON.stringify({
+      event: {
+        id: eventId,
+        event_type: type,
+        resource_type: "incident",
+        occurred_at: options.occurredAt ?? new Date().toISOString(),
+        agent: agent === null ? null : this.rest.userReference(agent),
+        client: null,
+        data: this.rest.webhookData(incident),
+      },
+    });
+    const signature = options.secrets
+      .map((secret) => `v1=${createHmac("sha256", secret).update(body).digest("hex")}`)
+      .join(",");
+    return {
+      body,
+      eventId,
+      headers: {
+        "content-type": "application/json",
+        "user-agent": "PagerDuty-Webhook/V3.0",
+        "x-pagerduty-signature": signature,
+        "x-webhook-id": options.webhookId ?? randomUUID(),
+        "x-webhook-subscription": "PFAKESUB",
+      },
+    };
   }
 
   /**
@@ -137,13 +280,26 @@ export class FakePagerDuty {
   reset(): void {
     this.requests.length = 0;
     this.processed.length = 0;
+    this.webhooks.length = 0;
     this.failures = [];
     this.holds = [];
+    this.echoes = [];
+    this.rest.reset();
   }
 
   async close(): Promise<void> {
     this.httpsServer.closeAllConnections();
     await new Promise<void>((resolve) => this.httpsServer.close(() => resolve()));
+  }
+
+  private restFailure(res: ServerResponse, failure: PagerDutyFailure & { status: number }): void {
+    if (failure.status >= 500) {
+      res.writeHead(failure.status, { "content-type": "text/plain" });
+      res.end("upstream unavailable");
+      return;
+    }
+    const { headers, body } = restFailureAnswer(failure);
+    send(res, failure.status, headers, body);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -186,6 +342,7 @@ export class FakePagerDuty {
       if (failure.hang) return; // never answered; close() ends it
       record.status = failure.status;
       const headers: Record<string, string> = {};
+      if (!record.path.startsWith("/v2/enqueue")) return this.restFailure(res, failure);
       if (failure.retryAfter !== undefined) headers["retry-after"] = String(failure.retryAfter);
       if (failure.status === 429) {
         return send(res, 429, headers, {
@@ -206,6 +363,24 @@ export class FakePagerDuty {
       return;
     }
 
+    if (!record.path.startsWith("/v2/enqueue")) {
+      const url = new URL(record.path, "https://api.pagerduty.com");
+      const answer = this.rest.handle(record.method, url, req.headers, body, Date.now());
+      record.status = answer.status;
+      record.notified = answer.notified;
+      send(res, answer.status, answer.headers, answer.body);
+      const change = answer.statusChange;
+      if (change && this.subscription) {
+        const subscription = this.subscription;
+        this.echoes.push(
+          this.sendWebhook(subscription.url, `incident.${change.to}`, change.incident.id, {
+            secrets: subscription.secrets,
+            agent: change.by,
+          }),
+        );
+      }
+      return;
+    }
     if (record.method !== "POST" || record.path !== "/v2/enqueue") {
       record.status = 404;
       return send(res, 404, {}, { status: "not found", message: "Not Found" });
@@ -234,6 +409,29 @@ export class FakePagerDuty {
       },
     );
   }
+}
+
+/** An injected REST failure, shaped as the REST API answers (14-Errors, 04-Rate-Limits). */
+function restFailureAnswer(failure: PagerDutyFailure & { status: number }): {
+  headers: Record<string, string>;
+  body: unknown;
+} {
+  if (failure.status === 429) {
+    return {
+      headers: {
+        "ratelimit-limit": "960",
+        "ratelimit-remaining": "0",
+        "ratelimit-reset": String(failure.retryAfter ?? 20),
+      },
+      body: { error: { message: "Rate Limit Exceeded", code: 2020 } },
+    };
+  }
+  return {
+    headers: {},
+    body: {
+      error: { message: "Invalid Input Provided", code: 2001, errors: ["injected failure"] },
+    },
+  };
 }
 
 function validate(body: unknown): string[] {

@@ -55,63 +55,99 @@ interface Hookable {
 }
 
 /**
- * Sends one event with pdjs and makes exactly one HTTP request, so that the caller's retry
- * policy decides everything. pdjs 2.2 retries a 429 by itself (three times, sleeping a fixed
- * `retryTimeout`, 20 s by default, ignoring Retry-After) and then hides the answer; here a
- * per-request agent sees the 429 first and aborts the call, and the caller gets the status
- * and Retry-After instead. The same agent carries `ca`: pdjs hands `agent` and `signal`
- * through cross-fetch to node-fetch, which passes the agent to `https.request`, so a local
- * fake's self-signed certificate is trusted for these requests only; TLS verification is
- * never turned off, and nothing global (https.globalAgent, NODE_EXTRA_CA_CERTS) is touched.
+ * One HTTP request through pdjs, and no more: `agent` goes to pdjs (which hands `agent`
+ * and `signal` through cross-fetch to node-fetch, so https.request uses it) and sees each
+ * response's status line and headers as soon as they arrive. pdjs 2.2 retries a 429 by
+ * itself (three times, sleeping a fixed `retryTimeout`, 20 s by default, ignoring the
+ * server's own hints) and then hides the answer; here a 429 aborts the call at once, and
+ * `answered()` still tells its status and headers. The agent carries `ca`: a local fake's
+ * self-signed certificate is trusted for these requests only; TLS verification is never
+ * turned off, and nothing global (https.globalAgent, NODE_EXTRA_CA_CERTS) is touched.
+ */
+export function oneRequest(ca: string | undefined): {
+  agent: Agent;
+  signal: AbortSignal;
+  answered: () => IncomingMessage | undefined;
+  done: () => void;
+} {
+  const controller = new AbortController();
+  let answered: IncomingMessage | undefined;
+  const agent = new ObservingAgent({ ca, keepAlive: false }, (response) => {
+    answered ??= response;
+    if (response.statusCode === 429) controller.abort();
+  });
+  return {
+    agent,
+    signal: controller.signal,
+    answered: () => answered,
+    done: () => agent.destroy(),
+  };
+}
+
+/**
+ * What a pdjs call that threw came to: answered, but cut short (a 429) or with a body that
+ * is not JSON (a proxy's 502 page), gives the answer's response; no answer at all is a
+ * PagerDutyUnreachableError; anything else (a malformed server, a bug) is thrown as it is,
+ * as trying again would not cure it.
+ */
+export function answeredOrThrow(
+  error: unknown,
+  answered: IncomingMessage | undefined,
+): IncomingMessage {
+  if (answered?.statusCode) return answered;
+  // node-fetch's FetchError: refused, reset, DNS, TLS or timed out.
+  if (error instanceof Error && error.name === "FetchError") {
+    throw new PagerDutyUnreachableError(error.message, { cause: error });
+  }
+  throw error;
+}
+
+/** The pdjs options that make one call one request (with oneRequest's agent and signal). */
+export function oneRequestOptions(timeoutMs: number) {
+  return {
+    // node-fetch's own timeout; pdjs's `requestTimeout` only arms a timer that does nothing.
+    timeout: timeoutMs,
+    requestTimeout: 0,
+    // Only reached if the abort of a 429 ever failed to stop pdjs's own retry.
+    retryTimeout: 1_000,
+  };
+}
+
+/**
+ * Sends one event with pdjs and makes exactly one HTTP request (oneRequest), so that the
+ * caller's retry policy decides everything; the caller gets a 429's status and Retry-After.
  * Answers any HTTP status; throws PagerDutyUnreachableError when there was no answer.
  */
 export async function sendEvent(
   data: PagerDutyEvent,
   options: EventTransportOptions,
 ): Promise<EventAnswer> {
-  const controller = new AbortController();
-  let answered: IncomingMessage | undefined;
-  const agent = new ObservingAgent({ ca: options.ca, keepAlive: false }, (response) => {
-    answered ??= response;
-    if (response.statusCode === 429) controller.abort();
-  });
+  const one = oneRequest(options.ca);
   const parameters: EventParameters & { agent: Agent } = {
     // pdjs's type wants a payload on every event; acknowledge and resolve carry none.
     data: data as EventPayloadV2,
     ...(options.server ? { server: options.server } : {}),
-    agent,
-    signal: controller.signal,
-    // node-fetch's own timeout; pdjs's `requestTimeout` only arms a timer that does nothing.
-    timeout: options.timeoutMs,
-    requestTimeout: 0,
-    // Only reached if the abort above ever failed to stop pdjs's own 429 retry.
-    retryTimeout: 1_000,
+    agent: one.agent,
+    signal: one.signal,
+    ...oneRequestOptions(options.timeoutMs),
   };
   try {
     const response = await event(parameters);
     return {
       status: response.status,
-      retryAfterSeconds: retryAfter(answered),
+      retryAfterSeconds: retryAfter(one.answered()),
       body: response.data,
     };
   } catch (error) {
-    // Answered, but cut short (429) or with a body that is not JSON (a proxy's 502 page).
-    if (answered?.statusCode) {
-      return { status: answered.statusCode, retryAfterSeconds: retryAfter(answered) };
-    }
-    // node-fetch's FetchError: refused, reset, DNS, TLS or timed out. Anything else
-    // (a malformed server, a bug) is not cured by trying again.
-    if (error instanceof Error && error.name === "FetchError") {
-      throw new PagerDutyUnreachableError(error.message, { cause: error });
-    }
-    throw error;
+    const answered = answeredOrThrow(error, one.answered());
+    return { status: answered.statusCode!, retryAfterSeconds: retryAfter(answered) };
   } finally {
-    agent.destroy();
+    one.done();
   }
 }
 
 /** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
-function retryAfter(response: IncomingMessage | undefined): number | undefined {
+export function retryAfter(response: IncomingMessage | undefined): number | undefined {
   const header = response?.headers["retry-after"];
   if (!header) return undefined;
   if (/^\d+$/.test(header.trim())) return Number(header.trim());
