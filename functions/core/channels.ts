@@ -1,5 +1,7 @@
-import type { ChannelConfig, Config } from "./config.js";
+import type { Config } from "./config.js";
+import { destinationOf, parsePersonalChannelId } from "./contacts.js";
 import type { Incident } from "./incident.js";
+import type { Destination } from "./notification.js";
 
 /**
  * What a kind of channel does, as a table (GoAlert's TypeInfo), so that code asks "does it
@@ -24,11 +26,24 @@ export const CHANNEL_KINDS = {
   pagerduty: { pages: true, mirrorsState: true },
   slack: { mirrorsState: true, mirrorsItsMessage: true, followsLevels: true },
   email: {},
-} as const satisfies Record<ChannelConfig["type"], ChannelKind>;
+  sms: {},
+  voice: {},
+  slack_dm: { mirrorsState: true },
+} as const satisfies Record<Destination["type"], ChannelKind>;
 
-/** The kind of a configured channel; undefined for a channel the config does not know. */
+/**
+ * The kind of a configured channel or of a person's channel (`@alice:slack` is a Slack DM);
+ * undefined for a channel the config does not know.
+ */
 export function channelKind(config: Config, channelId: string): ChannelKind | undefined {
-  const channel = config.channels[channelId];
+  const personal = parsePersonalChannelId(channelId);
+  if (personal) {
+    if (!config.users[personal.userId]) return undefined;
+    return CHANNEL_KINDS[destinationOf({ method: personal.method, address: "" }).type];
+  }
+  const channel = Object.hasOwn(config.channels, channelId)
+    ? config.channels[channelId]
+    : undefined;
   return channel ? CHANNEL_KINDS[channel.type] : undefined;
 }
 

@@ -1,5 +1,7 @@
+import { parsePhoneNumberWithError } from "libphonenumber-js";
 import * as z from "zod/mini";
 import { SEVERITIES, type Severity } from "./alert.js";
+import { CONTACT_METHODS, type NotificationRule } from "./contacts.js";
 import { parseDuration } from "./duration.js";
 import { InvalidConfigError } from "./errors.js";
 import { type Matcher, parseMatcher } from "./matchers.js";
@@ -63,8 +65,90 @@ const slackUserId = z
   .string()
   .check(z.regex(/^[UW][A-Z0-9]+$/, "a Slack user id such as U024BE7LH"));
 
+/**
+ * A phone number as SNS and End User Messaging take it: E.164, canonical (`+14155552671`,
+ * no spaces), and a number that exists in its country's plan (libphonenumber-js), so that
+ * a typo is refused at start-up rather than at 3 a.m.
+ */
+const phone = z.string().check(
+  z.refine((text) => phoneProblem(text) === null, {
+    error: (issue) => phoneProblem(String(issue.input)) ?? "not a phone number",
+  }),
+);
+
+function phoneProblem(text: string): string | null {
+  let parsed: ReturnType<typeof parsePhoneNumberWithError>;
+  try {
+    parsed = parsePhoneNumberWithError(text);
+  } catch {
+    return `${JSON.stringify(text)} is not a phone number: write it in E.164, such as "+14155552671"`;
+  }
+  if (!parsed.isValid())
+    return `${JSON.stringify(text)} is not a valid phone number for country code +${parsed.countryCallingCode}`;
+  if (parsed.number !== text)
+    return `${JSON.stringify(text)} is not E.164, write ${JSON.stringify(parsed.number)}`;
+  return null;
+}
+
+const pagerDutyId = z
+  .string()
+  .check(z.regex(/^P[A-Z0-9]{5,13}$/, "a PagerDuty id such as PXPGF42"));
+
+/** The longest a rule may wait: a delivery owed longer than the pipeline's give-up window is dropped. */
+const MAX_RULE_AFTER_SECONDS = 4 * 3600;
+
+const ruleSchema = z.strictObject({
+  after: duration.check(
+    z.refine((seconds) => seconds <= MAX_RULE_AFTER_SECONDS, "at most 4h after the level fires"),
+  ),
+  notify: z.array(z.enum(CONTACT_METHODS)).check(
+    z.minLength(1),
+    z.refine((methods) => new Set(methods).size === methods.length, "names a method twice"),
+  ),
+});
+
+/** A person's notification rules: at least one, each later than the one before it. */
+const rulesSchema = z.array(ruleSchema).check(
+  z.minLength(1),
+  z.superRefine((rules, ctx) => {
+    rules.forEach((rule, i) => {
+      if (i > 0 && rule.after <= rules[i - 1]!.after)
+        ctx.issues.push({
+          code: "custom",
+          input: rule.after,
+          path: [i, "after"],
+          message: "must be later than the rule before it",
+        });
+    });
+  }),
+);
+
+/**
+ * Whom a person is reached by when they do not say (PagerDuty's and Opsgenie's default
+ * rules): Slack, SMS and email at once, then a voice call after 2 and after 5 minutes.
+ * A method the person has no contact data for is skipped.
+ */
+export const DEFAULT_NOTIFICATION_RULES: readonly NotificationRule[] = [
+  { after: 0, notify: ["slack", "sms", "email"] },
+  { after: 120, notify: ["voice"] },
+  { after: 300, notify: ["voice"] },
+];
+
 const channelSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("pagerduty"), routingKeyEnv: z.optional(z.string()) }),
+  z.strictObject({
+    type: z.literal("pagerduty"),
+    routingKeyEnv: z.optional(z.string()),
+    /**
+     * `service` (absent: the default): Events v2, one alert per incident, PagerDuty's own
+     * escalation policy pages people. `user`: the REST API assigns the incident to each
+     * level's people by their PagerDuty user ids.
+     */
+    mode: z.optional(z.enum(["service", "user"])),
+    /** user mode: the PagerDuty service the incidents are opened on. */
+    service: z.optional(pagerDutyId),
+    /** user mode: the email of the PagerDuty bot user the REST calls act as (`From`). */
+    from: z.optional(z.email()),
+  }),
   z.strictObject({
     type: z.literal("slack"),
     channel: z
@@ -80,6 +164,12 @@ const userSchema = z.strictObject({
   name: z.string().check(z.minLength(1)),
   email: z.optional(z.email()),
   slack: z.optional(slackUserId),
+  /** For SMS and voice calls, in E.164. */
+  phone: z.optional(phone),
+  /** The person's PagerDuty user id, for PagerDuty channels in user mode. */
+  pagerduty: z.optional(pagerDutyId),
+  /** How the person is reached when a level names them; absent: the config's notificationRules. */
+  rules: z.optional(rulesSchema),
 });
 
 const rotationSchema = z.strictObject({
@@ -199,6 +289,23 @@ const configSchema = z.strictObject({
     { team: "default" },
   ),
   users: z._default(z.record(name, userSchema), {}),
+  /** The notification rules of people who set none. */
+  notificationRules: z._default(rulesSchema, () =>
+    DEFAULT_NOTIFICATION_RULES.map((rule) => ({ ...rule, notify: [...rule.notify] })),
+  ),
+  /** Acknowledgement links in SMS, email and Slack DMs. */
+  links: z.prefault(
+    z.strictObject({
+      /** How long a link acts, from the message that carries it (1m..7d). */
+      ttl: z._default(
+        duration.check(
+          z.refine((seconds) => seconds >= 60 && seconds <= 7 * 86_400, "between 1m and 7d"),
+        ),
+        43_200,
+      ),
+    }),
+    {},
+  ),
   teams: z._default(z.record(name, teamSchema), {}),
   channels: z._default(z.record(name, channelSchema), {}),
   escalationPolicies: z._default(z.record(name, policySchema), {}),
@@ -226,6 +333,7 @@ export type Config = z.output<typeof configSchema>;
 export type RouteNode = RouteInput;
 export type ChannelConfig = z.output<typeof channelSchema>;
 export type EscalationPolicy = z.output<typeof policySchema>;
+export type UserConfig = z.output<typeof userSchema>;
 
 /** Checks that every name a config uses is defined somewhere in it. */
 function checkReferences(config: Config): string[] {
@@ -292,6 +400,48 @@ function checkReferences(config: Config): string[] {
     });
   };
   if (config.route) walk(config.route, "route");
+  return [...problems, ...checkPeople(config)];
+}
+
+/** What one field cannot say alone: phones shared by two people, PagerDuty modes. */
+function checkPeople(config: Config): string[] {
+  const problems: string[] = [];
+  const phones = new Map<string, string>();
+  for (const [id, user] of Object.entries(config.users)) {
+    if (!user.phone) continue;
+    const other = phones.get(user.phone);
+    if (other)
+      problems.push(
+        `users.${id}.phone: ${JSON.stringify(user.phone)} is also users.${other}.phone (each person needs their own number)`,
+      );
+    else phones.set(user.phone, id);
+  }
+  const emails = new Map(
+    Object.entries(config.users).flatMap(([id, u]) =>
+      u.email ? [[u.email.toLowerCase(), id]] : [],
+    ),
+  );
+  for (const [id, channel] of Object.entries(config.channels)) {
+    if (channel.type !== "pagerduty") continue;
+    const where = `channels.${id}`;
+    if (channel.mode === "user") {
+      if (!channel.service)
+        problems.push(
+          `${where}.service: mode user needs the PagerDuty service id, such as PXPGF42`,
+        );
+      if (!channel.from)
+        problems.push(`${where}.from: mode user needs the email of a PagerDuty bot user`);
+      const person = channel.from ? emails.get(channel.from.toLowerCase()) : undefined;
+      if (person)
+        problems.push(
+          `${where}.from: ${channel.from} is users.${person}.email; use a bot user (an incident a person assigns to themselves notifies nobody)`,
+        );
+    } else {
+      if (channel.service !== undefined)
+        problems.push(`${where}.service: only for mode user (service mode uses the routing key)`);
+      if (channel.from !== undefined) problems.push(`${where}.from: only for mode user`);
+    }
+  }
   return problems;
 }
 

@@ -1,6 +1,6 @@
 import { channelKind } from "./channels.js";
 import type { After } from "./clock.js";
-import type { Config, EscalationPolicy } from "./config.js";
+import type { Config, EscalationPolicy, UserConfig } from "./config.js";
 import { LATER_ATTEMPTS } from "./delivery-retry.js";
 import { escalates, type Incident, type TimelineEvent } from "./incident.js";
 import type { Notification, OwedDelivery, Recipient } from "./notification.js";
@@ -48,6 +48,19 @@ function levelOffset(policy: EscalationPolicy, delay: number, k: number): number
   return delay + policy.levels[(k - 1) % n]!.after + cycle * cycleLength;
 }
 
+/** A person as deliveries carry them: their contact data, not their rules (the config has those). */
+function recipientOf(userId: string, user: UserConfig): Recipient {
+  const { name, email, slack, phone, pagerduty } = user;
+  return {
+    userId,
+    name,
+    ...(email !== undefined ? { email } : {}),
+    ...(slack !== undefined ? { slack } : {}),
+    ...(phone !== undefined ? { phone } : {}),
+    ...(pagerduty !== undefined ? { pagerduty } : {}),
+  };
+}
+
 function recipientsOf(
   config: Config,
   incident: Incident,
@@ -62,7 +75,8 @@ function recipientsOf(
   const person = (userId: string | undefined, role: string) => {
     const user = userId ? config.users[userId] : undefined;
     if (!userId || !user) problems.push(`team ${incident.team} has no ${role}`);
-    else if (!recipients.some((r) => r.userId === userId)) recipients.push({ userId, ...user });
+    else if (!recipients.some((r) => r.userId === userId))
+      recipients.push(recipientOf(userId, user));
   };
   for (const target of policy.levels[index]!.targets) {
     if ("oncall" in target) {

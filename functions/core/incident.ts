@@ -1,5 +1,7 @@
 import type { Alert, AlertSource, Labels, Severity } from "./alert.js";
 import { alertTitle } from "./alert.js";
+import type { ContactMethod } from "./contacts.js";
+import type { Via } from "./lifecycle-types.js";
 import type { OwedDelivery, SlackMessageRef } from "./notification.js";
 import type { Routing } from "./route-tree.js";
 
@@ -15,7 +17,9 @@ export type TimelineEventType =
   | "acknowledged"
   | "snoozed"
   | "resolved"
-  | "reopened";
+  | "reopened"
+  /** A person a level names whom none of their contact methods can reach. */
+  | "unreachable";
 
 /** One step in an incident's history. Times are ISO-8601 UTC. */
 export interface TimelineEvent {
@@ -34,6 +38,16 @@ export interface TimelineEvent {
   retryAfter?: number;
   /** A failed delivery that will be tried again: when. */
   nextAttemptAt?: string;
+  /** Personal deliveries and unreachable: the config user id of the person. */
+  person?: string;
+  /** Personal deliveries: how the person was reached (pagerduty: assigned in user mode). */
+  method?: ContactMethod | "pagerduty";
+  /** Personal deliveries: the index of the person's notification rule. */
+  rule?: number;
+  /** Deliveries: the provider's id (SNS message id, PagerDuty incident id, Slack ts). */
+  providerId?: string;
+  /** Acknowledged, resolved: where the actor acted from. */
+  via?: Via;
 }
 
 export interface Runbook {

@@ -9,8 +9,11 @@ import type { OwedDelivery, SlackMessageRef } from "./notification.js";
  * `decide` answers, the changes stores apply and the effects the app carries out.
  */
 
-/** Where an actor acted from. Issues 13-15 add pagerduty, link, sms, api, page, heartbeat. */
-export type Via = "slack" | "alertmanager" | "grafana" | "tocsin";
+/**
+ * Where an actor acted from: pagerduty (a v3 webhook), link (a signed acknowledgement link),
+ * sms (a reply to a page). Issues 14-15 add api, page, heartbeat.
+ */
+export type Via = "slack" | "alertmanager" | "grafana" | "tocsin" | "pagerduty" | "link" | "sms";
 
 export interface Actor {
   /** How the timeline names them: `Alice Martin (alice)`, `ada (Slack U024BE7LH)`, `alertmanager`. */
@@ -120,8 +123,11 @@ export type Effect =
   | { type: "stop_escalation"; runs: number }
   /** Resume it at `step`, due at `dueAt`: execution `<id>-snooze-<run>`. */
   | { type: "resume_escalation"; run: string; step: number; dueAt: string }
-  /** Tell the channels the new state: execution `<id>-<kind>`. */
-  | { type: "mirror"; kind: "acknowledge" | "resolve" }
+  /**
+   * Tell the channels the new state: execution `<id>-<kind>`. `except`: channels the actor
+   * acted in, which know already (a PagerDuty acknowledge is not sent back to PagerDuty).
+   */
+  | { type: "mirror"; kind: "acknowledge" | "resolve"; except?: string[] | undefined }
   /** Send these owed deliveries now (in the Task), messages showing `level`; then record them. */
   | { type: "deliver"; owed: OwedDelivery[]; level: number }
   /**

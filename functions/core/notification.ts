@@ -1,4 +1,5 @@
 import type { ChannelConfig } from "./config.js";
+import type { ContactTarget } from "./contacts.js";
 import type { Incident } from "./incident.js";
 
 /** A person to tell, as the config knows them. */
@@ -6,9 +7,32 @@ export interface Recipient {
   userId: string;
   name: string;
   email?: string | undefined;
-  /** Slack user id, for mentions. */
+  /** Slack user id, for mentions and direct messages. */
   slack?: string | undefined;
+  /** E.164, for SMS and voice calls. */
+  phone?: string | undefined;
+  /** PagerDuty user id, for PagerDuty channels in user mode. */
+  pagerduty?: string | undefined;
 }
+
+/**
+ * Where one notification goes: a configured channel, or one person's own contact method
+ * (a person's email has the email channel's shape, `{ type: "email", address }`).
+ */
+export type Destination =
+  | ChannelConfig
+  | { type: "slack_dm"; user: string }
+  | { type: "sms"; phone: string }
+  | { type: "voice"; phone: string };
+
+/**
+ * Makes a signed acknowledgement link (integrations/links): the full URL, or undefined when
+ * the deployment has no link key or no public URL.
+ */
+export type LinkMaker = (
+  claims: { incidentId: string; userId: string; action: "acknowledge" | "resolve" },
+  now: string,
+) => string | undefined;
 
 /** What a notification carries of the incident's runbook. */
 export interface RunbookDetails {
@@ -36,8 +60,15 @@ export interface Notification {
   incident: Incident;
   /** 0 for the route's channels told at once; 1..n for escalation levels. */
   level: number;
+  /** A config channel's id, or a person's (`@alice:sms`, contacts.ts personalChannelId). */
   channelId: string;
-  channel: ChannelConfig;
+  channel: Destination;
+  /** A personal delivery: the person and method it reaches, under which rule. */
+  contact?: ContactTarget | undefined;
+  /** Signed links that acknowledge or resolve as the person (personal deliveries). */
+  links?: { acknowledge: string; resolve: string } | undefined;
+  /** PagerDuty user mode: the PagerDuty incident already opened for this channel, if any. */
+  pagerDutyIncident?: string | null | undefined;
   /** The people this level pages or mentions (empty for a plain channel post). */
   recipients: Recipient[];
   runbook: RunbookDetails | null;
@@ -68,6 +99,12 @@ export interface DeliveryOutcome {
   reason?: "no_credentials" | "no_notifier" | undefined;
   /** Set by Slack when it posted a new message. */
   slackMessage?: SlackMessageRef | undefined;
+  /** The provider's id for what it accepted: SNS message id, PagerDuty incident id, Slack ts. */
+  providerId?: string | undefined;
+  /** PagerDuty user mode: the PagerDuty incident opened (to be kept on the incident). */
+  pagerDutyIncident?: string | undefined;
+  /** PagerDuty user mode: what the delivery came to for each person it assigned. */
+  perPerson?: Array<{ userId: string; status: DeliveryStatus; detail: string }> | undefined;
 }
 
 /**
@@ -78,7 +115,7 @@ export interface DeliveryOutcome {
  * the clients are configured not to retry on their own.
  */
 export interface Notifier {
-  readonly kind: ChannelConfig["type"];
+  readonly kind: Destination["type"];
   send(notification: Notification): Promise<DeliveryOutcome>;
 }
 
@@ -96,6 +133,8 @@ export interface OwedDelivery {
   level: number;
   /** The people the level named when it was claimed. */
   recipients: Recipient[];
+  /** A personal delivery: the person and method (absent on channel deliveries and old items). */
+  contact?: ContactTarget | undefined;
   /** When the step was claimed: later attempts give up a set time after it. */
   claimedAt: string;
   /** Attempts made so far, over every round. */

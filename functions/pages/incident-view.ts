@@ -22,6 +22,7 @@ const EVENT_LABEL: Record<TimelineEvent["type"], string> = {
   snoozed: "Snoozed",
   resolved: "Resolved",
   reopened: "Reopened",
+  unreachable: "Unreachable",
 };
 
 /** A link for a URL from the alert, or its text when it is not http(s). */

@@ -9,6 +9,7 @@ const config = {
     "slack-incidents": { type: "slack", channel: "#incidents" },
     "email-oncall": { type: "email", address: "oncall@example.com" },
   },
+  users: { alice: { name: "Alice Martin" } },
 } as unknown as Config;
 
 describe("CHANNEL_KINDS: what each kind of channel does", () => {
@@ -17,9 +18,22 @@ describe("CHANNEL_KINDS: what each kind of channel does", () => {
       pagerduty: { pages: true, mirrorsState: true },
       slack: { mirrorsState: true, mirrorsItsMessage: true, followsLevels: true },
       email: {},
+      sms: {},
+      voice: {},
+      slack_dm: { mirrorsState: true },
     });
     expect(channelKind(config, "email-oncall")).toEqual({});
     expect(channelKind(config, "not-configured")).toBeUndefined();
+  });
+
+  it("a person's channel has the kind of its method; an unknown person's or method's has none", () => {
+    expect(channelKind(config, "@alice:slack")).toBe(CHANNEL_KINDS.slack_dm);
+    expect(channelKind(config, "@alice:sms")).toBe(CHANNEL_KINDS.sms);
+    expect(channelKind(config, "@alice:voice")).toBe(CHANNEL_KINDS.voice);
+    expect(channelKind(config, "@alice:email")).toBe(CHANNEL_KINDS.email);
+    expect(channelKind(config, "@zed:sms")).toBeUndefined();
+    expect(channelKind(config, "@alice:fax")).toBeUndefined();
+    expect(channelKind(config, "toString")).toBeUndefined();
   });
 
   const posted = incident({
