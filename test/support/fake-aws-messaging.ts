@@ -693,7 +693,7 @@ function escapeXml(text: string): string {
 }
 
 /** A `<speak>` document whose tags nest and close (what Polly refuses otherwise). */
-function wellFormedSsml(body: string): boolean {
+export function wellFormedSsml(body: string): boolean {
   const trimmed = body.trim();
   if (!trimmed.startsWith("<speak") || !trimmed.endsWith("</speak>")) return false;
   if (/&(?!(amp|lt|gt|quot|apos|#\d+);)/.test(trimmed)) return false;
