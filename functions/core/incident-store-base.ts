@@ -200,7 +200,7 @@ export abstract class IncidentStoreBase implements IncidentStore {
     events: TimelineEvent[],
     record: DeliveryRecordOptions = {},
   ): Promise<IncidentWithTimeline | null> {
-    const slackMessages = record.slackMessage ? [record.slackMessage] : undefined;
+    const { slackMessages } = record;
     const { incident } = await this.apply(id, {
       guard: record.whileStatus ? { status: [record.whileStatus] } : { exists: true },
       append: events,

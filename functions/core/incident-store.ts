@@ -56,7 +56,8 @@ export interface DeliveryRecordOptions {
   owed?: OwedDelivery[] | undefined;
   /** Clears the owed state (IncidentWithTimeline.owedState): every channel has been told it. */
   settleState?: boolean | undefined;
-  slackMessage?: { channelId: string; ref: SlackMessageRef } | undefined;
+  /** The Slack messages posted, each kept where the incident had none in that channel. */
+  slackMessages?: ReadonlyArray<{ channelId: string; ref: SlackMessageRef }> | undefined;
   /**
    * Settles and rewrites owed deliveries (and the owed state) only while the incident's
    * status is this one: the state told (or `triggered` for pages) is still the incident's.

@@ -198,7 +198,7 @@ export function decideEngine(
   switch (event.type) {
     case "deliveries_recorded": {
       if (!state) return { outcome: "none", effects: [{ type: "end" }] };
-      const slackMessages = event.slackMessage ? [event.slackMessage] : [];
+      const slackMessages = event.slackMessages ?? [];
       return {
         outcome: "change",
         change: {

@@ -75,8 +75,8 @@ export interface DeliveryRecord {
   pending: OwedDelivery[];
   /** Channels they reached. */
   delivered: string[];
-  /** The first Slack message they posted where the incident had none. */
-  slackMessage?: { channelId: string; ref: SlackMessageRef } | undefined;
+  /** The Slack messages they posted, each where the incident had none in that channel. */
+  slackMessages?: ReadonlyArray<{ channelId: string; ref: SlackMessageRef }> | undefined;
 }
 
 export interface LifecycleContext {

@@ -47,17 +47,19 @@ function toNotification(
   };
 }
 
-/** The first Slack message these deliveries posted where the incident had none, to remember. */
-function postedSlackMessage(incident: Incident, attempted: readonly Attempted[]) {
-  const posted = attempted.find(
-    (a) => a.outcome.slackMessage && !incident.slackMessages[a.notification.channelId],
-  );
-  return posted
-    ? {
-        channelId: posted.notification.channelId,
-        ref: posted.outcome.slackMessage as SlackMessageRef,
-      }
-    : undefined;
+/**
+ * Every Slack message these deliveries posted in a channel where the incident had none, to
+ * remember: one per channel (a route with two Slack channels keeps both, so that later levels
+ * reply in each thread and a state change updates each message).
+ */
+function postedSlackMessages(incident: Incident, attempted: readonly Attempted[]) {
+  const posted = new Map<string, SlackMessageRef>();
+  for (const { notification, outcome } of attempted) {
+    const { channelId } = notification;
+    if (outcome.slackMessage && !incident.slackMessages[channelId] && !posted.has(channelId))
+      posted.set(channelId, outcome.slackMessage);
+  }
+  return [...posted].map(([channelId, ref]) => ({ channelId, ref }));
 }
 
 const delivered = (attempted: readonly Attempted[]) =>
@@ -111,7 +113,7 @@ export async function deliverOwed(
       owed: [...owed],
       pending,
       delivered: delivered(attempted),
-      slackMessage: postedSlackMessage(incident, attempted),
+      slackMessages: postedSlackMessages(incident, attempted),
     },
     { config: deps.config, now: (deps.clock ?? systemClock).now().toISOString(), after: addTime },
   );
@@ -189,7 +191,7 @@ export async function followWithState(
       {
         settle: unsettled.filter((o) => !undelivered.includes(o.channelId)).map((o) => o.key),
         settleState: stateOwed && undelivered.length === 0,
-        slackMessage: postedSlackMessage(current, attempted),
+        slackMessages: postedSlackMessages(current, attempted),
         whileStatus: current.status,
       },
     );
