@@ -1,9 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { PinpointSMSVoiceV2Client } from "@aws-sdk/client-pinpoint-sms-voice-v2";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import type { Notifier } from "../core/notification.js";
+import type { LinkMaker, Notifier } from "../core/notification.js";
 import { type EmailSettings, emailNotifier } from "../integrations/email/notifier.js";
-import type { LinkMaker } from "../integrations/links/token.js";
 import { type PagerDutySettings, pagerDutyNotifier } from "../integrations/pagerduty/notifier.js";
 import { type SlackSettings, slackNotifier } from "../integrations/slack/notifier.js";
 

@@ -9,6 +9,7 @@ import type { RetryPolicy } from "../core/delivery-retry.js";
 import type { EscalationRunner } from "../core/escalation-runner.js";
 import type { Incident } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
+import type { LinkMaker } from "../core/notification.js";
 import type { ReplayGuard } from "../core/replay-guard.js";
 import { filledRunbook, findRunbook, type RunbookDefinition } from "../core/runbook.js";
 import type { NotifierRegistry } from "../delivery/registry.js";
@@ -16,7 +17,6 @@ import { escalationHandler } from "../escalation/task-handler.js";
 import { alertmanagerWebhook } from "../integrations/alertmanager/webhook.js";
 import type { GrafanaSignatureHeaders } from "../integrations/grafana/signature.js";
 import { grafanaWebhook } from "../integrations/grafana/webhook.js";
-import type { LinkMaker } from "../integrations/links/token.js";
 import { slackInteractions } from "../integrations/slack/interactions.js";
 import type { SlackResponder } from "../integrations/slack/responder.js";
 

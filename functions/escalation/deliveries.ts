@@ -7,6 +7,7 @@ import type { IncidentStore } from "../core/incident-store.js";
 import { decide } from "../core/lifecycle.js";
 import { channelsOfOwed as channelsHeardOf } from "../core/lifecycle-engine.js";
 import type {
+  LinkMaker,
   Notification,
   OwedDelivery,
   RunbookDetails,
@@ -14,7 +15,6 @@ import type {
 } from "../core/notification.js";
 import { filledRunbook, type RunbookDefinition } from "../core/runbook.js";
 import { type DeliveryDeps, sendAll } from "../delivery/pipeline.js";
-import type { LinkMaker } from "../integrations/links/token.js";
 
 export interface EscalationDeps extends DeliveryDeps {
   store: IncidentStore;
