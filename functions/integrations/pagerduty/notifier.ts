@@ -3,7 +3,9 @@ import type { ChannelConfig } from "../../core/config.js";
 import type { DeliveryOutcome, Notification, Notifier } from "../../core/notification.js";
 import { describeError, NOT_DELIVERED_NO_CREDENTIALS } from "../../delivery/outcomes.js";
 import { type PagerDutyEventOptions, pagerDutyEvent } from "./event.js";
+import { pagerDutyRest } from "./rest.js";
 import { type EventAnswer, PagerDutyUnreachableError, sendEvent } from "./transport.js";
+import { PagerDutyUserMode, type UserModeOptions } from "./user-mode.js";
 
 /** Picks the routing key for a notification; undefined when there is none. */
 export type RoutingKeyResolver = (target: {
@@ -22,20 +24,39 @@ export interface PagerDutyNotifierOptions extends PagerDutyEventOptions {
   /** Per-request timeout; default 5 s. */
   timeoutMs?: number | undefined;
   logger?: Pick<Logger, "warn"> | undefined;
+  /** User mode's REST client, by the channel's `from` (see user-mode.ts). */
+  rest?: UserModeOptions["rest"];
+  /** Secrets that must never reach a detail (the REST token). */
+  secrets?: readonly string[] | undefined;
 }
 
 /**
- * Pages through PagerDuty Events API v2 (https://developer.pagerduty.com/docs/events-api-v2-overview)
- * with @pagerduty/pdjs, one request per call. 202 is delivered; 5xx, 429 (with its
- * Retry-After) and no answer are retryable failures; any other 4xx fails for good. The
- * routing key is a secret: it never appears in a detail or a log line.
+ * Pages through PagerDuty, in the channel's mode (README "PagerDuty"). *service* (the
+ * default): PagerDuty Events API v2 (https://developer.pagerduty.com/docs/events-api-v2-overview)
+ * with @pagerduty/pdjs, one request per call; 202 is delivered; 5xx, 429 (with its
+ * Retry-After) and no answer are retryable failures; any other 4xx fails for good; the
+ * service's own escalation policy chooses whom PagerDuty pages. *user*: the REST API
+ * assigns the PagerDuty incident to each level's people (user-mode.ts). Keys and tokens are
+ * secrets: they never appear in a detail or a log line.
  */
 export class PagerDutyNotifier implements Notifier {
   readonly kind = "pagerduty" as const;
+  private readonly userMode: PagerDutyUserMode;
 
-  constructor(private readonly options: PagerDutyNotifierOptions = {}) {}
+  constructor(private readonly options: PagerDutyNotifierOptions = {}) {
+    this.userMode = new PagerDutyUserMode({
+      rest: options.rest,
+      incidentUrl: options.incidentUrl,
+      logger: options.logger,
+    });
+  }
 
   async send(notification: Notification): Promise<DeliveryOutcome> {
+    const { channel } = notification;
+    if (channel.type === "pagerduty" && channel.mode === "user") {
+      const outcome = await this.userMode.send(notification, channel);
+      return { ...outcome, detail: withoutSecrets(outcome.detail, this.options.secrets ?? []) };
+    }
     const routingKey = this.routingKeyFor(notification);
     if (!routingKey) return { ...NOT_DELIVERED_NO_CREDENTIALS };
     // Belt and braces: PagerDuty's error text should never echo the key, but if it did…
@@ -92,7 +113,11 @@ export class PagerDutyNotifier implements Notifier {
     if (answer.status >= 200 && answer.status < 300) {
       return {
         status: "delivered",
-        detail: `PagerDuty accepted ${event.event_action} (dedup key ${dedupKey})`,
+        detail: `PagerDuty accepted ${event.event_action} (dedup key ${dedupKey})${
+          event.event_action === "trigger"
+            ? "; PagerDuty's escalation policy chooses who is paged"
+            : ""
+        }`,
       };
     }
     if (answer.status === 429 || answer.status >= 500) {
@@ -116,6 +141,14 @@ export class PagerDutyNotifier implements Notifier {
     }
     return { status: "failed", detail: `PagerDuty answered ${answer.status}${explain(answer)}` };
   }
+}
+
+/** `text` with each secret of 8 characters or more replaced by a mark. */
+function withoutSecrets(text: string, secrets: readonly string[]): string {
+  return secrets.reduce(
+    (redacted, secret) => (secret.length >= 8 ? redacted.split(secret).join("[secret]") : redacted),
+    text,
+  );
 }
 
 /** PagerDuty's own words from an error body: `: Event object is invalid ('…' is missing)`. */
@@ -159,5 +192,30 @@ export function pagerDutyNotifier(
     server: settings.server,
     ca: settings.ca,
     logger,
+    ...(settings.rest ? restFor(settings.rest, settings) : {}),
   });
+}
+
+/** User mode's REST client from the settings: PagerDuty's REST host unless told otherwise. */
+function restFor(
+  rest: NonNullable<PagerDutySettings["rest"]>,
+  settings: PagerDutySettings,
+): Pick<PagerDutyNotifierOptions, "rest" | "secrets"> {
+  const token = rest.token.trim();
+  if (!token) return {};
+  return {
+    secrets: [token],
+    rest: (from) => {
+      const actingAs = from ?? rest.from;
+      if (!actingAs) return undefined;
+      return pagerDutyRest({
+        token,
+        from: actingAs,
+        // The same host as the Events API when one is set for tests (the fake serves both).
+        server: rest.server ?? settings.server,
+        ca: rest.ca ?? settings.ca,
+        timeoutMs: 5_000,
+      });
+    },
+  };
 }

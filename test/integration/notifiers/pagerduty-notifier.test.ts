@@ -43,7 +43,8 @@ describe("PagerDutyNotifier: the events", () => {
 
     expect(outcome).toEqual({
       status: "delivered",
-      detail: "PagerDuty accepted trigger (dedup key inc-20261130-0001)",
+      detail:
+        "PagerDuty accepted trigger (dedup key inc-20261130-0001); PagerDuty's escalation policy chooses who is paged",
     });
     expect(fake.requests).toHaveLength(1);
     expect(fake.requests[0]!.headers["content-type"]).toMatch(/^application\/json/);
