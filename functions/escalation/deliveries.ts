@@ -6,15 +6,10 @@ import type { Incident, IncidentWithTimeline } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
 import { decide } from "../core/lifecycle.js";
 import { channelsOfOwed as channelsHeardOf } from "../core/lifecycle-engine.js";
-import type {
-  LinkMaker,
-  Notification,
-  OwedDelivery,
-  RunbookDetails,
-  SlackMessageRef,
-} from "../core/notification.js";
+import type { LinkMaker, OwedDelivery, SlackMessageRef } from "../core/notification.js";
 import { filledRunbook, type RunbookDefinition } from "../core/runbook.js";
 import { type DeliveryDeps, sendAll } from "../delivery/pipeline.js";
+import { type DeliveryOf, slackMessageKey, toNotification } from "./notifications.js";
 
 export interface EscalationDeps extends DeliveryDeps {
   store: IncidentStore;
@@ -24,27 +19,17 @@ export interface EscalationDeps extends DeliveryDeps {
   links?: LinkMaker | undefined;
 }
 
-function runbookDetails(deps: EscalationDeps, incident: Incident): RunbookDetails | null {
-  return filledRunbook(deps.runbooks, deps.config.runbooks.baseUrl, incident);
-}
-
-function toNotification(
-  deps: EscalationDeps,
-  incident: Incident,
-  delivery: Pick<Notification, "channelId" | "kind" | "level" | "recipients">,
-): Notification | null {
-  const channel = deps.config.channels[delivery.channelId];
-  if (!channel) return null;
-  return {
-    kind: delivery.kind,
+function notificationOf(deps: EscalationDeps, incident: Incident, delivery: DeliveryOf) {
+  return toNotification(
+    {
+      config: deps.config,
+      links: deps.links,
+      runbook: (i) => filledRunbook(deps.runbooks, deps.config.runbooks.baseUrl, i),
+      now: (deps.clock ?? systemClock).now().toISOString(),
+    },
     incident,
-    level: delivery.level,
-    channelId: delivery.channelId,
-    channel,
-    recipients: delivery.recipients,
-    runbook: runbookDetails(deps, incident),
-    slackMessage: incident.slackMessages[delivery.channelId] ?? null,
-  };
+    delivery,
+  );
 }
 
 /**
@@ -55,9 +40,9 @@ function toNotification(
 function postedSlackMessages(incident: Incident, attempted: readonly Attempted[]) {
   const posted = new Map<string, SlackMessageRef>();
   for (const { notification, outcome } of attempted) {
-    const { channelId } = notification;
-    if (outcome.slackMessage && !incident.slackMessages[channelId] && !posted.has(channelId))
-      posted.set(channelId, outcome.slackMessage);
+    const key = slackMessageKey(notification.channelId);
+    if (outcome.slackMessage && !incident.slackMessages[key] && !posted.has(key))
+      posted.set(key, outcome.slackMessage);
   }
   return [...posted].map(([channelId, ref]) => ({ channelId, ref }));
 }
@@ -89,7 +74,7 @@ export async function deliverOwed(
 ): Promise<{ open: boolean; pending: OwedDelivery[] }> {
   if (owed.length === 0) return { open: true, pending: [] };
   const sendable = owed.flatMap((o) => {
-    const notification = toNotification(deps, incident, o);
+    const notification = notificationOf(deps, incident, o);
     return notification ? [{ owed: o, notification }] : [];
   });
   const stillTriggered = async () => (await deps.store.get(incident.id))?.status === "triggered";
@@ -172,7 +157,7 @@ export async function followWithState(
     const kind = current.status === "resolved" ? "resolve" : "acknowledge";
     const actor = (kind === "resolve" ? current.resolvedBy : current.acknowledgedBy) ?? undefined;
     const notifications = channels.flatMap((channelId) => {
-      const notification = toNotification(deps, current, {
+      const notification = notificationOf(deps, current, {
         channelId,
         kind,
         level: current.level,
