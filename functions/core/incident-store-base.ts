@@ -8,19 +8,11 @@ import {
   unlessLaterEpisode,
   whileAttached,
 } from "./episode.js";
-import { IncidentConflictError, IncidentNotFoundError } from "./errors.js";
-import type {
-  Incident,
-  IncidentStatus,
-  IncidentWithTimeline,
-  TimelineEvent,
-  Transition,
-} from "./incident.js";
+import { IncidentNotFoundError } from "./errors.js";
+import type { IncidentStatus, IncidentWithTimeline } from "./incident.js";
 import type {
   Applied,
-  DeliveryRecordOptions,
   Fired,
-  FiringOutcome,
   IncidentPage,
   IncidentQuery,
   IncidentStore,
@@ -117,12 +109,6 @@ export abstract class IncidentStoreBase implements IncidentStore {
     return this.writeConfirm(fingerprint, incidentId);
   }
 
-  async recordFiring(candidate: IncidentWithTimeline): Promise<FiringOutcome> {
-    const { toConfirm, previous: _, ...outcome } = await this.fire(candidate);
-    if (toConfirm) await this.confirmOpening(candidate.fingerprint, outcome.incident.id);
-    return outcome;
-  }
-
   async resolveFingerprint(candidate: IncidentWithTimeline, update: IncidentUpdate) {
     const detached = await this.writeDetach(
       candidate.fingerprint,
@@ -153,67 +139,6 @@ export abstract class IncidentStoreBase implements IncidentStore {
   async get(id: string): Promise<IncidentWithTimeline | null> {
     const stored = await this.readIncident(id);
     return stored && shown(stored);
-  }
-
-  async claimEscalationStep(
-    id: string,
-    claim: Parameters<IncidentStore["claimEscalationStep"]>[1],
-  ): Promise<boolean> {
-    const { applied } = await this.apply(id, {
-      // A normal claim: each step once, and none while a snooze runs. A resume: the snooze is over.
-      guard: claim.resume
-        ? { status: ["triggered"], snoozeOverAt: claim.now }
-        : { status: ["triggered"], stepUnclaimed: claim.step, noSnoozeAt: claim.now },
-      claimStep: claim.step,
-      set: {
-        escalationStep: claim.reached,
-        level: claim.level,
-        ...(claim.resume ? { snoozedUntil: null, escalationBaseAt: claim.resume.baseAt } : {}),
-      },
-      append: claim.events,
-      owe: claim.owed,
-    });
-    return applied;
-  }
-
-  async applyTransition(incident: Incident, transition: Transition): Promise<IncidentWithTimeline> {
-    const update = updateOf(transition);
-    const { applied, incident: written } = await this.apply(
-      incident.id,
-      transition.changes.status === "resolved" ? { ...update, releaseFingerprint: true } : update,
-      incident,
-    );
-    if (!applied) {
-      const current = await this.get(incident.id);
-      if (!current) throw new IncidentNotFoundError(incident.id);
-      throw new IncidentConflictError(
-        incident.id,
-        current.status,
-        `the incident is ${current.status}`,
-      );
-    }
-    return written!;
-  }
-
-  async recordDeliveries(
-    id: string,
-    events: TimelineEvent[],
-    record: DeliveryRecordOptions = {},
-  ): Promise<IncidentWithTimeline | null> {
-    const { slackMessages } = record;
-    const { incident } = await this.apply(id, {
-      guard: record.whileStatus ? { status: [record.whileStatus] } : { exists: true },
-      append: events,
-      settle: record.settle,
-      owe: record.owed,
-      owedState: record.settleState ? null : undefined,
-      slackMessages,
-      // The status moved on: the outcomes are recorded all the same, the owed ones kept.
-      otherwise: record.whileStatus
-        ? { guard: { exists: true }, append: events, slackMessages }
-        : undefined,
-    });
-    return incident;
   }
 
   /**
@@ -250,25 +175,6 @@ export abstract class IncidentStoreBase implements IncidentStore {
     const { status, channels, escalationPolicy } = current;
     return { id, status, channels, escalationPolicy };
   }
-}
-
-/**
- * A transition as an update (planTransition's changes are all fields an update sets); an
- * acknowledge or resolve a mirror tells records its state as owed in the same write.
- */
-function updateOf(transition: Transition): IncidentUpdate {
-  const { status } = transition.changes;
-  return {
-    guard: {
-      status: transition.from,
-      ...(transition.unlessSnoozedAt === undefined
-        ? {}
-        : { noSnoozeAt: transition.unlessSnoozedAt }),
-    },
-    set: transition.changes as Partial<IncidentFields>,
-    append: [transition.event],
-    ...(transition.mirror && status && status !== "triggered" ? { owedState: status } : {}),
-  };
 }
 
 const withSet = (update: IncidentUpdate, set: Partial<IncidentFields>): IncidentUpdate => ({

@@ -1,14 +1,6 @@
 import type { Severity } from "./alert.js";
-import type {
-  Incident,
-  IncidentStatus,
-  IncidentWithTimeline,
-  OwedState,
-  TimelineEvent,
-  Transition,
-} from "./incident.js";
+import type { Incident, IncidentStatus, IncidentWithTimeline, OwedState } from "./incident.js";
 import type { IncidentUpdate } from "./incident-update.js";
-import type { OwedDelivery, SlackMessageRef } from "./notification.js";
 import type { ReportIncident } from "./report.js";
 
 /** What `fire` answers: an opening not confirmed yet is the caller's to follow up and confirm. */
@@ -46,23 +38,6 @@ export interface IncidentQuery {
 export interface ReportSlice {
   incidents: ReportIncident[];
   truncated: boolean;
-}
-
-/** What IncidentStore.recordDeliveries writes besides the events. */
-export interface DeliveryRecordOptions {
-  /** Keys of owed deliveries these outcomes settle. */
-  settle?: string[] | undefined;
-  /** Owed deliveries to write as given (a later attempt is due). */
-  owed?: OwedDelivery[] | undefined;
-  /** Clears the owed state (IncidentWithTimeline.owedState): every channel has been told it. */
-  settleState?: boolean | undefined;
-  /** The Slack messages posted, each kept where the incident had none in that channel. */
-  slackMessages?: ReadonlyArray<{ channelId: string; ref: SlackMessageRef }> | undefined;
-  /**
-   * Settles and rewrites owed deliveries (and the owed state) only while the incident's
-   * status is this one: the state told (or `triggered` for pages) is still the incident's.
-   */
-  whileStatus?: IncidentStatus | undefined;
 }
 
 /** An incident whose new state its channels are still owed (IncidentStore.owedStates). */
@@ -143,8 +118,6 @@ export interface IncidentStore {
   fire(candidate: IncidentWithTimeline): Promise<Fired>;
   /** Confirms an opening (fire's `toConfirm`); nothing when the incident is no longer the open one. */
   confirmOpening(fingerprint: string, incidentId: string): Promise<void>;
-  /** `fire`, then `confirmOpening` at once: for a caller with nothing to follow an opening. */
-  recordFiring(candidate: IncidentWithTimeline): Promise<FiringOutcome>;
   /**
    * Resolves the open incident of `candidate.fingerprint` with `update` (a lifecycle
    * decision's), if there is one, carrying back the episode's live counters; a repeat or a
@@ -164,49 +137,9 @@ export interface IncidentStore {
    * nothing applied, nothing was written: read the incident again to see why.
    */
   apply(id: string, update: IncidentUpdate, known?: KnownIncident): Promise<Applied>;
-  /**
-   * Claims an escalation step of a triggered incident in one conditional write: sets
-   * `escalationStep` to `reached` and `level`, appends `events`, and writes the step's
-   * `owed` deliveries (each stays owed until its outcome is recorded). A normal claim
-   * needs the step not claimed yet and no snooze running; a `resume` claim needs a snooze
-   * that is over, clears it and moves the escalation's base time. False when the condition
-   * fails (acknowledged, resolved, snoozed, or a retried step).
-   */
-  claimEscalationStep(
-    id: string,
-    claim: {
-      step: number;
-      reached: number;
-      level: number;
-      events: TimelineEvent[];
-      now: string;
-      resume?: { baseAt: string } | undefined;
-      owed?: OwedDelivery[] | undefined;
-    },
-  ): Promise<boolean>;
-  /**
-   * Applies an acknowledge, resolve or snooze to `incident` as one conditional write;
-   * a resolve also frees the fingerprint, so the alert firing again opens a new incident.
-   * Throws IncidentConflictError with the current status when the state forbids it.
-   */
-  applyTransition(incident: Incident, transition: Transition): Promise<IncidentWithTimeline>;
-  /**
-   * Records delivery outcomes in one write: appends `events`, clears the owed deliveries
-   * they `settle`, writes the `owed` ones that wait for a later attempt, and remembers a
-   * Slack message if given (unless one is kept already). With `whileStatus`, owed
-   * deliveries (and the owed state) are cleared or rewritten only while the incident has
-   * that status; otherwise the events are recorded and the owed ones kept, since their
-   * channels are then owed the incident's later state. Returns the incident as the write
-   * left it (null if there is none).
-   */
-  recordDeliveries(
-    id: string,
-    events: TimelineEvent[],
-    options?: DeliveryRecordOptions,
-  ): Promise<IncidentWithTimeline | null>;
   list(query: IncidentQuery): Promise<IncidentPage>;
   /**
-   * Every incident with an owed state (Transition.mirror), whatever its age: what a mirror
+   * Every incident with an owed state (IncidentUpdate.owedState), whatever its age: what a mirror
    * lost with its process left to tell. Sparse: only those, never the others.
    */
   owedStates(): Promise<OwedStateRef[]>;

@@ -116,7 +116,7 @@ export interface IncidentWithTimeline extends Incident {
   /** Deliveries of claimed escalation steps not recorded yet (in flight or to be retried); absent when none. */
   owedDeliveries?: OwedDelivery[];
   /**
-   * A state the channels that heard of the incident are owed (see Transition.mirror): set
+   * A state the channels that heard of the incident are owed (see IncidentUpdate.owedState): set
    * by the acknowledge or resolve itself, cleared once every one of them is told; absent when none.
    */
   owedState?: OwedState;
@@ -196,75 +196,6 @@ export function openIncident(input: {
       },
     ],
   };
-}
-
-/** Something that asks an incident to change state. */
-export type IncidentCommand =
-  | { type: "acknowledge"; actor: string }
-  | { type: "resolve"; actor: string; detail?: string }
-  | { type: "snooze"; actor: string; seconds: number };
-
-/**
- * A state change ready to apply: allowed only while the incident is in one of `from`.
- * Stores apply it as one conditional write, so two racing changes never both win.
- */
-export interface Transition {
-  from: readonly IncidentStatus[];
-  /** When set, allowed only if no snooze is running at this time (ISO-8601): a snooze. */
-  unlessSnoozedAt?: string;
-  changes: Partial<Incident>;
-  event: TimelineEvent;
-  /**
-   * An acknowledge or resolve whose channels will be told (a mirror follows): the same
-   * write records the new status as owed to them (IncidentWithTimeline.owedState), so that
-   * a mirror lost with its process (a crash before it told them) is found and run again.
-   */
-  mirror?: boolean;
-}
-
-const ALLOWED_FROM: Readonly<Record<IncidentCommand["type"], readonly IncidentStatus[]>> = {
-  acknowledge: ["triggered"],
-  resolve: ["triggered", "acknowledged"],
-  snooze: ["triggered"],
-};
-
-/** The transition a command asks for at `now`. */
-export function planTransition(command: IncidentCommand, now: string): Transition {
-  const from = ALLOWED_FROM[command.type];
-  switch (command.type) {
-    case "acknowledge":
-      return {
-        from,
-        changes: { status: "acknowledged", acknowledgedAt: now, acknowledgedBy: command.actor },
-        event: { at: now, type: "acknowledged", actor: command.actor },
-      };
-    case "resolve":
-      return {
-        from,
-        changes: { status: "resolved", resolvedAt: now, resolvedBy: command.actor },
-        event: {
-          at: now,
-          type: "resolved",
-          actor: command.actor,
-          ...(command.detail ? { detail: command.detail } : {}),
-        },
-      };
-    case "snooze": {
-      const until = new Date(Date.parse(now) + Math.round(command.seconds * 1000)).toISOString();
-      // One snooze at a time: a second click while snoozed changes nothing.
-      return {
-        from,
-        unlessSnoozedAt: now,
-        changes: { snoozedUntil: until },
-        event: {
-          at: now,
-          type: "snoozed",
-          actor: command.actor,
-          detail: `escalation paused until ${until}`,
-        },
-      };
-    }
-  }
 }
 
 /** Whether the incident tells anyone: a route channel or an escalation policy (info alerts do not). */

@@ -189,10 +189,13 @@ export function nextRun(
   };
 }
 
-/** The engine's other events: deliveries recorded, a mirror due, the engine lost. */
+/** The engine's other events: deliveries recorded, a state told, a step failed, a mirror due, the engine lost. */
 export function decideEngine(
   state: IncidentWithTimeline | null,
-  event: Extract<EngineEvent, { type: "deliveries_recorded" | "mirror_due" | "engine_lost" }>,
+  event: Extract<
+    EngineEvent,
+    { type: "deliveries_recorded" | "state_told" | "step_failed" | "mirror_due" | "engine_lost" }
+  >,
   ctx: LifecycleContext,
 ): Decision {
   switch (event.type) {
@@ -219,6 +222,44 @@ export function decideEngine(
         effects: [],
         otherwise: [...tellState(ctx.config, event.delivered, event.owed), { type: "end" }],
       };
+    }
+    case "state_told": {
+      if (!state) return { outcome: "none", effects: [] };
+      const slackMessages = event.slackMessages ?? [];
+      return {
+        outcome: "change",
+        change: {
+          kind: "update",
+          id: state.id,
+          update: {
+            // Settled only while the state told is still the incident's.
+            guard: { exists: true, status: [state.status] },
+            append: event.events,
+            settle: event.settle,
+            ...(event.settlesState ? { owedState: null } : {}),
+            slackMessages,
+            // It moved on meanwhile: the outcomes are recorded, and its channels are owed the
+            // new state (the caller tells it them; nothing settled).
+            otherwise: { guard: { exists: true }, append: event.events, slackMessages },
+          },
+        },
+        effects: [],
+      };
+    }
+    case "step_failed": {
+      if (!state) return { outcome: "none", effects: [] };
+      const append = [{ at: ctx.now, type: "notification_failed" as const, detail: event.detail }];
+      // A mirror given up settles its owed state (while it is still that one): the sweep of
+      // owed states would find it for nothing.
+      const update: IncidentUpdate = event.givenUp
+        ? {
+            guard: { exists: true, status: [state.status] },
+            append,
+            owedState: null,
+            otherwise: { guard: { exists: true }, append },
+          }
+        : { guard: { exists: true }, append };
+      return { outcome: "change", change: { kind: "update", id: state.id, update }, effects: [] };
     }
     case "mirror_due": {
       // The state stored when it runs is told, not the one it was started for.

@@ -54,6 +54,17 @@ export type EngineEvent =
   | { type: "snooze_ended"; step: number; dueAt?: string | undefined }
   /** A Task's deliveries ended: what they came to, ready to record. */
   | ({ type: "deliveries_recorded" } & DeliveryRecord)
+  /**
+   * The incident's state was told to its channels (followWithState): `events` the outcomes,
+   * `settle` the owed deliveries it settles and `settlesState` the owed state (a mirror's,
+   * once every channel has it), each only while the state told is still the incident's.
+   */
+  | ({ type: "state_told" } & StateRecord)
+  /**
+   * A step (or a mirror) failed past its Task's retries (Record failure): `detail` says why
+   * and what follows; `givenUp` for a mirror given up, which settles its owed state.
+   */
+  | { type: "step_failed"; detail: string; givenUp: boolean }
   /** A mirror execution runs (`<id>-acknowledge|resolve`): tell the channels the state. */
   | { type: "mirror_due"; kind: "acknowledge" | "resolve" }
   /** The engine that ran the escalations was lost (the local server restarted). */
@@ -76,6 +87,14 @@ export interface DeliveryRecord {
   /** Channels they reached. */
   delivered: string[];
   /** The Slack messages they posted, each where the incident had none in that channel. */
+  slackMessages?: ReadonlyArray<{ channelId: string; ref: SlackMessageRef }> | undefined;
+}
+
+/** What telling an incident's state came to (see the state_told event). */
+export interface StateRecord {
+  events: TimelineEvent[];
+  settle: string[];
+  settlesState: boolean;
   slackMessages?: ReadonlyArray<{ channelId: string; ref: SlackMessageRef }> | undefined;
 }
 

@@ -150,6 +150,8 @@ export function decide(
     case "snooze_ended":
       return decideStep(state, event.step, event.dueAt, ctx as LifecycleContext);
     case "deliveries_recorded":
+    case "state_told":
+    case "step_failed":
     case "mirror_due":
     case "engine_lost":
       return decideEngine(state, event, ctx as LifecycleContext);

@@ -170,16 +170,20 @@ export async function followWithState(
     undelivered = attempted
       .filter((a) => a.outcome.status === "failed" && a.outcome.retryable)
       .map((a) => a.notification.channelId);
-    const after = await deps.store.recordDeliveries(
-      current.id,
-      attempted.map((a) => deliveryEvent(a)).sort((a, b) => a.at.localeCompare(b.at)),
+    const clock = deps.clock ?? systemClock;
+    const decision = decide(
+      current,
       {
+        type: "state_told",
+        events: attempted.map((a) => deliveryEvent(a)).sort((a, b) => a.at.localeCompare(b.at)),
         settle: unsettled.filter((o) => !undelivered.includes(o.channelId)).map((o) => o.key),
-        settleState: stateOwed && undelivered.length === 0,
+        settlesState: stateOwed && undelivered.length === 0,
         slackMessages: postedSlackMessages(current, attempted),
-        whileStatus: current.status,
       },
+      { config: deps.config, now: clock.now().toISOString(), after: clock.after },
     );
+    if (decision.outcome !== "change" || decision.change.kind !== "update") break;
+    const { incident: after } = await deps.store.apply(current.id, decision.change.update);
     if (!after || after.status === current.status) break;
     // Moved on before the write: nothing was settled, and the channels are owed the new state.
     current = after;

@@ -2,6 +2,7 @@ import { systemClock } from "../adapters/clock.js";
 import { LATER_ATTEMPTS, nextTryAfterFailure } from "../core/delivery-retry.js";
 import { escalationEndsAt } from "../core/escalation.js";
 import type { IncidentWithTimeline } from "../core/incident.js";
+import { decide } from "../core/lifecycle.js";
 import type { EscalationDeps } from "./deliveries.js";
 
 /** What the Record failure Task is given (lib/constructs/escalation.ts). */
@@ -98,13 +99,20 @@ export async function recordFailure(
     detail,
   });
   try {
-    // A mirror given up settles its owed state: the sweep would find it for nothing.
-    const givenUp = input.mirror && outcome.outcome === "failed" ? incident : null;
-    await deps.store.recordDeliveries(
-      input.incidentId,
-      [{ at: at.toISOString(), type: "notification_failed", detail }],
-      givenUp ? { settleState: true, whileStatus: givenUp.status } : {},
-    );
+    // Unread (the store is down): nothing to decide on, and a write would fail as the read did.
+    const decision = incident
+      ? decide(
+          incident,
+          {
+            type: "step_failed",
+            detail,
+            givenUp: Boolean(input.mirror) && outcome.outcome === "failed",
+          },
+          { config: deps.config, now: at.toISOString(), after },
+        )
+      : null;
+    if (decision?.outcome === "change" && decision.change.kind === "update")
+      await deps.store.apply(input.incidentId, decision.change.update);
   } catch (error) {
     deps.logger.warn("the failure could not be recorded", {
       event: "escalation_failure_unrecorded",

@@ -13,8 +13,8 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadServiceFiles } from "../../functions/adapters/config-file.js";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
-import { planTransition } from "../../functions/core/incident.js";
 import { type LocalServer, startLocalServer } from "../../functions/local/server.js";
+import { act, command } from "../support/lifecycle.js";
 import { type BrowserContext, loadPlaywright, type Page } from "../support/playwright.js";
 import { pollUntil } from "../support/poll-until.js";
 
@@ -107,10 +107,11 @@ describe.skipIf(!available && !process.env.CI)(
           intervalMs: 100,
         },
       );
-      const escalated = (await local.app.store.get(ids.escalated))!;
-      await local.app.store.applyTransition(
-        escalated,
-        planTransition({ type: "acknowledge", actor: "Erin Walsh" }, new Date().toISOString()),
+      await act(
+        local.app.store,
+        ids.escalated,
+        command("acknowledge", "Erin Walsh"),
+        new Date().toISOString(),
       );
       // Hostile labels and annotations: they must show as text and never run.
       ids.hostile = await fire(

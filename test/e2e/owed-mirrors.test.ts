@@ -16,6 +16,7 @@ import type { EmbeddedDynamo } from "../../functions/local/embedded-dynamodb.js"
 import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { FakePagerDuty } from "../support/fake-pagerduty.js";
 import { candidate } from "../support/incidents.js";
+import { fired } from "../support/lifecycle.js";
 import { ROUTING_KEY } from "../support/local-with-fakes.js";
 import { waitUntil } from "../support/poll-until.js";
 
@@ -60,7 +61,7 @@ describe("the owed-mirrors sweep (AWS's schedule, the local server's start-up)",
       logger: silent,
     });
     const incident = candidate("fp-owed-sweep", new Date().toISOString(), { channels: [] });
-    await store.recordFiring(incident);
+    await fired(store, incident);
     const heard = () =>
       pagerDuty.processed.filter((e) => e.dedup_key === incident.id).map((e) => e.event_action);
     // The click's function, with Step Functions refusing the mirror's start (throttled, down):

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsClientConfig } from "../../functions/adapters/aws-clients.js";
 import { scaledClock } from "../../functions/adapters/clock.js";
 import { DynamoIncidentStore } from "../../functions/adapters/dynamodb/incident-store.js";
-import { planTransition } from "../../functions/core/incident.js";
 import type { Notifier } from "../../functions/core/notification.js";
 import { parseConfig } from "../../functions/core/yaml-files.js";
 import { LocalEscalationEngine } from "../../functions/escalation/local-engine.js";
@@ -16,6 +15,7 @@ import { clientFor, freshTable, startTestDynamo } from "../support/dynamo.js";
 import { FakePagerDuty } from "../support/fake-pagerduty.js";
 import { DynamoFaultProxy } from "../support/fault-proxy.js";
 import { candidate } from "../support/incidents.js";
+import { act, command, fired } from "../support/lifecycle.js";
 import { ROUTING_KEY } from "../support/local-with-fakes.js";
 import { waitUntil } from "../support/poll-until.js";
 
@@ -91,7 +91,7 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
     const incident = candidate("fp-task-retry", new Date().toISOString(), {
       channels: [],
     });
-    await store.recordFiring(incident);
+    await fired(store, incident);
 
     try {
       await engine.start(incident.id);
@@ -156,7 +156,7 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
       onStateEntered: (_, state) => entered.push(state),
     });
     const incident = candidate("fp-mirror-retry", new Date().toISOString(), { channels: [] });
-    await store.recordFiring(incident);
+    await fired(store, incident);
     const heard = () =>
       pagerDuty.processed.filter((e) => e.dedup_key === incident.id).map((e) => e.event_action);
 
@@ -164,10 +164,7 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
       await engine.start(incident.id);
       await waitUntil(() => heard().includes("trigger"), "level 1 paged", 10_000);
       await engine.stop(incident.id);
-      await store.applyTransition(
-        (await store.get(incident.id))!,
-        planTransition({ type: "resolve", actor: "dmitri" }, new Date().toISOString()),
-      );
+      await act(store, incident.id, command("resolve", "dmitri"), new Date().toISOString());
       // PagerDuty is unavailable for three requests: more than one Task's two attempts.
       pagerDuty.failNext({ status: 503, times: 3 });
       await engine.mirror(incident.id, "resolve");
@@ -230,7 +227,7 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
         channels: [],
         escalation: "slow",
       });
-      await store.recordFiring(incident);
+      await fired(store, incident);
       return incident.id;
     };
     const paged = (id: string) =>
@@ -260,10 +257,7 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
       }
       // One is acknowledged while DynamoDB is still down for the escalation; then DynamoDB
       // is back: the other's step is tried again and pages level 1, the acknowledged one ends.
-      await store.applyTransition(
-        (await store.get(acknowledged))!,
-        planTransition({ type: "acknowledge", actor: "dmitri" }, new Date().toISOString()),
-      );
+      await act(store, acknowledged, command("acknowledge", "dmitri"), new Date().toISOString());
       proxy.setFaults(null);
       await waitUntil(
         () => paged(recovering).length === 1,

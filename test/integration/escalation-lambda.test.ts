@@ -6,6 +6,7 @@ import { FakeSns } from "../support/fake-sns.js";
 import { lambdaContext } from "../support/http-events.js";
 import { candidate } from "../support/incidents.js";
 import { setLambdaEnvironment } from "../support/lambda-environment.js";
+import { fired } from "../support/lifecycle.js";
 
 /**
  * The escalation function as Lambda runs it (functions/entry/lambda-runtime.ts), its AWS
@@ -47,7 +48,7 @@ describe("the escalation function on Lambda", () => {
       channels: ["email-oncall"],
       escalation: null,
     });
-    await store.recordFiring(incident);
+    await fired(store, incident);
     sns.failNext({ status: 500, code: "InternalError" });
 
     // Act: the state machine's first Task.

@@ -4,6 +4,7 @@ import { readApi } from "../../functions/api/read-api.js";
 import type { IncidentStore } from "../../functions/core/incident-store.js";
 import { httpEvent, lambdaContext } from "./http-events.js";
 import { at, candidate } from "./incidents.js";
+import { fired } from "./lifecycle.js";
 
 const TOKEN = "api-token-for-tests";
 
@@ -26,7 +27,7 @@ export async function readApiOver(store: IncidentStore): Promise<ReadApiClient> 
     const c = candidate(`fp-read-${minute}`, at(minute), {
       severity: minute < 3 ? "critical" : "warning",
     });
-    await store.recordFiring(c);
+    await fired(store, c);
     created.push(c.id);
   }
   const handler = readApi({

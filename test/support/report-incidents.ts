@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { planTransition } from "../../functions/core/incident.js";
 import type { IncidentStore } from "../../functions/core/incident-store.js";
 import { candidate } from "./incidents.js";
+import { act, command, fired } from "./lifecycle.js";
 
 /** A day of November 2026, as ISO. */
 export const day = (d: number, hour = 9, minute = 0) =>
@@ -30,23 +30,15 @@ async function seed(
     escalationStep: fields.level ?? 0,
     ...(fields.title ? { title: fields.title } : {}),
   };
-  await store.recordFiring(c);
+  await fired(store, c);
   ids[name] = c.id;
-  let current = (await store.get(c.id))!;
   const plus = (minutes: number) =>
     new Date(Date.parse(createdAt) + minutes * 60_000).toISOString();
   if (then.ackAfter !== undefined) {
-    const ack = planTransition(
-      { type: "acknowledge", actor: then.ackBy ?? "Erin Walsh" },
-      plus(then.ackAfter),
-    );
-    current = await store.applyTransition(current, ack);
+    await act(store, c.id, command("acknowledge", then.ackBy ?? "Erin Walsh"), plus(then.ackAfter));
   }
   if (then.resolveAfter !== undefined) {
-    await store.applyTransition(
-      current,
-      planTransition({ type: "resolve", actor: "Erin Walsh" }, plus(then.resolveAfter)),
-    );
+    await act(store, c.id, command("resolve", "Erin Walsh"), plus(then.resolveAfter));
   }
 }
 

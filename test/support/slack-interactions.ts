@@ -19,6 +19,7 @@ import {
 import type { SlackNote, SlackResponder } from "../../functions/integrations/slack/responder.js";
 import { httpEvent, lambdaContext } from "./http-events.js";
 import { candidate } from "./incidents.js";
+import { fired } from "./lifecycle.js";
 import { slackClick, slackHeaders } from "./slack-click.js";
 
 export const SECRET = "slack-signing-secret-for-tests";
@@ -120,7 +121,7 @@ export function handlerWith(overrides: Partial<SlackInteractionDeps> = {}) {
 /** Opens a critical ml-training incident (standard escalation) as ingest would. */
 export async function openIncident(routing: Parameters<typeof candidate>[2] = {}) {
   const incident = candidate(`fp-slack-${++fingerprints}`, OPENED, routing);
-  await store.recordFiring(incident);
+  await fired(store, incident);
   return incident;
 }
 

@@ -3,7 +3,6 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scaledClock } from "../../../functions/adapters/clock.js";
 import { DynamoIncidentStore } from "../../../functions/adapters/dynamodb/incident-store.js";
-import { planTransition } from "../../../functions/core/incident.js";
 import { parseConfig } from "../../../functions/core/yaml-files.js";
 import type { EscalationDeps } from "../../../functions/escalation/deliveries.js";
 import { recordFailure } from "../../../functions/escalation/failure.js";
@@ -16,6 +15,7 @@ import {
   startTestDynamo,
 } from "../../support/dynamo.js";
 import { candidate } from "../../support/incidents.js";
+import { act, command, fired } from "../../support/lifecycle.js";
 
 const config = parseConfig(readFileSync(new URL("../../../tocsin.yaml", import.meta.url), "utf8"));
 const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
@@ -44,7 +44,7 @@ afterAll(async () => {
 /** A critical incident opened at T0 (levels at 0, 15, 30 and 60 minutes), as stored. */
 async function opened(fingerprint: string) {
   const incident = candidate(fingerprint, at(0).toISOString());
-  await store.recordFiring(incident);
+  await fired(store, incident);
   return incident.id;
 }
 
@@ -91,10 +91,7 @@ describe("a step that failed past its Task's retries (Record failure)", () => {
 
   it("stops once the incident is acknowledged, and gives up at the policy's end", async () => {
     const acked = await opened("fp-fail-acked");
-    await store.applyTransition(
-      (await store.get(acked))!,
-      planTransition({ type: "acknowledge", actor: "dmitri" }, at(5).toISOString()),
-    );
+    await act(store, acked, command("acknowledge", "dmitri"), at(5).toISOString());
     expect(
       await recordFailure(deps, { incidentId: acked, error: ERROR }, () => at(6)),
     ).toMatchObject({
@@ -116,10 +113,7 @@ describe("a step that failed past its Task's retries (Record failure)", () => {
 
   it("tries a mirror again while its state is owed, and gives up 4 hours after the change, settling it", async () => {
     const id = await opened("fp-fail-mirror");
-    await store.applyTransition((await store.get(id))!, {
-      ...planTransition({ type: "resolve", actor: "dmitri" }, at(10).toISOString()),
-      mirror: true,
-    });
+    await act(store, id, command("resolve", "dmitri"), at(10).toISOString(), { mirrored: true });
     const input = { incidentId: id, error: ERROR, mirror: "resolve" as const };
     expect(await recordFailure(deps, input, () => at(11))).toMatchObject({ outcome: "again" });
     expect((await store.get(id))!.owedState).toBe("resolved");

@@ -8,6 +8,7 @@ import { FakeSlack, RESPONSE_URL } from "../../support/fake-slack.js";
 import { httpEvent, lambdaContext } from "../../support/http-events.js";
 import { candidate } from "../../support/incidents.js";
 import { setLambdaEnvironment } from "../../support/lambda-environment.js";
+import { fired } from "../../support/lifecycle.js";
 import { slackClick } from "../../support/slack-click.js";
 
 /**
@@ -99,7 +100,7 @@ describe("the Slack function on Lambda", () => {
   it("answers the click at once and hands the note to an asynchronous invocation of itself, which posts it once", async () => {
     // Prepare
     const incident = candidate("fp-lambda-note", new Date().toISOString());
-    await store.recordFiring(incident);
+    await fired(store, incident);
     const click = slackClick({
       signingSecret: SIGNING_SECRET,
       actionId: "acknowledge",

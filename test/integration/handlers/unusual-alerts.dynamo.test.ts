@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoIncidentStore } from "../../../functions/adapters/dynamodb/incident-store.js";
 import type { EmbeddedDynamo } from "../../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, startTestDynamo } from "../../support/dynamo.js";
+import { act, command } from "../../support/lifecycle.js";
 import { delivery, prototypeNamedLabels, unusualAlerts } from "../../support/unusual-alerts.js";
 
 /*
@@ -60,10 +61,10 @@ describe("alerts too big for one DynamoDB item", () => {
         detail: `pagerduty: ${"d".repeat(300)}`,
       };
       for (let step = 0; step < 50; step++) {
-        await store.recordDeliveries(
-          opened.id,
-          Array.from({ length: 10 }, () => outcome),
-        );
+        await store.apply(opened.id, {
+          guard: { exists: true },
+          append: Array.from({ length: 10 }, () => outcome),
+        });
       }
       expect((await store.get(opened.id))!.timeline).toHaveLength(501);
     },
@@ -87,24 +88,18 @@ describe("a timeline that fills DynamoDB's 400 KB item", () => {
     // ~1,500 outcomes of ~480 bytes: 700 KB, nearly twice what one item holds.
     for (let batch = 0; batch < 30; batch++) {
       const events = Array.from({ length: 50 }, (_, i) => outcome(batch * 50 + i));
-      await store.recordDeliveries(opened.id, events);
+      await store.apply(opened.id, { guard: { exists: true }, append: events });
     }
     // The escalation's claim and an acknowledge still go through.
-    expect(
-      await store.claimEscalationStep(opened.id, {
-        step: 1,
-        reached: 1,
-        level: 1,
-        events: [{ at: "2026-11-30T10:15:00.000Z", type: "escalated", level: 1 }],
-        now: "2026-11-30T10:15:00.000Z",
-      }),
-    ).toBe(true);
-    const incident = (await store.get(opened.id))!;
-    await store.applyTransition(incident, {
-      from: ["triggered"],
-      changes: { status: "acknowledged", acknowledgedAt: "2026-11-30T10:16:00.000Z" },
-      event: { at: "2026-11-30T10:16:00.000Z", type: "acknowledged", actor: "dmitri" },
+    const claimedAt = "2026-11-30T10:15:00.000Z";
+    const claim = await store.apply(opened.id, {
+      guard: { status: ["triggered"], stepUnclaimed: 1, noSnoozeAt: claimedAt },
+      claimStep: 1,
+      set: { escalationStep: 1, level: 1 },
+      append: [{ at: claimedAt, type: "escalated", level: 1 }],
     });
+    expect(claim.applied).toBe(true);
+    await act(store, opened.id, command("acknowledge", "dmitri"), "2026-11-30T10:16:00.000Z");
     const { timeline } = (await store.get(opened.id))!;
     expect(timeline[0]!.type).toBe("triggered");
     const removed = Number(/\((\d+) older timeline events removed/.exec(timeline[0]!.detail!)?.[1]);

@@ -6,7 +6,7 @@ import {
   OWED_STATE_INDEX,
   TTL_ATTRIBUTE,
 } from "../../../functions/adapters/dynamodb/table-schema.js";
-import { openIncident, planTransition } from "../../../functions/core/incident.js";
+import { openIncident } from "../../../functions/core/incident.js";
 import { type EmbeddedDynamo, untilActive } from "../../../functions/local/embedded-dynamodb.js";
 import { incidentStoreContract } from "../../support/contracts/incident-store.contract.js";
 import {
@@ -17,6 +17,7 @@ import {
   storeFaults,
 } from "../../support/dynamo.js";
 import { alert, at, candidate, ROUTING, resolveAt } from "../../support/incidents.js";
+import { act, command, fired } from "../../support/lifecycle.js";
 
 let dynamo: EmbeddedDynamo;
 beforeAll(async () => {
@@ -41,8 +42,8 @@ describe("DynamoDB specifics: retention", () => {
     const store = new DynamoIncidentStore(client, table, { retentionSeconds: 86_400 });
     const fresh = candidate("fp-ttl", at(0));
     // Act
-    await store.recordFiring(fresh);
-    await store.recordFiring(candidate("fp-ttl", at(30), {}, at(0)));
+    await fired(store, fresh);
+    await fired(store, candidate("fp-ttl", at(30), {}, at(0)));
     // Assess
     const item = async (pk: string, sk: string) =>
       (
@@ -81,7 +82,7 @@ describe("DynamoDB specifics: test incidents in lists and reports", () => {
       annotations: { summary: "Grafana test: the dashboards are down" },
     });
     const ordinary = open("inc-ordinary", "fp-ordinary", {});
-    for (const incident of [test, lookalike, ordinary]) await store.recordFiring(incident);
+    for (const incident of [test, lookalike, ordinary]) await fired(store, incident);
     const range = { since: at(-60), until: at(60), maxIncidents: 100 };
     // Act
     faults.sent.length = 0;
@@ -107,7 +108,7 @@ describe("DynamoDB specifics: test incidents in lists and reports", () => {
     const client = clientFor(dynamo.endpoint);
     const faults = injectFaults(client);
     const store = new DynamoIncidentStore(client, await freshTable(client));
-    await store.recordFiring(candidate("fp-plain", at(0)));
+    await fired(store, candidate("fp-plain", at(0)));
     await store.resolveFingerprint(candidate("fp-plain", at(5), {}, at(0)), resolveAt(at(5)));
     // Act
     faults.sent.length = 0;
@@ -138,13 +139,10 @@ describe("DynamoDB specifics: a table made before the owed-state index", () => {
     await untilActive(client, table);
     const store = new DynamoIncidentStore(client, table);
     const owed = candidate("fp-old-table", at(0));
-    await store.recordFiring(owed);
-    await store.recordFiring(candidate("fp-old-table-quiet", at(0)));
+    await fired(store, owed);
+    await fired(store, candidate("fp-old-table-quiet", at(0)));
     // Act
-    await store.applyTransition((await store.get(owed.id))!, {
-      ...planTransition({ type: "acknowledge", actor: "erin" }, at(1)),
-      mirror: true,
-    });
+    await act(store, owed.id, command("acknowledge", "erin"), at(1), { mirrored: true });
     // Assess
     expect(await store.owedStates()).toEqual([{ id: owed.id, state: "acknowledged" }]);
   });

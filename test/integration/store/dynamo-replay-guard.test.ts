@@ -5,6 +5,7 @@ import type { EmbeddedDynamo } from "../../../functions/local/embedded-dynamodb.
 import { replayGuardContract } from "../../support/contracts/replay-guard.contract.js";
 import { clientFor, freshTable, startTestDynamo, storeFaults } from "../../support/dynamo.js";
 import { candidate } from "../../support/incidents.js";
+import { fired } from "../../support/lifecycle.js";
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 10, 30, 9, 30, seconds)).toISOString();
 
@@ -35,7 +36,7 @@ it("DynamoReplayGuard leaves the incident lists of its table alone", async () =>
   const client = clientFor(dynamo.endpoint);
   const table = await freshTable(client);
   const store = new DynamoIncidentStore(client, table);
-  await store.recordFiring(candidate("fp-replay", at(0)));
+  await fired(store, candidate("fp-replay", at(0)));
   await new DynamoReplayGuard(client, table).firstSeen("v0=ee", {
     now: at(0),
     until: at(300),

@@ -10,6 +10,7 @@ import { DynamoIncidentStore } from "../../../functions/adapters/dynamodb/incide
 import type { EmbeddedDynamo } from "../../../functions/local/embedded-dynamodb.js";
 import { clientFor, freshTable, startTestDynamo } from "../../support/dynamo.js";
 import { at, candidate } from "../../support/incidents.js";
+import { fired } from "../../support/lifecycle.js";
 
 let dynamo: EmbeddedDynamo;
 beforeAll(async () => {
@@ -33,7 +34,7 @@ it("keeps values named constructor and __proto__", async () => {
     ["constructor", 3],
     ["B", 87.5],
   ]);
-  const { incident } = await store.recordFiring({ ...candidate("fp-values", at(0)), values });
+  const { incident } = await fired(store, { ...candidate("fp-values", at(0)), values });
   expect(Object.entries((await store.get(incident.id))!.values!)).toEqual([
     ["__proto__", 5],
     ["constructor", 3],

@@ -1,13 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  IncidentConflictError,
-  InvalidInputError,
-  StoreUnavailableError,
-} from "../../../functions/core/errors.js";
-import { planTransition } from "../../../functions/core/incident.js";
+import { InvalidInputError, StoreUnavailableError } from "../../../functions/core/errors.js";
+import type { IncidentWithTimeline, TimelineEvent } from "../../../functions/core/incident.js";
 import type { IncidentStore } from "../../../functions/core/incident-store.js";
+import { decide } from "../../../functions/core/lifecycle.js";
+import type { OwedDelivery } from "../../../functions/core/notification.js";
 import { at, candidate, resolveAt } from "../incidents.js";
+import { changeOf, command, contextAt, fired, snooze, updateOf } from "../lifecycle.js";
 import type { StoreFaults } from "../store-faults.js";
 
 export interface StoreUnderTest {
@@ -25,7 +24,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
     it("opens an incident for a new fingerprint, with a triggered event", async () => {
       const { store } = await make();
       const fresh = candidate("fp-new", at(0));
-      const outcome = await store.recordFiring(fresh);
+      const outcome = await fired(store, fresh);
       expect(outcome).toEqual({ incident: { id: fresh.id, status: "triggered" }, created: true });
       const stored = await store.get(fresh.id);
       expect(stored).toMatchObject({
@@ -41,8 +40,8 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
     it("counts a duplicate on the open incident: occurrences and lastSeenAt, nothing else", async () => {
       const { store } = await make();
       const first = candidate("fp-dup", at(0));
-      await store.recordFiring(first);
-      const second = await store.recordFiring(candidate("fp-dup", at(3)));
+      await fired(store, first);
+      const second = await fired(store, candidate("fp-dup", at(3)));
       expect(second).toEqual({ incident: { id: first.id, status: "triggered" }, created: false });
       const stored = await store.get(first.id);
       expect(stored).toMatchObject({ occurrences: 2, createdAt: at(0), lastSeenAt: at(3) });
@@ -54,22 +53,22 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
     it("gives an open incident's live counters, truncatedAlerts included, in lists and reads", async () => {
       const { store } = await make();
       const first = { ...candidate("fp-truncated", at(0)), truncatedAlerts: 5 };
-      await store.recordFiring(first);
-      await store.recordFiring({ ...candidate("fp-truncated", at(2)), truncatedAlerts: 2 });
+      await fired(store, first);
+      await fired(store, { ...candidate("fp-truncated", at(2)), truncatedAlerts: 2 });
       const live = { occurrences: 2, lastSeenAt: at(2), truncatedAlerts: 2 };
       expect(await store.get(first.id)).toMatchObject(live);
       expect((await store.list({ limit: 10 })).incidents).toEqual([
         expect.objectContaining({ id: first.id, ...live }),
       ]);
       // A delivery that says nothing of its group keeps what the last one said.
-      await store.recordFiring(candidate("fp-truncated", at(3)));
+      await fired(store, candidate("fp-truncated", at(3)));
       expect((await store.list({ limit: 10 })).incidents[0]).toMatchObject({ truncatedAlerts: 2 });
     });
 
     it("keeps one open incident when 16 deliveries of the same alert arrive at once", async () => {
       const { store } = await make();
       const outcomes = await Promise.all(
-        Array.from({ length: 16 }, (_, i) => store.recordFiring(candidate("fp-storm", at(1, i)))),
+        Array.from({ length: 16 }, (_, i) => fired(store, candidate("fp-storm", at(1, i)))),
       );
       const ids = new Set(outcomes.map((o) => o.incident.id));
       expect(ids.size).toBe(1);
@@ -113,8 +112,8 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
     it("resolves the open incident, carrying its counters, and records the event", async () => {
       const { store } = await make();
       const fresh = candidate("fp-res", at(0));
-      await store.recordFiring(fresh);
-      await store.recordFiring(candidate("fp-res", at(2)));
+      await fired(store, fresh);
+      await fired(store, candidate("fp-res", at(2)));
       const resolved = await store.resolveFingerprint(candidate("fp-res", at(5)), resolveAt(at(5)));
       expect(resolved).toEqual({
         id: fresh.id,
@@ -139,7 +138,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
     it("treats a repeated resolve as done: same answer, no second event", async () => {
       const { store } = await make();
       const fresh = candidate("fp-res2", at(0));
-      await store.recordFiring(fresh);
+      await fired(store, fresh);
       await store.resolveFingerprint(candidate("fp-res2", at(5)), resolveAt(at(5)));
       expect(
         await store.resolveFingerprint(candidate("fp-res2", at(6)), resolveAt(at(6))),
@@ -158,10 +157,10 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
     it("opens a new incident when the alert fires again after a resolve", async () => {
       const { store } = await make();
       const first = candidate("fp-again", at(0));
-      await store.recordFiring(first);
+      await fired(store, first);
       await store.resolveFingerprint(candidate("fp-again", at(5)), resolveAt(at(5)));
       const second = candidate("fp-again", at(9));
-      const outcome = await store.recordFiring(second);
+      const outcome = await fired(store, second);
       expect(outcome).toEqual({ incident: { id: second.id, status: "triggered" }, created: true });
       expect((await store.get(first.id))!.status).toBe("resolved");
       expect(await store.get(second.id)).toMatchObject({
@@ -174,23 +173,23 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
     it("does not reopen for a late firing delivery of an episode already resolved", async () => {
       const { store } = await make();
       const episode = candidate("fp-late", at(1), {}, at(0));
-      await store.recordFiring(episode);
+      await fired(store, episode);
       await store.resolveFingerprint(candidate("fp-late", at(5), {}, at(0)), resolveAt(at(5)));
-      const late = await store.recordFiring(candidate("fp-late", at(6), {}, at(0)));
+      const late = await fired(store, candidate("fp-late", at(6), {}, at(0)));
       expect(late).toEqual({ incident: { id: episode.id, status: "resolved" }, created: false });
       expect((await store.list({ limit: 10 })).incidents.map((i) => [i.id, i.status])).toEqual([
         [episode.id, "resolved"],
       ]);
       // A new episode (a later startsAt) does open a new incident.
-      expect((await store.recordFiring(candidate("fp-late", at(7), {}, at(7)))).created).toBe(true);
+      expect((await fired(store, candidate("fp-late", at(7), {}, at(7)))).created).toBe(true);
     });
 
     it("does not let a late resolve of an earlier episode close the one open now", async () => {
       const { store } = await make();
-      await store.recordFiring(candidate("fp-two", at(1), {}, at(0)));
+      await fired(store, candidate("fp-two", at(1), {}, at(0)));
       await store.resolveFingerprint(candidate("fp-two", at(2), {}, at(0)), resolveAt(at(2)));
       const second = candidate("fp-two", at(8), {}, at(8));
-      await store.recordFiring(second);
+      await fired(store, second);
       await store.resolveFingerprint(candidate("fp-two", at(9), {}, at(0)), resolveAt(at(9)));
       expect((await store.get(second.id))!.status).toBe("triggered");
     });
@@ -212,7 +211,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         const team = minute % 3 === 0 ? "ml-inference" : "ml-training";
         const severity = minute % 2 === 0 ? "critical" : "warning";
         const c = candidate(`fp-list-${minute}`, at(minute), { team, severity });
-        await store.recordFiring(c);
+        await fired(store, c);
         made.push({ id: c.id, minute, team, severity });
       }
       await store.resolveFingerprint(candidate("fp-list-4", at(30)), resolveAt(at(30)));
@@ -279,7 +278,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
               }
             } else {
               const c = candidate(s.fingerprint, now);
-              const { incident, created } = await store.recordFiring(c);
+              const { incident, created } = await fired(store, c);
               const expected = open.get(s.fingerprint);
               expect(created).toBe(expected === undefined);
               if (expected) {
@@ -301,44 +300,51 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
     });
 
     describe("acknowledge, resolve and snooze", () => {
-      const by = (type: "acknowledge" | "resolve", minute: number) =>
-        planTransition({ type, actor: "Alice Martin (alice)" }, at(minute));
+      /** The change a command of Alice's asks of `incident` at `minute`, as the lifecycle decides it. */
+      const by = (
+        incident: IncidentWithTimeline,
+        type: "acknowledge" | "resolve",
+        minute: number,
+        options?: { mirrored?: boolean },
+      ) => changeOf(incident, command(type, "Alice Martin (alice)"), at(minute), options);
+      const NOT_APPLIED = { applied: false, incident: null };
 
-      it("acknowledges once; a second acknowledge conflicts and changes nothing", async () => {
+      it("acknowledges once; a second acknowledge is refused by the guard and changes nothing", async () => {
         const { store } = await make();
         const fresh = candidate("fp-ack", at(0));
-        await store.recordFiring(fresh);
-        const acked = await store.applyTransition(
-          (await store.get(fresh.id))!,
-          by("acknowledge", 2),
-        );
+        await fired(store, fresh);
+        const stale = (await store.get(fresh.id))!;
+        const acked = await store.apply(fresh.id, by(stale, "acknowledge", 2), stale);
         expect(acked).toMatchObject({
-          status: "acknowledged",
-          acknowledgedAt: at(2),
-          acknowledgedBy: "Alice Martin (alice)",
+          applied: true,
+          incident: {
+            status: "acknowledged",
+            acknowledgedAt: at(2),
+            acknowledgedBy: "Alice Martin (alice)",
+          },
         });
-        await expect(store.applyTransition(acked, by("acknowledge", 3))).rejects.toMatchObject({
-          name: "IncidentConflictError",
-          currentStatus: "acknowledged",
-        });
+        // From the stale copy: the condition is the store's, not the caller's.
+        expect(await store.apply(fresh.id, by(stale, "acknowledge", 3), stale)).toEqual(
+          NOT_APPLIED,
+        );
         expect((await store.get(fresh.id))!.timeline.map((e) => e.type)).toEqual([
           "triggered",
           "acknowledged",
         ]);
         // Duplicates now answer with the acknowledged status.
-        expect(
-          (await store.recordFiring(candidate("fp-ack", at(4), {}, at(0)))).incident.status,
-        ).toBe("acknowledged");
+        expect((await fired(store, candidate("fp-ack", at(4), {}, at(0)))).incident.status).toBe(
+          "acknowledged",
+        );
       });
 
       it("never lets an acknowledge undo a resolve", async () => {
         const { store } = await make();
         const fresh = candidate("fp-undo", at(0));
-        await store.recordFiring(fresh);
+        await fired(store, fresh);
         const stale = (await store.get(fresh.id))!;
-        await store.applyTransition(stale, by("resolve", 1));
-        await expect(store.applyTransition(stale, by("acknowledge", 2))).rejects.toBeInstanceOf(
-          IncidentConflictError,
+        expect((await store.apply(fresh.id, by(stale, "resolve", 1), stale)).applied).toBe(true);
+        expect(await store.apply(fresh.id, by(stale, "acknowledge", 2), stale)).toEqual(
+          NOT_APPLIED,
         );
         expect((await store.get(fresh.id))!.status).toBe("resolved");
       });
@@ -346,82 +352,82 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
       it("a resolve by hand frees the fingerprint: the same episode stays closed, a new one opens an incident", async () => {
         const { store } = await make();
         const fresh = candidate("fp-manual", at(1), {}, at(0));
-        await store.recordFiring(fresh);
-        await store.recordFiring(candidate("fp-manual", at(2), {}, at(0)));
-        const resolved = await store.applyTransition(
-          (await store.get(fresh.id))!,
-          by("resolve", 3),
-        );
-        expect(resolved).toMatchObject({ status: "resolved", occurrences: 2 });
-        expect(await store.recordFiring(candidate("fp-manual", at(4), {}, at(0)))).toEqual({
+        await fired(store, fresh);
+        await fired(store, candidate("fp-manual", at(2), {}, at(0)));
+        const current = (await store.get(fresh.id))!;
+        const resolved = await store.apply(fresh.id, by(current, "resolve", 3), current);
+        expect(resolved.incident).toMatchObject({ status: "resolved", occurrences: 2 });
+        expect(await fired(store, candidate("fp-manual", at(4), {}, at(0)))).toEqual({
           incident: { id: fresh.id, status: "resolved" },
           created: false,
         });
-        expect((await store.recordFiring(candidate("fp-manual", at(9), {}, at(9)))).created).toBe(
-          true,
-        );
+        expect((await fired(store, candidate("fp-manual", at(9), {}, at(9)))).created).toBe(true);
       });
 
       it("claims each escalation step once, and none once acknowledged or while snoozed", async () => {
         const { store } = await make();
         const fresh = candidate("fp-claim", at(0));
-        await store.recordFiring(fresh);
-        const claim = (step: number, minute: number, resume?: { baseAt: string }) =>
-          store.claimEscalationStep(fresh.id, {
-            step,
-            reached: step,
-            level: step,
-            events: [],
-            now: at(minute),
-            resume,
-          });
+        await fired(store, fresh);
+        // The claims a Task's level_due asks for (a resume: once the snooze is over).
+        const claim = async (step: number, minute: number, resume = false) =>
+          (
+            await store.apply(fresh.id, {
+              guard: resume
+                ? { status: ["triggered"], snoozeOverAt: at(minute) }
+                : { status: ["triggered"], stepUnclaimed: step, noSnoozeAt: at(minute) },
+              claimStep: step,
+              set: {
+                escalationStep: step,
+                level: step,
+                ...(resume ? { snoozedUntil: null, escalationBaseAt: at(minute) } : {}),
+              },
+            })
+          ).applied;
         expect(await claim(1, 0)).toBe(true);
         expect(await claim(1, 0)).toBe(false);
-        const snoozed = await store.applyTransition(
-          (await store.get(fresh.id))!,
-          planTransition({ type: "snooze", actor: "alice", seconds: 600 }, at(1)),
+        const snoozed = await store.apply(
+          fresh.id,
+          changeOf((await store.get(fresh.id))!, snooze("alice", 600), at(1)),
         );
-        expect(snoozed.snoozedUntil).toBe(at(11));
+        expect(snoozed.incident!.snoozedUntil).toBe(at(11));
         expect(await claim(2, 5)).toBe(false);
-        expect(await claim(1, 5, { baseAt: at(5) })).toBe(false);
-        expect(await claim(1, 11, { baseAt: at(11) })).toBe(true);
+        expect(await claim(1, 5, true)).toBe(false);
+        expect(await claim(1, 11, true)).toBe(true);
         expect(await store.get(fresh.id)).toMatchObject({
           snoozedUntil: null,
           escalationBaseAt: at(11),
           escalationStep: 1,
         });
         expect(await claim(2, 12)).toBe(true);
-        await store.applyTransition((await store.get(fresh.id))!, by("acknowledge", 13));
+        const current = (await store.get(fresh.id))!;
+        await store.apply(fresh.id, by(current, "acknowledge", 13), current);
         expect(await claim(3, 14)).toBe(false);
         expect((await store.get(fresh.id))!.level).toBe(2);
       });
 
-      it("snoozes once at a time: a snooze while one runs conflicts and changes nothing", async () => {
+      it("snoozes once at a time: a snooze while one runs is refused by the guard and changes nothing", async () => {
         const { store } = await make();
         const fresh = candidate("fp-snooze-twice", at(0));
-        await store.recordFiring(fresh);
-        const snooze = (minute: number, actor: string) =>
-          planTransition({ type: "snooze", actor, seconds: 600 }, at(minute));
+        await fired(store, fresh);
+        const snoozeOf = (incident: IncidentWithTimeline, minute: number, actor: string) =>
+          changeOf(incident, snooze(actor, 600), at(minute));
         const stale = (await store.get(fresh.id))!;
-        const snoozed = await store.applyTransition(stale, snooze(1, "alice"));
+        const snoozed = (await store.apply(fresh.id, snoozeOf(stale, 1, "alice"))).incident!;
         // From the stale copy too: the condition is the store's, not the caller's.
-        await expect(store.applyTransition(stale, snooze(2, "bob"))).rejects.toMatchObject({
-          name: "IncidentConflictError",
-          currentStatus: "triggered",
-        });
+        expect(await store.apply(fresh.id, snoozeOf(stale, 2, "bob"))).toEqual(NOT_APPLIED);
         expect(await store.get(fresh.id)).toEqual(snoozed);
         // Over at minute 11: another snooze is a new one.
-        const again = await store.applyTransition(snoozed, snooze(11, "bob"));
+        const again = (await store.apply(fresh.id, snoozeOf(snoozed, 11, "bob"))).incident!;
         expect(again.snoozedUntil).toBe(at(21));
         // An acknowledge is not held up by a snooze.
-        const acked = await store.applyTransition(again, by("acknowledge", 12));
-        expect(acked.status).toBe("acknowledged");
+        const acked = await store.apply(fresh.id, by(again, "acknowledge", 12), again);
+        expect(acked.incident!.status).toBe("acknowledged");
       });
 
       it("keeps a claimed step's owed deliveries until their outcomes are recorded, and a retry's for later", async () => {
         const { store } = await make();
         const fresh = candidate("fp-owed", at(0));
-        await store.recordFiring(fresh);
+        await fired(store, fresh);
         const owed = (key: string, channelId: string) => ({
           key,
           step: 2,
@@ -432,15 +438,14 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
           claimedAt: at(15),
           attempts: 0,
         });
-        const claimed = await store.claimEscalationStep(fresh.id, {
-          step: 2,
-          reached: 2,
-          level: 2,
-          events: [],
-          now: at(15),
-          owed: [owed("s2d0", "pagerduty"), owed("s2d1", "slack-incidents")],
+        const both = [owed("s2d0", "pagerduty"), owed("s2d1", "slack-incidents")];
+        const claimed = await store.apply(fresh.id, {
+          guard: { status: ["triggered"], stepUnclaimed: 2, noSnoozeAt: at(15) },
+          claimStep: 2,
+          set: { escalationStep: 2, level: 2 },
+          owe: both,
         });
-        expect(claimed).toBe(true);
+        expect(claimed.applied).toBe(true);
         expect((await store.get(fresh.id))!.owedDeliveries!.map((o) => o.key)).toEqual([
           "s2d0",
           "s2d1",
@@ -448,55 +453,74 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         // The list pages never carry them.
         expect((await store.list({ limit: 10 })).incidents[0]).not.toHaveProperty("owedDeliveries");
 
+        // The record a Task's deliveries_recorded asks for.
+        const recorded = async (
+          events: TimelineEvent[],
+          settled: OwedDelivery[],
+          pending: OwedDelivery[] = [],
+        ) => {
+          const incident = (await store.get(fresh.id))!;
+          const event = { events, owed: settled, pending, delivered: [] };
+          const decision = decide(
+            incident,
+            { type: "deliveries_recorded", ...event },
+            contextAt(at(16)),
+          );
+          return (await store.apply(fresh.id, updateOf(decision))).incident!;
+        };
         const notified = { at: at(16), type: "notified" as const, level: 2, channel: "pagerduty" };
         const later = { ...owed("s2d1", "slack-incidents"), attempts: 4, nextAttemptAt: at(17) };
-        const after = await store.recordDeliveries(fresh.id, [notified], {
-          settle: ["s2d0", "s2d1"],
-          owed: [later],
-          whileStatus: "triggered",
-        });
-        expect(after!.owedDeliveries).toEqual([later]);
-        expect(after!.timeline.at(-1)).toEqual(notified);
+        const after = await recorded([notified], both, [later]);
+        expect(after.owedDeliveries).toEqual([later]);
+        expect(after.timeline.at(-1)).toEqual(notified);
 
         // Acknowledged meanwhile: the outcome is recorded, the owed delivery kept (it is owed the state).
-        await store.applyTransition((await store.get(fresh.id))!, {
-          from: ["triggered"],
-          changes: { status: "acknowledged", acknowledgedAt: at(18), acknowledgedBy: "erin" },
-          event: { at: at(18), type: "acknowledged", actor: "erin" },
-        });
+        const current = (await store.get(fresh.id))!;
+        await store.apply(
+          fresh.id,
+          changeOf(current, command("acknowledge", "erin"), at(18)),
+          current,
+        );
         const failed = { ...notified, at: at(17), type: "notification_failed" as const };
-        const kept = await store.recordDeliveries(fresh.id, [failed], {
-          settle: ["s2d1"],
-          whileStatus: "triggered",
-        });
-        expect(kept!.status).toBe("acknowledged");
-        expect(kept!.owedDeliveries).toEqual([later]);
+        const kept = await recorded([failed], [later]);
+        expect(kept.status).toBe("acknowledged");
+        expect(kept.owedDeliveries).toEqual([later]);
         // In the order written, each event at its own time.
-        expect(kept!.timeline.map((e) => [e.type, e.at])).toEqual([
+        expect(kept.timeline.map((e) => [e.type, e.at])).toEqual([
           ["triggered", at(0)],
           ["notified", at(16)],
           ["acknowledged", at(18)],
           ["notification_failed", at(17)],
         ]);
-        const settled = await store.recordDeliveries(fresh.id, [], { settle: ["s2d1", "s9d9"] });
-        expect(settled!.owedDeliveries).toBeUndefined();
-        expect(await store.recordDeliveries("no-such-incident", [notified])).toBeNull();
+        // Its state told (state_told, while acknowledged): settled, an unknown key ignored.
+        const told = decide(
+          kept,
+          { type: "state_told", events: [], settle: ["s2d1", "s9d9"], settlesState: false },
+          contextAt(at(19)),
+        );
+        const settled = await store.apply(fresh.id, updateOf(told));
+        expect(settled.incident!.owedDeliveries).toBeUndefined();
+        expect(
+          await store.apply("no-such-incident", { guard: { exists: true }, append: [notified] }),
+        ).toEqual(NOT_APPLIED);
       });
 
       it("records an acknowledge or resolve a mirror tells as owed, in the same write, until the mirror settles it", async () => {
         const { store } = await make();
         const told = candidate("fp-owed-state", at(0));
-        const quiet = candidate("fp-no-mirror", at(0));
-        await store.recordFiring(told);
-        await store.recordFiring(quiet);
+        // An incident that tells nobody (info): nothing is ever owed of it.
+        const quiet = candidate("fp-no-mirror", at(0), { channels: [], escalation: null });
+        await fired(store, told);
+        await fired(store, quiet);
         expect(await store.owedStates()).toEqual([]);
 
-        const acked = await store.applyTransition((await store.get(told.id))!, {
-          ...by("acknowledge", 1),
-          mirror: true,
-        });
+        const mirrored = { mirrored: true };
+        const first = (await store.get(told.id))!;
+        const acked = (await store.apply(told.id, by(first, "acknowledge", 1, mirrored), first))
+          .incident!;
         expect(acked.owedState).toBe("acknowledged");
-        await store.applyTransition((await store.get(quiet.id))!, by("acknowledge", 1));
+        const unheard = (await store.get(quiet.id))!;
+        await store.apply(quiet.id, by(unheard, "acknowledge", 1, mirrored), unheard);
         expect((await store.get(quiet.id))!.owedState).toBeUndefined();
         expect(await store.owedStates()).toEqual([{ id: told.id, state: "acknowledged" }]);
         // Never on list pages: a mirror's bookkeeping, not the incident's.
@@ -505,31 +529,30 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
 
         // Resolved before the acknowledge's mirror wrote: settling the acknowledge changes
         // nothing owed (the resolve is owed now), and the outcome is recorded all the same.
-        await store.applyTransition((await store.get(told.id))!, {
-          ...by("resolve", 2),
-          mirror: true,
-        });
+        await store.apply(told.id, by(acked, "resolve", 2, mirrored), acked);
         const event = { at: at(3), type: "notified" as const, channel: "pagerduty" };
-        const late = await store.recordDeliveries(told.id, [event], {
-          settleState: true,
-          whileStatus: "acknowledged",
-        });
-        expect(late!.owedState).toBe("resolved");
-        expect(late!.timeline.at(-1)).toEqual(event);
+        const stateTold = (incident: IncidentWithTimeline, events: TimelineEvent[]) =>
+          updateOf(
+            decide(
+              incident,
+              { type: "state_told", events, settle: [], settlesState: true },
+              contextAt(at(3)),
+            ),
+          );
+        const late = (await store.apply(told.id, stateTold(acked, [event]))).incident!;
+        expect(late.owedState).toBe("resolved");
+        expect(late.timeline.at(-1)).toEqual(event);
         expect(await store.owedStates()).toEqual([{ id: told.id, state: "resolved" }]);
 
-        const settled = await store.recordDeliveries(told.id, [], {
-          settleState: true,
-          whileStatus: "resolved",
-        });
-        expect(settled!.owedState).toBeUndefined();
+        const settled = (await store.apply(told.id, stateTold(late, []))).incident!;
+        expect(settled.owedState).toBeUndefined();
         expect(await store.owedStates()).toEqual([]);
       });
 
       it("records a resolve of the sender's as owed when a mirror tells it", async () => {
         const { store } = await make();
         const fresh = candidate("fp-owed-resolve", at(0));
-        await store.recordFiring(fresh);
+        await fired(store, fresh);
         const resolved = await store.resolveFingerprint(candidate("fp-owed-resolve", at(5)), {
           ...resolveAt(at(5)),
           owedState: "resolved",
@@ -544,10 +567,10 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
       it("finishes an interrupted creation on the sender's retry: one incident, not zero, not two", async () => {
         const { store, faults } = await make();
         faults.failNext("create");
-        await expect(store.recordFiring(candidate("fp-half", at(0)))).rejects.toBeInstanceOf(
+        await expect(fired(store, candidate("fp-half", at(0)))).rejects.toBeInstanceOf(
           StoreUnavailableError,
         );
-        const retry = await store.recordFiring(candidate("fp-half", at(1)));
+        const retry = await fired(store, candidate("fp-half", at(1)));
         expect(retry.created).toBe(true);
         const page = await store.list({ limit: 10 });
         expect(page.incidents.map((i) => i.id)).toEqual([retry.incident.id]);
@@ -558,14 +581,14 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         });
         // Committed now: the next duplicate is a single write.
         faults.sent.length = 0;
-        await store.recordFiring(candidate("fp-half", at(2)));
+        await fired(store, candidate("fp-half", at(2)));
         expect(faults.sent).toEqual(["episode"]);
       });
 
       it("finishes an interrupted resolve on the sender's retry", async () => {
         const { store, faults } = await make();
         const fresh = candidate("fp-half-res", at(0));
-        await store.recordFiring(fresh);
+        await fired(store, fresh);
         // The fingerprint write goes through, the incident write fails.
         faults.failNext("update");
         await expect(
@@ -610,7 +633,7 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
       it("resolves an incident whose creation was interrupted, when the resolve comes first", async () => {
         const { store, faults } = await make();
         faults.failNext("create");
-        await expect(store.recordFiring(candidate("fp-half-2", at(0)))).rejects.toBeInstanceOf(
+        await expect(fired(store, candidate("fp-half-2", at(0)))).rejects.toBeInstanceOf(
           StoreUnavailableError,
         );
         const resolved = await store.resolveFingerprint(
@@ -622,13 +645,13 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
         expect(stored).toMatchObject({ status: "resolved", createdAt: at(0), resolvedAt: at(4) });
         expect(stored!.timeline.map((e) => e.type)).toEqual(["triggered", "resolved"]);
         // And the alert firing again opens a new incident.
-        expect((await store.recordFiring(candidate("fp-half-2", at(8)))).created).toBe(true);
+        expect((await fired(store, candidate("fp-half-2", at(8)))).created).toBe(true);
       });
 
       it("says the storage is unavailable when the first write fails, having written nothing", async () => {
         const { store, faults } = await make();
         faults.failNext("episode");
-        await expect(store.recordFiring(candidate("fp-down", at(0)))).rejects.toBeInstanceOf(
+        await expect(fired(store, candidate("fp-down", at(0)))).rejects.toBeInstanceOf(
           StoreUnavailableError,
         );
         expect((await store.list({ limit: 10 })).incidents).toEqual([]);

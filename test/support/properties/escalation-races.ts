@@ -3,9 +3,9 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { scaledAfter } from "../../../functions/core/clock.js";
-import { IncidentConflictError } from "../../../functions/core/errors.js";
-import { type IncidentStatus, planTransition } from "../../../functions/core/incident.js";
+import type { IncidentStatus } from "../../../functions/core/incident.js";
 import type { IncidentStore } from "../../../functions/core/incident-store.js";
+import { decide } from "../../../functions/core/lifecycle.js";
 import type { Notification, Notifier } from "../../../functions/core/notification.js";
 import { parseConfig } from "../../../functions/core/yaml-files.js";
 import {
@@ -14,6 +14,7 @@ import {
   runEscalationStep,
 } from "../../../functions/escalation/step.js";
 import { candidate } from "../incidents.js";
+import { command, contextAt, fired } from "../lifecycle.js";
 
 /**
  * An escalation's steps, an acknowledge and a resolve (each with its mirror), with when
@@ -120,12 +121,7 @@ async function play(plan: Plan, makeStore: () => IncidentStore) {
   const claimed: number[] = [];
   // The store, with each request the flows make counted in flight.
   const store = makeStore();
-  const { apply, get, recordDeliveries, applyTransition } = {
-    apply: store.apply.bind(store),
-    get: store.get.bind(store),
-    recordDeliveries: store.recordDeliveries.bind(store),
-    applyTransition: store.applyTransition.bind(store),
-  };
+  const { apply, get } = { apply: store.apply.bind(store), get: store.get.bind(store) };
   Object.assign(store, {
     /** Claims (and every other guarded change) go through apply. */
     async apply(...args: Parameters<IncidentStore["apply"]>) {
@@ -136,13 +132,9 @@ async function play(plan: Plan, makeStore: () => IncidentStore) {
       return outcome;
     },
     get: (...args: Parameters<IncidentStore["get"]>) => gates.track(get(...args)),
-    recordDeliveries: (...args: Parameters<IncidentStore["recordDeliveries"]>) =>
-      gates.track(recordDeliveries(...args)),
-    applyTransition: (...args: Parameters<IncidentStore["applyTransition"]>) =>
-      gates.track(applyTransition(...args)),
   });
   const opened = candidate(`fp-races-${++runs}`, new Date(T0).toISOString());
-  await store.recordFiring(opened);
+  await fired(store, opened);
   const id = opened.id;
   const heard: Heard[] = [];
   const sent: Heard[] = [];
@@ -196,16 +188,12 @@ async function play(plan: Plan, makeStore: () => IncidentStore) {
   };
   const act = async (type: "acknowledge" | "resolve") => {
     await gates.gate(`click ${type}`);
-    try {
-      const current = (await store.get(id))!;
-      await store.applyTransition(
-        current,
-        planTransition({ type, actor: "dmitri" }, now().toISOString()),
-      );
-    } catch (error) {
-      if (error instanceof IncidentConflictError) return;
-      throw error;
-    }
+    // As a click is taken: read → decide → apply; refused by the state, or by the store's
+    // guard when the other click won meanwhile.
+    const current = (await store.get(id))!;
+    const decision = decide(current, command(type, "dmitri"), contextAt(now().toISOString()));
+    if (decision.outcome !== "change" || decision.change.kind !== "update") return;
+    if (!(await store.apply(id, decision.change.update, current)).applied) return;
     stopped = true;
     await mirrorStateChange(deps, { incidentId: id, kind: type }, now);
   };

@@ -13,6 +13,7 @@ import { parseConfig } from "../../../functions/core/yaml-files.js";
 import { type EscalationDeps, runEscalationStep } from "../../../functions/escalation/step.js";
 import { describeSlackUser } from "../../../functions/integrations/slack/users.js";
 import { candidate, resolveAt } from "../incidents.js";
+import { fired } from "../lifecycle.js";
 
 /**
  * Acknowledge, resolve, snooze, escalation steps and resolved alerts, interleaved at random
@@ -133,7 +134,7 @@ let runs = 0;
 async function play(ops: Op[], makeStore: () => IncidentStore) {
   const store = recording(makeStore());
   const opened = candidate(`fp-property-${++runs}`, OPENED.toISOString());
-  await store.recordFiring(opened);
+  await fired(store, opened);
   const id = opened.id;
   const resumes: Array<{ step: number; waitSeconds: number }> = [];
   const runner: EscalationRunner & { mirrors: string[] } = {
@@ -162,9 +163,9 @@ async function play(ops: Op[], makeStore: () => IncidentStore) {
   /** The store as a stalled Task sees it: its claim goes out only once `gate` has settled. */
   const stalled = (gate: Promise<unknown>) => {
     const gated = Object.create(store) as RecordingStore;
-    gated.claimEscalationStep = async (incidentId, claim) => {
-      await gate;
-      return store.claimEscalationStep(incidentId, claim);
+    gated.apply = async (incidentId, update, known) => {
+      if (update.claimStep !== undefined) await gate;
+      return store.apply(incidentId, update, known);
     };
     return { ...escalation, store: gated };
   };

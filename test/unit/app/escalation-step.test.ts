@@ -7,6 +7,7 @@ import type { DeliveryOutcome, Notifier } from "../../../functions/core/notifica
 import { parseConfig } from "../../../functions/core/yaml-files.js";
 import { type EscalationDeps, runEscalationStep } from "../../../functions/escalation/step.js";
 import { candidate } from "../../support/incidents.js";
+import { fired } from "../../support/lifecycle.js";
 
 const config = parseConfig(readFileSync(new URL("../../../tocsin.yaml", import.meta.url), "utf8"));
 const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
@@ -71,7 +72,7 @@ const unavailable: DeliveryOutcome = {
 describe("a page that keeps failing, tried again in later steps", () => {
   it("is tried with growing gaps while the incident is open, given up 4 h after its level, and then the escalation ends", async () => {
     const opened = candidate("fp-give-up", new Date(T0).toISOString(), { channels: [] });
-    await store.recordFiring(opened);
+    await fired(store, opened);
     const pagerDuty = scripted(() => unavailable);
 
     const runs = await escalate(opened.id, pagerDuty.notifier);
@@ -104,7 +105,7 @@ describe("a page that keeps failing, tried again in later steps", () => {
 
   it("is delivered at the attempt after PagerDuty recovers, and the levels keep their times", async () => {
     const opened = candidate("fp-recovers", new Date(T0).toISOString(), { channels: [] });
-    await store.recordFiring(opened);
+    await fired(store, opened);
     // Level 1's page is refused five times (429, Retry-After 20 s); the rest go through.
     let refused = 0;
     const pagerDuty = scripted((_, level) =>

@@ -394,6 +394,56 @@ describe("decide: the escalation engine's events", () => {
     });
   });
 
+  it("state_told: the outcomes, and what they settle only while the state told is still the incident's", () => {
+    const event = { at: NOW, type: "notified" as const, channel: "pagerduty", level: 1 };
+    const told = (status: string, owed: string) =>
+      `update{exists [${status}] | +notified | settle s1d0${owed} | otherwise{exists | +notified}} → `;
+    expect(
+      row({ type: "state_told", events: [event], settle: ["s1d0"], settlesState: true }),
+    ).toEqual({
+      T: told("T", " | owed null"),
+      Tz: told("T", " | owed null"),
+      "Tz'": told("T", " | owed null"),
+      A: told("A", " | owed null"),
+      R: told("R", " | owed null"),
+      "∅": "none → ",
+    });
+    expect(
+      line(
+        decide(
+          STATES.A!,
+          { type: "state_told", events: [event], settle: ["s1d0"], settlesState: false },
+          ctx,
+        ),
+      ),
+    ).toBe(told("A", ""));
+  });
+
+  it("step_failed: the failure recorded; a mirror given up settles the owed state while it is still that one", () => {
+    const failed = (status: string) =>
+      `update{exists [${status}] | +notification_failed | owed null | otherwise{exists | +notification_failed}} → `;
+    expect(row({ type: "step_failed", detail: "a step failed", givenUp: false })).toEqual({
+      T: "update{exists | +notification_failed} → ",
+      Tz: "update{exists | +notification_failed} → ",
+      "Tz'": "update{exists | +notification_failed} → ",
+      A: "update{exists | +notification_failed} → ",
+      R: "update{exists | +notification_failed} → ",
+      "∅": "none → ",
+    });
+    expect(row({ type: "step_failed", detail: "given up", givenUp: true })).toEqual({
+      T: failed("T"),
+      Tz: failed("T"),
+      "Tz'": failed("T"),
+      A: failed("A"),
+      R: failed("R"),
+      "∅": "none → ",
+    });
+    const d = decide(STATES.A!, { type: "step_failed", detail: "given up", givenUp: true }, ctx);
+    expect(d.outcome === "change" && d.change.kind === "update" && d.change.update.append).toEqual([
+      { at: NOW, type: "notification_failed", detail: "given up" },
+    ]);
+  });
+
   it("mirror_due: the stored state is told to every channel that heard (not email) and those paged meanwhile", () => {
     const expected = {
       T: "none → ",

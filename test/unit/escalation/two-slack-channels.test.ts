@@ -17,6 +17,7 @@ import {
   runEscalationStep,
 } from "../../../functions/escalation/step.js";
 import { candidate } from "../../support/incidents.js";
+import { fired } from "../../support/lifecycle.js";
 
 const config = parseConfig(readFileSync(new URL("../../../tocsin.yaml", import.meta.url), "utf8"));
 const silent = new Logger({ serviceName: "tocsin-test", logLevel: "SILENT" });
@@ -72,7 +73,7 @@ describe("a route with two Slack channels", () => {
     const opened = candidate("fp-two-slack", new Date(T0).toISOString(), {
       channels: ["slack-incidents", "slack-alerts"],
     });
-    await store.recordFiring(opened);
+    await fired(store, opened);
     const slack = recordingSlack();
     let clock = T0;
     const deps: EscalationDeps = {

@@ -7,9 +7,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { SESSION_COOKIE } from "../../../functions/adapters/http/session.js";
 import { MemoryIncidentStore } from "../../../functions/adapters/memory/incident-store.js";
 import { readApi } from "../../../functions/api/read-api.js";
-import { planTransition } from "../../../functions/core/incident.js";
 import { httpEvent, lambdaContext } from "../../support/http-events.js";
 import { at, candidate } from "../../support/incidents.js";
+import { act, command, fired } from "../../support/lifecycle.js";
 
 const TOKEN = "page-token-for-tests";
 const NOW = new Date("2026-12-01T09:00:00.000Z");
@@ -30,50 +30,51 @@ beforeAll(async () => {
     annotations: { summary: IMG, runbook_url: "javascript:alert(1)" },
     runbook: { name: SCRIPT, url: "javascript:alert(1)" },
   };
-  await store.recordFiring(evil);
+  await fired(store, evil);
   evilId = evil.id;
   const escalated = { ...candidate("fp-escalated", at(1)), title: "Loss is NaN on llama-70b" };
-  await store.recordFiring(escalated);
+  await fired(store, escalated);
   escalatedId = escalated.id;
-  await store.recordDeliveries(escalated.id, [
-    {
-      at: at(1),
-      type: "notified",
-      level: 0,
-      channel: "slack-incidents",
-      detail: "trigger: posted",
-    },
-    {
-      at: at(1),
-      type: "notified",
-      level: 1,
-      channel: "pagerduty-ml",
-      target: "Dmitri Volkov",
-      detail: "trigger: not delivered: no credentials",
-    },
-  ]);
-  await store.claimEscalationStep(escalated.id, {
-    step: 2,
-    reached: 2,
-    level: 2,
-    now: at(16),
-    events: [{ at: at(16), type: "escalated", level: 2, detail: "to level 2: Erin Walsh" }],
+  await store.apply(escalated.id, {
+    guard: { exists: true },
+    append: [
+      {
+        at: at(1),
+        type: "notified",
+        level: 0,
+        channel: "slack-incidents",
+        detail: "trigger: posted",
+      },
+      {
+        at: at(1),
+        type: "notified",
+        level: 1,
+        channel: "pagerduty-ml",
+        target: "Dmitri Volkov",
+        detail: "trigger: not delivered: no credentials",
+      },
+    ],
   });
-  await store.recordDeliveries(escalated.id, [
-    {
-      at: at(16),
-      type: "notification_failed",
-      level: 2,
-      channel: "email-oncall",
-      target: "Erin Walsh",
-      detail: "escalate: SNS throttled",
-    },
-  ]);
-  const current = (await store.get(escalated.id))!;
-  await store.applyTransition(
-    current,
-    planTransition({ type: "acknowledge", actor: "Erin Walsh" }, at(20)),
-  );
+  await store.apply(escalated.id, {
+    guard: { status: ["triggered"], stepUnclaimed: 2, noSnoozeAt: at(16) },
+    claimStep: 2,
+    set: { escalationStep: 2, level: 2 },
+    append: [{ at: at(16), type: "escalated", level: 2, detail: "to level 2: Erin Walsh" }],
+  });
+  await store.apply(escalated.id, {
+    guard: { exists: true },
+    append: [
+      {
+        at: at(16),
+        type: "notification_failed",
+        level: 2,
+        channel: "email-oncall",
+        target: "Erin Walsh",
+        detail: "escalate: SNS throttled",
+      },
+    ],
+  });
+  await act(store, escalated.id, command("acknowledge", "Erin Walsh"), at(20));
   handler = readApi({
     store,
     apiToken: () => TOKEN,

@@ -10,6 +10,7 @@ import { grafanaWebhook } from "../../../functions/integrations/grafana/webhook.
 import { fixture } from "../../support/fixtures.js";
 import { httpEvent, lambdaContext } from "../../support/http-events.js";
 import { at, candidate } from "../../support/incidents.js";
+import { fired } from "../../support/lifecycle.js";
 import { logLines } from "../../support/log-lines.js";
 
 const TOKEN = "request-log-token";
@@ -153,7 +154,7 @@ describe("the request log", () => {
 
   it("has one line per escalation Task too: incident, step, outcome, duration", async () => {
     const incident = candidate("fp-log-escalation", at(0));
-    await store.recordFiring(incident);
+    await fired(store, incident);
     const lines = await logLines((logger) =>
       escalationTasks(store, logger)({ action: "step", incidentId: incident.id, step: 0 }),
     );

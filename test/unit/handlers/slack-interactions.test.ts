@@ -6,6 +6,7 @@ import { scaledAfter } from "../../../functions/core/clock.js";
 import { runEscalationStep } from "../../../functions/escalation/step.js";
 import { rememberingGuard } from "../../support/handler-deps.js";
 import { candidate, resolveAt } from "../../support/incidents.js";
+import { fired } from "../../support/lifecycle.js";
 import { logLines } from "../../support/log-lines.js";
 import { slackClick } from "../../support/slack-click.js";
 import {
@@ -451,9 +452,7 @@ describe("POST /slack/interactions: acknowledge and resolve", () => {
       ["mirror", incident.id, "resolve"],
     ]);
     // The alert firing again is a new incident, not a duplicate of the resolved one.
-    const again = await store.recordFiring(
-      candidate(incident.fingerprint, "2026-11-30T09:40:00.000Z"),
-    );
+    const again = await fired(store, candidate(incident.fingerprint, "2026-11-30T09:40:00.000Z"));
     expect(again.created).toBe(true);
   });
 
@@ -539,15 +538,13 @@ describe("POST /slack/interactions: snooze", () => {
   it("resumes at the level reached", async () => {
     // Prepare: the escalation has reached its second level.
     const incident = await openIncident();
-    expect(
-      await store.claimEscalationStep(incident.id, {
-        step: 2,
-        reached: 2,
-        level: 2,
-        events: [],
-        now: "2026-11-30T09:29:00.000Z",
-      }),
-    ).toBe(true);
+    const claimedAt = "2026-11-30T09:29:00.000Z";
+    const claim = await store.apply(incident.id, {
+      guard: { status: ["triggered"], stepUnclaimed: 2, noSnoozeAt: claimedAt },
+      claimStep: 2,
+      set: { escalationStep: 2, level: 2 },
+    });
+    expect(claim.applied).toBe(true);
     // Act
     await click(handlerWith(), { actionId: "snooze", value: incident.id });
     // Assess
