@@ -1,10 +1,10 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { PinpointSMSVoiceV2Client } from "@aws-sdk/client-pinpoint-sms-voice-v2";
-import type { SNSClient } from "@aws-sdk/client-sns";
 import type { LinkMaker, Notifier } from "../core/notification.js";
 import { type EmailSettings, emailNotifier } from "../integrations/email/notifier.js";
 import { type PagerDutySettings, pagerDutyNotifier } from "../integrations/pagerduty/notifier.js";
 import { type SlackSettings, slackNotifier } from "../integrations/slack/notifier.js";
+import { type SmsSettings, smsNotifier } from "../integrations/sms/notifier.js";
+import { type VoiceSettings, voiceNotifier } from "../integrations/voice/notifier.js";
 
 /** The channels' adapters by channel type; a type without one is not delivered. */
 export type NotifierRegistry = Partial<Record<Notifier["kind"], Notifier>>;
@@ -26,23 +26,9 @@ export interface NotifierSettings {
   pagerDuty: PagerDutySettings;
   email: EmailSettings;
   /** SMS through SNS Publish with PhoneNumber (TOCSIN_SMS=sns), else the outbox. */
-  sms?:
-    | {
-        sns?: SNSClient | undefined;
-        originationNumber?: string | undefined;
-        senderId?: string | undefined;
-        outbox?: PhoneOutbox | undefined;
-      }
-    | undefined;
+  sms?: SmsSettings | undefined;
   /** Voice calls through End User Messaging SendVoiceMessage (TOCSIN_VOICE_ORIGINATION), else the outbox. */
-  voice?:
-    | {
-        client?: PinpointSMSVoiceV2Client | undefined;
-        originationIdentity?: string | undefined;
-        voiceId?: string | undefined;
-        outbox?: PhoneOutbox | undefined;
-      }
-    | undefined;
+  voice?: VoiceSettings | undefined;
   /** Signs the acknowledgement links a notification carries; unset: messages go without links. */
   links?: LinkMaker | undefined;
   logger: Logger;
@@ -56,6 +42,10 @@ export function buildNotifiers(settings: NotifierSettings): NotifierRegistry {
     email: emailNotifier(settings.email),
   };
   // ── phones (WP2): sms, voice ──
+  const replies =
+    !!settings.sms?.sns && !!settings.sms.replyBook && !!settings.sms.originationNumber;
+  registry.sms = smsNotifier(settings.sms, settings.logger);
+  registry.voice = voiceNotifier({ replies, ...settings.voice });
   // ── end phones ──
   // ── Slack DMs (WP4): slack_dm ──
   // ── end Slack DMs ──

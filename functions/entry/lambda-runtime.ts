@@ -33,6 +33,8 @@ import {
   type SlackNoteEvent,
   slackNoteEvent,
 } from "../integrations/slack/responder.js";
+import { smsRepliesHandler } from "../integrations/sms/replies.js";
+import { DynamoSmsReplyBook } from "../integrations/sms/reply-book.js";
 import {
   buildEscalationTask,
   buildReadApi,
@@ -41,6 +43,7 @@ import {
   type Common,
   NO_SLACK_SIGNING_SECRET,
 } from "./compose.js";
+import { phoneSettings } from "./phones.js";
 import { dynamoIncidentStore } from "./stores.js";
 
 /** How long a secret read from Secrets Manager is reused before it is read again. */
@@ -259,7 +262,14 @@ export async function escalationLambdaHandler() {
   const routingKey = await secretAtStart("PAGERDUTY_ROUTING_KEY_SECRET_ARN");
   const access = awsAccess();
   const telemetry = new PowertoolsTelemetry();
-  const shared = common(access, telemetry).common;
+  const { common: shared, table } = common(access, telemetry);
+  // ── phones (WP2): SNS SMS, End User Messaging voice, SES person email ──
+  const phones = phoneSettings(
+    process.env,
+    (client) => access.tracer.captureAWSv3Client(client),
+    table,
+  );
+  // ── end phones ──
   const notifiers = buildNotifiers({
     slack: { token: slackToken },
     pagerDuty: {
@@ -274,8 +284,11 @@ export async function escalationLambdaHandler() {
         ),
         topics: JSON.parse(process.env.EMAIL_TOPICS ?? "{}"),
       },
+      ses: phones.ses, // phones (WP2)
     },
     // ── phones (WP2): sms, voice ──
+    sms: phones.sms,
+    voice: phones.voice,
     // ── end phones ──
     // ── PagerDuty REST (WP3): pagerDuty.rest ──
     // ── end PagerDuty REST ──
@@ -286,3 +299,30 @@ export async function escalationLambdaHandler() {
   const handler = buildEscalationTask({ ...shared, notifiers, links });
   return flushingMetrics(telemetry, traced(access.tracer, handler, escalationAnnotations));
 }
+
+// ── phones (WP2): the two-way SMS topic's subscriber ──
+/**
+ * The SMS replies function, subscribed to the SmsReplies topic End User Messaging publishes
+ * inbound texts to: a reply of 1 or ACK acknowledges the latest incident texted to that
+ * number, once per inbound message id. A store fault throws, so Lambda retries the delivery.
+ */
+export function smsRepliesLambda() {
+  const access = awsAccess();
+  const { common: shared, table } = common(access);
+  const handler = smsRepliesHandler({
+    ...shared,
+    escalation: stepFunctions(access),
+    after: shared.clock.after,
+    replyBook: new DynamoSmsReplyBook(table.dynamodb, table.tableName),
+    replayGuard: new DynamoReplayGuard(table.dynamodb, table.tableName),
+    now: shared.clock.now,
+    onEngineFault: (incidentId, error) =>
+      shared.logger.error("escalation engine failed after an SMS acknowledgement", {
+        event: "engine_fault",
+        incidentId,
+        error: String(error),
+      }),
+  });
+  return traced(access.tracer, handler, () => ({ action: "sms_reply" }));
+}
+// ── end phones ──

@@ -14,7 +14,7 @@ import { type FunctionName, ROUTE_KEYS } from "../entry/route-keys.js";
 import { dynamoStores } from "../entry/stores.js";
 import { LocalEscalationEngine } from "../escalation/local-engine.js";
 import { resumeLostEscalations, resumeOwedMirrors } from "../escalation/step.js";
-import { fileOutbox } from "../integrations/email/outbox.js";
+import { fileOutbox, localPhoneOutbox } from "../integrations/email/outbox.js";
 import type { GrafanaSignatureHeaders } from "../integrations/grafana/signature.js";
 import {
   fakeSlackOrigins,
@@ -94,6 +94,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     pagerDuty: options.notifiers?.pagerDuty ?? {},
     email: { outbox },
     // ── phones (WP2): sms, voice (SNS / End User Messaging, else the outbox) ──
+    sms: { outbox: localPhoneOutbox(options.dataDir, logger), ...options.notifiers?.sms },
+    voice: { outbox: localPhoneOutbox(options.dataDir, logger), ...options.notifiers?.voice },
     // ── end phones ──
     links: options.notifiers?.links,
     logger,

@@ -1,4 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
+import { PinpointSMSVoiceV2Client } from "@aws-sdk/client-pinpoint-sms-voice-v2";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { loadServiceFiles } from "../../functions/adapters/config-file.js";
 import type { Config } from "../../functions/core/config.js";
 import type { NotifierSettings } from "../../functions/delivery/registry.js";
@@ -7,18 +9,23 @@ import {
   type LocalServerOptions,
   startLocalServer,
 } from "../../functions/local/server.js";
+import { FakeAwsMessaging } from "./fake-aws-messaging.js";
 import { FakePagerDuty } from "./fake-pagerduty.js";
 import { FakeSlack } from "./fake-slack.js";
 
 /** A routing key of the shape PagerDuty accepts (the fake checks it). */
 export const ROUTING_KEY = "0123456789abcdef0123456789abcdef";
 const BOT_TOKEN = "xoxb-local-fakes";
+/** The number texts and calls come from (the fake End User Messaging account owns it). */
+export const PHONE_ORIGINATION = "+447700900999";
 
 export interface LocalWithFakes {
   local: LocalServer;
   slack: FakeSlack;
   pagerDuty: FakePagerDuty;
   // ── phones (WP2): the fake SNS / End User Messaging / SES ──
+  /** SNS (SMS), End User Messaging (voice, from PHONE_ORIGINATION) and SES in one fake. */
+  aws: FakeAwsMessaging;
   // ── end phones ──
   close(): Promise<void>;
 }
@@ -63,6 +70,17 @@ export async function startLocalWithFakes(options: LocalWithFakesOptions): Promi
     // ── end PagerDuty ──
 
     // ── phones (WP2): SNS SMS, End User Messaging voice, SES email ──
+    const aws = await FakeAwsMessaging.start({ voiceOriginations: [PHONE_ORIGINATION] });
+    const awsClients = { ...aws.clientConfig(), maxAttempts: 1 };
+    const snsClient = new SNSClient(awsClients);
+    const voiceClient = new PinpointSMSVoiceV2Client(awsClients);
+    closing.push(async () => {
+      snsClient.destroy();
+      voiceClient.destroy();
+      await aws.close();
+    });
+    notifiers.sms = { sns: snsClient, originationNumber: PHONE_ORIGINATION };
+    notifiers.voice = { client: voiceClient, originationIdentity: PHONE_ORIGINATION };
     // ── end phones ──
 
     // ── links (WP4): acknowledgement links ──
@@ -92,6 +110,7 @@ export async function startLocalWithFakes(options: LocalWithFakesOptions): Promi
       local,
       slack,
       pagerDuty,
+      aws, // phones (WP2)
       close: async () => {
         for (const close of closing.splice(0)) await close();
       },

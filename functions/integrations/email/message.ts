@@ -64,6 +64,7 @@ export function emailBody(notification: Notification): string {
     "",
     leadText(notification),
     "",
+    ...actionLinks(notification),
     ...table(facts),
     "",
     "Labels",
@@ -86,6 +87,22 @@ export function emailBody(notification: Notification): string {
     );
   }
   return fitBytes(`${lines.join("\n")}\n`, runbook?.url ?? incident.runbook?.url);
+}
+
+/**
+ * The signed links that act as the person (GET shows a confirmation page, its button acts),
+ * first, so that they are what a phone's mail preview shows.
+ */
+function actionLinks(notification: Notification): string[] {
+  const { links, kind } = notification;
+  if (!links || (kind !== "trigger" && kind !== "escalate")) return [];
+  return [
+    ...table([
+      ["Acknowledge", links.acknowledge],
+      ["Resolve", links.resolve],
+    ]),
+    "",
+  ];
 }
 
 function leadText(notification: Notification): string {

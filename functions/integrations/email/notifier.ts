@@ -1,4 +1,6 @@
+import { type SESv2Client, SendEmailCommand } from "@aws-sdk/client-sesv2";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import { isServiceFault as isAwsServiceFault } from "../../adapters/aws-clients.js";
 import type { DeliveryOutcome, Notification, Notifier } from "../../core/notification.js";
 import { describeError, NOT_DELIVERED_NO_CREDENTIALS } from "../../delivery/outcomes.js";
 import { emailBody, emailSubject } from "./message.js";
@@ -9,6 +11,12 @@ export interface EmailNotifierOptions {
   sns?: { client: SNSClient; topics: Readonly<Record<string, string>> } | undefined;
   /** Local mode: where emails without a topic go instead (see fileOutbox). */
   outbox?: EmailOutbox | undefined;
+  /**
+   * A person's own email (a personal delivery): SES v2 SendEmail from a verified identity,
+   * straight to the address, with no subscription to confirm and no unsubscribe link that
+   * would silently stop their pages. Without it, personal emails go to the outbox.
+   */
+  ses?: { client: SESv2Client; from: string } | undefined;
 }
 
 /**
@@ -33,6 +41,7 @@ export class EmailNotifier implements Notifier {
       };
     }
     const to = channel.address;
+    if (notification.contact) return this.sendToPerson(notification, to);
     const topicArn = this.options.sns?.topics[to];
     const { outbox } = this.options;
     if (!topicArn && !outbox) return { ...NOT_DELIVERED_NO_CREDENTIALS };
@@ -74,6 +83,60 @@ export class EmailNotifier implements Notifier {
       return { status: "failed", detail: `local outbox failed: ${describeError(error)}` };
     }
   }
+
+  /**
+   * SES v2 SendEmail to the person. MessageRejected (in the sandbox: a recipient not verified),
+   * MailFromDomainNotVerified, AccountSuspended, SendingPaused, BadRequest and NotFound are
+   * final; TooManyRequests, LimitExceeded, 5xx and no answer are retryable.
+   * https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html
+   */
+  private async sendToPerson(notification: Notification, to: string): Promise<DeliveryOutcome> {
+    const { ses, outbox } = this.options;
+    if (!ses && !outbox) return { ...NOT_DELIVERED_NO_CREDENTIALS };
+    let message: { to: string; subject: string; body: string };
+    try {
+      message = { to, subject: emailSubject(notification), body: emailBody(notification) };
+    } catch (error) {
+      return { status: "failed", detail: `email not composed: ${describeError(error)}` };
+    }
+    if (!ses) {
+      try {
+        await outbox!(message);
+        return { status: "delivered", detail: "written to the local outbox" };
+      } catch (error) {
+        return { status: "failed", detail: `local outbox failed: ${describeError(error)}` };
+      }
+    }
+    try {
+      const result = await ses.client.send(
+        new SendEmailCommand({
+          FromEmailAddress: ses.from,
+          Destination: { ToAddresses: [to] },
+          Content: {
+            Simple: {
+              Subject: { Data: message.subject, Charset: "UTF-8" },
+              Body: { Text: { Data: message.body, Charset: "UTF-8" } },
+            },
+          },
+        }),
+      );
+      const id = result.MessageId ?? "without id";
+      return {
+        status: "delivered",
+        detail: `accepted by SES for ${to} (message ${id})`,
+        providerId: id,
+      };
+    } catch (error) {
+      const name = error instanceof Error ? error.name : "Error";
+      const reason =
+        error instanceof Error && error.message ? `: ${error.message.slice(0, 200)}` : "";
+      return {
+        status: "failed",
+        detail: `SES did not accept the email to ${to}: ${name}${reason}`,
+        retryable: isAwsServiceFault(error),
+      };
+    }
+  }
 }
 
 /** A fault of the service or the network, as the SDK marks them, not a refused request. */
@@ -98,5 +161,5 @@ export type EmailSettings = EmailNotifierOptions;
 
 /** The email notifier from its settings; with neither SNS nor an outbox it answers not_delivered. */
 export function emailNotifier(settings: EmailSettings): EmailNotifier {
-  return new EmailNotifier({ sns: settings.sns, outbox: settings.outbox });
+  return new EmailNotifier({ sns: settings.sns, outbox: settings.outbox, ses: settings.ses });
 }

@@ -79,7 +79,7 @@ export function maskPhone(phone: string): string {
 export function maskPhonesIn(text: string): string {
   return text.replace(/\+?\d[\d ()-]{6,}\d/g, (match) => {
     const digits = match.replace(/\D/g, "");
-    return digits.length >= 7 && digits.length <= 15 ? maskPhone(`+${digits}`) : match;
+    return digits.length >= 7 ? maskPhone(`+${digits}`) : match;
   });
 }
 
