@@ -11,6 +11,7 @@ import { MemorySmsReplyBook } from "../../../../functions/integrations/sms/reply
 import { fixture } from "../../../support/fixtures.js";
 import { shippedConfig } from "../../../support/handler-deps.js";
 import { candidate } from "../../../support/incidents.js";
+import { fired } from "../../../support/lifecycle.js";
 import { logLines } from "../../../support/log-lines.js";
 
 const ALICE_PHONE = "+447700900123";
@@ -60,7 +61,7 @@ function handler(
 
 async function opened(fingerprint: string) {
   const incident = candidate(fingerprint, OPENED);
-  await store.recordFiring(incident);
+  await fired(store, incident);
   return incident;
 }
 
