@@ -67,7 +67,7 @@ describe("the owed-mirrors sweep (AWS's schedule, the local server's start-up)",
     // The click's function, with Step Functions refusing the mirror's start (throttled, down):
     // the acknowledge is stored and the click answered, the mirror never started.
     const refusing: EscalationRunner = {
-      start: (id) => engine.start(id),
+      start: (...args) => engine.start(...args),
       stop: (id) => engine.stop(id),
       resume: (...args) => engine.resume(...args),
       mirror: async () => {
@@ -76,8 +76,16 @@ describe("the owed-mirrors sweep (AWS's schedule, the local server's start-up)",
     };
 
     try {
-      await engine.start(incident.id);
-      await waitUntil(() => heard().includes("trigger"), "level 1 paged", 10_000);
+      await engine.start(incident.id, new Date().toISOString());
+      // Paged and recorded: a click before the Task's record would make the Task itself tell
+      // PagerDuty the acknowledge (its outcome finds the incident acknowledged), not the sweep.
+      await waitUntil(
+        async () =>
+          heard().includes("trigger") &&
+          (await store.get(incident.id))!.timeline.some((e) => e.type === "notified"),
+        "level 1 paged and recorded",
+        10_000,
+      );
       const clicked = await takeIncidentAction(
         { store, config, escalation: refusing, after: systemClock.after },
         {
