@@ -9,8 +9,8 @@ export type EngineEffect = Extract<
 >;
 
 /**
- * Carries out a decision's effects on the escalation engine, in order, for incident `id`
- * (`now`: the decision's time). Every call is repeatable: executions are named after the
+ * Carries out a decision's effects on the escalation engine, in order, for incident `id`,
+ * at the times the effects say. Every call is repeatable: executions are named after the
  * incident, its snoozes' runs and what they do, so a retried effect never runs one twice.
  * Rejects on the first that fails (the engine was unreachable): the later ones are not tried.
  */
@@ -18,18 +18,17 @@ export async function carryOut(
   runner: EscalationRunner,
   id: string,
   effects: readonly Effect[],
-  now: string,
 ): Promise<void> {
   for (const effect of effects) {
     switch (effect.type) {
       case "start_escalation":
-        await runner.start(id);
+        await runner.start(id, effect.dueAt);
         break;
       case "stop_escalation":
         await runner.stop(id, effect.runs);
         break;
       case "resume_escalation":
-        await runner.resume(id, effect.step, secondsUntil(effect.dueAt, now), effect.run);
+        await runner.resume(id, effect.step, effect.dueAt, effect.run);
         break;
       case "mirror":
         await runner.mirror(id, effect.kind);
@@ -49,7 +48,3 @@ export function owedOnlyWithEngine(
   const { owedState: _, ...unowed } = update;
   return unowed;
 }
-
-/** Seconds from `now` to `dueAt`, never negative: what the engine waits before resuming. */
-const secondsUntil = (dueAt: string, now: string) =>
-  Math.max(0, (Date.parse(dueAt) - Date.parse(now)) / 1000);

@@ -134,7 +134,7 @@ export async function takeIncidentAction(
     // not thrown. A running escalation still stops by itself (each step checks the status).
     const effects = followUp(written, event, ctx);
     try {
-      await carryOut(runner, incident.id, effects, ctx.now);
+      await carryOut(runner, incident.id, effects);
     } catch (error) {
       engineProblem = effects.some((e) => e.type === "resume_escalation")
         ? " Warning: the escalation could not be rescheduled; acknowledge the incident or snooze it again."

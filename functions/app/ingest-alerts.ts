@@ -126,12 +126,7 @@ async function ingestOne(
       // The escalation starts before the opening is confirmed: a start that failed (the
       // delivery is answered 503) is made by the sender's retry, which finds it unconfirmed.
       if (runner)
-        await carryOut(
-          runner,
-          incident.id,
-          followUp({ ...candidate, ...incident }, event, ctx),
-          now,
-        );
+        await carryOut(runner, incident.id, followUp({ ...candidate, ...incident }, event, ctx));
       await deps.store.confirmOpening(candidate.fingerprint, incident.id);
     }
     if (created) deps.telemetry?.count("incidents_opened", 1, { severity: candidate.severity });
@@ -150,7 +145,7 @@ async function ingestOne(
     owedOnlyWithEngine(decision.change.update, runner),
   );
   // A retry of the delivery carries the effects out again (each is repeatable).
-  if (resolved && runner) await carryOut(runner, resolved.id, followUp(resolved, event, ctx), now);
+  if (resolved && runner) await carryOut(runner, resolved.id, followUp(resolved, event, ctx));
   // A resolve matches an existing incident: in that sense it is always a duplicate.
   return {
     incident: resolved ? { id: resolved.id, status: resolved.status, deduplicated: true } : null,
@@ -180,5 +175,5 @@ async function finishResolve(
     owedOnlyWithEngine(decision.change.update, runner),
   );
   if (applied && runner)
-    await carryOut(runner, previous, followUp(incident, event, { config: deps.config, now }), now);
+    await carryOut(runner, previous, followUp(incident, event, { config: deps.config, now }));
 }

@@ -7,8 +7,8 @@
  * retry rather than lose the escalation.
  */
 export interface EscalationRunner {
-  /** Starts the escalation of a newly opened incident. */
-  start(incidentId: string): Promise<void>;
+  /** Starts the escalation of a newly opened incident: its step 0, due at `dueAt` (ISO-8601). */
+  start(incidentId: string, dueAt: string): Promise<void>;
   /**
    * Stops the running escalation at once (acknowledged, resolved or snoozed), including
    * the executions that resumed it after `snoozes` earlier snoozes. One left running
@@ -18,8 +18,8 @@ export interface EscalationRunner {
   /** Tells the channels that heard of the incident (PagerDuty, Slack) about a change. */
   mirror(incidentId: string, kind: "acknowledge" | "resolve"): Promise<void>;
   /**
-   * Resumes an escalation at `step` after `waitSeconds`: when a snooze ends, or after the
-   * local engine restarted. `attempt` tells one resumption of an incident from the next.
+   * Resumes an escalation at `step`, due at `dueAt` (ISO-8601): when a snooze ends, or after
+   * the local engine restarted. `attempt` tells one resumption of an incident from the next.
    */
-  resume(incidentId: string, step: number, waitSeconds: number, attempt: string): Promise<void>;
+  resume(incidentId: string, step: number, dueAt: string, attempt: string): Promise<void>;
 }

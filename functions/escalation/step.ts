@@ -183,7 +183,7 @@ export async function resumeLostEscalations(
         decide({ ...incident, timeline: [] }, { type: "engine_lost" }, ctx),
       );
       if (effects.length === 0) continue;
-      await carryOut(deps.runner, incident.id, effects, ctx.now);
+      await carryOut(deps.runner, incident.id, effects);
       resumed.push(incident.id);
     }
     cursor = page.nextCursor ?? undefined;

@@ -94,7 +94,7 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
     await fired(store, incident);
 
     try {
-      await engine.start(incident.id);
+      await engine.start(incident.id, new Date().toISOString());
       const paged = (level: number) =>
         pagerDuty.processed.filter(
           (e) =>
@@ -161,7 +161,7 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
       pagerDuty.processed.filter((e) => e.dedup_key === incident.id).map((e) => e.event_action);
 
     try {
-      await engine.start(incident.id);
+      await engine.start(incident.id, new Date().toISOString());
       await waitUntil(() => heard().includes("trigger"), "level 1 paged", 10_000);
       await engine.stop(incident.id);
       await act(store, incident.id, command("resolve", "dmitri"), new Date().toISOString());
@@ -246,8 +246,8 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
       proxy.setFaults({ rate: 1, kinds: ["internal"] });
       const recovering = await opened("fp-store-down");
       const acknowledged = await opened("fp-store-down-acked");
-      await engine.start(recovering);
-      await engine.start(acknowledged);
+      await engine.start(recovering, new Date().toISOString());
+      await engine.start(acknowledged, new Date().toISOString());
       // Each waits to try again; it used to end there (Record failure, then Fail).
       for (const id of [recovering, acknowledged]) {
         const next = await afterFailure(id);

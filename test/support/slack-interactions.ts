@@ -49,7 +49,7 @@ export const rotationOnly: Config = {
 export type RunnerCall =
   | ["stop", string, number | undefined]
   | ["mirror", string, "acknowledge" | "resolve"]
-  | ["resume", string, number, number, string]
+  | ["resume", string, number, string, string]
   | ["start", string];
 
 /** A hand-written EscalationRunner that records what it is asked. */
@@ -60,8 +60,8 @@ function recordingRunner(): EscalationRunner & { calls: RunnerCall[] } {
     start: async (id) => void calls.push(["start", id]),
     stop: async (id, snoozes) => void calls.push(["stop", id, snoozes]),
     mirror: async (id, kind) => void calls.push(["mirror", id, kind]),
-    resume: async (id, step, waitSeconds, attempt) =>
-      void calls.push(["resume", id, step, waitSeconds, attempt]),
+    resume: async (id, step, dueAt, attempt) =>
+      void calls.push(["resume", id, step, dueAt, attempt]),
   };
 }
 

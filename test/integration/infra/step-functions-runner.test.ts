@@ -71,37 +71,41 @@ beforeEach(() => {
   started = new Set();
 });
 
+/** When a started or resumed execution is due (the lifecycle's effects say). */
+const DUE = "2026-11-30T09:00:00.000Z";
+
 describe("escalations as Step Functions executions", () => {
   it("starts, mirrors and resumes under the incident's names, with the input the definition reads", async () => {
-    const startedAt = Date.now();
-    await runner.start("inc-1");
+    await runner.start("inc-1", "2026-11-30T09:00:00.000Z");
     await runner.mirror("inc-1", "acknowledge");
-    const before = Date.now();
-    await runner.resume("inc-1", 2, 1800, "1");
+    await runner.resume("inc-1", 2, "2026-11-30T09:30:00.000Z", "1");
     const inputs = calls.map((call) => [call.body.name, JSON.parse(call.body.input!)]);
     expect(calls.every((call) => call.body.stateMachineArn === MACHINE)).toBe(true);
     const [, start] = inputs[0]!;
-    expect(start).toEqual({ incidentId: "inc-1", step: 0, dueAt: start.dueAt });
-    expect(Date.parse(start.dueAt)).toBeGreaterThanOrEqual(startedAt);
+    // The times are the lifecycle's (its effects), not the runner's clock.
+    expect(start).toEqual({ incidentId: "inc-1", step: 0, dueAt: "2026-11-30T09:00:00.000Z" });
     expect(inputs.slice(0, 2).map(([name]) => name)).toEqual(["inc-1", "inc-1-acknowledge"]);
     expect(inputs[1]![1]).toEqual({ incidentId: "inc-1", mirror: "acknowledge" });
     const [name, resumed] = inputs[2]!;
     expect(name).toBe("inc-1-snooze-1");
     // Shaped as a step's output that is not done: the definition waits until dueAt first.
-    expect(resumed).toMatchObject({ incidentId: "inc-1", step: 2, done: false });
-    expect(Date.parse(resumed.dueAt) - before).toBeGreaterThanOrEqual(1_800_000);
-    expect(Date.parse(resumed.dueAt) - Date.now()).toBeLessThanOrEqual(1_800_000);
+    expect(resumed).toEqual({
+      incidentId: "inc-1",
+      step: 2,
+      done: false,
+      dueAt: "2026-11-30T09:30:00.000Z",
+    });
   });
 
   it("takes a start retried after it went through as done (ExecutionAlreadyExists)", async () => {
-    await runner.start("inc-2");
-    await expect(runner.start("inc-2")).resolves.toBeUndefined();
+    await runner.start("inc-2", DUE);
+    await expect(runner.start("inc-2", DUE)).resolves.toBeUndefined();
     expect(calls.map((call) => call.operation)).toEqual(["StartExecution", "StartExecution"]);
   });
 
   it("stops the escalation and the executions its snoozes resumed; one already gone is fine", async () => {
-    await runner.start("inc-3");
-    await runner.resume("inc-3", 1, 0, "1");
+    await runner.start("inc-3", DUE);
+    await runner.resume("inc-3", 1, DUE, "1");
     await runner.stop("inc-3", 2);
     const stops = calls.filter((call) => call.operation === "StopExecution");
     expect(stops.map((call) => call.body.executionArn).sort()).toEqual([
@@ -121,11 +125,11 @@ describe("escalations as Step Functions executions", () => {
       }),
       MACHINE,
     );
-    await expect(broken.start("inc-4")).rejects.toThrow();
+    await expect(broken.start("inc-4", DUE)).rejects.toThrow();
   });
 
   it("passes a refusal of the request through unchanged", async () => {
-    await expect(runner.start("bad name")).rejects.toMatchObject({ name: "InvalidName" });
+    await expect(runner.start("bad name", DUE)).rejects.toMatchObject({ name: "InvalidName" });
   });
 
   it.each(["reset", "hang"] as const)(
@@ -144,11 +148,11 @@ describe("escalations as Step Functions executions", () => {
           MACHINE,
         );
         proxy.setFaults({ rate: 1, kinds: [fault] });
-        await expect(faulty.start("inc-5")).rejects.toBeInstanceOf(ServiceUnavailableError);
+        await expect(faulty.start("inc-5", DUE)).rejects.toBeInstanceOf(ServiceUnavailableError);
         await expect(faulty.stop("inc-5")).rejects.toBeInstanceOf(ServiceUnavailableError);
         proxy.setFaults(null);
         proxy.releaseHangs();
-        await faulty.start("inc-5");
+        await faulty.start("inc-5", DUE);
         expect(started.has("inc-5")).toBe(true);
       } finally {
         await proxy.close();

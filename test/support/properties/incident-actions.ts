@@ -136,13 +136,13 @@ async function play(ops: Op[], makeStore: () => IncidentStore) {
   const opened = candidate(`fp-property-${++runs}`, OPENED.toISOString());
   await fired(store, opened);
   const id = opened.id;
-  const resumes: Array<{ step: number; waitSeconds: number }> = [];
+  const resumes: Array<{ step: number; dueAt: string }> = [];
   const runner: EscalationRunner & { mirrors: string[] } = {
     mirrors: [],
     start: async () => undefined,
     stop: async () => undefined,
     mirror: async (_, kind) => void runner.mirrors.push(kind),
-    resume: async (_, step, waitSeconds) => void resumes.push({ step, waitSeconds }),
+    resume: async (_, step, dueAt) => void resumes.push({ step, dueAt }),
   };
   const escalation: EscalationDeps = {
     store,
@@ -210,7 +210,7 @@ async function play(ops: Op[], makeStore: () => IncidentStore) {
         const resumed = resumes.length > resumesBefore ? resumes.at(-1) : undefined;
         if (resumed) {
           nextStep = resumed.step;
-          dueAt = at.getTime() + resumed.waitSeconds * 1000;
+          dueAt = Date.parse(resumed.dueAt);
         }
       }
     }

@@ -48,7 +48,7 @@ describe("the local escalation engine", () => {
     const engine = new LocalEscalationEngine({ handler: held.handler, logger: silent });
     const ids = Array.from({ length: 12 }, (_, i) => `inc-${i}`);
     // Every start returns at once, as StartExecution does: the delivery is not held up.
-    await Promise.all(ids.map((id) => engine.start(id)));
+    await Promise.all(ids.map((id) => engine.start(id, new Date().toISOString())));
     expect(ids.every((id) => engine.isRunning(id))).toBe(true);
     await held.begun(LOCAL_START_CONCURRENCY);
     expect(held.seen).toHaveLength(LOCAL_START_CONCURRENCY);
@@ -65,15 +65,15 @@ describe("the local escalation engine", () => {
       logger: silent,
       maxStarting: 1,
     });
-    await engine.start("first");
-    await engine.start("second");
+    await engine.start("first", new Date().toISOString());
+    await engine.start("second", new Date().toISOString());
     await held.begun(1);
     await engine.stop("second");
     held.release();
     await engine.idle();
     expect(held.seen).toEqual(["first"]);
     // Like Step Functions, a name that ran (or was stopped) is not run again.
-    await engine.start("second");
+    await engine.start("second", new Date().toISOString());
     await engine.idle();
     expect(held.seen).toEqual(["first"]);
   });
@@ -88,8 +88,8 @@ describe("what the local engine tells tests to wait on", () => {
     const engine = new LocalEscalationEngine({ handler: held.handler, logger: silent });
     // Asked before it starts: told when it ends.
     const first = engine.untilEnded("first");
-    await engine.start("first");
-    await engine.start("stopped");
+    await engine.start("first", new Date().toISOString());
+    await engine.start("stopped", new Date().toISOString());
     await held.begun(2);
     await engine.stop("stopped");
     // Aborted (no longer running), but its Task is still under way: not ended yet, for
@@ -120,8 +120,8 @@ describe("what the local engine tells tests to wait on", () => {
       logger: silent,
       maxStarting: 1,
     });
-    await engine.start("first");
-    await engine.start("second");
+    await engine.start("first", new Date().toISOString());
+    await engine.start("second", new Date().toISOString());
     await held.begun(1);
     await engine.stop("second");
     held.release();
@@ -138,7 +138,7 @@ describe("what the local engine tells tests to wait on", () => {
     });
     const stopped = engine.untilEntered((e) => e.execution === "inc-1" && e.state === "Stopped");
     const before = Date.now();
-    await engine.start("inc-1");
+    await engine.start("inc-1", new Date().toISOString());
     const last = await stopped;
     await engine.untilEnded("inc-1");
     const entered = engine.statesEntered().filter((e) => e.execution === "inc-1");

@@ -516,7 +516,7 @@ describe("POST /slack/interactions: snooze", () => {
     });
     expect(runner.calls).toEqual([
       ["stop", incident.id, 0],
-      ["resume", incident.id, 1, seconds, "1"],
+      ["resume", incident.id, 1, until, "1"],
     ]);
   });
 
@@ -531,7 +531,7 @@ describe("POST /slack/interactions: snooze", () => {
     // Assess
     expect(runner.calls).toEqual([
       ["stop", incident.id, 0],
-      ["resume", incident.id, 1, 60, "1"],
+      ["resume", incident.id, 1, new Date(NOW.getTime() + 60_000).toISOString(), "1"],
     ]);
   });
 
@@ -550,7 +550,7 @@ describe("POST /slack/interactions: snooze", () => {
     // Assess
     expect(runner.calls).toEqual([
       ["stop", incident.id, 0],
-      ["resume", incident.id, 2, 1800, "1"],
+      ["resume", incident.id, 2, new Date(NOW.getTime() + 1_800_000).toISOString(), "1"],
     ]);
   });
 
@@ -663,12 +663,12 @@ describe("POST /slack/interactions: snooze", () => {
         "resume",
         string,
         number,
-        number,
+        string,
         string,
       ];
-      const [, , step, waitSeconds] = resume;
+      const [, , step, dueAt] = resume;
       // Act: the resumed execution runs its step once its wait is over, as the engine does.
-      const resumedAt = new Date(NOW.getTime() + waitSeconds * 1000 + 100);
+      const resumedAt = new Date(Date.parse(dueAt) + 100);
       const output = await runEscalationStep(
         escalation,
         { incidentId: incident.id, step },
