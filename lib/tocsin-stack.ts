@@ -116,13 +116,10 @@ export class TocsinStack extends Stack {
         )
       : undefined;
 
-    // Every function gets both ARNs (lambda-runtime.ts requires them at start) but may read
-    // only the secrets its own routes check; an ARN is not a secret.
-    const environment: Record<string, string> = {
-      TABLE_NAME: incidents.table.tableName,
-      WEBHOOK_TOKEN_SECRET_ARN: webhookToken.secretArn,
-      API_TOKEN_SECRET_ARN: apiToken.secretArn,
-    };
+    // Each function is told (and may read) only the tokens its own routes check: the
+    // webhooks the webhook token, the read API the API token, Slack's clicks neither.
+    const environment: Record<string, string> = { TABLE_NAME: incidents.table.tableName };
+    const webhookTokenArn = { WEBHOOK_TOKEN_SECRET_ARN: webhookToken.secretArn };
     // tocsin.yaml and the runbooks, read and validated once (a bad config fails the synth,
     // naming the field), then bundled into every function.
     const snapshot = readServiceSnapshot(join(PROJECT_ROOT, "tocsin.yaml"));
@@ -145,12 +142,13 @@ export class TocsinStack extends Stack {
     grafanaSignatureHeaders(grafanaHeaders);
 
     const functions: Record<FunctionName, TocsinFunction> = {
-      alertmanagerWebhook: fn("alertmanagerWebhook"),
+      alertmanagerWebhook: fn("alertmanagerWebhook", webhookTokenArn),
       grafanaWebhook: fn("grafanaWebhook", {
+        ...webhookTokenArn,
         ...grafanaHeaders,
         ...(grafanaHmacSecret ? { GRAFANA_HMAC_SECRET_ARN: grafanaHmacSecret.secretArn } : {}),
       }),
-      readApi: fn("readApi"),
+      readApi: fn("readApi", { API_TOKEN_SECRET_ARN: apiToken.secretArn }),
       slackInteractions: fn("slackInteractions"),
     };
 

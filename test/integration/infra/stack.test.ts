@@ -226,10 +226,9 @@ describe("functions", () => {
     for (const [name, id] of Object.entries(ids)) {
       expect(typeOf(id, "TABLE_NAME"), name).toBe("AWS::DynamoDB::Table");
     }
-    for (const [name, id] of Object.entries(functionIds(resources))) {
-      expect(typeOf(id, "WEBHOOK_TOKEN_SECRET_ARN"), name).toBe(SECRET);
-      expect(typeOf(id, "API_TOKEN_SECRET_ARN"), name).toBe(SECRET);
-    }
+    for (const id of [ids.alertmanagerWebhook, ids.grafanaWebhook])
+      expect(typeOf(id, "WEBHOOK_TOKEN_SECRET_ARN"), id).toBe(SECRET);
+    expect(typeOf(ids.readApi, "API_TOKEN_SECRET_ARN")).toBe(SECRET);
     // Optional in lambda-runtime.ts, so nothing fails without them but the escalation itself:
     // no STATE_MACHINE_ARN, no escalation starts; no secret ARN, no Slack or PagerDuty.
     const [machineId] = stateMachineOf(resources);
@@ -564,6 +563,17 @@ describe("least privilege", () => {
       const hmac = environmentOf(synth.resources, ids.grafanaWebhook).GRAFANA_HMAC_SECRET_ARN;
       expect(readableSecrets(synth.resources, ids.grafanaWebhook)).toEqual(
         [webhook, ...(hmac ? [hmac.Ref] : [])].sort(),
+      );
+      // Told exactly the secrets it may read: each ARN in its environment is one it reads,
+      // and each it reads is in its environment (no function is told of another's token).
+      for (const [name, id] of Object.entries(ids)) {
+        const told = Object.entries(environmentOf(synth.resources, id))
+          .filter(([variable]) => variable.endsWith("_SECRET_ARN"))
+          .map(([, value]) => (value as { Ref: string }).Ref);
+        expect(told.sort(), name).toEqual(readableSecrets(synth.resources, id));
+      }
+      expect(Object.keys(environmentOf(synth.resources, ids.slackInteractions))).not.toContain(
+        "WEBHOOK_TOKEN_SECRET_ARN",
       );
       const { owedMirrors, ...readers } = ids;
       for (const id of Object.values(readers)) {
