@@ -13,6 +13,7 @@ import { grafanaSignatureHeaders } from "../functions/integrations/grafana/signa
 import { ESCALATION_FUNCTION_TIMEOUT, EscalationStateMachine } from "./constructs/escalation.js";
 import { INGEST_ACTIONS, IncidentTable, READ_ACTIONS } from "./constructs/incident-table.js";
 import { OperatorAlarms } from "./constructs/operator-alarms.js";
+import { PhoneMessaging, type PhoneMessagingProps } from "./constructs/phone-messaging.js";
 import { ServiceDashboard } from "./constructs/service-dashboard.js";
 import {
   PROJECT_ROOT,
@@ -36,6 +37,8 @@ export interface TocsinStackProps extends StackProps {
   readonly grafanaTimestampHeader?: string | undefined;
   /** Subscribed by email to the operator alarms topic. */
   readonly operatorEmail?: string;
+  /** SMS, voice calls, two-way SMS and personal email (lib/constructs/phone-messaging.ts). */
+  readonly phones?: PhoneMessagingProps | undefined;
 }
 
 /** One entry point per function name in ROUTE_KEYS; a new name fails to compile until wired. */
@@ -256,6 +259,20 @@ export class TocsinStack extends Stack {
           "that one state machine and of no other.",
       });
     }
+
+    // ── phones (WP2): SMS, voice, two-way SMS, personal email ──
+    new PhoneMessaging(this, "Phones", {
+      ...props.phones,
+      ...{
+        escalationFunction,
+        incidents,
+        serviceSnapshot,
+        executions,
+        actions: ESCALATION_ACTIONS,
+      },
+      stateMachine: escalation.stateMachine,
+    });
+    // ── end phones ──
 
     incidents.grant(functions.alertmanagerWebhook, INGEST_ACTIONS);
     incidents.grant(functions.grafanaWebhook, INGEST_ACTIONS);

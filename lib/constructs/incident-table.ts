@@ -95,6 +95,19 @@ export class IncidentTable extends Construct {
     });
   }
 
+  /**
+   * Allows PutItem only where the partition key starts with `prefix` (the SMS reply book's
+   * `SMSLAST#`): a function that may write those cannot overwrite an incident.
+   */
+  grantPutItems(grantee: IGrantable, prefix: string): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ["dynamodb:PutItem"],
+      resourceArns: this.arns(),
+      conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [`${prefix}*`] } },
+    });
+  }
+
   /** The table and each of its indexes. */
   private arns(): string[] {
     return [

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { type FunctionName, ROUTE_KEYS } from "../../../functions/entry/route-keys.js";
+import type { PhoneMessagingProps } from "../../../lib/constructs/phone-messaging.js";
 import { PROJECT_ROOT } from "../../../lib/constructs/tocsin-function.js";
 import { definitionFromTemplate } from "../../../lib/escalation-definition.js";
 import { checkWithCdkNag } from "../../../lib/nag.js";
@@ -30,6 +31,8 @@ export interface SynthesisOptions {
   grafanaTimestampHeader?: string;
   bundle: boolean;
   operatorEmail?: string;
+  /** SMS, voice, two-way SMS, personal email (phones, WP2). */
+  phones?: PhoneMessagingProps;
   /** Changes the stack before synthesis (to show what the checks refuse). */
   alter?: (stack: TocsinStack) => void;
 }
@@ -49,6 +52,7 @@ export function synthesize(options: SynthesisOptions): Synthesized {
     grafanaSignatureHeader: options.grafanaSignatureHeader,
     grafanaTimestampHeader: options.grafanaTimestampHeader,
     operatorEmail: options.operatorEmail,
+    phones: options.phones, // phones (WP2)
   });
   try {
     options.alter?.(stack);
