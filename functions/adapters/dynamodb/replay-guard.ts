@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { ReplayGuard } from "../../core/replay-guard.js";
 import { TableClient } from "./table-client.js";
@@ -15,6 +16,12 @@ const epochSeconds = (iso: string) => Math.floor(Date.parse(iso) / 1000);
  * so the condition also lets an expired record be written over. The item carries no index
  * keys, so it never shows in the incident lists. One write per request that acts; a request
  * refused for the incident's state first reads whether it acted before (one GetItem).
+ *
+ * Each write carries a token of its own call: when the SDK retries a PutItem whose answer
+ * was lost (a timeout, a reset connection) after DynamoDB wrote it, the retry's condition
+ * fails on that very record, and only the token tells the call's own record from another
+ * copy's (a read, on that failure alone: DynamoDB's ReturnValuesOnConditionCheckFailure
+ * would save it, but dynalite, which the tests and `npm start` run on, ignores it).
  */
 export class DynamoReplayGuard implements ReplayGuard {
   private readonly table: TableClient;
@@ -24,12 +31,15 @@ export class DynamoReplayGuard implements ReplayGuard {
   }
 
   async firstSeen(key: string, window: { now: string; until: string }): Promise<boolean> {
+    const claim = randomUUID();
     const written = await this.table.putIf({
-      Item: { ...this.key(key), expiresAt: epochSeconds(window.until) },
+      Item: { ...this.key(key), expiresAt: epochSeconds(window.until), claim },
       ConditionExpression: "attribute_not_exists(pk) OR expiresAt < :now",
       ExpressionAttributeValues: { ":now": epochSeconds(window.now) },
     });
-    return written !== undefined;
+    if (written !== undefined) return true;
+    // Refused: another copy's record, or this call's own, written by an attempt whose answer was lost.
+    return (await this.table.get(this.key(key)))?.claim === claim;
   }
 
   async seen(key: string, now: string): Promise<boolean> {
