@@ -80,8 +80,8 @@ function doneMessage(event: CommandEvent, written: IncidentWithTimeline, now: st
 }
 
 /**
- * Acknowledge, resolve or snooze an incident for a Slack user: authorised by the team's
- * responders, decided by the lifecycle, applied as one conditional write (a lost race or a
+ * Acknowledge, resolve or snooze an incident for a person: a Slack user authorised by the
+ * team's responders (a person who acted in PagerDuty was authorised there), decided by the lifecycle, applied as one conditional write (a lost race or a
  * second click changes nothing and says what happened), then its effects carried out: the
  * escalation stopped, the channels told or the escalation resumed later. With `once`, a
  * copy of a request that acted (or is acting) is `replayed`, whatever the incident's state
@@ -92,7 +92,8 @@ export async function takeIncidentAction(
   request: {
     incidentId: string;
     action: IncidentAction;
-    user: SlackUser;
+    /** A Slack user is held to the team's `responders`; undefined: authorised elsewhere. */
+    user: SlackUser | undefined;
     actor: Actor;
     once?: ActOnce;
   },
@@ -101,7 +102,8 @@ export async function takeIncidentAction(
   const ctx: LifecycleContext = { config: deps.config, now: now.toISOString(), after: deps.after };
   const incident = await deps.store.get(request.incidentId);
   if (!incident) return { outcome: "not_found", message: REFUSED.not_found };
-  if (!mayRespond(deps.config, incident.team, request.user)) {
+  // Without a Slack user, the person was authorised where they acted (PagerDuty, a signed link).
+  if (request.user && !mayRespond(deps.config, incident.team, request.user)) {
     return {
       outcome: "refused",
       message: `Only the responders of team ${incident.team} may act on this incident.`,

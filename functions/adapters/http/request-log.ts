@@ -1,8 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { HttpMiddleware } from "./types.js";
 
-/** Who sends a route's requests: a webhook sender, Slack, API clients or people's browsers. */
-export type RequestSource = "alertmanager" | "grafana" | "slack" | "api" | "browser";
+/** Who sends a route's requests: a webhook sender, Slack, PagerDuty, API clients or people's browsers. */
+export type RequestSource = "alertmanager" | "grafana" | "slack" | "pagerduty" | "api" | "browser";
 
 /**
  * One structured log line per request: `event: "http_request"`, its source, method, route,
