@@ -65,6 +65,9 @@ const AUTHORISED_IN_THE_FUNCTION: Record<FunctionName, string> = {
   slackInteractions:
     "Authorised in the Lambda: Slack's v0 request signature (HMAC-SHA256 of timestamp and " +
     "raw body with the signing secret), which only the function can compute.",
+  pagerDutyWebhook:
+    "Authorised in the Lambda: PagerDuty's v1 webhook signature (HMAC-SHA256 of the raw " +
+    "body with each subscription secret), which only the function can compute.",
 };
 
 /**

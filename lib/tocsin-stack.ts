@@ -13,6 +13,7 @@ import { grafanaSignatureHeaders } from "../functions/integrations/grafana/signa
 import { ESCALATION_FUNCTION_TIMEOUT, EscalationStateMachine } from "./constructs/escalation.js";
 import { INGEST_ACTIONS, IncidentTable, READ_ACTIONS } from "./constructs/incident-table.js";
 import { OperatorAlarms } from "./constructs/operator-alarms.js";
+import { PagerDutyIntegration } from "./constructs/pagerduty.js";
 import { PhoneMessaging, type PhoneMessagingProps } from "./constructs/phone-messaging.js";
 import { ServiceDashboard } from "./constructs/service-dashboard.js";
 import {
@@ -80,6 +81,15 @@ const ENTRIES: Record<FunctionName, Omit<TocsinFunctionProps, "serviceSnapshot">
     memorySize: 512,
     timeout: Duration.seconds(10),
   },
+  // ── PagerDuty (WP3) ──
+  pagerDutyWebhook: {
+    entry: "functions/entry/pagerduty-webhook.ts",
+    description: "tocsin: PagerDuty v3 webhooks (acknowledged, resolved in PagerDuty)",
+    // PagerDuty gives up after 5 s and retries; a state change under way must still finish.
+    memorySize: 512,
+    timeout: Duration.seconds(10),
+  },
+  // ── end PagerDuty ──
 };
 
 /** What an escalation step does to the table: read the incident, claim steps, record outcomes. */
@@ -153,6 +163,7 @@ export class TocsinStack extends Stack {
       }),
       readApi: fn("readApi", { API_TOKEN_SECRET_ARN: apiToken.secretArn }),
       slackInteractions: fn("slackInteractions"),
+      pagerDutyWebhook: fn("pagerDutyWebhook"),
     };
 
     // The escalation: one function behind the Standard state machine, plus what it talks to.
@@ -244,7 +255,20 @@ export class TocsinStack extends Stack {
     incidents.grantReplayRecords(functions.slackInteractions);
     // Ingest starts and stops escalations; a click stops them, mirrors and resumes snoozes.
     const executions = `arn:${this.partition}:states:${this.region}:${this.account}:execution:${escalation.stateMachine.stateMachineName}:*`;
-    for (const name of ["alertmanagerWebhook", "grafanaWebhook", "slackInteractions"] as const) {
+    // ── PagerDuty (WP3): its secrets and the webhook function's table access ──
+    new PagerDutyIntegration(this, "PagerDuty", {
+      webhookFunction: functions.pagerDutyWebhook,
+      escalationFunction,
+      incidents,
+      tableActions: ESCALATION_ACTIONS,
+    });
+    // ── end PagerDuty ──
+    for (const name of [
+      "alertmanagerWebhook",
+      "grafanaWebhook",
+      "slackInteractions",
+      "pagerDutyWebhook",
+    ] as const) {
       functions[name].addEnvironment("STATE_MACHINE_ARN", escalation.stateMachine.stateMachineArn);
       escalation.stateMachine.grantStartExecution(functions[name]);
       Grant.addToPrincipal({

@@ -17,6 +17,7 @@ import { escalationHandler } from "../escalation/task-handler.js";
 import { alertmanagerWebhook } from "../integrations/alertmanager/webhook.js";
 import type { GrafanaSignatureHeaders } from "../integrations/grafana/signature.js";
 import { grafanaWebhook } from "../integrations/grafana/webhook.js";
+import { pagerDutyWebhook } from "../integrations/pagerduty/webhook.js";
 import { slackInteractions } from "../integrations/slack/interactions.js";
 import type { SlackResponder } from "../integrations/slack/responder.js";
 
@@ -81,6 +82,34 @@ export interface TaskParts {
   /** Signs the acknowledgement links notifications carry; unset until a key and a public URL are configured. */
   links?: LinkMaker | undefined;
 }
+
+// ── PagerDuty (WP3): POST /webhooks/pagerduty ──
+/** POST /webhooks/pagerduty. */
+export interface PagerDutyParts {
+  /** Unset: no secret, so every delivery is refused. */
+  pagerDuty?: {
+    /** The v3 webhook subscriptions' signing secrets, comma-separated; empty: every delivery is refused. */
+    webhookSecrets: SecretSource;
+  };
+  replayGuard: ReplayGuard;
+  escalation?: EscalationRunner | undefined;
+}
+
+/** POST /webhooks/pagerduty. */
+export function buildPagerDutyWebhook(deps: Common & PagerDutyParts) {
+  return pagerDutyWebhook({
+    store: deps.store,
+    config: deps.config,
+    escalation: deps.escalation,
+    after: deps.clock.after,
+    logger: deps.logger,
+    secrets: deps.pagerDuty?.webhookSecrets ?? (() => ""),
+    replayGuard: deps.replayGuard,
+    telemetry: deps.telemetry,
+    now: deps.clock.now,
+  });
+}
+// ── end PagerDuty ──
 
 /** Slack's signing secret when none is configured: reading it fails, so every click is refused. */
 export const NO_SLACK_SIGNING_SECRET: SecretSource = async () => {
@@ -159,6 +188,7 @@ export type AllParts = Common &
   Omit<WebhookParts, "escalation"> &
   ReadParts &
   Omit<SlackParts, "escalation"> &
+  Omit<PagerDutyParts, "escalation"> &
   TaskParts & {
     /** Builds the escalation runner around the Task handler (the local engine needs it). */
     escalationRunner?: (task: ReturnType<typeof buildEscalationTask>) => EscalationRunner;
@@ -180,6 +210,7 @@ export function composeHandlers(deps: AllParts) {
       readApi: buildReadApi(deps),
       escalation,
       slackInteractions: buildSlackInteractions(withRunner),
+      pagerDutyWebhook: buildPagerDutyWebhook(withRunner),
     },
   };
 }

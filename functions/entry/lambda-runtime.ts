@@ -37,6 +37,7 @@ import { smsRepliesHandler } from "../integrations/sms/replies.js";
 import { DynamoSmsReplyBook } from "../integrations/sms/reply-book.js";
 import {
   buildEscalationTask,
+  buildPagerDutyWebhook,
   buildReadApi,
   buildSlackInteractions,
   buildWebhooks,
@@ -224,6 +225,28 @@ export function slackInteractionsLambda() {
     isSlackNoteEvent(event) ? notes(event, context) : clicks(event, context);
 }
 
+// ── PagerDuty (WP3): POST /webhooks/pagerduty ──
+/**
+ * The PagerDuty webhook function: the subscriptions' signing secrets (comma-separated, so a
+ * rotation can hold two) read when first needed; it times acknowledgements. It answers once
+ * the conditional write and the engine calls are done, well inside PagerDuty's 5 s.
+ */
+export function pagerDutyWebhookLambda() {
+  const access = awsAccess();
+  const telemetry = new PowertoolsTelemetry();
+  const { common: shared, table } = common(access, telemetry);
+  // Unset (a stack without it): no secret, so every delivery is refused.
+  const secretArn = process.env.PAGERDUTY_WEBHOOK_SECRET_ARN;
+  const handler = buildPagerDutyWebhook({
+    ...shared,
+    pagerDuty: { webhookSecrets: secretArn ? access.secret(secretArn) : () => "" },
+    replayGuard: new DynamoReplayGuard(table.dynamodb, table.tableName),
+    escalation: stepFunctions(access),
+  });
+  return flushingMetrics(telemetry, traced(access.tracer, handler, httpAnnotations));
+}
+// ── end PagerDuty ──
+
 /**
  * The owed-mirrors function, run by a schedule: it reads the sparse owed-state index and
  * starts mirror executions (STATE_MACHINE_ARN), nothing else; no secret, no notifier.
@@ -260,6 +283,7 @@ export async function escalationLambdaHandler() {
   // init there is no trace for their requests to join (X-Ray would log an error for each).
   const slackToken = await secretAtStart("SLACK_BOT_TOKEN_SECRET_ARN");
   const routingKey = await secretAtStart("PAGERDUTY_ROUTING_KEY_SECRET_ARN");
+  const pagerDutyApiToken = await secretAtStart("PAGERDUTY_API_TOKEN_SECRET_ARN");
   const access = awsAccess();
   const telemetry = new PowertoolsTelemetry();
   const { common: shared, table } = common(access, telemetry);
@@ -275,6 +299,9 @@ export async function escalationLambdaHandler() {
     pagerDuty: {
       routingKey,
       keyFromEnv: (name) => process.env[name],
+      // ── PagerDuty REST (WP3): user mode's REST API token ──
+      rest: pagerDutyApiToken ? { token: pagerDutyApiToken } : undefined,
+      // ── end PagerDuty REST ──
     },
     email: {
       sns: {
@@ -290,8 +317,6 @@ export async function escalationLambdaHandler() {
     sms: phones.sms,
     voice: phones.voice,
     // ── end phones ──
-    // ── PagerDuty REST (WP3): pagerDuty.rest ──
-    // ── end PagerDuty REST ──
     logger: shared.logger,
   });
   // Acknowledgement links: signed with the AckLinkKey secret once lib/constructs/ack-links.ts exists.

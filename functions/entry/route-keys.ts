@@ -15,6 +15,9 @@ export const ROUTE_KEYS = {
     "GET /healthz",
   ],
   slackInteractions: ["POST /slack/interactions"],
+  // ── PagerDuty (WP3) ──
+  pagerDutyWebhook: ["POST /webhooks/pagerduty"],
+  // ── end PagerDuty ──
 } as const;
 
 export type FunctionName = keyof typeof ROUTE_KEYS;

@@ -20,12 +20,14 @@ export interface LocalSettings {
    */
   dynamo: { port: number; endpoint: string | undefined };
   slack: { signingSecret?: string | undefined; teamId?: string | undefined };
+  pagerDutyWebhookSecrets: string | undefined;
   notifiers: {
     slack: { token?: string | undefined; apiUrl?: string | undefined };
     pagerDuty: {
       routingKey?: string | undefined;
       server?: string | undefined;
       keyFromEnv: (name: string) => string | undefined;
+      rest?: { token: string } | undefined;
     };
   };
   /** Which tokens were generated here rather than given, so the banner can say so. */
@@ -74,12 +76,14 @@ export function localSettings(env: NodeJS.ProcessEnv): LocalSettings {
       signingSecret: env.SLACK_SIGNING_SECRET || undefined,
       teamId: env.SLACK_TEAM_ID || undefined,
     },
+    pagerDutyWebhookSecrets: env.PAGERDUTY_WEBHOOK_SECRETS || undefined,
     notifiers: {
       slack: { token: env.SLACK_BOT_TOKEN || undefined, apiUrl: env.SLACK_API_URL || undefined },
       pagerDuty: {
         routingKey: env.PAGERDUTY_ROUTING_KEY || undefined,
         server: env.PAGERDUTY_SERVER || undefined,
         keyFromEnv: (name) => env[name] || undefined,
+        rest: env.PAGERDUTY_API_TOKEN ? { token: env.PAGERDUTY_API_TOKEN } : undefined,
       },
     },
     generated,

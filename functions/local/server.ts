@@ -42,6 +42,8 @@ export interface LocalServerOptions {
   notifiers?: Omit<NotifierSettings, "logger" | "email">;
   /** The Slack app's signing secret (button clicks) and, optionally, its workspace id. */
   slack?: { signingSecret?: string | undefined; teamId?: string | undefined };
+  /** PagerDuty v3 webhook signing secrets, comma-separated (PAGERDUTY_WEBHOOK_SECRETS); unset: refused. */
+  pagerDutyWebhookSecrets?: string | undefined;
   /** Divides tocsin's own delays: levels, snoozes, later attempts, retry backoff (60 turns minutes into seconds). */
   timeScale?: number;
   /** Embedded DynamoDB's port (0: any), and an endpoint in front of it for the service's requests. */
@@ -128,6 +130,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       responder: slackResponder,
     },
     replayGuard: stores.replayGuard,
+    // ── PagerDuty (WP3): webhook secrets ──
+    pagerDuty: { webhookSecrets: () => options.pagerDutyWebhookSecrets ?? "" },
+    // ── end PagerDuty ──
     notifiers,
     links: options.notifiers?.links,
     escalationRunner: (handler) => {

@@ -10,7 +10,7 @@ import {
   startLocalServer,
 } from "../../functions/local/server.js";
 import { FakeAwsMessaging } from "./fake-aws-messaging.js";
-import { FakePagerDuty } from "./fake-pagerduty.js";
+import { FAKE_ACCOUNT, type FakeAccount, FakePagerDuty } from "./fake-pagerduty.js";
 import { FakeSlack } from "./fake-slack.js";
 
 /** A routing key of the shape PagerDuty accepts (the fake checks it). */
@@ -18,6 +18,8 @@ export const ROUTING_KEY = "0123456789abcdef0123456789abcdef";
 const BOT_TOKEN = "xoxb-local-fakes";
 /** The number texts and calls come from (the fake End User Messaging account owns it). */
 export const PHONE_ORIGINATION = "+447700900999";
+/** The PagerDuty v3 webhook subscription's signing secret the server and the fake share. */
+export const PAGERDUTY_WEBHOOK_SECRET = "pd-webhook-secret-local-fakes";
 
 export interface LocalWithFakes {
   local: LocalServer;
@@ -39,6 +41,8 @@ export type LocalWithFakesOptions = Pick<LocalServerOptions, "webhookToken" | "a
   > & {
     /** The config to serve; the shipped tocsin.yaml (and its runbooks) by default. */
     config?: Config;
+    /** The fake PagerDuty's account (users, services, tokens); FAKE_ACCOUNT by default. */
+    pagerDutyAccount?: Partial<FakeAccount>;
   };
 
 /** What the local server is given of the notifiers: everything but what it builds itself. */
@@ -64,9 +68,14 @@ export async function startLocalWithFakes(options: LocalWithFakesOptions): Promi
     // ── end Slack ──
 
     // ── PagerDuty (WP3): Events v2, REST, webhooks ──
-    const pagerDuty = await FakePagerDuty.start();
+    const pagerDuty = await FakePagerDuty.start({ account: options.pagerDutyAccount });
     closing.push(() => pagerDuty.close());
-    notifiers.pagerDuty = { routingKey: ROUTING_KEY, server: pagerDuty.server, ca: pagerDuty.ca };
+    notifiers.pagerDuty = {
+      routingKey: ROUTING_KEY,
+      server: pagerDuty.server,
+      ca: pagerDuty.ca,
+      rest: { token: (options.pagerDutyAccount?.tokens ?? FAKE_ACCOUNT.tokens)[0]! },
+    };
     // ── end PagerDuty ──
 
     // ── phones (WP2): SNS SMS, End User Messaging voice, SES email ──
@@ -102,10 +111,16 @@ export async function startLocalWithFakes(options: LocalWithFakesOptions): Promi
       grafanaHeaders: options.grafanaHeaders,
       ...(options.onStateEntered ? { onStateEntered: options.onStateEntered } : {}),
       notifiers,
+      pagerDutyWebhookSecrets: PAGERDUTY_WEBHOOK_SECRET, // PagerDuty (WP3)
       logger: new Logger({ serviceName: "tocsin", logLevel: "ERROR" }),
     });
     // The server stops first: nothing is sent to a fake that is gone.
     closing.unshift(() => local.close());
+    // PagerDuty (WP3): the fake's webhook subscription delivers to the server.
+    pagerDuty.subscribe({
+      url: `${local.url}/webhooks/pagerduty`,
+      secrets: [PAGERDUTY_WEBHOOK_SECRET],
+    });
     return {
       local,
       slack,

@@ -200,6 +200,7 @@ describe("functions", () => {
       grafanaWebhook: [1769, 29],
       readApi: [1024, 29],
       slackInteractions: [512, 10],
+      pagerDutyWebhook: [512, 10],
       escalation: [512, 60],
       owedMirrors: [256, 60],
     });
@@ -548,10 +549,16 @@ describe("least privilege", () => {
       const api = secretRef(synth, ids.readApi, "API_TOKEN_SECRET_ARN");
       const slack = secretRef(synth, ids.escalation, "SLACK_BOT_TOKEN_SECRET_ARN");
       const pagerDuty = secretRef(synth, ids.escalation, "PAGERDUTY_ROUTING_KEY_SECRET_ARN");
-      expect(new Set([webhook, api, slack, pagerDuty]).size).toBe(4);
+      const pagerDutyApi = secretRef(synth, ids.escalation, "PAGERDUTY_API_TOKEN_SECRET_ARN");
+      const pagerDutyHook = secretRef(synth, ids.pagerDutyWebhook, "PAGERDUTY_WEBHOOK_SECRET_ARN");
+      expect(new Set([webhook, api, slack, pagerDuty, pagerDutyApi, pagerDutyHook]).size).toBe(6);
       // Exact lists: the HTTP functions never read the notifiers' credentials, nor the
       // escalation function the tokens that guard the HTTP API.
-      expect(readableSecrets(synth.resources, ids.escalation)).toEqual([slack, pagerDuty].sort());
+      expect(readableSecrets(synth.resources, ids.escalation)).toEqual(
+        [slack, pagerDuty, pagerDutyApi].sort(),
+      );
+      // PagerDuty's webhooks need their signing secrets alone, never the REST token.
+      expect(readableSecrets(synth.resources, ids.pagerDutyWebhook)).toEqual([pagerDutyHook]);
       expect(readableSecrets(synth.resources, ids.alertmanagerWebhook)).toEqual([webhook]);
       expect(readableSecrets(synth.resources, ids.readApi)).toEqual([api]);
       // Clicks need the signing secret alone: notes go to a response_url, which takes no token.
