@@ -27,19 +27,37 @@ const EARLIEST = -8.64e15;
  */
 function dailyHandoff(rotation: Rotation, k: number): number {
   const [hour, minute] = rotation.handoff.split(":").map(Number);
-  const day = DateTime.fromISO(rotation.start, { zone: "utc" }).plus({
-    days: (k * rotation.shift) / DAY_SECONDS,
-  });
-  const { year, month, day: dayOfMonth } = day;
+  const [year, month, date] = rotation.start.split("-").map(Number);
+  const day = calendarDay(year!, month!, date! + (k * rotation.shift) / DAY_SECONDS);
   return DateTime.fromObject(
-    { year, month, day: dayOfMonth, hour, minute },
+    {
+      year: day.getUTCFullYear(),
+      month: day.getUTCMonth() + 1,
+      day: day.getUTCDate(),
+      hour,
+      minute,
+    },
     { zone: rotation.timezone },
   ).toMillis();
 }
 
-/** Milliseconds since the epoch of an ISO-8601 date-time with an offset. */
+/**
+ * A calendar date (a day past the month's end rolls over) as midnight UTC: plain calendar
+ * arithmetic, where luxon's UTC DateTimes cost more than the time zone's handoff itself.
+ * setUTCFullYear, not Date.UTC, which would read years 0-99 as 1900-1999.
+ */
+function calendarDay(year: number, month: number, day: number): Date {
+  const at = new Date(0);
+  at.setUTCFullYear(year, month - 1, day);
+  return at;
+}
+
+/**
+ * Milliseconds since the epoch of an ISO-8601 date-time with an offset (the config's
+ * overrides, which it checks with Date.parse too).
+ */
 function instant(iso: string): number {
-  return DateTime.fromISO(iso, { setZone: true }).toMillis();
+  return Date.parse(iso);
 }
 
 /** The index of the rotation shift covering `at` (0 before the first handoff) and its bounds. */
@@ -53,8 +71,10 @@ function rotationShift(rotation: Rotation, at: number): { k: number; start: numb
     // Calendar shifts: count local dates from the start date, then settle on the handoff.
     handoff = (i) => dailyHandoff(rotation, i);
     const local = DateTime.fromMillis(at, { zone: rotation.timezone });
-    const startDay = DateTime.fromISO(rotation.start, { zone: "utc" });
-    const days = DateTime.utc(local.year, local.month, local.day).diff(startDay, "days").days;
+    const [year, month, date] = rotation.start.split("-").map(Number);
+    const startDay = calendarDay(year!, month!, date!).getTime();
+    const localDay = calendarDay(local.year, local.month, local.day).getTime();
+    const days = Math.round((localDay - startDay) / 86_400_000);
     k = Math.max(0, Math.floor((days * DAY_SECONDS) / rotation.shift));
     while (k > 0 && handoff(k) > at) k--;
     while (handoff(k + 1) <= at) k++;

@@ -207,6 +207,14 @@ describe("shiftAt: rotations", () => {
     expect(local(berlinWinter, "Europe/Berlin")).toBe("08:00");
     expect(local(berlinSummer, "Europe/Berlin")).toBe("09:00");
   });
+
+  it("counts calendar days in the first century too (years 0-99 are not 1900-1999)", () => {
+    const early = schedule({ users: ["u1", "u2"], shift: DAY, start: "0099-12-31" });
+    expect(whoIsOnCall(early, new Date("0100-01-01T12:00:00Z"))).toBe("u2");
+    expect(shiftAt(early, new Date("0100-01-01T12:00:00Z")).start).toEqual(
+      new Date("0100-01-01T09:00:00Z"),
+    );
+  });
 });
 
 describe("shiftAt: overrides", () => {
