@@ -20,7 +20,8 @@ const ONE_ATTEMPT = () => awsClientConfig({ ...AWS_CALL_POLICY, maxAttempts: 1 }
 export function phoneSettings(
   env: Record<string, string | undefined>,
   wrap: <T>(client: T) => T,
-  table: { dynamodb: DynamoDBClient; tableName: string },
+  /** Where the reply book lives; without it (the local server) texts offer no reply. */
+  table?: { dynamodb: DynamoDBClient; tableName: string },
 ): {
   sms: SmsSettings | undefined;
   voice: VoiceSettings | undefined;
@@ -33,7 +34,7 @@ export function phoneSettings(
           originationNumber: env.TOCSIN_SMS_ORIGINATION || undefined,
           senderId: env.TOCSIN_SMS_SENDER_ID || undefined,
           replyBook:
-            env.TOCSIN_SMS_REPLIES === "1"
+            env.TOCSIN_SMS_REPLIES === "1" && table
               ? new DynamoSmsReplyBook(table.dynamodb, table.tableName)
               : undefined,
         }

@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
+import { phoneSettings } from "../entry/phones.js";
 import {
   type GrafanaSignatureHeaders,
   grafanaSignatureHeaders,
 } from "../integrations/grafana/signature.js";
+import type { SmsSettings } from "../integrations/sms/notifier.js";
+import type { VoiceSettings } from "../integrations/voice/notifier.js";
 
 export interface LocalSettings {
   port: number;
@@ -29,12 +32,24 @@ export interface LocalSettings {
       keyFromEnv: (name: string) => string | undefined;
       rest?: { token: string } | undefined;
     };
+    // ── phones (WP2): SNS SMS, End User Messaging voice; unset: the local outbox ──
+    sms?: SmsSettings | undefined;
+    voice?: VoiceSettings | undefined;
+    // ── end phones ──
   };
   /** Which tokens were generated here rather than given, so the banner can say so. */
   generated: Array<"webhook" | "api">;
 }
 
 const token = () => randomBytes(24).toString("base64url");
+
+/** SMS and voice as the escalation function builds them, without the reply book (no two-way topic locally). */
+function localPhones(env: NodeJS.ProcessEnv): { sms?: SmsSettings; voice?: VoiceSettings } {
+  if (env.TOCSIN_SMS && env.TOCSIN_SMS !== "sns" && env.TOCSIN_SMS !== "outbox")
+    throw new Error(`TOCSIN_SMS must be sns or outbox, not ${env.TOCSIN_SMS}`);
+  const { sms, voice } = phoneSettings(env, (client) => client);
+  return { ...(sms ? { sms } : {}), ...(voice ? { voice } : {}) };
+}
 
 /** Reads the local server's settings (DESIGN.md, Environment) from `env`. */
 export function localSettings(env: NodeJS.ProcessEnv): LocalSettings {
@@ -85,6 +100,9 @@ export function localSettings(env: NodeJS.ProcessEnv): LocalSettings {
         keyFromEnv: (name) => env[name] || undefined,
         rest: env.PAGERDUTY_API_TOKEN ? { token: env.PAGERDUTY_API_TOKEN } : undefined,
       },
+      // ── phones (WP2): TOCSIN_SMS=sns, TOCSIN_VOICE_ORIGINATION (AWS_ENDPOINT_URL_SNS, _PINPOINT_SMS_VOICE_V2 for fakes) ──
+      ...localPhones(env),
+      // ── end phones ──
     },
     generated,
   };
