@@ -26,7 +26,8 @@ export function parseRouteKey(routeKey: string): { method: HttpMethod; path: str
 
 /**
  * One JSON object per request. `$context` holds no headers and no body, so neither a token
- * nor a payload can reach these logs; the path carries at most an incident id.
+ * nor a payload can reach these logs; nor the path, which for /a/{token} is a credential
+ * (the route key says which route, the functions' own logs which incident).
  * https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html
  */
 export const ACCESS_LOG_FORMAT = {
@@ -35,7 +36,6 @@ export const ACCESS_LOG_FORMAT = {
   sourceIp: "$context.identity.sourceIp",
   userAgent: "$context.identity.userAgent",
   routeKey: "$context.routeKey",
-  path: "$context.path",
   status: "$context.status",
   protocol: "$context.protocol",
   responseLength: "$context.responseLength",
@@ -68,6 +68,10 @@ const AUTHORISED_IN_THE_FUNCTION: Record<FunctionName, string> = {
   pagerDutyWebhook:
     "Authorised in the Lambda: PagerDuty's v1 webhook signature (HMAC-SHA256 of the raw " +
     "body with each subscription secret), which only the function can compute.",
+  ackLinks:
+    "Authorised in the Lambda: the path's token is the credential, an HMAC-SHA256 over the " +
+    "incident, person, action and expiry with the AckLinkKey secret; GET only shows, POST " +
+    "acts once per link (replay records).",
 };
 
 /**

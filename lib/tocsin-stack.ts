@@ -10,6 +10,7 @@ import { readServiceSnapshot } from "../functions/adapters/config-file.js";
 import { serviceFromSnapshot } from "../functions/adapters/service-snapshot.js";
 import type { FunctionName } from "../functions/entry/route-keys.js";
 import { grafanaSignatureHeaders } from "../functions/integrations/grafana/signature.js";
+import { AckLinks } from "./constructs/ack-links.js";
 import { ESCALATION_FUNCTION_TIMEOUT, EscalationStateMachine } from "./constructs/escalation.js";
 import { INGEST_ACTIONS, IncidentTable, READ_ACTIONS } from "./constructs/incident-table.js";
 import { OperatorAlarms } from "./constructs/operator-alarms.js";
@@ -90,6 +91,12 @@ const ENTRIES: Record<FunctionName, Omit<TocsinFunctionProps, "serviceSnapshot">
     timeout: Duration.seconds(10),
   },
   // ── end PagerDuty ──
+  ackLinks: {
+    entry: "functions/entry/ack-links.ts",
+    description: "tocsin: signed acknowledgement links (GET shows, POST acts)",
+    memorySize: 512,
+    timeout: Duration.seconds(10),
+  },
 };
 
 /** What an escalation step does to the table: read the incident, claim steps, record outcomes. */
@@ -164,6 +171,7 @@ export class TocsinStack extends Stack {
       readApi: fn("readApi", { API_TOKEN_SECRET_ARN: apiToken.secretArn }),
       slackInteractions: fn("slackInteractions"),
       pagerDutyWebhook: fn("pagerDutyWebhook"),
+      ackLinks: fn("ackLinks"),
     };
 
     // The escalation: one function behind the Standard state machine, plus what it talks to.
@@ -263,11 +271,14 @@ export class TocsinStack extends Stack {
       tableActions: ESCALATION_ACTIONS,
     });
     // ── end PagerDuty ──
+    incidents.grant(functions.ackLinks, ESCALATION_ACTIONS);
+    incidents.grantReplayRecords(functions.ackLinks);
     for (const name of [
       "alertmanagerWebhook",
       "grafanaWebhook",
       "slackInteractions",
       "pagerDutyWebhook",
+      "ackLinks",
     ] as const) {
       functions[name].addEnvironment("STATE_MACHINE_ARN", escalation.stateMachine.stateMachineArn);
       escalation.stateMachine.grantStartExecution(functions[name]);
@@ -309,6 +320,11 @@ export class TocsinStack extends Stack {
     grantSecretRead(functions.readApi, apiToken);
 
     const { api, stage } = addHttpApi(this, functions);
+    const ackLinks = new AckLinks(this, "LinkSigning", {
+      links: functions.ackLinks,
+      escalation: escalationFunction,
+      publicUrl: stage.url,
+    });
 
     // tocsin watching itself: alarms to the operators, one dashboard.
     const monitored = { ...functions, escalation: escalationFunction, owedMirrors };
@@ -335,6 +351,7 @@ export class TocsinStack extends Stack {
     new CfnOutput(this, "SlackBotTokenSecretArn", { value: slackBotToken.secretArn });
     new CfnOutput(this, "SlackSigningSecretArn", { value: slackSigningSecret.secretArn });
     new CfnOutput(this, "PagerDutyRoutingKeySecretArn", { value: pagerDutyKey.secretArn });
+    new CfnOutput(this, "AckLinkKeySecretArn", { value: ackLinks.key.secretArn });
     new CfnOutput(this, "EscalationStateMachineArn", {
       value: escalation.stateMachine.stateMachineArn,
     });

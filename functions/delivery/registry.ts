@@ -1,5 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { LinkMaker, Notifier } from "../core/notification.js";
+import type { Notifier } from "../core/notification.js";
 import { type EmailSettings, emailNotifier } from "../integrations/email/notifier.js";
 import { type PagerDutySettings, pagerDutyNotifier } from "../integrations/pagerduty/notifier.js";
 import { type SlackSettings, slackNotifier } from "../integrations/slack/notifier.js";
@@ -29,8 +29,6 @@ export interface NotifierSettings {
   sms?: SmsSettings | undefined;
   /** Voice calls through End User Messaging SendVoiceMessage (TOCSIN_VOICE_ORIGINATION), else the outbox. */
   voice?: VoiceSettings | undefined;
-  /** Signs the acknowledgement links a notification carries; unset: messages go without links. */
-  links?: LinkMaker | undefined;
   logger: Logger;
 }
 

@@ -17,6 +17,7 @@ import { escalationHandler } from "../escalation/task-handler.js";
 import { alertmanagerWebhook } from "../integrations/alertmanager/webhook.js";
 import type { GrafanaSignatureHeaders } from "../integrations/grafana/signature.js";
 import { grafanaWebhook } from "../integrations/grafana/webhook.js";
+import { ackLinks } from "../integrations/links/handler.js";
 import { pagerDutyWebhook } from "../integrations/pagerduty/webhook.js";
 import { slackInteractions } from "../integrations/slack/interactions.js";
 import type { SlackResponder } from "../integrations/slack/responder.js";
@@ -69,6 +70,16 @@ export interface SlackParts {
     teamId?: string | undefined;
     /** Hands the clicker's private notes over for delivery after the click's answer. */
     responder: SlackResponder;
+  };
+  replayGuard: ReplayGuard;
+  escalation?: EscalationRunner | undefined;
+}
+
+/** GET and POST /a/{token}: the signed acknowledgement links. */
+export interface AckLinkParts {
+  links: {
+    /** The keys links verify with, the signing one first (TOCSIN_LINK_KEY; AckLinkKey on AWS). */
+    keys: () => Promise<readonly string[]> | readonly string[];
   };
   replayGuard: ReplayGuard;
   escalation?: EscalationRunner | undefined;
@@ -183,13 +194,31 @@ export function buildSlackInteractions(deps: Common & SlackParts) {
   });
 }
 
+/** GET and POST /a/{token}. */
+export function buildAckLinks(deps: Common & AckLinkParts) {
+  return ackLinks({
+    store: deps.store,
+    config: deps.config,
+    escalation: deps.escalation,
+    after: deps.clock.after,
+    logger: deps.logger,
+    keys: deps.links.keys,
+    replayGuard: deps.replayGuard,
+    telemetry: deps.telemetry,
+    now: deps.clock.now,
+  });
+}
+
 /** Every function's parts, as the local server serves them all from one process. */
 export type AllParts = Common &
   Omit<WebhookParts, "escalation"> &
   ReadParts &
   Omit<SlackParts, "escalation"> &
   Omit<PagerDutyParts, "escalation"> &
+  Omit<AckLinkParts, "escalation" | "links"> &
   TaskParts & {
+    /** What links verify with (AckLinkParts), beside what signs them (TaskParts); none: every link is refused. */
+    linkKeys?: AckLinkParts["links"]["keys"] | undefined;
     /** Builds the escalation runner around the Task handler (the local engine needs it). */
     escalationRunner?: (task: ReturnType<typeof buildEscalationTask>) => EscalationRunner;
   };
@@ -211,6 +240,7 @@ export function composeHandlers(deps: AllParts) {
       escalation,
       slackInteractions: buildSlackInteractions(withRunner),
       pagerDutyWebhook: buildPagerDutyWebhook(withRunner),
+      ackLinks: buildAckLinks({ ...withRunner, links: { keys: deps.linkKeys ?? (() => []) } }),
     },
   };
 }

@@ -26,6 +26,7 @@ import { buildNotifiers } from "../delivery/registry.js";
 import { owedMirrorsHandler } from "../escalation/owed-mirrors.js";
 import { StepFunctionsRunner } from "../escalation/step-functions.js";
 import { grafanaSignatureHeaders } from "../integrations/grafana/signature.js";
+import { linkMaker } from "../integrations/links/token.js";
 import {
   fakeSlackOrigins,
   isSlackNoteEvent,
@@ -36,6 +37,7 @@ import {
 import { smsRepliesHandler } from "../integrations/sms/replies.js";
 import { DynamoSmsReplyBook } from "../integrations/sms/reply-book.js";
 import {
+  buildAckLinks,
   buildEscalationTask,
   buildPagerDutyWebhook,
   buildReadApi,
@@ -247,6 +249,34 @@ export function pagerDutyWebhookLambda() {
 }
 // ── end PagerDuty ──
 
+/** A secret holding a comma list of link keys, the signing one first. */
+const keyList = (value: string | undefined) =>
+  (value ?? "")
+    .split(",")
+    .map((key) => key.trim())
+    .filter((key) => key !== "");
+
+/**
+ * The acknowledgement links function (GET/POST /a/{token}): the link key read when first
+ * needed (ACK_LINK_KEY_SECRET_ARN) and reused five minutes, so a rotation reaches it then;
+ * without one every link is refused as forged.
+ */
+export function ackLinksLambda() {
+  const access = awsAccess();
+  const telemetry = new PowertoolsTelemetry();
+  const { common: shared, table } = common(access, telemetry);
+  // Read when a link is first opened, like Slack's signing secret (the stack always sets it).
+  const arn = process.env.ACK_LINK_KEY_SECRET_ARN;
+  const key = arn ? access.secret(arn) : async () => "";
+  const handler = buildAckLinks({
+    ...shared,
+    links: { keys: async () => keyList(await key()) },
+    replayGuard: new DynamoReplayGuard(table.dynamodb, table.tableName),
+    escalation: stepFunctions(access),
+  });
+  return flushingMetrics(telemetry, traced(access.tracer, handler, httpAnnotations));
+}
+
 /**
  * The owed-mirrors function, run by a schedule: it reads the sparse owed-state index and
  * starts mirror executions (STATE_MACHINE_ARN), nothing else; no secret, no notifier.
@@ -284,6 +314,7 @@ export async function escalationLambdaHandler() {
   const slackToken = await secretAtStart("SLACK_BOT_TOKEN_SECRET_ARN");
   const routingKey = await secretAtStart("PAGERDUTY_ROUTING_KEY_SECRET_ARN");
   const pagerDutyApiToken = await secretAtStart("PAGERDUTY_API_TOKEN_SECRET_ARN");
+  const linkKeys = keyList(await secretAtStart("ACK_LINK_KEY_SECRET_ARN"));
   const access = awsAccess();
   const telemetry = new PowertoolsTelemetry();
   const { common: shared, table } = common(access, telemetry);
@@ -319,8 +350,12 @@ export async function escalationLambdaHandler() {
     // ── end phones ──
     logger: shared.logger,
   });
-  // Acknowledgement links: signed with the AckLinkKey secret once lib/constructs/ack-links.ts exists.
-  const links = undefined;
+  // Acknowledgement links, signed with the AckLinkKey secret, open at the API's stage URL.
+  const links = linkMaker({
+    keys: linkKeys,
+    publicUrl: process.env.TOCSIN_PUBLIC_URL,
+    ttlSeconds: shared.config.links.ttl,
+  });
   const handler = buildEscalationTask({ ...shared, notifiers, links });
   return flushingMetrics(telemetry, traced(access.tracer, handler, escalationAnnotations));
 }

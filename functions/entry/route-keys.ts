@@ -18,6 +18,7 @@ export const ROUTE_KEYS = {
   // ── PagerDuty (WP3) ──
   pagerDutyWebhook: ["POST /webhooks/pagerduty"],
   // ── end PagerDuty ──
+  ackLinks: ["GET /a/{token}", "POST /a/{token}"],
 } as const;
 
 export type FunctionName = keyof typeof ROUTE_KEYS;

@@ -8,7 +8,11 @@ export interface BannerFacts {
   now: Date;
 }
 
-const VARIABLES = { webhook: "TOCSIN_WEBHOOK_TOKEN", api: "TOCSIN_API_TOKEN" } as const;
+const VARIABLES = {
+  webhook: "TOCSIN_WEBHOOK_TOKEN",
+  api: "TOCSIN_API_TOKEN",
+  link: "TOCSIN_LINK_KEY",
+} as const;
 
 /**
  * What `npm start` prints: where it listens, what is configured, and two curl lines to try.
@@ -17,7 +21,7 @@ const VARIABLES = { webhook: "TOCSIN_WEBHOOK_TOKEN", api: "TOCSIN_API_TOKEN" } a
  * read it from the same variable.
  */
 export function banner({ settings, url, runbooks, resumedEscalations, now }: BannerFacts): string {
-  const shown = (which: "webhook" | "api", token: string) =>
+  const shown = (which: keyof typeof VARIABLES, token: string) =>
     settings.generated.includes(which)
       ? `${token} (generated; set ${VARIABLES[which]} to keep it)`
       : `from ${VARIABLES[which]} (not shown)`;
@@ -34,6 +38,7 @@ export function banner({ settings, url, runbooks, resumedEscalations, now }: Ban
     `  webhook token:  ${shown("webhook", settings.webhookToken)}`,
     `  API token:      ${shown("api", settings.apiToken)}`,
     `  history page:   ${url}/ (sign in with the API token)`,
+    `  link key:       ${shown("link", settings.links.keys[0]!)}; links open at ${settings.links.publicUrl ?? url}/a/…`,
     `  Slack:          ${slack.token ? `bot token set${slack.apiUrl ? ` (${slack.apiUrl})` : ""}` : "no SLACK_BOT_TOKEN: messages recorded as not delivered"}`,
     `  PagerDuty:      ${pagerDuty.routingKey ? `routing key set${pagerDuty.server ? ` (${pagerDuty.server})` : ""}` : "no PAGERDUTY_ROUTING_KEY: pages recorded as not delivered"}`,
     `  Slack buttons:  ${settings.slack.signingSecret ? `POST ${url}/slack/interactions${settings.slack.teamId ? ` (workspace ${settings.slack.teamId} only)` : ""}` : "no SLACK_SIGNING_SECRET: clicks are refused"}`,

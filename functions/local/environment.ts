@@ -37,8 +37,13 @@ export interface LocalSettings {
     voice?: VoiceSettings | undefined;
     // ── end phones ──
   };
+  /**
+   * Acknowledgement links: the keys (TOCSIN_LINK_KEY, a comma list during a rotation, the
+   * signing key first) and the URL people open them at (TOCSIN_PUBLIC_URL).
+   */
+  links: { keys: string[]; publicUrl: string | undefined };
   /** Which tokens were generated here rather than given, so the banner can say so. */
-  generated: Array<"webhook" | "api">;
+  generated: Array<"webhook" | "api" | "link">;
 }
 
 const token = () => randomBytes(24).toString("base64url");
@@ -58,6 +63,17 @@ export function localSettings(env: NodeJS.ProcessEnv): LocalSettings {
   if (!env.TOCSIN_API_TOKEN) generated.push("api");
   const webhookToken = env.TOCSIN_WEBHOOK_TOKEN || token();
   const apiToken = env.TOCSIN_API_TOKEN || token();
+  const linkKeys = (env.TOCSIN_LINK_KEY ?? "")
+    .split(",")
+    .map((key) => key.trim())
+    .filter((key) => key !== "");
+  if (linkKeys.length === 0) {
+    generated.push("link");
+    linkKeys.push(token());
+  }
+  const publicUrl = env.TOCSIN_PUBLIC_URL || undefined;
+  if (publicUrl && !(URL.canParse(publicUrl) && /^https?:$/.test(new URL(publicUrl).protocol)))
+    throw new Error(`TOCSIN_PUBLIC_URL must be an http(s) URL, not ${publicUrl}`);
   const port = Number(env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, not ${env.PORT}`);
@@ -104,6 +120,7 @@ export function localSettings(env: NodeJS.ProcessEnv): LocalSettings {
       ...localPhones(env),
       // ── end phones ──
     },
+    links: { keys: linkKeys, publicUrl },
     generated,
   };
 }

@@ -7,6 +7,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { scaledClock } from "../adapters/clock.js";
 import { PrometheusRegistry } from "../adapters/metrics/prometheus-registry.js";
 import type { Config } from "../core/config.js";
+import type { LinkMaker } from "../core/notification.js";
 import type { RunbookDefinition } from "../core/runbook.js";
 import { buildNotifiers, type NotifierSettings } from "../delivery/registry.js";
 import { composeHandlers, NO_SLACK_SIGNING_SECRET } from "../entry/compose.js";
@@ -16,6 +17,7 @@ import { LocalEscalationEngine } from "../escalation/local-engine.js";
 import { resumeLostEscalations, resumeOwedMirrors } from "../escalation/step.js";
 import { fileOutbox, localPhoneOutbox } from "../integrations/email/outbox.js";
 import type { GrafanaSignatureHeaders } from "../integrations/grafana/signature.js";
+import { linkMaker } from "../integrations/links/token.js";
 import {
   fakeSlackOrigins,
   inProcessResponder,
@@ -40,6 +42,12 @@ export interface LocalServerOptions {
   grafanaHeaders?: GrafanaSignatureHeaders | undefined;
   /** Channel credentials and endpoints; without them deliveries are recorded as not delivered. */
   notifiers?: Omit<NotifierSettings, "logger" | "email">;
+  /**
+   * Acknowledgement links: the keys they are signed (the first) and verified with
+   * (TOCSIN_LINK_KEY), and the URL people reach this server at (TOCSIN_PUBLIC_URL; its own
+   * address by default). Without keys, messages carry no links and every link is refused.
+   */
+  links?: { keys: readonly string[]; publicUrl?: string | undefined };
   /** The Slack app's signing secret (button clicks) and, optionally, its workspace id. */
   slack?: { signingSecret?: string | undefined; teamId?: string | undefined };
   /** PagerDuty v3 webhook signing secrets, comma-separated (PAGERDUTY_WEBHOOK_SECRETS); unset: refused. */
@@ -99,7 +107,6 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     sms: { outbox: localPhoneOutbox(options.dataDir, logger), ...options.notifiers?.sms },
     voice: { outbox: localPhoneOutbox(options.dataDir, logger), ...options.notifiers?.voice },
     // ── end phones ──
-    links: options.notifiers?.links,
     logger,
   });
   let engine: LocalEscalationEngine | undefined;
@@ -109,6 +116,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const slackResponder = inProcessResponder(
     noteDelivery({ logger, extraOrigins: fakeSlackOrigins(options.notifiers?.slack.apiUrl) }),
   );
+  // Links are signed with the first key, under the public URL (this server's own by default,
+  // known once it listens).
+  const linkKeys = options.links?.keys ?? [];
+  let publicUrl = options.links?.publicUrl;
+  const links: LinkMaker = (claims, now) =>
+    linkMaker({ keys: linkKeys, publicUrl, ttlSeconds: options.config.links.ttl })(claims, now);
   const stores = dynamoStores(dynamo.client, LOCAL_TABLE, options.config);
   const clock = scaledClock(options.timeScale ?? 1);
   const app = composeHandlers({
@@ -134,7 +147,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     pagerDuty: { webhookSecrets: () => options.pagerDutyWebhookSecrets ?? "" },
     // ── end PagerDuty ──
     notifiers,
-    links: options.notifiers?.links,
+    links,
+    linkKeys: () => linkKeys,
     escalationRunner: (handler) => {
       engine = new LocalEscalationEngine({
         handler,
@@ -163,6 +177,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     server.listen(options.port, options.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
+  publicUrl ??= url;
   // Escalations and mirrors ran in the previous process: pick up what its incidents still need.
   const resumed = await resumeLostEscalations(
     { store: app.store, runner: engine!, config: options.config, after: clock.after },
@@ -170,7 +186,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   );
   const mirrored = await resumeOwedMirrors({ store: app.store, runner: engine! });
   return {
-    url: `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`,
+    url,
     server,
     app,
     dynamoEndpoint: dynamo.endpoint,

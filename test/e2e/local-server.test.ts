@@ -46,6 +46,7 @@ describe("npm start", { timeout: 60_000 }, () => {
   describe("with the default config", () => {
     const webhookToken = randomBytes(24).toString("base64url");
     const apiToken = randomBytes(24).toString("base64url");
+    const linkKey = randomBytes(24).toString("base64url");
     let server: ProcessGroup | undefined;
     let url = "";
 
@@ -91,6 +92,7 @@ describe("npm start", { timeout: 60_000 }, () => {
         TOCSIN_DATA_DIR: ":memory:",
         TOCSIN_WEBHOOK_TOKEN: webhookToken,
         TOCSIN_API_TOKEN: apiToken,
+        TOCSIN_LINK_KEY: linkKey,
         NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import=${pathToFileURL(rejectOnce)}`,
       });
       const started = server;
@@ -128,6 +130,8 @@ describe("npm start", { timeout: 60_000 }, () => {
       expect(banner).toContain("in memory");
       expect(banner).not.toContain(webhookToken);
       expect(banner).not.toContain(apiToken);
+      expect(banner).not.toContain(linkKey);
+      expect(banner).toMatch(/link key:\s+from TOCSIN_LINK_KEY \(not shown\)/);
       expect(banner).toMatch(/webhook token:\s+from TOCSIN_WEBHOOK_TOKEN \(not shown\)/);
       expect(banner).toMatch(/API token:\s+from TOCSIN_API_TOKEN \(not shown\)/);
       expect(banner).not.toContain("generated");

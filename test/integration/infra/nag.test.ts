@@ -69,16 +69,17 @@ describe("cdk-nag AwsSolutions", () => {
       count[name] = (count[name] ?? 0) + 1;
     }
     expect(count).toEqual({
-      // Every route: authorised in the function (token, HMAC, Slack signature).
-      "AwsSolutions-APIG4": 10,
-      // Every secret (the Grafana HMAC one included): shared tokens and vendor credentials.
-      "AwsSolutions-SMG4": 6,
+      // Every route: authorised in the function (token, HMAC, Slack signature, link token).
+      "AwsSolutions-APIG4": 12,
+      // Every secret (the Grafana HMAC one included): shared tokens, vendor credentials and
+      // the acknowledgement links' key.
+      "AwsSolutions-SMG4": 7,
       // Every function: nodejs22.x until its deprecation.
-      "AwsSolutions-L1": 6,
+      "AwsSolutions-L1": 7,
       // Every role: X-Ray (and, for the state machine, log delivery) accept only `*`.
-      "AwsSolutions-IAM5[Resource::*]": 7,
-      // The three functions that stop escalations: execution ARNs are named at run time.
-      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<EscalationWorkflowStateMachine.Name>:*]": 3,
+      "AwsSolutions-IAM5[Resource::*]": 8,
+      // The four functions that stop escalations: execution ARNs are named at run time.
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<EscalationWorkflowStateMachine.Name>:*]": 4,
       // The state machine's invoke grant: the function's qualified ARNs.
       "AwsSolutions-IAM5[Resource::<Escalation.Arn>:*]": 1,
     });

@@ -201,6 +201,7 @@ describe("functions", () => {
       readApi: [1024, 29],
       slackInteractions: [512, 10],
       pagerDutyWebhook: [512, 10],
+      ackLinks: [512, 10],
       escalation: [512, 60],
       owedMirrors: [256, 60],
     });
@@ -551,11 +552,19 @@ describe("least privilege", () => {
       const pagerDuty = secretRef(synth, ids.escalation, "PAGERDUTY_ROUTING_KEY_SECRET_ARN");
       const pagerDutyApi = secretRef(synth, ids.escalation, "PAGERDUTY_API_TOKEN_SECRET_ARN");
       const pagerDutyHook = secretRef(synth, ids.pagerDutyWebhook, "PAGERDUTY_WEBHOOK_SECRET_ARN");
-      expect(new Set([webhook, api, slack, pagerDuty, pagerDutyApi, pagerDutyHook]).size).toBe(6);
+      const linkKey = secretRef(synth, ids.ackLinks, "ACK_LINK_KEY_SECRET_ARN");
+      expect(
+        new Set([webhook, api, slack, pagerDuty, pagerDutyApi, pagerDutyHook, linkKey]).size,
+      ).toBe(7);
       // Exact lists: the HTTP functions never read the notifiers' credentials, nor the
-      // escalation function the tokens that guard the HTTP API.
+      // escalation function the tokens that guard the HTTP API. The link key: the escalation
+      // signs links, the links function verifies them, nothing else reads it.
       expect(readableSecrets(synth.resources, ids.escalation)).toEqual(
-        [slack, pagerDuty, pagerDutyApi].sort(),
+        [slack, pagerDuty, pagerDutyApi, linkKey].sort(),
+      );
+      expect(readableSecrets(synth.resources, ids.ackLinks)).toEqual([linkKey]);
+      expect(environmentOf(synth.resources, ids.escalation).ACK_LINK_KEY_SECRET_ARN.Ref).toBe(
+        linkKey,
       );
       // PagerDuty's webhooks need their signing secrets alone, never the REST token.
       expect(readableSecrets(synth.resources, ids.pagerDutyWebhook)).toEqual([pagerDutyHook]);
