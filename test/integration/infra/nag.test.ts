@@ -69,17 +69,17 @@ describe("cdk-nag AwsSolutions", () => {
       count[name] = (count[name] ?? 0) + 1;
     }
     expect(count).toEqual({
-      // Every route: authorised in the function (token, HMAC, Slack signature, link token).
-      "AwsSolutions-APIG4": 12,
-      // Every secret (the Grafana HMAC one included): shared tokens, vendor credentials and
-      // the acknowledgement links' key.
-      "AwsSolutions-SMG4": 7,
+      // Every route: authorised in the function (token, HMAC, Slack or PagerDuty signature, link token).
+      "AwsSolutions-APIG4": 13,
+      // Every secret (the Grafana HMAC one included): shared tokens, vendor credentials
+      // (PagerDuty's REST token and webhook secret too) and the acknowledgement links' key.
+      "AwsSolutions-SMG4": 9,
       // Every function: nodejs22.x until its deprecation.
-      "AwsSolutions-L1": 7,
+      "AwsSolutions-L1": 8,
       // Every role: X-Ray (and, for the state machine, log delivery) accept only `*`.
-      "AwsSolutions-IAM5[Resource::*]": 8,
-      // The four functions that stop escalations: execution ARNs are named at run time.
-      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<EscalationWorkflowStateMachine.Name>:*]": 4,
+      "AwsSolutions-IAM5[Resource::*]": 9,
+      // The five functions that stop escalations: execution ARNs are named at run time.
+      "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<EscalationWorkflowStateMachine.Name>:*]": 5,
       // The state machine's invoke grant: the function's qualified ARNs.
       "AwsSolutions-IAM5[Resource::<Escalation.Arn>:*]": 1,
     });
