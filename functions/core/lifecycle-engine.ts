@@ -8,7 +8,7 @@ import {
   resumeAfterSnooze,
   stepDueAt,
 } from "./escalation.js";
-import type { Incident, IncidentWithTimeline } from "./incident.js";
+import type { Incident, IncidentStatus, IncidentWithTimeline, TimelineEvent } from "./incident.js";
 import type { IncidentUpdate } from "./incident-update.js";
 import type { Decision, Effect, EngineEvent, LifecycleContext } from "./lifecycle-types.js";
 import type { OwedDelivery } from "./notification.js";
@@ -189,6 +189,25 @@ export function nextRun(
   };
 }
 
+/**
+ * Outcomes recorded with what they settle, only while the incident's status is `status`;
+ * otherwise the outcomes (and the Slack messages posted) alone.
+ */
+function whileStatus(
+  status: IncidentStatus,
+  record: { events: TimelineEvent[]; slackMessages?: IncidentUpdate["slackMessages"] },
+  settles: Pick<IncidentUpdate, "settle" | "owe" | "owedState">,
+): IncidentUpdate {
+  const slackMessages = record.slackMessages ?? [];
+  return {
+    guard: { exists: true, status: [status] },
+    append: record.events,
+    ...settles,
+    slackMessages,
+    otherwise: { guard: { exists: true }, append: record.events, slackMessages },
+  };
+}
+
 /** The engine's other events: deliveries recorded, a state told, a step failed, a mirror due, the engine lost. */
 export function decideEngine(
   state: IncidentWithTimeline | null,
@@ -201,23 +220,15 @@ export function decideEngine(
   switch (event.type) {
     case "deliveries_recorded": {
       if (!state) return { outcome: "none", effects: [{ type: "end" }] };
-      const slackMessages = event.slackMessages ?? [];
+      // No longer triggered: the outcomes are recorded all the same, the owed ones kept,
+      // since their channels are then owed the incident's state.
+      const update = whileStatus("triggered", event, {
+        settle: event.owed.map((o) => o.key),
+        owe: event.pending,
+      });
       return {
         outcome: "change",
-        change: {
-          kind: "update",
-          id: state.id,
-          update: {
-            guard: { exists: true, status: ["triggered"] },
-            append: event.events,
-            settle: event.owed.map((o) => o.key),
-            owe: event.pending,
-            slackMessages,
-            // No longer triggered: the outcomes are recorded all the same, the owed ones kept,
-            // since their channels are then owed the incident's state.
-            otherwise: { guard: { exists: true }, append: event.events, slackMessages },
-          },
-        },
+        change: { kind: "update", id: state.id, update },
         // Still triggered: the Task goes on (its wait).
         effects: [],
         otherwise: [...tellState(ctx.config, event.delivered, event.owed), { type: "end" }],
@@ -225,26 +236,14 @@ export function decideEngine(
     }
     case "state_told": {
       if (!state) return { outcome: "none", effects: [] };
-      const slackMessages = event.slackMessages ?? [];
-      return {
-        outcome: "change",
-        change: {
-          kind: "update",
-          id: state.id,
-          update: {
-            // Settled only while the state told is still the incident's.
-            guard: { exists: true, status: [state.status] },
-            append: event.events,
-            settle: event.settle,
-            ...(event.settlesState ? { owedState: null } : {}),
-            slackMessages,
-            // It moved on meanwhile: the outcomes are recorded, and its channels are owed the
-            // new state (the caller tells it them; nothing settled).
-            otherwise: { guard: { exists: true }, append: event.events, slackMessages },
-          },
-        },
-        effects: [],
-      };
+      // Settled only while the state told is still the incident's. It moved on meanwhile:
+      // the outcomes are recorded, and its channels are owed the new state (the caller
+      // tells it them; nothing settled).
+      const update = whileStatus(state.status, event, {
+        settle: event.settle,
+        ...(event.settlesState ? { owedState: null } : {}),
+      });
+      return { outcome: "change", change: { kind: "update", id: state.id, update }, effects: [] };
     }
     case "step_failed": {
       if (!state) return { outcome: "none", effects: [] };

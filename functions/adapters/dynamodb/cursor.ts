@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { InvalidParameterError } from "../../core/errors.js";
 import { isIncidentId } from "../../core/incident-id.js";
+import { openCursor, sealCursor } from "../cursor-envelope.js";
 import { TABLE_KEYS } from "./table-schema.js";
 
 /**
@@ -17,9 +17,6 @@ export interface Listing {
   filters: Record<string, string | number>;
 }
 
-/** Longer than any cursor this API makes (a key of four short strings and a digest). */
-const MAX_CURSOR_LENGTH = 2048;
-
 function digest(listing: Listing): string {
   const filters = Object.entries(listing.filters).sort(([a], [b]) => a.localeCompare(b));
   const shape = [listing.index.name, listing.partition, listing.range ?? null, filters];
@@ -28,7 +25,7 @@ function digest(listing: Listing): string {
 
 /** A DynamoDB LastEvaluatedKey of `listing` as an opaque, URL-safe cursor. */
 export function encodeCursor(listing: Listing, key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify({ l: digest(listing), k: key })).toString("base64url");
+  return sealCursor(digest(listing), key);
 }
 
 /** True when `key` is an incident's key on the listing's index, in its partition and range. */
@@ -56,18 +53,9 @@ function incidentKeyOf(listing: Listing, key: Record<string, unknown>): boolean 
  * `cursor`, before DynamoDB sees it.
  */
 export function decodeCursor(listing: Listing, cursor: string): Record<string, unknown> {
-  const refuse = (why: string) =>
-    new InvalidParameterError("cursor", `not a cursor this API returned for this listing (${why})`);
-  if (cursor.length > MAX_CURSOR_LENGTH) throw refuse("too long");
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    throw refuse("not one at all");
-  }
-  const { l, k } = (decoded ?? {}) as { l?: unknown; k?: unknown };
-  if (l !== digest(listing)) throw refuse("it pages a listing with other filters");
-  if (!k || typeof k !== "object" || Array.isArray(k)) throw refuse("no key");
-  if (!incidentKeyOf(listing, k as Record<string, unknown>)) throw refuse("not a key of it");
-  return k as Record<string, unknown>;
+  return openCursor(digest(listing), cursor, (k) => {
+    if (!k || typeof k !== "object" || Array.isArray(k)) return "no key";
+    if (!incidentKeyOf(listing, k as Record<string, unknown>)) return "not a key of it";
+    return undefined;
+  }) as Record<string, unknown>;
 }

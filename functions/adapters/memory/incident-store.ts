@@ -10,7 +10,6 @@ import {
   type OpenEpisode,
   withLiveCounters,
 } from "../../core/episode.js";
-import { InvalidParameterError } from "../../core/errors.js";
 import type {
   Incident,
   IncidentStatus,
@@ -31,6 +30,7 @@ import {
   type StoredIncident,
 } from "../../core/incident-update.js";
 import { REPORT_FIELDS, type ReportIncident } from "../../core/report.js";
+import { openCursor, sealCursor } from "../cursor-envelope.js";
 import { type MemoryStoreOptions, request, type StoreRequest } from "./requests.js";
 
 export type { MemoryStoreOptions, StoreRequest };
@@ -228,21 +228,7 @@ function listingOf(query: IncidentQuery): string {
   );
 }
 
-function encodeCursor(listing: string, after: string): string {
-  return Buffer.from(JSON.stringify({ l: listing, k: after })).toString("base64url");
-}
+const encodeCursor = (listing: string, after: string): string => sealCursor(listing, after);
 
-function decodeCursor(listing: string, cursor: string): string {
-  const refuse = (why: string) =>
-    new InvalidParameterError("cursor", `not a cursor this API returned for this listing (${why})`);
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-  } catch {
-    throw refuse("not one at all");
-  }
-  const { l, k } = (decoded ?? {}) as { l?: unknown; k?: unknown };
-  if (l !== listing) throw refuse("it pages a listing with other filters");
-  if (typeof k !== "string") throw refuse("no key");
-  return k;
-}
+const decodeCursor = (listing: string, cursor: string): string =>
+  openCursor(listing, cursor, (k) => (typeof k === "string" ? undefined : "no key")) as string;
