@@ -36,23 +36,25 @@ export function smsText(notification: Notification, options: SmsTextOptions = {}
   const team = ` (${oneLine(incident.team)})`;
   const tail = ackTail(options);
   const title = graphemes(oneLine(incident.title));
-  const fits = (n: number) => {
-    const shown = n >= title.length ? title.join("") : `${title.slice(0, n).join("").trimEnd()}...`;
-    const text = `${head}${shown}${team}${tail}`;
-    return segments(text) <= SMS_MAX_SEGMENTS ? text : undefined;
-  };
-  const whole = fits(title.length);
-  if (whole) return whole;
-  // The longest prefix that fits: fitting is monotonic in the prefix length.
-  let low = 0;
-  let high = title.length - 1;
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (fits(mid)) low = mid;
-    else high = mid - 1;
-  }
-  return fits(low) ?? `${head}...${team}${tail}`;
+  const text = (n: number) =>
+    `${head}${n >= title.length ? title.join("") : `${title.slice(0, n).join("").trimEnd()}...`}${team}${tail}`;
+  const whole = new SegmentedMessage(text(title.length), "auto");
+  if (whole.segmentsCount <= SMS_MAX_SEGMENTS) return text(title.length);
+  // The calculator is slow (milliseconds per call): cut by the encoding's own arithmetic
+  // (GSM-7: 153 septets a segment, its extension characters two each; UCS-2: 67 UTF-16
+  // units), then let the calculator confirm, shaving a character while it disagrees.
+  const gsm = whole.encodingName === "GSM-7";
+  const cost = (chunk: string) =>
+    gsm ? [...chunk].reduce((sum, c) => sum + (GSM_EXTENSION.has(c) ? 2 : 1), 0) : chunk.length;
+  let budget = SMS_MAX_SEGMENTS * (gsm ? 153 : 67) - cost(`${head}...${team}${tail}`);
+  let n = 0;
+  while (n < title.length && cost(title[n]!) <= budget) budget -= cost(title[n++]!);
+  while (n > 0 && segments(text(n)) > SMS_MAX_SEGMENTS) n -= 1;
+  return text(n);
 }
+
+/** GSM 03.38's extension table: each costs an escape and itself (two septets). */
+const GSM_EXTENSION = new Set(["^", "{", "}", "\\", "[", "~", "]", "|", "€", "\f"]);
 
 function ackTail(options: SmsTextOptions): string {
   if (options.ackLink) return ` Ack: ${options.ackLink}${options.replies ? " or reply 1" : ""}`;

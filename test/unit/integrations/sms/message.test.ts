@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   maskPhone,
@@ -51,6 +52,28 @@ describe("smsText", () => {
     expect(text).toContain(` (ml-training) Ack: ${LINK} or reply 1`);
     expect(text).toContain("...");
     expect(text).not.toMatch(/[\r\n\t]/);
+  });
+
+  it("for any title (any script, emoji, control characters), fits two segments with the link whole, or keeps the title whole", () => {
+    const titles = fc.oneof(
+      fc.string({ unit: "grapheme", maxLength: 400 }),
+      fc.string({ unit: "binary", maxLength: 400 }),
+      fc.string({ maxLength: 600 }),
+    );
+    fc.assert(
+      fc.property(titles, fc.boolean(), (title, replies) => {
+        const text = smsText(notification("pagerduty", { incident: incident({ title }) }), {
+          ackLink: LINK,
+          replies,
+        });
+        expect(text.startsWith("tocsin CRIT ")).toBe(true);
+        expect(text.endsWith(` (ml-training) Ack: ${LINK}${replies ? " or reply 1" : ""}`)).toBe(
+          true,
+        );
+        expect(segments(text)).toBeLessThanOrEqual(SMS_MAX_SEGMENTS);
+      }),
+      { seed: 13, numRuns: 60 },
+    );
   });
 
   it("never cuts an emoji in half (no lone surrogate, no broken ZWJ sequence)", () => {
