@@ -166,6 +166,28 @@ export class FakePagerDuty {
     this.subscription = subscription;
   }
 
+  /**
+   * A person acts in the PagerDuty app: the incident becomes `status` as they changed it, and
+   * the subscription is sent the matching v3 webhook with them as agent (answered when this
+   * resolves).
+   */
+  async personActs(
+    incidentId: string,
+    userId: string,
+    status: "acknowledged" | "resolved",
+  ): Promise<SentWebhook> {
+    const incident = this.rest.incidents.get(incidentId);
+    if (!incident) throw new Error(`the fake has no incident ${incidentId}`);
+    if (!this.subscription) throw new Error("no webhook subscription");
+    incident.status = status;
+    if (status === "acknowledged") incident.acknowledgedBy = userId;
+    else incident.resolvedBy = userId;
+    return this.sendWebhook(this.subscription.url, `incident.${status}`, incidentId, {
+      secrets: this.subscription.secrets,
+      agent: userId,
+    });
+  }
+
   /** Waits for the echo webhooks sent so far to be answered. */
   async echoed(): Promise<void> {
     await Promise.all(this.echoes);
