@@ -1,9 +1,10 @@
 /**
  * Fuzz: hostile bodies on every route that reads one, authenticated so that they reach the
- * parsers: real Alertmanager, Grafana and Slack payloads with parts replaced or keys added
+ * parsers: real Alertmanager, Grafana, Slack and PagerDuty payloads with parts replaced or keys added
  * (Object.prototype's names among them), arbitrary JSON, arbitrary text; sign-in forms. No
  * 5xx, a refusal writes nothing, an acceptance says what it accepted, and the server stays up.
  */
+import { createHmac } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fixture } from "../../support/fixtures.js";
@@ -254,6 +255,60 @@ describe("fuzz: hostile bodies on every route that reads one", { timeout: 60_000
     await expectAlive(fuzz.server.url);
   });
 
+  /**
+   * Signed PagerDuty v3 webhooks built from PagerDuty's documented payload, some parts
+   * replaced, about the incident `key` names, occurring now.
+   */
+  const signedWebhooks = (key: fc.Arbitrary<string>) => {
+    const documented = fixture("pagerduty-v3-incident-priority-updated.json") as {
+      event: Record<string, Json> & { data: Record<string, Json> };
+    };
+    const payload = fc
+      .tuple(
+        fc.array(mutation, { maxLength: 3 }),
+        fc.constantFrom("incident.acknowledged", "incident.resolved", "incident.reassigned"),
+        key,
+      )
+      .map(([mutations, type, incidentKey]) => {
+        const base = structuredClone(documented);
+        base.event.event_type = type;
+        base.event.occurred_at = new Date().toISOString();
+        base.event.data.incident_key = incidentKey;
+        return JSON.stringify(mutated(base as unknown as Json, mutations));
+      });
+    return fc.oneof({ weight: 6, arbitrary: payload }, { weight: 1, arbitrary: hostile });
+  };
+  const webhook = (body: string, options: { compare: boolean; mayWrite?: boolean }) => {
+    const signature = createHmac("sha256", fuzz.server.pagerDutyWebhookSecret)
+      .update(body)
+      .digest("hex");
+    return exchange(
+      `POST /webhooks/pagerduty ${body.slice(0, 300)}`,
+      requestBytes(
+        "POST",
+        "/webhooks/pagerduty",
+        [
+          ["content-type", "application/json"],
+          ["x-pagerduty-signature", `v1=${signature}`],
+        ],
+        body,
+      ),
+      options,
+    );
+  };
+
+  it("POST /webhooks/pagerduty, signed, on no incident: answers below 500 and writes nothing", async () => {
+    const noIncident = fc.oneof(fc.constant("00000000-0000-4000-8000-000000000000"), hostile);
+    await fc.assert(
+      fc.asyncProperty(signedWebhooks(noIncident), async (body) => {
+        const { status, body: answer } = await webhook(body, { compare: true, mayWrite: false });
+        if (status === 200) expect(answer).toMatchObject({ ignored: expect.any(String) });
+      }),
+      fuzzOptions(200, 0x9d0c),
+    );
+    await expectAlive(fuzz.server.url);
+  });
+
   // Last: an action that is done goes on in the escalation engine (it stops, mirrors or
   // resumes the escalation) after the answer, so the table is not compared from here on.
   it("POST /slack/interactions, signed, on real incidents: answers below 500", async () => {
@@ -264,6 +319,20 @@ describe("fuzz: hostile bodies on every route that reads one", { timeout: 60_000
         if (status === 200) expect(body).toMatchObject({ outcome: expect.any(String) });
       }),
       fuzzOptions(150, 0x5ac7),
+    );
+    await expectAlive(fuzz.server.url);
+  });
+
+  // After the clicks, on what they left: acknowledgements and resolves from PagerDuty act.
+  it("POST /webhooks/pagerduty, signed, on real incidents: answers below 500", async () => {
+    await fc.assert(
+      fc.asyncProperty(signedWebhooks(fc.constantFrom(...accepted)), async (body) => {
+        const { status, body: answer } = await webhook(body, { compare: false });
+        if (status === 200) {
+          expect(Object.keys(answer as object)[0]).toMatch(/^(status|duplicate|ignored)$/);
+        }
+      }),
+      fuzzOptions(150, 0x9d0d),
     );
     await expectAlive(fuzz.server.url);
   });

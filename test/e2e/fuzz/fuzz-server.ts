@@ -67,6 +67,8 @@ export interface FuzzServer {
   webhookToken: string;
   apiToken: string;
   slackSigningSecret: string;
+  /** What PagerDuty v3 webhooks are signed with (PAGERDUTY_WEBHOOK_SECRETS). */
+  pagerDutyWebhookSecret: string;
   /** Every item in the table, sorted, as one string. */
   snapshot(): Promise<string>;
   close(): Promise<void>;
@@ -77,6 +79,7 @@ export async function startFuzzServer(): Promise<FuzzServer> {
   const webhookToken = randomBytes(24).toString("base64url");
   const apiToken = randomBytes(24).toString("base64url");
   const slackSigningSecret = randomBytes(16).toString("hex");
+  const pagerDutyWebhookSecret = randomBytes(16).toString("hex");
   const local = await startLocalServer({
     config: inert(config),
     runbooks,
@@ -86,6 +89,7 @@ export async function startFuzzServer(): Promise<FuzzServer> {
     webhookToken,
     apiToken,
     slack: { signingSecret: slackSigningSecret },
+    pagerDutyWebhookSecrets: pagerDutyWebhookSecret,
     logger: new Logger({ serviceName: "tocsin", logLevel: "SILENT" }),
   });
   const snapshot = async () => {
@@ -106,6 +110,7 @@ export async function startFuzzServer(): Promise<FuzzServer> {
     webhookToken,
     apiToken,
     slackSigningSecret,
+    pagerDutyWebhookSecret,
     snapshot,
     close: () => local.close(),
   };
