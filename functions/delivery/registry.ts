@@ -2,6 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Notifier } from "../core/notification.js";
 import { type EmailSettings, emailNotifier } from "../integrations/email/notifier.js";
 import { type PagerDutySettings, pagerDutyNotifier } from "../integrations/pagerduty/notifier.js";
+import { slackDmNotifier } from "../integrations/slack/dm.js";
 import { type SlackSettings, slackNotifier } from "../integrations/slack/notifier.js";
 import { type SmsSettings, smsNotifier } from "../integrations/sms/notifier.js";
 import { type VoiceSettings, voiceNotifier } from "../integrations/voice/notifier.js";
@@ -46,6 +47,7 @@ export function buildNotifiers(settings: NotifierSettings): NotifierRegistry {
   registry.voice = voiceNotifier({ replies, ...settings.voice });
   // ── end phones ──
   // ── Slack DMs (WP4): slack_dm ──
+  registry.slack_dm = slackDmNotifier(settings.slack);
   // ── end Slack DMs ──
   return registry;
 }

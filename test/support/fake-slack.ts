@@ -77,7 +77,10 @@ interface ResponseUrl {
 
 /**
  * A stand-in for Slack on 127.0.0.1: the Web API (point WebClient's `slackApiUrl` at `apiUrl`)
- * with `chat.postMessage`, `chat.update` and `chat.postEphemeral`, and interactions' response
+ * with `chat.postMessage`, `chat.update`, `chat.postEphemeral` and `conversations.open` (a
+ * member's `D…` DM channel; `user_not_found`, `missing_scope` without im:write; posts to a
+ * DM it has not opened are `channel_not_found`), Slack's one post per second per channel on
+ * request (`limitPostsPerChannel`: 429 with Retry-After), and interactions' response
  * URLs (`responseUrl()` mints one), answered the way Slack documents them, refusals included:
  * `invalid_blocks` for any block over Block Kit's limits (see slack-block-limits.ts),
  * `msg_blocks_too_long`, `msg_too_long` (chat.update), a truncated `text` past 40,000
@@ -97,23 +100,39 @@ export class FakeSlack {
   private readonly responseUrls = new Map<string, ResponseUrl>();
   private failures: Array<{ method: string } & SlackFailure & { times: number }> = [];
   private sequence = 0;
+  /** Direct message channels by member id, once conversations.open made them. */
+  private readonly dms = new Map<string, string>();
+  /** Members that do not exist (conversations.open answers user_not_found). */
+  private readonly unknownUsers = new Set<string>();
+  /** When chat.postMessage was last accepted per channel, while posts are limited. */
+  private readonly lastPost = new Map<string, number>();
+  private postInterval: number | undefined;
 
   private constructor(
     private readonly server: Server,
     private readonly token: string | undefined,
     private readonly clock: () => number,
+    private readonly scopes: ReadonlySet<string>,
   ) {}
 
   /**
    * `token`, when given, is the only one accepted (`invalid_auth` otherwise); `now` is the
    * clock response URLs expire by.
    */
-  static async start(options: { token?: string; now?: () => number } = {}): Promise<FakeSlack> {
+  static async start(
+    options: {
+      token?: string;
+      now?: () => number;
+      /** The bot token's scopes; without im:write, conversations.open answers missing_scope. */
+      scopes?: readonly string[];
+    } = {},
+  ): Promise<FakeSlack> {
     let fake: FakeSlack | undefined;
     const server = createServer((req, res) => {
       void fake!.handle(req, res);
     });
-    fake = new FakeSlack(server, options.token, options.now ?? Date.now);
+    const scopes = new Set(options.scopes ?? ["chat:write", "im:write"]);
+    fake = new FakeSlack(server, options.token, options.now ?? Date.now, scopes);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(0, "127.0.0.1", () => resolve());
@@ -168,6 +187,31 @@ export class FakeSlack {
     return id;
   }
 
+  /** The member does not exist (or left): conversations.open answers `user_not_found`. */
+  removeUser(user: string): void {
+    this.unknownUsers.add(user);
+  }
+
+  /** The DM channel conversations.open gave the member (`D…`), if it opened one. */
+  dmChannel(user: string): string | undefined {
+    return this.dms.get(user);
+  }
+
+  /** The messages posted in the member's DM, in order (thread replies included). */
+  dmsTo(user: string): PostedMessage[] {
+    const id = this.dms.get(user);
+    return [...this.messages.values()].filter((m) => m.channel === id);
+  }
+
+  /**
+   * Slack's "about one message per second per channel" for chat.postMessage
+   * (https://docs.slack.dev/apis/web-api/rate-limits): a post sooner than `perSecond` allows
+   * after the channel's last one answers 429 `ratelimited` with Retry-After 1.
+   */
+  limitPostsPerChannel(perSecond = 1): void {
+    this.postInterval = 1000 / perSecond;
+  }
+
   /** From now on the channel does not exist: posts to it answer `channel_not_found`. */
   deleteChannel(channel: string): void {
     this.deleted.add(this.channelId(channel));
@@ -199,6 +243,10 @@ export class FakeSlack {
     this.notJoined.clear();
     this.responseUrls.clear();
     this.failures = [];
+    this.dms.clear();
+    this.unknownUsers.clear();
+    this.lastPost.clear();
+    this.postInterval = undefined;
   }
 
   async close(): Promise<void> {
@@ -260,7 +308,23 @@ export class FakeSlack {
     if (!token) return this.send(res, call, 200, {}, { ok: false, error: "not_authed" });
     if (this.token !== undefined && token !== this.token)
       return this.send(res, call, 200, {}, { ok: false, error: "invalid_auth" });
-    this.send(res, call, 200, {}, this.answer(method, args));
+    if (method === "conversations.open") return this.send(res, call, 200, {}, this.open(args));
+    if (method === "chat.postMessage" && this.postInterval !== undefined) {
+      const id = this.channelId(typeof args.channel === "string" ? args.channel : "");
+      const last = this.lastPost.get(id);
+      if (last !== undefined && performance.now() - last < this.postInterval)
+        return this.send(
+          res,
+          call,
+          429,
+          { "retry-after": "1" },
+          { ok: false, error: "ratelimited" },
+        );
+    }
+    const answer = this.answer(method, args);
+    if (method === "chat.postMessage" && answer.ok === true)
+      this.lastPost.set(String(answer.channel), performance.now());
+    this.send(res, call, 200, {}, answer);
   }
 
   private takeFailure(method: string) {
@@ -270,6 +334,32 @@ export class FakeSlack {
     failure.times -= 1;
     if (failure.times <= 0) this.failures.splice(index, 1);
     return failure;
+  }
+
+  /**
+   * conversations.open with `users` (one member: a 1:1 DM), as Slack answers it: the DM's
+   * `D…` id, with `no_op` and `already_open` once it is open; `missing_scope` (with `needed`
+   * and `provided`) without im:write, `users_list_not_supplied`, `user_not_found`.
+   */
+  private open(args: Record<string, unknown>): Record<string, unknown> {
+    if (!this.scopes.has("im:write"))
+      return {
+        ok: false,
+        error: "missing_scope",
+        needed: "im:write",
+        provided: [...this.scopes].join(","),
+      };
+    const users = typeof args.users === "string" ? args.users.split(",").filter(Boolean) : [];
+    if (users.length === 0) return { ok: false, error: "users_list_not_supplied" };
+    if (users.length > 1) return { ok: false, error: "not_enough_users" };
+    const user = users[0]!;
+    if (!/^[UW][A-Z0-9]{2,}$/.test(user) || this.unknownUsers.has(user))
+      return { ok: false, error: "user_not_found" };
+    const open = this.dms.get(user);
+    if (open) return { ok: true, no_op: true, already_open: true, channel: { id: open } };
+    const id = `D${user.slice(1)}`.slice(0, 11);
+    this.dms.set(user, id);
+    return { ok: true, channel: { id } };
   }
 
   private answer(method: string, args: Record<string, unknown>): Record<string, unknown> {
@@ -282,6 +372,9 @@ export class FakeSlack {
       return { ok: false, error: "channel_not_found" };
     const id = this.channelId(channel);
     if (this.deleted.has(id)) return { ok: false, error: "channel_not_found" };
+    // A DM channel exists once conversations.open made it.
+    if (id.startsWith("D") && ![...this.dms.values()].includes(id))
+      return { ok: false, error: "channel_not_found" };
     if (this.notJoined.has(id)) return { ok: false, error: "not_in_channel" };
     if (!hasContent) return { ok: false, error: "no_text" };
     const refused = contentRefusal(args);

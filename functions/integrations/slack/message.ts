@@ -324,7 +324,11 @@ function runbookText(notification: Notification): string | null {
  */
 function linkElements(notification: Notification, budget: number): Mrkdwn[] {
   const { incident } = notification;
+  // A person's own page carries their signed links (a browser acknowledges as them).
+  const own = notification.kind === "trigger" || notification.kind === "escalate";
   const wanted: Array<[string | null, string]> = [
+    [own ? (notification.links?.acknowledge ?? null) : null, "Acknowledge in a browser"],
+    [own ? (notification.links?.resolve ?? null) : null, "Resolve in a browser"],
     [incident.generatorUrl, "Alert source"],
     [incident.dashboardUrl, "Dashboard"],
     [incident.silenceUrl, "Silence"],

@@ -53,7 +53,23 @@ const CONTENT_REFUSALS = new Set([
 ]);
 
 /** What a message carries: blocks, or plain text alone (the fallback). */
-type Content = Pick<SlackMessage, "text"> & Partial<Pick<SlackMessage, "blocks">>;
+export type Content = Pick<SlackMessage, "text"> & Partial<Pick<SlackMessage, "blocks">>;
+
+/** A WebClient making one request per call, or undefined without a token (nothing is sent). */
+export function slackWebClient(options: SlackNotifierOptions): WebClient | undefined {
+  const token = options.token?.trim();
+  if (!token) return undefined;
+  return new WebClient(token, {
+    ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
+    retryConfig: SLACK_RETRY,
+    // A 429 is answered at once as a RateLimitedError with its Retry-After.
+    rejectRateLimitedCalls: true,
+    timeout: options.timeoutMs ?? 5_000,
+    ...(options.logger
+      ? { logger: options.logger }
+      : { logLevel: options.logLevel ?? LogLevel.WARN }),
+  });
+}
 
 /**
  * Posts incidents to Slack with @slack/web-api: a message with Acknowledge / Resolve /
@@ -68,18 +84,7 @@ export class SlackNotifier implements Notifier {
   private readonly client: WebClient | undefined;
 
   constructor(options: SlackNotifierOptions = {}) {
-    const token = options.token?.trim();
-    if (!token) return;
-    this.client = new WebClient(token, {
-      ...(options.slackApiUrl ? { slackApiUrl: options.slackApiUrl } : {}),
-      retryConfig: SLACK_RETRY,
-      // A 429 is answered at once as a RateLimitedError with its Retry-After.
-      rejectRateLimitedCalls: true,
-      timeout: options.timeoutMs ?? 5_000,
-      ...(options.logger
-        ? { logger: options.logger }
-        : { logLevel: options.logLevel ?? LogLevel.WARN }),
-    });
+    this.client = slackWebClient(options);
   }
 
   async send(notification: Notification): Promise<DeliveryOutcome> {
@@ -170,7 +175,7 @@ export class SlackNotifier implements Notifier {
  * Slack fetches the image and refuses the message (`invalid_blocks`, "downloading image
  * failed") when it cannot. Any other error is thrown as it came.
  */
-async function withFallback<T>(
+export async function withFallback<T>(
   message: SlackMessage,
   plain: () => string,
   send: (content: Content) => Promise<T>,
@@ -199,7 +204,7 @@ function refusesContent(error: unknown): boolean {
 }
 
 /** Whether a WebClient error is worth another attempt, and when Slack asked for it. */
-function retryability(error: unknown): { retryable: boolean; retryAfterMs?: number } {
+export function retryability(error: unknown): { retryable: boolean; retryAfterMs?: number } {
   const failure = error as { code?: string; statusCode?: number; retryAfter?: number };
   if (failure.code === ErrorCode.RateLimitedError)
     return { retryable: true, retryAfterMs: (failure.retryAfter ?? 1) * 1000 };
@@ -210,7 +215,7 @@ function retryability(error: unknown): { retryable: boolean; retryAfterMs?: numb
 }
 
 /** A timeline detail for a WebClient error. */
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   const failure = error as {
     code?: string;
     data?: { error?: string };
