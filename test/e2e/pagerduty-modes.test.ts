@@ -6,10 +6,12 @@ import { FAKE_ACCOUNT } from "../support/fake-pagerduty.js";
 import {
   type LocalWithFakes,
   PAGERDUTY_WEBHOOK_SECRET,
+  ROUTING_KEY,
   startLocalWithFakes,
 } from "../support/local-with-fakes.js";
 import { waitUntil, within } from "../support/poll-until.js";
 import { postAlert } from "../support/post-alert.js";
+import { slackClick } from "../support/slack-click.js";
 
 /*
  * PagerDuty's two modes on the local server, against the fake's Events API, REST API and
@@ -18,6 +20,7 @@ import { postAlert } from "../support/post-alert.js";
  */
 const SCALE = 600;
 const WEBHOOK = "e2e-webhook-token";
+const SIGNING_SECRET = "e2e-slack-signing-secret";
 const API = "e2e-api-token";
 /** A bound for failing on a loaded machine, never a wait. */
 const PATIENCE_MS = 20_000;
@@ -53,7 +56,15 @@ const account = {
       name: userId,
     })),
   ],
-  services: [{ id: SERVICE, name: "ML training (tocsin)" }],
+  // Service mode's Events integration opens incidents on this service, paging Dmitri first.
+  services: [
+    {
+      id: SERVICE,
+      name: "ML training (tocsin)",
+      integrationKeys: [ROUTING_KEY],
+      onCall: ["PDMITRI"],
+    },
+  ],
 };
 
 let fakes: LocalWithFakes | undefined;
@@ -68,6 +79,7 @@ async function start(config?: Config): Promise<LocalWithFakes> {
     apiToken: API,
     timeScale: SCALE,
     pagerDutyAccount: account,
+    slack: { signingSecret: SIGNING_SECRET },
     ...(config ? { config } : {}),
   });
   return fakes;
@@ -170,5 +182,87 @@ describe("PagerDuty user mode", () => {
     expect(again).toMatchObject({ status: 200, answer: { duplicate: true } });
     const timeline = (await incident(local.url, id)).timeline.length;
     expect(timeline).toBe(stored.timeline.length);
+  });
+});
+
+describe("PagerDuty service mode", () => {
+  /** The shipped config with Dmitri's PagerDuty user id, so the timeline can name him. */
+  function serviceModeConfig(): Config {
+    const config = structuredClone(loadServiceFiles("tocsin.yaml").config);
+    config.users.dmitri = { ...config.users.dmitri!, pagerduty: PAGERDUTY_IDS.dmitri };
+    return config;
+  }
+
+  it("an acknowledgement in the PagerDuty app of the service's incident acknowledges tocsin and stops its escalation", async () => {
+    const { local, pagerDuty, slack } = await start(serviceModeConfig());
+    const posted = await postAlert(local.url, WEBHOOK, critical("service-mode-ack"));
+    const id = posted.incident!.id;
+    await waitUntil(
+      () => pagerDuty.incident(id) !== undefined && slack.callsTo("chat.postMessage").length > 0,
+      "the Events trigger's incident and the Slack message",
+      PATIENCE_MS,
+    );
+    const pd = pagerDuty.incident(id)!;
+    expect(pd.serviceId).toBe(SERVICE);
+
+    const sent = await pagerDuty.personActs(pd.id, "PDMITRI", "acknowledged");
+
+    expect(sent).toMatchObject({ status: 200, answer: { status: "acknowledged", incidentId: id } });
+    await within(local.escalation.untilEnded(id), "the escalation to end", PATIENCE_MS);
+    await within(local.escalation.untilEnded(`${id}-acknowledge`), "the mirror", PATIENCE_MS);
+    const stored = await incident(local.url, id);
+    expect(stored.acknowledgedBy).toBe("Dmitri Volkov (dmitri)");
+    const ref = Object.values(stored.slackMessages)[0]!;
+    expect(JSON.stringify(slack.messages.get(`${ref.channel}/${ref.ts}`)!.blocks)).toContain(
+      "Acknowledged",
+    );
+    await pagerDuty.echoed();
+    expect(pagerDuty.webhooks).toHaveLength(1);
+  });
+
+  it("tocsin's own acknowledgement, sent to PagerDuty by Events v2, comes back as a webhook: 200 unchanged, nothing written", async () => {
+    const { local, pagerDuty, slack } = await start(serviceModeConfig());
+    const posted = await postAlert(local.url, WEBHOOK, critical("service-mode-echo"));
+    const id = posted.incident!.id;
+    await waitUntil(
+      () => pagerDuty.incident(id) !== undefined && slack.callsTo("chat.postMessage").length > 0,
+      "the Events trigger's incident and the Slack message",
+      PATIENCE_MS,
+    );
+    const channel = slack.channelId("#incidents");
+    const click = slackClick({
+      signingSecret: SIGNING_SECRET,
+      actionId: "acknowledge",
+      value: id,
+      user: { id: "U0DMITRI1", username: "dmitri.v" },
+      teamId: "T024BE7LD",
+      channelId: channel,
+      timestamp: new Date(),
+      responseUrl: slack.responseUrl({ user: "U0DMITRI1", channel }),
+    });
+    const answered = await fetch(`${local.url}/slack/interactions`, {
+      method: "POST",
+      headers: click.headers,
+      body: click.body,
+    });
+    expect(answered.status).toBe(200);
+    await within(local.escalation.untilEnded(`${id}-acknowledge`), "the mirror", PATIENCE_MS);
+    await waitUntil(() => pagerDuty.webhooks.length > 0, "PagerDuty's webhook", PATIENCE_MS);
+    await pagerDuty.echoed();
+
+    expect(pagerDuty.incident(id)!.status).toBe("acknowledged");
+    expect(pagerDuty.webhooks).toHaveLength(1);
+    expect(pagerDuty.webhooks[0]).toMatchObject({
+      type: "incident.acknowledged",
+      status: 200,
+      answer: { status: "unchanged" },
+    });
+    const stored = await incident(local.url, id);
+    expect(stored.timeline.filter((e) => e.type === "acknowledged")).toHaveLength(1);
+    expect(stored.acknowledgedBy).toMatch(/\(dmitri\)$/);
+    // One acknowledge event reached PagerDuty: nothing bounced back and forth.
+    expect(
+      pagerDuty.events.filter((e) => e.dedup_key === id && e.event_action === "acknowledge"),
+    ).toHaveLength(1);
   });
 });

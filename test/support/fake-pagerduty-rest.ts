@@ -22,6 +22,8 @@ export interface FakeService {
   id: string;
   name: string;
   onCall?: string[];
+  /** Events API v2 routing keys of its integrations: their events open and change its incidents. */
+  integrationKeys?: string[];
 }
 
 export interface FakeAccount {
@@ -91,6 +93,49 @@ export class FakeRestApi {
   reset(): void {
     this.incidents.clear();
     this.windows.clear();
+  }
+
+  /**
+   * What an accepted Events API v2 event does to the incidents of the service whose
+   * integration key it carries (none for an unknown key): a trigger opens an incident with
+   * the dedup key as incident_key unless one is open (its escalation policy pages `onCall`),
+   * acknowledge and resolve change the open one. Answers the status change, for the echo.
+   */
+  applyEvent(event: Record<string, unknown>, now: number): RestResult["statusChange"] {
+    const service = this.account.services.find((s) =>
+      s.integrationKeys?.includes(String(event.routing_key)),
+    );
+    const key = typeof event.dedup_key === "string" ? event.dedup_key : undefined;
+    if (!service || !key) return undefined;
+    const open = [...this.incidents.values()].find(
+      (i) => i.incidentKey === key && i.serviceId === service.id && i.status !== "resolved",
+    );
+    if (event.event_action === "trigger") {
+      if (open) return undefined;
+      this.created += 1;
+      const payload = (event.payload ?? {}) as { summary?: string; severity?: string };
+      const incident: FakeIncident = {
+        id: `Q${String(this.created).padStart(4, "0")}EVNT${Math.floor(now % 1e6)}`,
+        number: this.created,
+        title: payload.summary ?? key,
+        status: "triggered",
+        incidentKey: key,
+        serviceId: service.id,
+        urgency: payload.severity === "critical" || payload.severity === "error" ? "high" : "low",
+        body: null,
+        createdAt: new Date(now).toISOString(),
+        assignees: [...(service.onCall ?? [])],
+        assignmentHistory: [[...(service.onCall ?? [])]],
+      };
+      this.incidents.set(incident.id, incident);
+      return undefined;
+    }
+    if (!open) return undefined;
+    const to = event.event_action === "acknowledge" ? "acknowledged" : "resolved";
+    if (event.event_action !== "acknowledge" && event.event_action !== "resolve") return undefined;
+    if (open.status === to) return undefined;
+    open.status = to;
+    return { incident: open, to, by: service.id };
   }
 
   /** The incident with that incident_key (the latest), if any. */

@@ -45,6 +45,8 @@ export interface WebhookOptions {
   secrets: string[];
   /** The user who acted (a user id of the account), null for automation. */
   agent?: string | null;
+  /** Another kind of agent (a service's integration), as its reference. */
+  agentReference?: Record<string, string>;
   /** The event's id (PagerDuty's is unique per event, repeated on each delivery attempt). */
   eventId?: string;
   occurredAt?: string;
@@ -237,7 +239,7 @@ export class FakePagerDuty {
         event_type: type,
         resource_type: "incident",
         occurred_at: options.occurredAt ?? new Date().toISOString(),
-        agent: agent === null ? null : this.rest.userReference(agent),
+        agent: options.agentReference ?? (agent === null ? null : this.rest.userReference(agent)),
         client: null,
         data: this.rest.webhookData(incident),
       },
@@ -420,6 +422,23 @@ export class FakePagerDuty {
     const event = body as Record<string, unknown>;
     record.status = 202;
     this.processed.push(event);
+    const change = this.rest.applyEvent(event, Date.now());
+    if (change && this.subscription) {
+      // An integration acted: the agent is its service.
+      const service = this.rest.account.services.find((s) => s.id === change.by)!;
+      this.echoes.push(
+        this.sendWebhook(this.subscription.url, `incident.${change.to}`, change.incident.id, {
+          secrets: this.subscription.secrets,
+          agentReference: {
+            id: service.id,
+            type: "service_reference",
+            summary: service.name,
+            self: `https://api.pagerduty.com/services/${service.id}`,
+            html_url: `https://fake.pagerduty.com/services/${service.id}`,
+          },
+        }),
+      );
+    }
     send(
       res,
       202,
