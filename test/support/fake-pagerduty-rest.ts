@@ -107,9 +107,7 @@ export class FakeRestApi {
     );
     const key = typeof event.dedup_key === "string" ? event.dedup_key : undefined;
     if (!service || !key) return undefined;
-    const open = [...this.incidents.values()].find(
-      (i) => i.incidentKey === key && i.serviceId === service.id && i.status !== "resolved",
-    );
+    const open = this.openIncident(key, service.id);
     if (event.event_action === "trigger") {
       if (open) return undefined;
       this.created += 1;
@@ -136,6 +134,13 @@ export class FakeRestApi {
     if (open.status === to) return undefined;
     open.status = to;
     return { incident: open, to, by: service.id };
+  }
+
+  /** The open (triggered or acknowledged) incident of that key on the service, if any. */
+  private openIncident(incidentKey: string, serviceId: string): FakeIncident | undefined {
+    return [...this.incidents.values()].find(
+      (i) => i.incidentKey === incidentKey && i.serviceId === serviceId && i.status !== "resolved",
+    );
   }
 
   /** The incident with that incident_key (the latest), if any. */
@@ -248,12 +253,7 @@ export class FakeRestApi {
       return fail(400, 2001, "Invalid Input Provided", ["Only one assignee is supported"]);
     }
     const key = typeof incident.incident_key === "string" ? incident.incident_key : null;
-    if (
-      key &&
-      [...this.incidents.values()].some(
-        (i) => i.incidentKey === key && i.serviceId === service.id && i.status !== "resolved",
-      )
-    ) {
+    if (key && this.openIncident(key, service.id)) {
       return fail(400, 2001, "Invalid Input Provided", [
         "Open incident with matching dedup key already exists on this service",
       ]);
