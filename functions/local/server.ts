@@ -41,7 +41,10 @@ export interface LocalServerOptions {
   /** Where Grafana puts its signature and timestamp; Grafana's defaults when unset. */
   grafanaHeaders?: GrafanaSignatureHeaders | undefined;
   /** Channel credentials and endpoints; without them deliveries are recorded as not delivered. */
-  notifiers?: Omit<NotifierSettings, "logger" | "email">;
+  notifiers?: Omit<NotifierSettings, "logger" | "email"> & {
+    /** People's own email through SES (else the outbox, like channel email without SNS). */
+    email?: Pick<NotifierSettings["email"], "ses"> | undefined;
+  };
   /**
    * Acknowledgement links: the keys they are signed (the first) and verified with
    * (TOCSIN_LINK_KEY), and the URL people reach this server at (TOCSIN_PUBLIC_URL; its own
@@ -102,7 +105,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const notifiers = buildNotifiers({
     slack: options.notifiers?.slack ?? {},
     pagerDuty: options.notifiers?.pagerDuty ?? {},
-    email: { outbox },
+    email: { outbox, ...options.notifiers?.email },
     // ── phones (WP2): sms, voice (SNS / End User Messaging, else the outbox) ──
     sms: { outbox: localPhoneOutbox(options.dataDir, logger), ...options.notifiers?.sms },
     voice: { outbox: localPhoneOutbox(options.dataDir, logger), ...options.notifiers?.voice },

@@ -1,5 +1,6 @@
 import { Logger } from "@aws-lambda-powertools/logger";
 import { PinpointSMSVoiceV2Client } from "@aws-sdk/client-pinpoint-sms-voice-v2";
+import { SESv2Client } from "@aws-sdk/client-sesv2";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { loadServiceFiles } from "../../functions/adapters/config-file.js";
 import type { Config } from "../../functions/core/config.js";
@@ -18,6 +19,10 @@ export const ROUTING_KEY = "0123456789abcdef0123456789abcdef";
 const BOT_TOKEN = "xoxb-local-fakes";
 /** The number texts and calls come from (the fake End User Messaging account owns it). */
 export const PHONE_ORIGINATION = "+447700900999";
+/** The key acknowledgement links are signed with. */
+export const LINK_KEY = "link-key-local-fakes";
+/** The verified SES identity people's email comes from. */
+export const EMAIL_FROM = "tocsin@example.com";
 /** The PagerDuty v3 webhook subscription's signing secret the server and the fake share. */
 export const PAGERDUTY_WEBHOOK_SECRET = "pd-webhook-secret-local-fakes";
 
@@ -79,20 +84,27 @@ export async function startLocalWithFakes(options: LocalWithFakesOptions): Promi
     // ── end PagerDuty ──
 
     // ── phones (WP2): SNS SMS, End User Messaging voice, SES email ──
-    const aws = await FakeAwsMessaging.start({ voiceOriginations: [PHONE_ORIGINATION] });
+    const aws = await FakeAwsMessaging.start({
+      voiceOriginations: [PHONE_ORIGINATION],
+      emailIdentities: [EMAIL_FROM],
+    });
     const awsClients = { ...aws.clientConfig(), maxAttempts: 1 };
     const snsClient = new SNSClient(awsClients);
     const voiceClient = new PinpointSMSVoiceV2Client(awsClients);
+    const sesClient = new SESv2Client(awsClients);
     closing.push(async () => {
       snsClient.destroy();
       voiceClient.destroy();
+      sesClient.destroy();
       await aws.close();
     });
     notifiers.sms = { sns: snsClient, originationNumber: PHONE_ORIGINATION };
     notifiers.voice = { client: voiceClient, originationIdentity: PHONE_ORIGINATION };
+    notifiers.email = { ses: { client: sesClient, from: EMAIL_FROM } };
     // ── end phones ──
 
-    // ── links (WP4): acknowledgement links ──
+    // ── links (WP4): acknowledgement links, opened at the server's own URL ──
+    const links = { keys: [LINK_KEY] };
     // ── end links ──
 
     const files = options.config ? { config: options.config, runbooks: [] } : undefined;
@@ -111,6 +123,7 @@ export async function startLocalWithFakes(options: LocalWithFakesOptions): Promi
       grafanaHeaders: options.grafanaHeaders,
       ...(options.onStateEntered ? { onStateEntered: options.onStateEntered } : {}),
       notifiers,
+      links,
       pagerDutyWebhookSecrets: PAGERDUTY_WEBHOOK_SECRET, // PagerDuty (WP3)
       logger: new Logger({ serviceName: "tocsin", logLevel: "ERROR" }),
     });
