@@ -38,4 +38,27 @@ describe("the start banner", () => {
     expect(text).toContain(`curl -s -H "Authorization: Bearer $TOCSIN_WEBHOOK_TOKEN"`);
     expect(text).toMatch(/API token: {6}\S+ \(generated; set TOCSIN_API_TOKEN to keep it\)/);
   });
+
+  it("prints a link key it generated, never one given, and where links open", () => {
+    const generated = facts({});
+    expect(generated.settings.links.keys).toHaveLength(1);
+    expect(generated.text).toContain(
+      `link key:       ${generated.settings.links.keys[0]} (generated; set TOCSIN_LINK_KEY to keep it); links open at http://127.0.0.1:8080/a/…`,
+    );
+    const given = facts({
+      TOCSIN_LINK_KEY: "new-key, old-key",
+      TOCSIN_PUBLIC_URL: "https://tocsin.example",
+    });
+    expect(given.settings.links).toEqual({
+      keys: ["new-key", "old-key"],
+      publicUrl: "https://tocsin.example",
+    });
+    expect(given.text).not.toContain("new-key");
+    expect(given.text).toContain(
+      "link key:       from TOCSIN_LINK_KEY (not shown); links open at https://tocsin.example/a/…",
+    );
+    expect(() => localSettings({ TOCSIN_PUBLIC_URL: "ftp://x" })).toThrow(
+      /TOCSIN_PUBLIC_URL must be an http\(s\) URL/,
+    );
+  });
 });
