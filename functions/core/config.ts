@@ -400,7 +400,38 @@ function checkReferences(config: Config): string[] {
     });
   };
   if (config.route) walk(config.route, "route");
-  return [...problems, ...checkPeople(config)];
+  return [...problems, ...checkPeople(config), ...checkIdentities(config)];
+}
+
+/** A contact field that names one person: what a reply, a click or a webhook is credited by. */
+const IDENTITIES = [
+  ["pagerduty", "PagerDuty user id"],
+  ["slack", "Slack member id"],
+  ["email", "email address"],
+] as const;
+
+/**
+ * Ids two people share: an acknowledgement in PagerDuty or Slack would be credited to
+ * whichever comes first. (A person whose rules name only methods they have no data for is
+ * allowed, as PagerDuty and GoAlert allow it: each level records them unreachable.)
+ */
+function checkIdentities(config: Config): string[] {
+  const problems: string[] = [];
+  for (const [field, what] of IDENTITIES) {
+    const seen = new Map<string, string>();
+    for (const [id, user] of Object.entries(config.users)) {
+      const value = user[field];
+      if (!value) continue;
+      const key = value.toLowerCase();
+      const other = seen.get(key);
+      if (other)
+        problems.push(
+          `users.${id}.${field}: ${JSON.stringify(value)} is also users.${other}.${field} (each person needs their own ${what})`,
+        );
+      else seen.set(key, id);
+    }
+  }
+  return problems;
 }
 
 /** What one field cannot say alone: phones shared by two people, PagerDuty modes. */

@@ -98,6 +98,23 @@ describe("people's contact methods and notification rules in tocsin.yaml", () =>
       /users\.bob\.phone: "\+14155552671" is also users\.alice\.phone/,
     ],
     [
+      "two people with one PagerDuty user id (an acknowledgement in PagerDuty names one of them)",
+      withUsers("  alice: { name: A, pagerduty: PXPGF42 }\n  bob: { name: B, pagerduty: PXPGF42 }"),
+      /users\.bob\.pagerduty: "PXPGF42" is also users\.alice\.pagerduty \(each person needs their own PagerDuty user id\)/,
+    ],
+    [
+      "two people with one Slack member id",
+      withUsers("  alice: { name: A, slack: U0ALICE01 }\n  bob: { name: B, slack: U0ALICE01 }"),
+      /users\.bob\.slack: "U0ALICE01" is also users\.alice\.slack/,
+    ],
+    [
+      "two people with one email, whatever its case",
+      withUsers(
+        "  alice: { name: A, email: oncall@example.com }\n  bob: { name: B, email: OnCall@example.com }",
+      ),
+      /users\.bob\.email: "OnCall@example.com" is also users\.alice\.email/,
+    ],
+    [
       "a PagerDuty user id that is not one",
       withUsers("  alice: { name: A, pagerduty: bob@example.com }"),
       /users\.alice\.pagerduty: a PagerDuty id such as PXPGF42/,
