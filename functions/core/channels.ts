@@ -1,5 +1,5 @@
 import type { Config } from "./config.js";
-import { destinationOf, parsePersonalChannelId } from "./contacts.js";
+import { destinationOf, parsePersonalChannelId, slackMessageKey } from "./contacts.js";
 import type { Incident } from "./incident.js";
 import type { Destination } from "./notification.js";
 
@@ -12,7 +12,10 @@ export interface ChannelKind {
   readonly pages?: true;
   /** Told when an incident it heard of is acknowledged or resolved. */
   readonly mirrorsState?: true;
-  /** Its mirror edits the message it posted (by the incident's slackMessages): none, nothing to tell. */
+  /**
+   * Its mirror edits the message it posted (by the incident's slackMessages, contacts.ts
+   * slackMessageKey): none, nothing to tell.
+   */
   readonly mirrorsItsMessage?: true;
   /**
    * On an incident's route, it hears of every level the escalation reaches, naming whom the
@@ -28,7 +31,7 @@ export const CHANNEL_KINDS = {
   email: {},
   sms: {},
   voice: {},
-  slack_dm: { mirrorsState: true },
+  slack_dm: { mirrorsState: true, mirrorsItsMessage: true },
 } as const satisfies Record<Destination["type"], ChannelKind>;
 
 /**
@@ -54,5 +57,5 @@ export function channelKind(config: Config, channelId: string): ChannelKind | un
 export function canMirror(config: Config, incident: Incident, channelId: string): boolean {
   const kind = channelKind(config, channelId);
   if (!kind?.mirrorsState) return false;
-  return !kind.mirrorsItsMessage || !!incident.slackMessages[channelId];
+  return !kind.mirrorsItsMessage || !!incident.slackMessages[slackMessageKey(channelId)];
 }

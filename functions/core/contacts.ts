@@ -61,6 +61,15 @@ export function parsePersonalChannelId(
   return CONTACT_METHODS.includes(method) ? { userId: match[1]!, method } : null;
 }
 
+/**
+ * Where the incident's Slack message of a channel is kept (Incident.slackMessages): its own
+ * id for a config channel, `@<userId>` for a person's DM (their first DM, with the buttons).
+ */
+export function slackMessageKey(channelId: string): string {
+  const personal = parsePersonalChannelId(channelId);
+  return personal?.method === "slack" ? `@${personal.userId}` : channelId;
+}
+
 /** Where a personal delivery goes: the person's Slack DM, phone or mailbox. */
 export function destinationOf(contact: Pick<ContactTarget, "method" | "address">): Destination {
   switch (contact.method) {

@@ -1,6 +1,7 @@
 import { channelKind } from "./channels.js";
 import type { After } from "./clock.js";
 import type { Config, EscalationPolicy, UserConfig } from "./config.js";
+import { type ContactTarget, personalDeliveries } from "./contacts.js";
 import { LATER_ATTEMPTS } from "./delivery-retry.js";
 import { escalates, type Incident, type TimelineEvent } from "./incident.js";
 import type { Notification, OwedDelivery, Recipient } from "./notification.js";
@@ -12,6 +13,10 @@ export interface Delivery {
   kind: Extract<Notification["kind"], "trigger" | "escalate">;
   level: number;
   recipients: Recipient[];
+  /** A personal delivery (contacts.ts): the person and method it reaches. */
+  contact?: ContactTarget | undefined;
+  /** A personal delivery: seconds after the level fires that its rule sends it (0: at once). */
+  after?: number | undefined;
 }
 
 /** What one step of an incident's escalation does, decided without I/O. */
@@ -126,27 +131,77 @@ export function stepDueAt(
 
 /**
  * What a claim of `plan` leaves owed: one entry per delivery, keyed by the step and its
- * place in it, so that a retried or resumed step finds exactly what is not recorded yet.
+ * place in it (`s2d0` a channel's, `s2p0` a person's), so that a retried or resumed step
+ * finds exactly what is not recorded yet. A rule's delay is the entry's first attempt time.
  */
-export function owedDeliveries(plan: EscalationPlan, claimedAt: string): OwedDelivery[] {
-  return plan.deliveries.map((delivery, index) => ({
-    key: `s${plan.step}d${index}`,
+export function owedDeliveries(
+  plan: EscalationPlan,
+  claimedAt: string,
+  after: After,
+): OwedDelivery[] {
+  let channels = 0;
+  let personal = 0;
+  return plan.deliveries.map((delivery) => ({
+    key: delivery.contact ? `s${plan.step}p${personal++}` : `s${plan.step}d${channels++}`,
     step: plan.step,
     channelId: delivery.channelId,
     kind: delivery.kind,
     level: delivery.level,
     recipients: delivery.recipients,
+    ...(delivery.contact ? { contact: delivery.contact } : {}),
     claimedAt,
     attempts: 0,
+    ...(delivery.after
+      ? { nextAttemptAt: after(new Date(claimedAt), delivery.after).toISOString() }
+      : {}),
   }));
+}
+
+/**
+ * Whether channel `channelId` was paged by a level fired before the k-th: a PagerDuty
+ * service is alerted once per incident, its own escalation policy pages people from there.
+ */
+function pagedBefore(policy: EscalationPolicy, k: number, channelId: string): boolean {
+  if (k > 1 && policy.page.includes(channelId)) return true;
+  const n = policy.levels.length;
+  for (let earlier = 1; earlier < k; earlier++) {
+    const level = policy.levels[(earlier - 1) % n]!;
+    if (level.targets.some((t) => "channel" in t && t.channel === channelId)) return true;
+  }
+  return false;
+}
+
+/** A person a user-mode PagerDuty channel cannot assign: recorded, not sent. */
+function noPagerDutyId(
+  at: string,
+  level: number,
+  channelId: string,
+  kind: Delivery["kind"],
+  recipient: Recipient,
+): TimelineEvent {
+  return {
+    at,
+    type: "notified",
+    level,
+    channel: channelId,
+    target: recipient.name,
+    person: recipient.userId,
+    method: "pagerduty",
+    detail: `${kind}: not delivered: no PagerDuty user id (users.${recipient.userId}.pagerduty)`,
+    outcome: "not_delivered",
+    attempts: 0,
+  };
 }
 
 /**
  * Decides step `step` of an incident's escalation at `now`: which channels to tell, whom
  * to page, and when the next step is due. Step 0 tells the route's channels; when the
  * first level is due at once (critical) it is folded into step 0, so the first Slack
- * message already mentions the primary on-call. Each level pages the policy's `page`
- * channels, replies in the incident's Slack threads and tells its channel targets.
+ * message already mentions the primary on-call. Each level reaches its people by their own
+ * contact methods and notification rules (contacts.ts), pages the policy's `page` channels
+ * (a PagerDuty service once per incident, a user-mode one assigning the level's people),
+ * replies in the incident's Slack threads and tells its channel targets. A person none of
+ * whose methods can be used is recorded as unreachable.
  */
 export function planEscalationStep(
   incident: Incident,
@@ -175,9 +230,27 @@ export function planEscalationStep(
       now,
     );
     const kind = k === 1 ? "trigger" : "escalate";
-    for (const channelId of policy!.page) deliveries.push({ channelId, kind, level, recipients });
-    for (const channelId of channels)
-      deliveries.push({ channelId, kind: "escalate", level, recipients });
+    const page = (channelId: string, channelKind: Delivery["kind"]) => {
+      const channel = config.channels[channelId];
+      if (channel?.type !== "pagerduty") {
+        deliveries.push({ channelId, kind: channelKind, level, recipients });
+        return;
+      }
+      if (channel.mode !== "user") {
+        // Service mode: one alert per incident; PagerDuty's escalation policy pages people.
+        if (!pagedBefore(policy!, k, channelId))
+          deliveries.push({ channelId, kind: channelKind, level, recipients: [] });
+        return;
+      }
+      // User mode: the PagerDuty incident is assigned to the level's people by their ids.
+      const assignable = recipients.filter((r) => r.pagerduty);
+      for (const r of recipients)
+        if (!r.pagerduty) events.push(noPagerDutyId(at, level, channelId, kind, r));
+      if (assignable.length > 0)
+        deliveries.push({ channelId, kind: channelKind, level, recipients: assignable });
+    };
+    for (const channelId of policy!.page) page(channelId, kind);
+    for (const channelId of channels) page(channelId, "escalate");
     if (folded) {
       for (const delivery of deliveries)
         if (delivery.level === 0 && followers.includes(delivery.channelId))
@@ -197,6 +270,20 @@ export function planEscalationStep(
     }
     for (const problem of problems)
       events.push({ at, type: "notification_failed", level, detail: problem });
+    // Each person of the level by their own contact methods and rules.
+    for (const recipient of recipients) {
+      const own = personalDeliveries(config, recipient, level, kind);
+      deliveries.push(...own.deliveries);
+      if (own.unreachable)
+        events.push({
+          at,
+          type: "unreachable",
+          level,
+          person: recipient.userId,
+          target: recipient.name,
+          detail: own.unreachable.reason,
+        });
+    }
   };
 
   if (step === 0) {

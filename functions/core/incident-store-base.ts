@@ -19,6 +19,7 @@ import type {
   KnownIncident,
   OwedStateRef,
   ReportSlice,
+  UnreachableEntry,
 } from "./incident-store.js";
 import type { IncidentFields, IncidentUpdate, StoredIncident } from "./incident-update.js";
 
@@ -70,6 +71,12 @@ export abstract class IncidentStoreBase implements IncidentStore {
     maxIncidents: number;
   }): Promise<ReportSlice>;
   abstract owedStates(): Promise<OwedStateRef[]>;
+  abstract recordUnreachable(entries: readonly UnreachableEntry[]): Promise<void>;
+  abstract listUnreachable(range: {
+    since: string;
+    until: string;
+    limit: number;
+  }): Promise<UnreachableEntry[]>;
 
   async fire(candidate: IncidentWithTimeline): Promise<Fired> {
     const episode = await this.writeFiring(candidate.fingerprint, firingOf(candidate));

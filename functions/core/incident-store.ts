@@ -1,5 +1,11 @@
 import type { Severity } from "./alert.js";
-import type { Incident, IncidentStatus, IncidentWithTimeline, OwedState } from "./incident.js";
+import type {
+  Incident,
+  IncidentStatus,
+  IncidentWithTimeline,
+  OwedState,
+  TimelineEvent,
+} from "./incident.js";
 import type { IncidentUpdate } from "./incident-update.js";
 import type { ReportIncident } from "./report.js";
 
@@ -38,6 +44,41 @@ export interface IncidentQuery {
 export interface ReportSlice {
   incidents: ReportIncident[];
   truncated: boolean;
+}
+
+/**
+ * A person a level of an incident could not reach (a timeline `unreachable` event), as the
+ * escalation report lists them: "who could not be reached".
+ */
+export interface UnreachableEntry {
+  /** ISO-8601: when it was found. */
+  at: string;
+  incidentId: string;
+  team: string;
+  level: number;
+  userId: string;
+  reason: string;
+}
+
+/** The unreachable entries of an incident's `unreachable` timeline events. */
+export function unreachableEntries(
+  incident: Pick<Incident, "id" | "team">,
+  events: readonly TimelineEvent[],
+): UnreachableEntry[] {
+  return events.flatMap((e) =>
+    e.type === "unreachable" && e.person
+      ? [
+          {
+            at: e.at,
+            incidentId: incident.id,
+            team: incident.team,
+            level: e.level ?? 0,
+            userId: e.person,
+            reason: e.detail ?? "",
+          },
+        ]
+      : [],
+  );
 }
 
 /** An incident whose new state its channels are still owed (IncidentStore.owedStates). */
@@ -143,6 +184,18 @@ export interface IncidentStore {
    * lost with its process left to tell. Sparse: only those, never the others.
    */
   owedStates(): Promise<OwedStateRef[]>;
+  /**
+   * Records people a level could not reach, for the report (one item each, kept as long as
+   * incidents; writing one again changes nothing). The timeline has them already: this is
+   * the report's index of them.
+   */
+  recordUnreachable(entries: readonly UnreachableEntry[]): Promise<void>;
+  /** Unreachable entries found in [since, until] (inclusive, ISO-8601), newest first, at most `limit`. */
+  listUnreachable(range: {
+    since: string;
+    until: string;
+    limit: number;
+  }): Promise<UnreachableEntry[]>;
   /**
    * Every incident created in [since, until] (inclusive, ISO-8601), newest first, with the
    * report's fields only; at most `maxIncidents`, then `truncated` is true.

@@ -72,6 +72,8 @@ export interface IncidentUpdate {
   owedState?: OwedState | null | undefined;
   /** Slack messages remembered by channel id, each unless one is kept for its channel already. */
   slackMessages?: ReadonlyArray<{ channelId: string; ref: SlackMessageRef }> | undefined;
+  /** PagerDuty incidents remembered by channel id (user mode), each unless one is kept already. */
+  pagerDutyIncidents?: ReadonlyArray<{ channelId: string; id: string }> | undefined;
   /**
    * A resolve: the store first detaches the incident's episode from its fingerprint if it is
    * still this incident's, and carries the episode's live counters into `set`.
@@ -136,6 +138,10 @@ export function applyUpdate(
   for (const { channelId, ref } of update.slackMessages ?? []) {
     if (!Object.hasOwn(next.slackMessages, channelId))
       next.slackMessages = { ...next.slackMessages, [channelId]: ref };
+  }
+  for (const { channelId, id } of update.pagerDutyIncidents ?? []) {
+    const kept = next.pagerDutyIncidents ?? {};
+    if (!Object.hasOwn(kept, channelId)) next.pagerDutyIncidents = { ...kept, [channelId]: id };
   }
   return { applied: true, incident: next, otherwise: false };
 }

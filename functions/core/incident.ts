@@ -97,6 +97,11 @@ export interface Incident {
   test?: boolean | undefined;
   /** The incident's Slack messages by channel id, once posted. */
   slackMessages: Record<string, SlackMessageRef>;
+  /**
+   * PagerDuty user mode: the PagerDuty incident opened for it, by channel id; kept once set.
+   * Absent on incidents stored before it existed and where none was opened.
+   */
+  pagerDutyIncidents?: Record<string, string> | undefined;
   /** While snoozed: when the escalation resumes at the level it had reached. */
   snoozedUntil: string | null;
   /** What escalation delays count from: createdAt, moved on by a snooze. */

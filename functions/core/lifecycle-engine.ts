@@ -1,5 +1,6 @@
 import { canMirror, channelKind } from "./channels.js";
 import type { Config } from "./config.js";
+import { mayHaveBeenSent } from "./contacts.js";
 import {
   type EscalationContext,
   owedDeliveries,
@@ -10,7 +11,14 @@ import {
 } from "./escalation.js";
 import type { Incident, IncidentStatus, IncidentWithTimeline, TimelineEvent } from "./incident.js";
 import type { IncidentUpdate } from "./incident-update.js";
-import type { Decision, Effect, EngineEvent, LifecycleContext } from "./lifecycle-types.js";
+import type {
+  Decision,
+  DeliveryRecord,
+  Effect,
+  EngineEvent,
+  LifecycleContext,
+  Via,
+} from "./lifecycle-types.js";
 import type { OwedDelivery } from "./notification.js";
 import { planTestNotification } from "./test-notification.js";
 
@@ -30,7 +38,91 @@ export function channelsOfOwed(
   incident: Incident,
   owed: readonly OwedDelivery[],
 ): string[] {
-  return owed.map((o) => o.channelId).filter((channelId) => canMirror(config, incident, channelId));
+  const changedAt = incident.acknowledgedAt ?? incident.resolvedAt;
+  return owed
+    .filter((o) => !changedAt || mayHaveBeenSent(o, changedAt))
+    .map((o) => o.channelId)
+    .filter((channelId) => canMirror(config, incident, channelId));
+}
+
+/**
+ * The channels where an actor acting via `via` acted, which know the state they set: the
+ * PagerDuty channels for an acknowledge or resolve made in PagerDuty.
+ */
+export function channelsActedIn(config: Config, via: Via | undefined): string[] {
+  if (via !== "pagerduty") return [];
+  return Object.entries(config.channels)
+    .filter(([, channel]) => channel.type === "pagerduty")
+    .map(([id]) => id);
+}
+
+/** Where the incident's current state (acknowledged, resolved) was set: see channelsActedIn. */
+function actedIn(config: Config, incident: IncidentWithTimeline): string[] {
+  const event = incident.timeline.findLast((e) => e.type === incident.status);
+  return channelsActedIn(config, event?.via);
+}
+
+/** Channels the incident's current state was delivered to since it was set. */
+function toldItsState(incident: IncidentWithTimeline): string[] {
+  const since = incident.timeline.findLast((e) => e.type === incident.status)?.at;
+  if (!since) return [];
+  const kind = incident.status === "resolved" ? "resolve" : "acknowledge";
+  return incident.timeline.flatMap((e) =>
+    e.type === "notified" &&
+    e.outcome === "delivered" &&
+    e.channel &&
+    e.at >= since &&
+    e.detail?.startsWith(`${kind}: `)
+      ? [e.channel]
+      : [],
+  );
+}
+
+/**
+ * The people a record of deliveries leaves unreached at a level: every personal delivery of
+ * theirs for that step has ended (none still owed) and none was delivered, each not
+ * delivered or refused for good. Recorded once per person and step, at `now`.
+ */
+export function unreachableAfter(
+  state: IncidentWithTimeline,
+  record: Pick<DeliveryRecord, "events" | "owed" | "pending">,
+  now: string,
+): TimelineEvent[] {
+  const recorded = new Set(record.owed.map((o) => o.key));
+  const left = [
+    ...(state.owedDeliveries ?? []).filter((o) => !recorded.has(o.key)),
+    ...record.pending,
+  ];
+  const people = new Map<string, OwedDelivery>();
+  for (const o of record.owed) if (o.contact) people.set(`${o.step}:${o.contact.userId}`, o);
+  const timeline = [...state.timeline, ...record.events];
+  const events: TimelineEvent[] = [];
+  for (const { step, level, claimedAt, contact } of people.values()) {
+    const person = contact!.userId;
+    if (left.some((o) => o.step === step && o.contact?.userId === person)) continue;
+    const mine = (e: TimelineEvent) =>
+      e.person === person && e.level === level && e.at >= claimedAt;
+    const outcomes = timeline.filter(
+      (e) =>
+        mine(e) &&
+        e.method !== "pagerduty" &&
+        (e.type === "notified" || e.type === "notification_failed"),
+    );
+    if (outcomes.length === 0 || outcomes.some((e) => e.outcome === "delivered")) continue;
+    if (state.timeline.some((e) => e.type === "unreachable" && mine(e))) continue;
+    const tried = outcomes.map(
+      (e) => `${e.method} ${e.outcome === "failed" ? "failed" : "not delivered"}`,
+    );
+    events.push({
+      at: now,
+      type: "unreachable",
+      level,
+      person,
+      target: contact!.name,
+      detail: `no contact method reached them: ${tried.join(", ")}`,
+    });
+  }
+  return events;
 }
 
 /** Deliveries to send now, unless there are none. */
@@ -129,7 +221,7 @@ export function decideStep(
   const plan = incident.test
     ? planTestNotification(incident, ctx.config)
     : planEscalationStep(incident, step, context);
-  const claimed = owedDeliveries(plan, now);
+  const claimed = owedDeliveries(plan, now, ctx.after);
   const keys = new Set(claimed.map((o) => o.key));
   const earlier = owedBefore.filter((o) => !keys.has(o.key));
   const update: IncidentUpdate = {
@@ -149,12 +241,13 @@ export function decideStep(
     outcome: "change",
     change: { kind: "update", id: state.id, update },
     // Messages show the level reached, this step's once claimed.
+    // A rule's later delivery (a voice call after 2 minutes) waits like a later attempt.
     effects: [
-      ...deliver([...earlier.filter(isDue), ...claimed], plan.level),
+      ...deliver([...earlier, ...claimed].filter(isDue), plan.level),
       ...then(
         plan.next,
         plan.reached + 1,
-        earlier.filter((o) => !isDue(o)),
+        [...earlier, ...claimed].filter((o) => !isDue(o)),
       ),
     ],
     // Claimed already (a retried Task) or snoozed meanwhile: only what was owed before.
@@ -191,20 +284,29 @@ export function nextRun(
 
 /**
  * Outcomes recorded with what they settle, only while the incident's status is `status`;
- * otherwise the outcomes (and the Slack messages posted) alone.
+ * otherwise the outcomes (and the Slack messages and PagerDuty incidents opened) alone.
  */
 function whileStatus(
   status: IncidentStatus,
-  record: { events: TimelineEvent[]; slackMessages?: IncidentUpdate["slackMessages"] },
+  record: {
+    events: TimelineEvent[];
+    slackMessages?: IncidentUpdate["slackMessages"];
+    pagerDutyIncidents?: IncidentUpdate["pagerDutyIncidents"];
+  },
   settles: Pick<IncidentUpdate, "settle" | "owe" | "owedState">,
 ): IncidentUpdate {
-  const slackMessages = record.slackMessages ?? [];
+  // Kept whatever the state: a mirror acknowledges or resolves that PagerDuty incident.
+  const pagerDutyIncidents = record.pagerDutyIncidents ?? [];
+  const refs = {
+    slackMessages: record.slackMessages ?? [],
+    ...(pagerDutyIncidents.length > 0 ? { pagerDutyIncidents } : {}),
+  };
   return {
     guard: { exists: true, status: [status] },
     append: record.events,
     ...settles,
-    slackMessages,
-    otherwise: { guard: { exists: true }, append: record.events, slackMessages },
+    ...refs,
+    otherwise: { guard: { exists: true }, append: record.events, ...refs },
   };
 }
 
@@ -226,6 +328,8 @@ export function decideEngine(
         settle: event.owed.map((o) => o.key),
         owe: event.pending,
       });
+      // While triggered: the people this record leaves unreached are recorded with it.
+      update.append = [...event.events, ...unreachableAfter(state, event, ctx.now)];
       return {
         outcome: "change",
         change: { kind: "update", id: state.id, update },
@@ -264,14 +368,20 @@ export function decideEngine(
       // The state stored when it runs is told, not the one it was started for.
       if (!state || state.status === "triggered") return { outcome: "none", effects: [] };
       const owed = state.owedDeliveries ?? [];
+      // A person a level could not reach (no PagerDuty user id, no credentials) heard nothing.
       const told = state.timeline.flatMap((e) =>
-        e.type === "notified" && e.channel ? [e.channel] : [],
+        e.type === "notified" && e.channel && !(e.outcome === "not_delivered" && e.person)
+          ? [e.channel]
+          : [],
       );
+      // Where the actor acted knows already (a PagerDuty acknowledge is not sent back to it),
+      // and so does a channel told this state since it was set (by a Task that found it).
+      const except = new Set([...actedIn(ctx.config, state), ...toldItsState(state)]);
       return {
         outcome: "none",
         effects: tellState(
           ctx.config,
-          [...told, ...channelsOfOwed(ctx.config, state, owed)],
+          [...told, ...channelsOfOwed(ctx.config, state, owed)].filter((id) => !except.has(id)),
           owed,
           true,
         ),

@@ -88,6 +88,8 @@ export interface DeliveryRecord {
   delivered: string[];
   /** The Slack messages they posted, each where the incident had none in that channel. */
   slackMessages?: ReadonlyArray<{ channelId: string; ref: SlackMessageRef }> | undefined;
+  /** PagerDuty user mode: the PagerDuty incidents they opened, by channel id. */
+  pagerDutyIncidents?: ReadonlyArray<{ channelId: string; id: string }> | undefined;
 }
 
 /** What telling an incident's state came to (see the state_told event). */

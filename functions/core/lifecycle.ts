@@ -6,7 +6,7 @@ import {
   tellsAnyone,
 } from "./incident.js";
 import { applyUpdate, holds, type IncidentUpdate } from "./incident-update.js";
-import { decideEngine, decideStep } from "./lifecycle-engine.js";
+import { channelsActedIn, decideEngine, decideStep } from "./lifecycle-engine.js";
 import type {
   Actor,
   AlertContext,
@@ -66,9 +66,10 @@ export function followUp(
     case "acknowledge":
     case "resolve": {
       const runs = escalationRun(answered as IncidentWithTimeline);
+      const except = channelsActedIn(ctx.config, event.actor.via);
       return [
         { type: "stop_escalation", runs },
-        { type: "mirror", kind: event.type },
+        { type: "mirror", kind: event.type, ...(except.length > 0 ? { except } : {}) },
       ];
     }
     case "snooze": {
@@ -170,7 +171,15 @@ function resolution(
   return {
     guard: { status: ["triggered", "acknowledged"] },
     set: { status: "resolved", resolvedAt: now, resolvedBy: actor.display },
-    append: [{ at: now, type: "resolved", actor: actor.display, ...(detail ? { detail } : {}) }],
+    append: [
+      {
+        at: now,
+        type: "resolved",
+        actor: actor.display,
+        via: actor.via,
+        ...(detail ? { detail } : {}),
+      },
+    ],
     ...(releaseFingerprint ? { releaseFingerprint: true as const } : {}),
     ...(owed ? { owedState: "resolved" as const } : {}),
   };
@@ -194,7 +203,7 @@ function commandUpdate(
       return {
         guard: { status: ["triggered"] },
         set: { status: "acknowledged", acknowledgedAt: now, acknowledgedBy: actor },
-        append: [{ at: now, type: "acknowledged", actor }],
+        append: [{ at: now, type: "acknowledged", actor, via: event.actor.via }],
         ...(owed ? { owedState: "acknowledged" as const } : {}),
       };
     case "resolve":

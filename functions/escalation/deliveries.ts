@@ -1,7 +1,7 @@
 import { systemClock } from "../adapters/clock.js";
 import { channelKind } from "../core/channels.js";
 import type { Config } from "../core/config.js";
-import { type Attempted, deliveryEvent, recordOwed } from "../core/delivery-record.js";
+import { type Attempted, deliveryEvents, recordOwed } from "../core/delivery-record.js";
 import type { Incident, IncidentWithTimeline } from "../core/incident.js";
 import type { IncidentStore } from "../core/incident-store.js";
 import { decide } from "../core/lifecycle.js";
@@ -10,6 +10,7 @@ import type { LinkMaker, OwedDelivery, SlackMessageRef } from "../core/notificat
 import { filledRunbook, type RunbookDefinition } from "../core/runbook.js";
 import { type DeliveryDeps, sendAll } from "../delivery/pipeline.js";
 import { type DeliveryOf, slackMessageKey, toNotification } from "./notifications.js";
+import { noteUnreachable } from "./unreachable.js";
 
 export interface EscalationDeps extends DeliveryDeps {
   store: IncidentStore;
@@ -87,7 +88,7 @@ export async function deliverOwed(
   const records = attempted.map((a, i) => recordOwed(sendable[i]!.owed, a, addTime));
   const pending = records.flatMap((r) => (r.stillOwed ? [r.stillOwed] : []));
   // Each at its own time, in the order they ended.
-  const events = records.map((r) => r.event).sort((a, b) => a.at.localeCompare(b.at));
+  const events = records.flatMap((r) => r.events).sort((a, b) => a.at.localeCompare(b.at));
   // The lifecycle decides the record: one write while the incident is triggered; else the
   // outcomes are recorded all the same, the owed ones kept, and the channels told its state.
   const decision = decide(
@@ -106,6 +107,8 @@ export async function deliverOwed(
     throw new Error("deliveries are recorded by one guarded change");
   const { incident: after } = await deps.store.apply(incident.id, decision.change.update);
   if (!after) return { open: false, pending: [] };
+  if (after.status === "triggered")
+    await noteUnreachable(deps, after, decision.change.update.append);
   if (after.status !== "triggered") {
     for (const effect of decision.otherwise ?? [])
       if (effect.type === "tell_state")
@@ -175,7 +178,9 @@ export async function followWithState(
       current,
       {
         type: "state_told",
-        events: attempted.map((a) => deliveryEvent(a)).sort((a, b) => a.at.localeCompare(b.at)),
+        events: attempted
+          .flatMap((a) => deliveryEvents(a))
+          .sort((a, b) => a.at.localeCompare(b.at)),
         settle: unsettled.filter((o) => !undelivered.includes(o.channelId)).map((o) => o.key),
         settlesState: stateOwed && undelivered.length === 0,
         slackMessages: postedSlackMessages(current, attempted),

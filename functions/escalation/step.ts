@@ -11,6 +11,7 @@ import type { Decision, Effect } from "../core/lifecycle-types.js";
 import type { OwedDelivery } from "../core/notification.js";
 import { TEST_RESOLUTION } from "../core/test-notification.js";
 import { deliverOwed, type EscalationDeps, followWithState } from "./deliveries.js";
+import { noteUnreachable } from "./unreachable.js";
 
 export type { EscalationDeps } from "./deliveries.js";
 
@@ -63,6 +64,7 @@ export async function runEscalationStep(
   let effects = "effects" in decision ? decision.effects : [];
   if (decision.outcome === "change" && decision.change.kind === "update") {
     const claim = await deps.store.apply(decision.change.id, decision.change.update);
+    if (claim.applied) await noteUnreachable(deps, claim.incident, decision.change.update.append);
     if (!claim.applied) {
       // Claimed already (a retried Task) or snoozed meanwhile: only what was owed before; or
       // no longer triggered: decided on what it is now (its channels are owed its state).

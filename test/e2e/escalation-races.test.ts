@@ -3,6 +3,7 @@ import type { IncidentWithTimeline } from "../../functions/core/incident.js";
 import type { FakePagerDuty } from "../support/fake-pagerduty.js";
 import type { FakeSlack } from "../support/fake-slack.js";
 import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
+import { pagerDutyPerLevel } from "../support/pagerduty-per-level.js";
 import { waitUntil, within } from "../support/poll-until.js";
 import { postAlert } from "../support/post-alert.js";
 import { slackClick } from "../support/slack-click.js";
@@ -34,6 +35,8 @@ beforeAll(async () => {
     apiToken: API,
     timeScale: SCALE,
     slack: { signingSecret: SIGNING_SECRET, teamId: WORKSPACE },
+    // A PagerDuty service per level: each level sends a trigger of its own, to hold.
+    config: pagerDutyPerLevel(),
   });
   ({ slack, pagerDuty } = fakes);
 }, 60_000);
@@ -142,8 +145,21 @@ describe("a level falling due races an acknowledgement or a resolve (local engin
     await until(() => heard(id).includes("acknowledge"), "the mirrored acknowledge");
     held.release();
 
-    await until(() => heard(id).length === 4, "the acknowledge that follows the page");
-    expect(heard(id)).toEqual(["trigger:1", "acknowledge", "trigger:2", "acknowledge"]);
+    await until(
+      () =>
+        heard(id).includes("trigger:2") &&
+        heard(id).lastIndexOf("acknowledge") > heard(id).indexOf("trigger:2"),
+      "the acknowledge that follows the page",
+    );
+    // The mirror told both services that heard (level 1's, and level 2's page in flight),
+    // and the page, released, was followed by the acknowledge.
+    expect(heard(id)).toEqual([
+      "trigger:1",
+      "acknowledge",
+      "acknowledge",
+      "trigger:2",
+      "acknowledge",
+    ]);
     expect(pagerDuty.alertState(id)).toBe("acknowledged");
     await until(() => buttonsNow().join() === "resolve", "the Slack message acknowledged");
     const final = await incident(id);
@@ -163,7 +179,11 @@ describe("a level falling due races an acknowledgement or a resolve (local engin
 
     const resolved = await postAlert(fakes.local.url, WEBHOOK, { labels, status: "resolved" });
     expect(resolved.status).toBe(202);
-    await until(() => heard(id).includes("resolve"), "the mirrored resolve");
+    // Every service that heard (levels 1 and 2, and 3's page in flight) is told.
+    await until(
+      () => heard(id).filter((e) => e === "resolve").length === 3,
+      "the mirrored resolves",
+    );
     // Held until after the resolve: at PagerDuty this trigger opens a new alert.
     held.release();
 
@@ -212,12 +232,12 @@ describe("deliveries tried again in later steps, each recorded at its own time",
     await until(
       async () =>
         (await incident(id)).timeline.some(
-          (e) => e.type === "notified" && e.level === 1 && e.channel === "pagerduty",
+          (e) => e.type === "notified" && e.level === 1 && e.channel === "pagerduty-level-1",
         ),
       "the page recorded",
     );
     const level1 = (await incident(id)).timeline.filter(
-      (e) => e.level === 1 && e.channel === "pagerduty",
+      (e) => e.level === 1 && e.channel === "pagerduty-level-1",
     );
     expect(level1).toMatchObject([
       { type: "notification_failed", outcome: "failed", attempts: 1, retryAfter: 6 },
@@ -246,7 +266,7 @@ describe("deliveries tried again in later steps, each recorded at its own time",
     await until(
       async () =>
         (await incident(id)).timeline.some(
-          (e) => e.type === "notified" && e.channel === "pagerduty",
+          (e) => e.type === "notified" && e.channel === "pagerduty-level-1",
         ),
       "level 1 recorded",
     );
@@ -254,6 +274,6 @@ describe("deliveries tried again in later steps, each recorded at its own time",
     const at = (channel: string) =>
       Date.parse(timeline.find((e) => e.type === "notified" && e.channel === channel)!.at);
     expect(at("slack-incidents")).toBeLessThanOrEqual(slackEndedBy);
-    expect(at("pagerduty")).toBeGreaterThan(slackEndedBy);
+    expect(at("pagerduty-level-1")).toBeGreaterThan(slackEndedBy);
   }, 30_000);
 });

@@ -117,26 +117,30 @@ describe("escalation on the local engine, with fake Slack and PagerDuty", () => 
     ]);
     expect(JSON.stringify(post.args.blocks)).toMatch(/<@U0[A-Z0-9]+>/);
 
-    // Levels 2, 3 and 4 at 15, 30 and 60 (scaled) minutes, each a PagerDuty event and a thread reply.
+    // Levels 2, 3 and 4 at 15, 30 and 60 (scaled) minutes, each a reply in the incident's
+    // thread. The PagerDuty service heard the incident once: its own escalation policy pages
+    // people from there, so later levels send it nothing (a repeat trigger would be folded
+    // into its alert and page nobody new).
     // Level 4 claimed, and its deliveries recorded (they are written just after the claim).
     await until(
       async () => notified(await incident(id)).includes("4:slack-incidents:delivered"),
       "level 4 notified",
       15_000,
     );
-    const arrival = eventsFor(id).map((event, i) => ({
-      i,
-      at: pagerDuty.requests.find((r) => r.body === event)!.at - started,
-    }));
-    expect(arrival).toHaveLength(4);
+    expect(eventsFor(id).map((e) => e.event_action)).toEqual(["trigger"]);
+    const replies = slack.callsTo("chat.postMessage").filter((c) => c.args.thread_ts);
+    expect(replies).toHaveLength(3);
+    const arrival = [
+      pagerDuty.requests.find((r) => r.body === trigger)!.at,
+      ...replies.map((c) => c.at),
+    ].map((at) => at - started);
     const expected = [0, 1, 2, 4].map((gaps) => gaps * LEVEL_GAP_MS);
     // Each level at or after its due time and, however loaded the machine, before the next
     // level falls due (the order of the policy, not the machine's speed, is what is checked).
-    arrival.forEach(({ at }, i) => {
+    arrival.forEach((at, i) => {
       expect(at).toBeGreaterThanOrEqual(expected[i]! - 50);
       expect(at).toBeLessThan(expected[i + 1] ?? expected[i]! + LEVEL_GAP_MS);
     });
-    expect(slack.callsTo("chat.postMessage").filter((c) => c.args.thread_ts)).toHaveLength(3);
 
     const escalated = await incident(id);
     expect(escalated.timeline.filter((e) => e.type === "escalated").map((e) => e.level)).toEqual([
@@ -148,10 +152,17 @@ describe("escalation on the local engine, with fake Slack and PagerDuty", () => 
         "0:slack-incidents:delivered",
         "0:email-oncall:delivered",
         "1:pagerduty:delivered",
-        "2:pagerduty:delivered",
+        "2:slack-incidents:delivered",
         "4:slack-incidents:delivered",
       ]),
     );
+    expect(notified(escalated)).not.toContain("2:pagerduty:delivered");
+    // The timeline names the service, never a person paged through it.
+    expect(escalated.timeline.find((e) => e.channel === "pagerduty")).toMatchObject({
+      target: "PagerDuty service (pagerduty)",
+      detail: expect.stringContaining("PagerDuty's escalation policy chooses who is paged"),
+    });
+    expect(escalated.timeline.find((e) => e.channel === "pagerduty")).not.toHaveProperty("person");
 
     // Resolve: PagerDuty resolve with the same key, the Slack message updated.
     await fire(alertLabels, "resolved");

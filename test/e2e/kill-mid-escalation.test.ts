@@ -8,6 +8,7 @@ import type { IncidentWithTimeline } from "../../functions/core/incident.js";
 import { FakePagerDuty } from "../support/fake-pagerduty.js";
 import { freePort } from "../support/free-port.js";
 import { ROUTING_KEY } from "../support/local-with-fakes.js";
+import { isPagerDutyChannel, pagerDutyPerLevelYaml } from "../support/pagerduty-per-level.js";
 import { pollUntil, waitUntil } from "../support/poll-until.js";
 import { postAlert } from "../support/post-alert.js";
 import { type ProcessGroup, spawnProcessGroup } from "../support/process-group.js";
@@ -24,6 +25,7 @@ const SIGNING_SECRET = randomBytes(18).toString("hex");
 let pagerDuty: FakePagerDuty | undefined;
 let server: ProcessGroup | undefined;
 let dir: string | undefined;
+let configFile: string | undefined;
 
 afterEach(async () => {
   await server?.stop();
@@ -32,6 +34,7 @@ afterEach(async () => {
   pagerDuty = undefined;
   if (dir) await rm(dir, { recursive: true, force: true });
   dir = undefined;
+  configFile = undefined;
 });
 
 /** `npm start` on `dataDir`, paging the fake PagerDuty (its certificate trusted through Node's own variable). */
@@ -52,6 +55,7 @@ async function npmStart(
       PORT: String(port),
       HOST: "127.0.0.1",
       TOCSIN_DATA_DIR: dataDir,
+      ...(configFile ? { TOCSIN_CONFIG: configFile } : {}),
       TOCSIN_TIME_SCALE: scale,
       TOCSIN_WEBHOOK_TOKEN: WEBHOOK,
       TOCSIN_API_TOKEN: API,
@@ -89,6 +93,9 @@ async function prepare() {
   dir = await mkdtemp(join(tmpdir(), "tocsin-kill-"));
   const ca = join(dir, "pagerduty-ca.pem");
   await writeFile(ca, pagerDuty.ca);
+  // A PagerDuty service per level, so that level 2 makes a request of its own to hold.
+  configFile = join(dir, "tocsin.yaml");
+  await writeFile(configFile, pagerDutyPerLevelYaml(join(REPO, "runbooks")));
   const port = await freePort();
   return { fake: pagerDuty, data: join(dir, "data"), ca, port, url: `http://127.0.0.1:${port}` };
 }
@@ -146,7 +153,7 @@ describe("npm start killed mid-escalation", () => {
     );
     expect(
       incident.timeline.filter(
-        (e) => e.type === "notified" && e.level === 2 && e.channel === "pagerduty",
+        (e) => e.type === "notified" && e.level === 2 && isPagerDutyChannel(e.channel),
       ),
     ).toMatchObject([{ outcome: "delivered", attempts: 1 }]);
     // The held request was never answered: the page after the restart is a new one.
@@ -219,7 +226,9 @@ describe("npm start killed mid-escalation", () => {
     const told = (incident: IncidentWithTimeline, kind: string) =>
       incident.timeline.some(
         (e) =>
-          e.type === "notified" && e.channel === "pagerduty" && e.detail?.startsWith(`${kind}:`),
+          e.type === "notified" &&
+          isPagerDutyChannel(e.channel) &&
+          e.detail?.startsWith(`${kind}:`),
       );
     await waitUntil(
       async () =>

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
 import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
+import { isPagerDutyChannel, pagerDutyPerLevel } from "../support/pagerduty-per-level.js";
 import { waitUntil, within } from "../support/poll-until.js";
 import { postAlert } from "../support/post-alert.js";
 
@@ -26,8 +27,15 @@ afterEach(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
+// A PagerDuty service per level: each level sends a trigger of its own, which says its level.
 const start = (dir: string, timeScale = SCALE) =>
-  startLocalWithFakes({ webhookToken: WEBHOOK, apiToken: API, timeScale, dataDir: dir });
+  startLocalWithFakes({
+    webhookToken: WEBHOOK,
+    apiToken: API,
+    timeScale,
+    dataDir: dir,
+    config: pagerDutyPerLevel(),
+  });
 
 /** The levels PagerDuty was sent a trigger for, in the order it received them. */
 const triggered = (fakes: LocalWithFakes, id: string) =>
@@ -44,7 +52,9 @@ async function incident(fakes: LocalWithFakes, id: string): Promise<IncidentWith
 
 /** The levels an incident's timeline records a PagerDuty page for, in order. */
 const pages = (i: IncidentWithTimeline) =>
-  i.timeline.filter((e) => e.type === "notified" && e.channel === "pagerduty").map((e) => e.level);
+  i.timeline
+    .filter((e) => e.type === "notified" && isPagerDutyChannel(e.channel))
+    .map((e) => e.level);
 
 describe("npm start, stopped and started again on the same data", () => {
   it("resumes a waiting escalation: the level that fell due meanwhile fires at once, none twice", async () => {

@@ -9,6 +9,7 @@ import {
   ROUTING_KEY,
   startLocalWithFakes,
 } from "../support/local-with-fakes.js";
+import { pagerDutyPerLevel } from "../support/pagerduty-per-level.js";
 import { waitUntil, within } from "../support/poll-until.js";
 import { postAlert } from "../support/post-alert.js";
 import { slackClick } from "../support/slack-click.js";
@@ -41,6 +42,8 @@ beforeAll(async () => {
     apiToken: API,
     timeScale: SCALE,
     slack: { signingSecret: SIGNING_SECRET, teamId: WORKSPACE },
+    // A PagerDuty service per level: each level's page is a request to see, hold and count.
+    config: pagerDutyPerLevel(),
   });
   ({ local, slack, pagerDuty } = fakes);
 }, 60_000);

@@ -17,6 +17,7 @@ import { DynamoFaultProxy } from "../support/fault-proxy.js";
 import { candidate } from "../support/incidents.js";
 import { act, command, fired } from "../support/lifecycle.js";
 import { ROUTING_KEY } from "../support/local-with-fakes.js";
+import { isPagerDutyChannel, pagerDutyPerLevel } from "../support/pagerduty-per-level.js";
 import { waitUntil } from "../support/poll-until.js";
 
 const config = parseConfig(readFileSync(new URL("../../tocsin.yaml", import.meta.url), "utf8"));
@@ -78,7 +79,8 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
     const engine = new LocalEscalationEngine({
       handler: escalationHandler({
         store,
-        config,
+        // A PagerDuty service per level: each level sends a trigger of its own.
+        config: pagerDutyPerLevel(),
         runbooks: [],
         notifiers: { pagerduty: dying },
         logger: silent,
@@ -117,7 +119,7 @@ describe("the state machine retries an Escalate Task whose Lambda died after cla
         1,
       );
       expect(
-        stored.timeline.filter((e) => e.level === 2 && e.channel === "pagerduty"),
+        stored.timeline.filter((e) => e.level === 2 && isPagerDutyChannel(e.channel)),
       ).toMatchObject([{ type: "notified", outcome: "delivered", attempts: 1 }]);
       // Retried within the state, not caught as a failure: the escalation goes on.
       expect(entered).not.toContain("Record failure");

@@ -20,7 +20,7 @@ describe("CHANNEL_KINDS: what each kind of channel does", () => {
       email: {},
       sms: {},
       voice: {},
-      slack_dm: { mirrorsState: true },
+      slack_dm: { mirrorsState: true, mirrorsItsMessage: true },
     });
     expect(channelKind(config, "email-oncall")).toEqual({});
     expect(channelKind(config, "not-configured")).toBeUndefined();
@@ -45,6 +45,14 @@ describe("CHANNEL_KINDS: what each kind of channel does", () => {
     ["slack-incidents", incident(), false],
     ["email-oncall", posted, false],
     ["not-configured", posted, false],
+    // A person's DM is edited by its first message, kept as slackMessages["@alice"].
+    [
+      "@alice:slack",
+      incident({ slackMessages: { "@alice": { channel: "D01", ts: "3.4" } } }),
+      true,
+    ],
+    ["@alice:slack", posted, false],
+    ["@alice:sms", posted, false],
   ])("canMirror(%s) is %s", (channelId, of, expected) => {
     expect(canMirror(config, of, channelId)).toBe(expected);
   });

@@ -57,6 +57,21 @@ export const incidentKey = (id: string) => ({ pk: `INC#${id}`, sk: "INC" });
  */
 export const OWED_PREFIX = "owed:";
 
+/**
+ * The PagerDuty incidents of user-mode channels, one attribute each (`pd:<channelId>`), so
+ * that an update sets one on an item written before they existed.
+ */
+export const PAGERDUTY_PREFIX = "pd:";
+
+/** The PagerDuty incidents an item holds by channel id; undefined when none. */
+function pagerDutyOf(item: Record<string, unknown>): Record<string, string> | undefined {
+  const names = Object.keys(item).filter((name) => name.startsWith(PAGERDUTY_PREFIX));
+  if (names.length === 0) return undefined;
+  const map: Record<string, string> = {};
+  for (const name of names.sort()) map[name.slice(PAGERDUTY_PREFIX.length)] = item[name] as string;
+  return map;
+}
+
 /** The owed deliveries an incident item holds, in key order. */
 export function owedOf(item: Record<string, unknown>): OwedDelivery[] {
   return Object.keys(item)
@@ -85,8 +100,16 @@ export function toIncidentItem(
   incident: IncidentWithTimeline,
   retentionSeconds: number,
 ): IncidentItem {
+  const { pagerDutyIncidents, ...rest } = incident;
+  const pagerDuty = Object.fromEntries(
+    Object.entries(pagerDutyIncidents ?? {}).map(([channelId, id]) => [
+      `${PAGERDUTY_PREFIX}${channelId}`,
+      id,
+    ]),
+  );
   return {
-    ...incident,
+    ...rest,
+    ...pagerDuty,
     labels: storedLabels(incident.labels),
     annotations: storedLabels(incident.annotations),
     values: incident.values ? Object.entries(incident.values) : incident.values,
@@ -118,10 +141,13 @@ export function toIncident(item: IncidentItem): Incident {
     values,
     ...incident
   } = item;
+  const pagerDutyIncidents = pagerDutyOf(incident as unknown as Record<string, unknown>);
   for (const name of Object.keys(incident))
-    if (name.startsWith(OWED_PREFIX)) delete (incident as Record<string, unknown>)[name];
+    if (name.startsWith(OWED_PREFIX) || name.startsWith(PAGERDUTY_PREFIX))
+      delete (incident as Record<string, unknown>)[name];
   return {
     ...incident,
+    ...(pagerDutyIncidents ? { pagerDutyIncidents } : {}),
     labels: fromStored(labels),
     annotations: fromStored(annotations),
     ...(values === undefined ? {} : { values: valuesFromStored(values) }),

@@ -6,6 +6,7 @@ import type {
   IncidentQuery,
   OwedStateRef,
   ReportSlice,
+  UnreachableEntry,
 } from "../../core/incident-store.js";
 import { IncidentStoreBase } from "../../core/incident-store-base.js";
 import type { IncidentUpdate, StoredIncident } from "../../core/incident-update.js";
@@ -28,6 +29,7 @@ import { incidentUpdate } from "./incident-update.js";
 import { TableClient } from "./table-client.js";
 import { DEFAULT_RETENTION_SECONDS } from "./table-schema.js";
 import { withTimelineRoom } from "./timeline-room.js";
+import { listUnreachable, putUnreachable } from "./unreachable-items.js";
 
 /**
  * The incident store on one DynamoDB table, with conditional single-item writes only (no
@@ -116,5 +118,18 @@ export class DynamoIncidentStore extends IncidentStoreBase {
 
   owedStates(): Promise<OwedStateRef[]> {
     return listOwedStates(this.table);
+  }
+
+  recordUnreachable(entries: readonly UnreachableEntry[]): Promise<void> {
+    return putUnreachable(this.table, entries, this.retentionSeconds);
+  }
+
+  listUnreachable(range: {
+    since: string;
+    until: string;
+    limit: number;
+  }): Promise<UnreachableEntry[]> {
+    if (range.limit <= 0) return Promise.resolve([]);
+    return listUnreachable(this.table, range);
   }
 }

@@ -1,5 +1,5 @@
 import type { IncidentUpdate } from "../../core/incident-update.js";
-import { OWED_PREFIX } from "./incident-item.js";
+import { OWED_PREFIX, PAGERDUTY_PREFIX } from "./incident-item.js";
 
 /**
  * `applyUpdate` (core/incident-update.ts) as one conditional UpdateItem on an incident item:
@@ -81,6 +81,15 @@ export function incidentUpdate(update: IncidentUpdate) {
   messages.forEach(({ channelId, ref }, i) => {
     const path = `${name("slackMessages", "#slack")}.${name(channelId, `#c${i}`)}`;
     sets.push(`${path} = if_not_exists(${path}, ${value(`:r${i}`, ref)})`);
+  });
+  // PagerDuty incidents (user mode) in attributes of their own, like owed deliveries: items
+  // written before have no map to set a path in. The first kept, as applyUpdate keeps it.
+  const pagerDuty = (update.pagerDutyIncidents ?? []).filter(
+    (ref, i, all) => all.findIndex((other) => other.channelId === ref.channelId) === i,
+  );
+  pagerDuty.forEach(({ channelId, id }, i) => {
+    const path = name(`${PAGERDUTY_PREFIX}${channelId}`, `#p${i}`);
+    sets.push(`${path} = if_not_exists(${path}, ${value(`:p${i}`, id)})`);
   });
   // An update that changes nothing still answers whether its guard holds.
   if (sets.length === 0 && removes.length === 0) sets.push(`${name("id", "#id")} = #id`);

@@ -22,6 +22,7 @@ import {
   type IncidentQuery,
   type OwedStateRef,
   type ReportSlice,
+  type UnreachableEntry,
 } from "../../core/incident-store.js";
 import { IncidentStoreBase } from "../../core/incident-store-base.js";
 import {
@@ -44,6 +45,8 @@ export type { MemoryStoreOptions, StoreRequest };
  */
 export class MemoryIncidentStore extends IncidentStoreBase {
   private readonly incidents = new Map<string, StoredIncident>();
+  /** Unreachable entries by their sort key (see unreachableKey). */
+  private readonly unreachable = new Map<string, UnreachableEntry>();
   private readonly episodes = new Map<string, Episode>();
 
   constructor(private readonly options: MemoryStoreOptions = {}) {
@@ -155,6 +158,27 @@ export class MemoryIncidentStore extends IncidentStoreBase {
     );
   }
 
+  async recordUnreachable(entries: readonly UnreachableEntry[]): Promise<void> {
+    for (const entry of entries) {
+      await this.request("update");
+      this.unreachable.set(unreachableKey(entry), { ...entry });
+    }
+  }
+
+  async listUnreachable(range: {
+    since: string;
+    until: string;
+    limit: number;
+  }): Promise<UnreachableEntry[]> {
+    await this.request("query");
+    const to = `${range.until}\uffff`;
+    return [...this.unreachable.entries()]
+      .filter(([key]) => key >= range.since && key <= to)
+      .sort(([a], [b]) => compare(b, a))
+      .slice(0, Math.max(0, range.limit))
+      .map(([, entry]) => ({ ...entry }));
+  }
+
   /** Incidents created in [since, until] (as DynamoDB's sort key ranges them), newest first. */
   private newestFirst(since?: string, until?: string): StoredIncident[] {
     const from = since ?? "";
@@ -186,6 +210,9 @@ export class MemoryIncidentStore extends IncidentStoreBase {
 const OWED_STATES: readonly OwedState[] = ["acknowledged", "resolved"];
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** As DynamoDB sorts them (unreachable-items.ts): time, incident, level, person. */
+const unreachableKey = (e: UnreachableEntry) => `${e.at}#${e.incidentId}#${e.level}#${e.userId}`;
 
 /** What lists sort on, as DynamoDB's indexes do: creation time, then id. */
 const createdKey = (incident: Pick<Incident, "createdAt" | "id">) =>

@@ -16,6 +16,9 @@ export const TOCSIN_FAMILIES: Record<string, MetricFamily> = {
   alerts_deduplicated: { help: "Firing alerts that matched an open incident." },
   incidents_opened: { help: "Incidents opened, by severity." },
   notifications: { help: "Notifications attempted, by channel type and outcome." },
+  people_unreachable: {
+    help: "People an escalation level named whom none of their contact methods reached, by team and level.",
+  },
   acknowledgement: {
     help: "Seconds from an incident opening to its acknowledgement.",
     buckets: ACK_BUCKETS,

@@ -563,6 +563,96 @@ export function incidentStoreContract(name: string, make: () => Promise<StoreUnd
       });
     });
 
+    describe("people (issue 13): PagerDuty incidents and the unreachable", () => {
+      it("keeps a channel's PagerDuty incident once set, whatever the state, beside those of other channels", async () => {
+        const { store } = await make();
+        const incident = candidate("fp-pd-ref", at(0));
+        await fired(store, incident);
+        expect((await store.get(incident.id))!.pagerDutyIncidents).toBeUndefined();
+        const refs = (...list: Array<[string, string]>) =>
+          list.map(([channelId, id]) => ({ channelId, id }));
+        await store.apply(incident.id, {
+          guard: { status: ["triggered"] },
+          pagerDutyIncidents: refs(["pd-people", "Q1ABC23"]),
+        });
+        // A second record (a retried Task) does not replace it; another channel's is added.
+        await store.apply(incident.id, {
+          guard: { exists: true },
+          pagerDutyIncidents: refs(["pd-people", "QOTHER9"], ["pd-managers", "Q2DEF45"]),
+        });
+        // Acknowledged meanwhile: the record's otherwise keeps it all the same.
+        await store.apply(
+          incident.id,
+          {
+            guard: { status: ["triggered"] },
+            set: { status: "acknowledged", acknowledgedAt: at(2), acknowledgedBy: "Ann" },
+          },
+          incident,
+        );
+        await store.apply(incident.id, {
+          guard: { status: ["triggered"] },
+          otherwise: { guard: { exists: true }, pagerDutyIncidents: refs(["pd-late", "Q3GHI67"]) },
+        });
+        expect((await store.get(incident.id))!.pagerDutyIncidents).toEqual({
+          "pd-people": "Q1ABC23",
+          "pd-managers": "Q2DEF45",
+          "pd-late": "Q3GHI67",
+        });
+        // Lists do not need them; they never name a channel that has none.
+        const listed = (await store.list({ limit: 10 })).incidents[0]!;
+        expect(listed.id).toBe(incident.id);
+      });
+
+      it("records the unreachable and lists them newest first within a range across months, each once", async () => {
+        const { store } = await make();
+        const entry = (at: string, incidentId: string, level: number, userId: string) => ({
+          at,
+          incidentId,
+          team: "platform",
+          level,
+          userId,
+          reason: "no usable contact method: rules name sms, voice; no phone",
+        });
+        const entries = [
+          entry("2026-10-31T23:59:00.000Z", "inc-a", 3, "grace"),
+          entry("2026-11-01T00:01:00.000Z", "inc-b", 2, "bob"),
+          entry("2026-11-01T00:01:00.000Z", "inc-b", 2, "ann"),
+          entry("2026-11-15T12:00:00.000Z", "inc-c", 1, "ann"),
+          entry("2026-12-01T08:00:00.000Z", "inc-d", 4, "vp"),
+        ];
+        await store.recordUnreachable(entries);
+        // Written again (a retried Task): still one each.
+        await store.recordUnreachable([entries[1]!]);
+        const listed = await store.listUnreachable({
+          since: "2026-10-01T00:00:00.000Z",
+          until: "2026-11-30T23:59:59.999Z",
+          limit: 500,
+        });
+        expect(
+          listed.map((e) => `${e.at.slice(0, 10)} ${e.incidentId} ${e.level} ${e.userId}`),
+        ).toEqual([
+          "2026-11-15 inc-c 1 ann",
+          "2026-11-01 inc-b 2 bob",
+          "2026-11-01 inc-b 2 ann",
+          "2026-10-31 inc-a 3 grace",
+        ]);
+        expect(listed[0]).toEqual(entries[3]);
+        const first = await store.listUnreachable({
+          since: "2026-10-01T00:00:00.000Z",
+          until: "2026-12-31T00:00:00.000Z",
+          limit: 2,
+        });
+        expect(first.map((e) => e.incidentId)).toEqual(["inc-d", "inc-c"]);
+        expect(
+          await store.listUnreachable({
+            since: "2027-01-01T00:00:00.000Z",
+            until: "2027-02-01T00:00:00.000Z",
+            limit: 10,
+          }),
+        ).toEqual([]);
+      });
+    });
+
     describe("when the storage fails half-way", () => {
       it("finishes an interrupted creation on the sender's retry: one incident, not zero, not two", async () => {
         const { store, faults } = await make();

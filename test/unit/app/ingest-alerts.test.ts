@@ -101,6 +101,7 @@ describe("ingestAlerts through the lifecycle", () => {
       at: at(5),
       type: "resolved",
       actor: "alertmanager",
+      via: "alertmanager",
       detail: `the alert resolved at ${at(4)}`,
     });
   });
@@ -147,6 +148,7 @@ describe("ingestAlerts through the lifecycle", () => {
       at: at(31),
       type: "resolved",
       actor: "alertmanager",
+      via: "alertmanager",
       detail: `its alert had resolved, but the resolve was cut short before this incident was; finished when the alert fired again (${now})`,
     });
     expect((await store.get(now))!.status).toBe("triggered");

@@ -45,23 +45,30 @@ describe("the default escalation, step by step", () => {
   const plan = (step: number, at: Date, timeScale = 1) =>
     summary(planEscalationStep(critical, step, { config, now: at, after: scaledAfter(timeScale) }));
 
-  it("critical: at once, Slack #incidents mentioning the primary, email oncall@, PagerDuty to the primary", () => {
+  it("critical: at once, Slack #incidents mentioning the primary, email oncall@, the PagerDuty service, the primary's Slack DM and email", () => {
     expect(plan(0, minutes(0))).toEqual({
       level: 1,
       deliveries: [
         "slack-incidents:trigger:0:dmitri",
         "email-oncall:trigger:0:",
-        "pagerduty:trigger:1:dmitri",
+        // Service mode: PagerDuty's escalation policy chooses who is paged, never tocsin's level.
+        "pagerduty:trigger:1:",
+        "@dmitri:slack:trigger:1:dmitri",
+        "@dmitri:email:trigger:1:dmitri",
       ],
       events: [],
       next: { step: 2, waitSeconds: 900 },
     });
   });
 
-  it("critical: at 15 minutes the secondary, in PagerDuty and in the Slack thread", () => {
+  it("critical: at 15 minutes the secondary, in the Slack thread and by their own methods; nothing more to the PagerDuty service", () => {
     expect(plan(2, minutes(15))).toEqual({
       level: 2,
-      deliveries: ["pagerduty:escalate:2:erin", "slack-incidents:escalate:2:erin"],
+      deliveries: [
+        "slack-incidents:escalate:2:erin",
+        "@erin:slack:escalate:2:erin",
+        "@erin:email:escalate:2:erin",
+      ],
       events: ["escalated:2"],
       next: { step: 3, waitSeconds: 900 },
     });
@@ -70,12 +77,20 @@ describe("the default escalation, step by step", () => {
   it("critical: at 30 minutes the engineering manager, then the VP at 60, then nobody", () => {
     expect(plan(3, minutes(30))).toMatchObject({
       level: 3,
-      deliveries: ["pagerduty:escalate:3:grace", "slack-incidents:escalate:3:grace"],
+      deliveries: [
+        "slack-incidents:escalate:3:grace",
+        "@grace:slack:escalate:3:grace",
+        "@grace:email:escalate:3:grace",
+      ],
       next: { step: 4, waitSeconds: 1800 },
     });
     expect(plan(4, minutes(60))).toMatchObject({
       level: 4,
-      deliveries: ["pagerduty:escalate:4:vp", "slack-incidents:escalate:4:vp"],
+      deliveries: [
+        "slack-incidents:escalate:4:vp",
+        "@vp:slack:escalate:4:vp",
+        "@vp:email:escalate:4:vp",
+      ],
       events: ["escalated:4", "exhausted:4"],
       next: null,
     });
@@ -103,7 +118,7 @@ describe("the default escalation, step by step", () => {
     });
   });
 
-  it("high: Slack #alerts and email team@ at once, PagerDuty only after 15 minutes", () => {
+  it("high: Slack #alerts and email team@ at once, PagerDuty and the primary only after 15 minutes", () => {
     const high = incidentFor("high");
     expect(
       summary(planEscalationStep(high, 0, { config, now: minutes(0), after: scaledAfter(1) })),
@@ -117,7 +132,12 @@ describe("the default escalation, step by step", () => {
       summary(planEscalationStep(high, 1, { config, now: minutes(15), after: scaledAfter(1) })),
     ).toEqual({
       level: 1,
-      deliveries: ["pagerduty:trigger:1:dmitri", "slack-alerts:escalate:1:dmitri"],
+      deliveries: [
+        "pagerduty:trigger:1:",
+        "slack-alerts:escalate:1:dmitri",
+        "@dmitri:slack:trigger:1:dmitri",
+        "@dmitri:email:trigger:1:dmitri",
+      ],
       events: [],
       next: { step: 2, waitSeconds: 900 },
     });
@@ -163,7 +183,7 @@ describe("the default escalation, step by step", () => {
     expect(
       summary(planEscalationStep(late, 0, { config, now: afterHandoff, after: scaledAfter(1) }))
         .deliveries,
-    ).toContain("pagerduty:trigger:1:erin");
+    ).toContain("@erin:slack:trigger:1:erin");
   });
 });
 
@@ -204,10 +224,17 @@ defaults: { team: t }
       ),
     );
     expect(steps.map((s) => [s.level, s.deliveries, s.next])).toEqual([
-      [1, ["pd:trigger:1:ann"], { step: 2, waitSeconds: 600 }],
-      [2, ["pd:escalate:2:ben", "ops:escalate:2:ben"], { step: 3, waitSeconds: 600 }],
-      [1, ["pd:escalate:1:ann"], { step: 4, waitSeconds: 600 }],
-      [2, ["pd:escalate:2:ben", "ops:escalate:2:ben"], null],
+      [1, ["pd:trigger:1:"], { step: 2, waitSeconds: 600 }],
+      [2, ["ops:escalate:2:ben"], { step: 3, waitSeconds: 600 }],
+      [1, [], { step: 4, waitSeconds: 600 }],
+      [2, ["ops:escalate:2:ben"], null],
+    ]);
+    // Ann and Ben have no contact data: each level says so.
+    expect(steps.map((s) => s.events)).toEqual([
+      ["unreachable:1"],
+      ["escalated:2", "unreachable:2"],
+      ["escalated:1", "unreachable:1"],
+      ["escalated:2", "unreachable:2", "exhausted:2"],
     ]);
   });
 
@@ -269,13 +296,22 @@ describe("when each step is due, and what a claim leaves owed", () => {
       now: CREATED,
       after: scaledAfter(1),
     });
-    const owed = owedDeliveries(plan, CREATED.toISOString());
+    const owed = owedDeliveries(plan, CREATED.toISOString(), scaledAfter(1));
     expect(owed.map((o) => [o.key, o.channelId, o.kind, o.level, o.attempts])).toEqual([
       ["s0d0", "slack-incidents", "trigger", 0, 0],
       ["s0d1", "email-oncall", "trigger", 0, 0],
       ["s0d2", "pagerduty", "trigger", 1, 0],
+      ["s0p0", "@dmitri:slack", "trigger", 1, 0],
+      ["s0p1", "@dmitri:email", "trigger", 1, 0],
     ]);
-    expect(owed[2]!.recipients.map((r) => r.userId)).toEqual(["dmitri"]);
+    expect(owed[0]!.recipients.map((r) => r.userId)).toEqual(["dmitri"]);
+    expect(owed[3]!.contact).toEqual({
+      userId: "dmitri",
+      name: "Dmitri Volkov",
+      method: "slack",
+      address: "U0DMITRI1",
+      rule: 0,
+    });
     expect(owed.every((o) => o.claimedAt === CREATED.toISOString() && !o.nextAttemptAt)).toBe(true);
   });
 });

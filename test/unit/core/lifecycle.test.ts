@@ -41,7 +41,7 @@ const erin = "Erin Park (erin)";
 
 const owed = (key: string, channelId: string, extra: Partial<OwedDelivery> = {}): OwedDelivery => ({
   key,
-  step: Number(key.slice(1, key.indexOf("d"))),
+  step: Number(/^s(\d+)/.exec(key)![1]),
   channelId,
   kind: "trigger",
   level: 1,
@@ -137,7 +137,7 @@ function effectLine(effect: Effect): string {
     case "resume_escalation":
       return `resume(${effect.run}, step ${effect.step})@${hhmm(effect.dueAt)}`;
     case "mirror":
-      return `mirror(${effect.kind})`;
+      return `mirror(${effect.kind}${effect.except ? ` except ${effect.except.join(",")}` : ""})`;
     case "deliver":
       return `deliver(${effect.owed.map((o) => `${o.key}:${o.channelId}`).join(",")} @level ${effect.level})`;
     case "tell_state":
@@ -183,9 +183,186 @@ const RESOLVE =
   "[T,A] | status=resolved resolvedAt=09:20 resolvedBy=Dmitri Volkov (dmitri) | +resolved | release | owed resolved";
 const SNOOZE = "[T] noSnooze@09:20 | snoozedUntil=09:50 | +snoozed";
 const CLAIM_2 =
-  "[T] noSnooze@09:20 unclaimed:2 | claim 2 | escalationStep=2 level=2 | +escalated | owe s2d0,s2d1";
+  "[T] noSnooze@09:20 unclaimed:2 | claim 2 | escalationStep=2 level=2 | +escalated | owe s2d0,s2p0,s2p1";
 const RECORD =
   "exists [T] | +notified | owe s2d0 | settle s2d0,s2d1 | otherwise{exists | +notified}";
+
+/** Actors who acted elsewhere than Slack: in PagerDuty, by a signed link, by an SMS reply. */
+const ELSEWHERE: Record<"pagerduty" | "link" | "sms", Actor> = {
+  pagerduty: { display: "Dmitri Volkov (dmitri)", via: "pagerduty", userId: "dmitri" },
+  link: { display: "Dmitri Volkov (dmitri)", via: "link", userId: "dmitri" },
+  sms: { display: "Dmitri Volkov (dmitri)", via: "sms", userId: "dmitri" },
+};
+
+describe("decide: commands from PagerDuty, a link, an SMS reply", () => {
+  it.each([
+    ["pagerduty", " except pagerduty"],
+    ["link", ""],
+    ["sms", ""],
+  ] as const)(
+    "acknowledge via %s: as a click, its mirror not sent back where it came from",
+    (via, except) => {
+      expect(row({ type: "acknowledge", actor: ELSEWHERE[via] })).toEqual({
+        T: `update{${ACK}} → stop(0), mirror(acknowledge${except})`,
+        Tz: `update{${ACK}} → stop(1), mirror(acknowledge${except})`,
+        "Tz'": `update{${ACK}} → stop(1), mirror(acknowledge${except})`,
+        A: "conflict acknowledged by Alice Martin (alice) at 09:10",
+        R: "conflict resolved by alertmanager at 09:12",
+        "∅": "refused not_found",
+      });
+      const d = decide(T, { type: "acknowledge", actor: ELSEWHERE[via] }, ctx);
+      expect(
+        d.outcome === "change" && d.change.kind === "update" && d.change.update.append,
+      ).toEqual([{ at: NOW, type: "acknowledged", actor: "Dmitri Volkov (dmitri)", via }]);
+    },
+  );
+
+  it.each([
+    ["pagerduty", " except pagerduty"],
+    ["link", ""],
+    ["sms", ""],
+  ] as const)("resolve via %s: from triggered or acknowledged", (via, except) => {
+    expect(row({ type: "resolve", actor: ELSEWHERE[via] })).toEqual({
+      T: `update{${RESOLVE}} → stop(0), mirror(resolve${except})`,
+      Tz: `update{${RESOLVE}} → stop(1), mirror(resolve${except})`,
+      "Tz'": `update{${RESOLVE}} → stop(1), mirror(resolve${except})`,
+      A: `update{${RESOLVE}} → stop(0), mirror(resolve${except})`,
+      R: "conflict resolved by alertmanager at 09:12",
+      "∅": "refused not_found",
+    });
+  });
+
+  it("mirror_due after an acknowledge in PagerDuty: every channel that heard but PagerDuty", () => {
+    const inPagerDuty = (state: IncidentWithTimeline, type: "acknowledged" | "resolved") => ({
+      ...state,
+      timeline: [
+        ...state.timeline.filter((e) => e.type !== type),
+        { at: at(10), type, actor: "Dmitri Volkov (dmitri)", via: "pagerduty" as const },
+      ],
+    });
+    expect(
+      line(
+        decide(
+          inPagerDuty(STATES.A!, "acknowledged"),
+          { type: "mirror_due", kind: "acknowledge" },
+          ctx,
+        ),
+      ),
+    ).toBe("none → tell(slack-incidents | s1d0 | settles state)");
+    expect(
+      line(
+        decide(inPagerDuty(STATES.R!, "resolved"), { type: "mirror_due", kind: "resolve" }, ctx),
+      ),
+    ).toBe("none → tell(slack-incidents | s1d1 | settles state)");
+    // Acknowledged in PagerDuty, then resolved in Slack: PagerDuty is told the resolve.
+    const thenSlack = {
+      ...inPagerDuty(STATES.A!, "acknowledged"),
+      status: "resolved" as const,
+      resolvedAt: at(15),
+      resolvedBy: "Erin Park (erin)",
+    };
+    thenSlack.timeline = [
+      ...thenSlack.timeline,
+      { at: at(15), type: "resolved", actor: "Erin Park (erin)", via: "slack" },
+    ];
+    expect(line(decide(thenSlack, { type: "mirror_due", kind: "resolve" }, ctx))).toBe(
+      "none → tell(slack-incidents,pagerduty | s1d0 | settles state)",
+    );
+  });
+});
+
+describe("decide: mirror_due after a Task told a channel the state", () => {
+  it("a channel told the current state since it was set is not told it again", () => {
+    const toldAlready = {
+      ...STATES.A!,
+      timeline: [
+        ...STATES.A!.timeline,
+        {
+          at: at(11),
+          type: "notified" as const,
+          channel: "pagerduty",
+          level: 1,
+          outcome: "delivered" as const,
+          detail: "acknowledge: PagerDuty accepted acknowledge",
+        },
+      ],
+    };
+    expect(line(decide(toldAlready, { type: "mirror_due", kind: "acknowledge" }, ctx))).toBe(
+      "none → tell(slack-incidents | s1d0 | settles state)",
+    );
+    // Resolved since: the acknowledge it heard is not the state now; it is told the resolve.
+    const resolvedSince = {
+      ...toldAlready,
+      status: "resolved" as const,
+      resolvedAt: at(12),
+      resolvedBy: "Erin Park (erin)",
+      timeline: [
+        ...toldAlready.timeline,
+        { at: at(12), type: "resolved" as const, actor: "Erin Park (erin)", via: "slack" as const },
+      ],
+    };
+    expect(line(decide(resolvedSince, { type: "mirror_due", kind: "resolve" }, ctx))).toBe(
+      "none → tell(slack-incidents,pagerduty | s1d0 | settles state)",
+    );
+  });
+});
+
+describe("decide: a person's deliveries around an acknowledge", () => {
+  const DM = { "@dmitri": { channel: "D0DMITRI", ts: "5.6" } };
+  const acked = (owedDeliveries: OwedDelivery[], slackMessages = {}): IncidentWithTimeline => ({
+    ...STATES.A!,
+    slackMessages: { ...STATES.A!.slackMessages, ...slackMessages },
+    owedDeliveries,
+  });
+  const voiceLater = owed("s1p2", "@dmitri:voice", { nextAttemptAt: at(12) });
+  const dmSent = owed("s1p0", "@dmitri:slack", { attempts: 1, nextAttemptAt: at(11) });
+  const dmLater = owed("s2p0", "@dmitri:slack", { nextAttemptAt: at(25) });
+
+  it("level_due after the acknowledge: every owed entry settled, only what may have been sent told", () => {
+    const state = acked([voiceLater, dmSent, dmLater], DM);
+    expect(line(decide(state, { type: "level_due", step: 2, dueAt: at(15) }, ctx))).toBe(
+      "none → tell(@dmitri:slack | s1p2,s1p0,s2p0), end",
+    );
+    // The DM not posted yet (no message to edit): nothing to tell, all settled.
+    expect(line(decide(acked([dmSent]), { type: "level_due", step: 2, dueAt: at(15) }, ctx))).toBe(
+      "none → tell( | s1p0), end",
+    );
+  });
+
+  it("mirror_due: a rule's delivery not due by the acknowledge was never sent and is not told", () => {
+    expect(
+      line(decide(acked([dmLater], DM), { type: "mirror_due", kind: "acknowledge" }, ctx)),
+    ).toBe("none → tell(slack-incidents,pagerduty | s2p0 | settles state)");
+    expect(
+      line(decide(acked([dmSent], DM), { type: "mirror_due", kind: "acknowledge" }, ctx)),
+    ).toBe("none → tell(slack-incidents,pagerduty,@dmitri:slack | s1p0 | settles state)");
+  });
+
+  it("a claimed rule's later delivery waits: the Task wakes for it before the next level", () => {
+    const triggered = { ...T, escalationStep: 1, owedDeliveries: [] };
+    const d = decide(triggered, { type: "level_due", step: 2, dueAt: at(15) }, ctx);
+    expect(line(d)).toBe(
+      `update{${CLAIM_2}} → deliver(s2d0:slack-incidents,s2p0:@erin:slack,s2p1:@erin:email @level 2), wait(3)@09:30 / otherwise → wait(3)@09:30`,
+    );
+    const voiced = parseConfig(
+      readFileSync(new URL("../../../tocsin.yaml", import.meta.url), "utf8").replace(
+        "erin: { name: Erin Walsh, email: erin@example.com, slack: U0ERIN001 }",
+        'erin: { name: Erin Walsh, slack: U0ERIN001, phone: "+14155552671", rules: [{ after: 0, notify: [slack] }, { after: 2m, notify: [voice] }] }',
+      ),
+    );
+    const withVoice = decide(
+      triggered,
+      { type: "level_due", step: 2, dueAt: at(15) },
+      {
+        ...ctx,
+        config: voiced,
+      },
+    );
+    expect(line(withVoice)).toBe(
+      "update{[T] noSnooze@09:20 unclaimed:2 | claim 2 | escalationStep=2 level=2 | +escalated | owe s2d0,s2p0,s2p1} → deliver(s2d0:slack-incidents,s2p0:@erin:slack @level 2), wait(3)@09:22 / otherwise → wait(3)@09:30",
+    );
+  });
+});
 
 describe("decide: commands by id (a Slack click)", () => {
   it("acknowledge: from triggered (snoozed or not), stopping every run and mirroring", () => {
@@ -253,10 +430,10 @@ describe("decide: commands by id (a Slack click)", () => {
       return d.outcome === "change" && d.change.kind === "update" ? d.change.update.append : null;
     };
     expect(appended({ type: "acknowledge", actor: dmitri })).toEqual([
-      { at: NOW, type: "acknowledged", actor: dmitri.display },
+      { at: NOW, type: "acknowledged", actor: dmitri.display, via: "slack" },
     ]);
     expect(appended({ type: "resolve", actor: dmitri, detail: "fixed" })).toEqual([
-      { at: NOW, type: "resolved", actor: dmitri.display, detail: "fixed" },
+      { at: NOW, type: "resolved", actor: dmitri.display, via: "slack", detail: "fixed" },
     ]);
     expect(appended({ type: "snooze", actor: dmitri, seconds: 3600 })).toEqual([
       {
@@ -305,11 +482,11 @@ describe("decide: commands by id (a Slack click)", () => {
 describe("decide: the escalation engine's events", () => {
   it("level_due 2 (the next level, due 09:15): claimed and sent where triggered, the state told elsewhere", () => {
     expect(row({ type: "level_due", step: 2, dueAt: at(15) })).toEqual({
-      T: `update{${CLAIM_2}} → deliver(s2d0:pagerduty,s2d1:slack-incidents @level 2), wait(3)@09:30 / otherwise → wait(3)@09:30`,
+      T: `update{${CLAIM_2}} → deliver(s2d0:slack-incidents,s2p0:@erin:slack,s2p1:@erin:email @level 2), wait(3)@09:30 / otherwise → wait(3)@09:30`,
       // The store refuses the claim while a snooze runs (as today, the claim is asked).
-      Tz: `update{${CLAIM_2}} → deliver(s2d0:pagerduty,s2d1:slack-incidents @level 2), wait(3)@09:30 / otherwise → wait(3)@09:30`,
+      Tz: `update{${CLAIM_2}} → deliver(s2d0:slack-incidents,s2p0:@erin:slack,s2p1:@erin:email @level 2), wait(3)@09:30 / otherwise → wait(3)@09:30`,
       // A snooze over resumes at the step it reached (1); another step is claimed as usual.
-      "Tz'": `update{${CLAIM_2}} → deliver(s2d0:pagerduty,s2d1:slack-incidents @level 2), wait(3)@09:30 / otherwise → wait(3)@09:30`,
+      "Tz'": `update{${CLAIM_2}} → deliver(s2d0:slack-incidents,s2p0:@erin:slack,s2p1:@erin:email @level 2), wait(3)@09:30 / otherwise → wait(3)@09:30`,
       A: "none → tell(pagerduty | s1d0), end",
       // A Slack post in flight whose message is not known: nothing to update, only to settle.
       R: "none → tell( | s1d1), end",
@@ -319,9 +496,9 @@ describe("decide: the escalation engine's events", () => {
 
   it("level_due 1 and snooze_ended 1 (the resumed run): a snooze over re-fires the level reached", () => {
     const resumed =
-      "update{[T] snoozeOver@09:20 | claim 1 | escalationStep=1 level=1 snoozedUntil=null escalationBaseAt=09:20 | owe s1d0,s1d1} → deliver(s1d0:pagerduty,s1d1:slack-incidents @level 1), wait(2)@09:35 / otherwise → wait(2)@09:35";
+      "update{[T] snoozeOver@09:20 | claim 1 | escalationStep=1 level=1 snoozedUntil=null escalationBaseAt=09:20 | owe s1d0,s1d1,s1p0,s1p1} → deliver(s1d0:pagerduty,s1d1:slack-incidents,s1p0:@dmitri:slack,s1p1:@dmitri:email @level 1), wait(2)@09:35 / otherwise → wait(2)@09:35";
     const claim1 =
-      "update{[T] noSnooze@09:20 unclaimed:1 | claim 1 | escalationStep=1 level=1 | owe s1d0,s1d1} → deliver(s1d0:pagerduty,s1d1:slack-incidents @level 1), wait(2)@09:20 / otherwise → wait(2)@09:20";
+      "update{[T] noSnooze@09:20 unclaimed:1 | claim 1 | escalationStep=1 level=1 | owe s1d0,s1d1,s1p0,s1p1} → deliver(s1d0:pagerduty,s1d1:slack-incidents,s1p0:@dmitri:slack,s1p1:@dmitri:email @level 1), wait(2)@09:20 / otherwise → wait(2)@09:20";
     const expected = {
       T: claim1,
       Tz: claim1,
@@ -343,7 +520,7 @@ describe("decide: the escalation engine's events", () => {
     );
     // Due: the level is claimed, and sent with what earlier steps owe and is due.
     expect(line(decide(early, { type: "level_due", step: 2, dueAt: at(15) }, ctx))).toBe(
-      `update{${CLAIM_2}} → deliver(s0d0:pagerduty,s2d0:pagerduty,s2d1:slack-incidents @level 2), wait(3)@09:25 / otherwise → deliver(s0d0:pagerduty @level 1), wait(3)@09:25`,
+      `update{${CLAIM_2}} → deliver(s0d0:pagerduty,s2d0:slack-incidents,s2p0:@erin:slack,s2p1:@erin:email @level 2), wait(3)@09:25 / otherwise → deliver(s0d0:pagerduty @level 1), wait(3)@09:25`,
     );
   });
 
@@ -359,7 +536,7 @@ describe("decide: the escalation engine's events", () => {
     });
     // The last level: exhausted, and no next step.
     expect(line(decide(T, { type: "level_due", step: 4, dueAt: at(60) }, ctx))).toBe(
-      "update{[T] noSnooze@09:20 unclaimed:4 | claim 4 | escalationStep=4 level=4 | +escalated +exhausted | owe s4d0,s4d1} → deliver(s4d0:pagerduty,s4d1:slack-incidents @level 4), wait(5)@null / otherwise → wait(5)@null",
+      "update{[T] noSnooze@09:20 unclaimed:4 | claim 4 | escalationStep=4 level=4 | +escalated +exhausted | owe s4d0,s4p0,s4p1} → deliver(s4d0:slack-incidents,s4p0:@vp:slack,s4p1:@vp:email @level 4), wait(5)@null / otherwise → wait(5)@null",
     );
   });
 
@@ -506,6 +683,7 @@ describe("decide: alerts by fingerprint (the store finds the incident)", () => {
           at: NOW,
           type: "resolved",
           actor: "alertmanager",
+          via: "alertmanager",
           detail: `the alert resolved at ${at(19)}`,
         },
       ]);
@@ -626,7 +804,7 @@ const stateArb: fc.Arbitrary<IncidentWithTimeline | null> = fc.option(
     ),
   { nil: null },
 );
-const actorArb = fc.constant(dmitri);
+const actorArb = fc.constantFrom(dmitri, ...Object.values(ELSEWHERE));
 const eventArb: fc.Arbitrary<LifecycleEvent> = fc.oneof(
   fc.record({ type: fc.constant("acknowledge" as const), actor: actorArb }),
   fc.record({ type: fc.constant("resolve" as const), actor: actorArb }),
@@ -726,6 +904,13 @@ describe("decide: properties (fast-check)", () => {
           } else if (d.outcome === "none") {
             for (const o of delivered(d.effects)) expect(before.has(o.key)).toBe(true);
           }
+          // Nothing is sent before its time (a later attempt, a rule's delay).
+          const all = [
+            ...("effects" in d ? d.effects : []),
+            ...(d.outcome === "change" ? (d.otherwise ?? []) : []),
+          ];
+          for (const o of delivered(all))
+            expect(!o.nextAttemptAt || o.nextAttemptAt <= NOW).toBe(true);
           // Nothing is delivered once the incident stopped being triggered.
           if (state?.status !== "triggered")
             expect(d.outcome === "none" && delivered(d.effects)).toEqual([]);

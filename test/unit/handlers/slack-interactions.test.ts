@@ -290,6 +290,7 @@ describe("POST /slack/interactions: acknowledge and resolve", () => {
     expect(after.timeline.at(-1)).toEqual({
       at: NOW.toISOString(),
       type: "acknowledged",
+      via: "slack",
       actor: "Dmitri Volkov (dmitri)",
     });
     expect(runner.calls).toEqual([
