@@ -14,6 +14,7 @@
  * makes none, and an action's writes end before it starts the next execution.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SlackCall } from "../support/fake-slack.js";
 import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
 import { waitUntil } from "../support/poll-until.js";
 import { slackClick } from "../support/slack-click.js";
@@ -156,18 +157,10 @@ class Pinned {
         expect([r.status, event.dedup_key]).toEqual([202, id]);
         return [event.event_action, severity, summary].filter(Boolean).join(" ");
       }),
-      slack: calls
-        .filter((c) => c.method !== "response_url")
-        .map((c) => {
-          expect(c.status).toBe(200);
-          const blocks = (c.args.blocks ?? []) as Array<{ type: string; elements?: object[] }>;
-          const buttons = blocks
-            .filter((b) => b.type === "actions")
-            .flatMap((b) => (b.elements ?? []) as Array<{ action_id: string }>)
-            .map((e) => e.action_id);
-          const thread = c.args.thread_ts ? " thread" : "";
-          return `${c.method}${thread} ${c.args.channel} [${buttons}] ${c.args.text}`;
-        }),
+      slack: calls.filter((c) => c.method !== "response_url" && !isDm(c)).map(slackLine),
+      // The people's own Slack DMs (issue 13), apart: sent beside the channel posts, in
+      // parallel with them. Only when there are any.
+      ...(calls.some(isDm) ? { dms: calls.filter(isDm).map(slackLine) } : {}),
     };
   }
 
@@ -227,8 +220,32 @@ const message = (verb: string) =>
   new RegExp(`^${verb} by Dmitri Volkov \\(dmitri\\) (at|until) \\d\\d:\\d\\d UTC`);
 const title = (job: string) => `loss is NaN on ${job} (ml-training)`;
 const mentionIn = (post: string | undefined) => /<@(U\w+)>$/.exec(post ?? "")?.[1] ?? "";
+/** The fake Slack's DM channel with a user (U0ERIN001: D0ERIN001). */
+const dm = (user: string) => `D${user.slice(1)}`;
+/** A person's first DM of an incident: opened, then the message with the buttons. */
+const firstDm = (job: string, user: string) => [
+  `conversations.open ${user}`,
+  `chat.postMessage ${dm(user)} [${BUTTONS}] [CRITICAL] ${title(job)} <@${user}>`,
+];
 let jobs = 0;
 const nextJob = () => `pins-${++jobs}`;
+
+/** A call about a person's direct message: opening it, or a post or update in a `D…` channel. */
+const isDm = (c: SlackCall) =>
+  c.method === "conversations.open" || String(c.args.channel ?? "").startsWith("D");
+
+/** "method [thread] channel [buttons] text" (conversations.open: the user it opens). */
+function slackLine(c: SlackCall): string {
+  expect(c.status).toBe(200);
+  if (c.method === "conversations.open") return `conversations.open ${c.args.users}`;
+  const blocks = (c.args.blocks ?? []) as Array<{ type: string; elements?: object[] }>;
+  const buttons = blocks
+    .filter((b) => b.type === "actions")
+    .flatMap((b) => (b.elements ?? []) as Array<{ action_id: string }>)
+    .map((e) => e.action_id);
+  const thread = c.args.thread_ts ? " thread" : "";
+  return `${c.method}${thread} ${c.args.channel} [${buttons}] ${c.args.text}`;
+}
 
 describe("behaviour pins, ×60: levels 15 s apart, so no level races an action", () => {
   let p: Pinned;
@@ -295,6 +312,7 @@ describe("behaviour pins, ×60: levels 15 s apart, so no level races an action",
       requests: OPENED_AND_LEVEL_1,
       pagerDuty: [`trigger critical loss is NaN on ${job}`],
       slack: [`chat.postMessage #incidents [${BUTTONS}] [CRITICAL] ${title(job)} <@${primary}>`],
+      dms: firstDm(job, primary),
     });
 
     let at = p.point();
@@ -313,6 +331,7 @@ describe("behaviour pins, ×60: levels 15 s apart, so no level races an action",
       requests: "GetItem INC, UpdateItem INC",
       pagerDuty: ["resolve"],
       slack: [`chat.update ${p.channel} [] [RESOLVED] ${title(job)}`],
+      dms: [`chat.update ${dm(primary)} [] [RESOLVED] ${title(job)}`],
     });
     expect(p.requests(stopped)).toBe("none");
     expect(p.states(id)).toBe(`${TO_FIRST_WAIT} → ${MIRROR}`);
@@ -332,8 +351,9 @@ describe("behaviour pins, ×60: levels 15 s apart, so no level races an action",
 
   it("critical, acknowledged in Slack after level 1, then resolved in Slack", async () => {
     const job = nextJob();
+    const from = p.point();
     const id = idOf(await p.deliver(job, "critical", "firing"));
-    await p.entered(id, WAIT);
+    const primary = mentionIn(p.seen(id, from, await p.entered(id, WAIT)).slack[0]);
     // action | note's verb | the mirror's requests | the message's buttons and state | a replay's requests
     const clicks = [
       "acknowledge | Acknowledged | BatchGetItem FP, GetItem INC, UpdateItem INC | [resolve] [ACKNOWLEDGED] | BatchGetItem FP, GetItem INC, GetItem SEEN",
@@ -354,6 +374,7 @@ describe("behaviour pins, ×60: levels 15 s apart, so no level races an action",
         requests: mirrored,
         pagerDuty: [action],
         slack: [`chat.update ${p.channel} ${update} ${title(job)}`],
+        dms: [`chat.update ${dm(primary)} ${update} ${title(job)}`],
       });
       expect(p.requests(stopped)).toBe("none");
 
@@ -415,10 +436,14 @@ describe("behaviour pins, ×600: the standard policy's levels at 0, 1.5, 3 and 6
         requests: OPENED_AND_LEVEL_1,
         pagerDuty: trigger,
         slack: [`chat.postMessage #incidents [${BUTTONS}] [CRITICAL] ${title(job)} <@${primary}>`],
+        dms: firstDm(job, primary),
       },
-      { requests: STEP, pagerDuty: [], slack: escalated(2, job, secondary) },
-      { requests: STEP, pagerDuty: [], slack: escalated(3, job, "U0GRACE01") },
-      { requests: STEP, pagerDuty: [], slack: escalated(4, job, "U0VICTORI") },
+      ...[secondary, "U0GRACE01", "U0VICTORI"].map((user, i) => ({
+        requests: STEP,
+        pagerDuty: [],
+        slack: escalated(i + 2, job, user),
+        dms: firstDm(job, user),
+      })),
     ]);
     const again = `Escalate → Done? → ${WAIT}`;
     expect(p.states(id)).toBe(
@@ -445,10 +470,15 @@ describe("behaviour pins, ×600: the standard policy's levels at 0, 1.5, 3 and 6
     expect(p.seen(id, at, snoozing)).toEqual({ requests, pagerDuty: [], slack: [] });
     expect(p.requests(resumed, snoozing)).toBe("none");
     // Level 3 again: its people and the thread; the PagerDuty service heard it at level 1.
+    // Grace's second DM is a new message, without buttons: her first keeps them.
     expect(p.seen(id, snoozing, repaged)).toEqual({
       requests: STEP,
       pagerDuty: [],
       slack: escalated(3, job, "U0GRACE01"),
+      dms: [
+        "conversations.open U0GRACE01",
+        `chat.postMessage ${dm("U0GRACE01")} [] [CRITICAL] ${title(job)} <@U0GRACE01>`,
+      ],
     });
     expect(p.states(id, at)).toBe(`${START} → ${WAIT} → Escalate → Done? → ${WAIT}`);
   });
