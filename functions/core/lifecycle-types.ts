@@ -38,7 +38,7 @@ export type FingerprintEvent =
 
 /** Commands on an incident by id (a Slack click). */
 export type CommandEvent =
-  | { type: "acknowledge"; actor: Actor }
+  | { type: "acknowledge"; actor: Actor; detail?: string | undefined }
   | { type: "resolve"; actor: Actor; detail?: string | undefined }
   /** `seconds` as the person chose it: the context scales it (local only). */
   | { type: "snooze"; actor: Actor; seconds: number };

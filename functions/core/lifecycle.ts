@@ -203,7 +203,15 @@ function commandUpdate(
       return {
         guard: { status: ["triggered"] },
         set: { status: "acknowledged", acknowledgedAt: now, acknowledgedBy: actor },
-        append: [{ at: now, type: "acknowledged", actor, via: event.actor.via }],
+        append: [
+          {
+            at: now,
+            type: "acknowledged",
+            actor,
+            via: event.actor.via,
+            ...(event.detail ? { detail: event.detail } : {}),
+          },
+        ],
         ...(owed ? { owedState: "acknowledged" as const } : {}),
       };
     case "resolve":

@@ -53,6 +53,8 @@ export interface FakeIncident {
   /** Who acknowledged and resolved it (user ids), for webhooks' agents. */
   acknowledgedBy?: string;
   resolvedBy?: string;
+  /** The incident it was merged into (resolved by the merge), as PagerDuty's resolve_reason says. */
+  mergedInto?: string;
 }
 
 /** What the REST API answered one request. */
@@ -449,7 +451,17 @@ export class FakeRestApi {
       priority: null,
       urgency: incident.urgency,
       conference_bridge: null,
-      resolve_reason: null,
+      resolve_reason: incident.mergedInto
+        ? {
+            type: "merge_resolve_reason",
+            incident: {
+              id: incident.mergedInto,
+              type: "incident_reference",
+              self: `https://api.pagerduty.com/incidents/${incident.mergedInto}`,
+              html_url: `https://fake.pagerduty.com/incidents/${incident.mergedInto}`,
+            },
+          }
+        : null,
     };
   }
 

@@ -24,6 +24,15 @@ const incidentData = z.object({
   incident_key: z.optional(z.nullable(z.string())),
   status: z.optional(z.string()),
   html_url: z.optional(z.nullable(z.string())),
+  /** Why it resolved: `merge_resolve_reason` when merged into `incident` (its problem lives on there). */
+  resolve_reason: z.optional(
+    z.nullable(
+      z.object({
+        type: z.string(),
+        incident: z.optional(z.nullable(reference)),
+      }),
+    ),
+  ),
 });
 
 /** The event types that act on a tocsin incident. */
@@ -41,6 +50,11 @@ export type PagerDutyWebhookEvent =
       /** Who acted in PagerDuty; null for automation (an auto-resolve, a rule). */
       agent: { id: string; summary: string | null } | null;
       incident: { id: string; incidentKey: string | null; htmlUrl: string | null };
+      /**
+       * An incident.resolved that is a merge: the PagerDuty incident this one was merged
+       * into. Its alert still fires, so tocsin takes it as an acknowledgement, not a resolve.
+       */
+      mergedInto?: string | undefined;
     }
   /** Any other event type: answered, not acted on. */
   | { kind: "ignored"; eventId: string; occurredAt: string; type: string };
@@ -68,10 +82,13 @@ export function parsePagerDutyWebhook(body: unknown): ParsedWebhook {
     const issue = data.error.issues[0]!;
     return failure({ ...issue, path: ["event", "data", ...issue.path] });
   }
+  const reason = data.data.resolve_reason;
+  const merged = kind === "resolve" && reason?.type === "merge_resolve_reason";
   return {
     ok: true,
     event: {
-      kind,
+      kind: merged ? "acknowledge" : kind,
+      ...(merged ? { mergedInto: reason.incident?.id ?? "another incident" } : {}),
       eventId: event.id,
       occurredAt,
       agent: event.agent ? { id: event.agent.id, summary: event.agent.summary ?? null } : null,

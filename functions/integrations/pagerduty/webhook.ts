@@ -130,7 +130,12 @@ export function pagerDutyWebhook(deps: PagerDutyWebhookDeps) {
           incidentId,
           action:
             webhook.kind === "acknowledge"
-              ? { type: "acknowledge" }
+              ? {
+                  type: "acknowledge",
+                  detail: webhook.mergedInto
+                    ? `PagerDuty incident ${webhook.incident.id} merged into ${webhook.mergedInto}; the alert stays open until it resolves`
+                    : `in PagerDuty incident ${webhook.incident.id}`,
+                }
               : { type: "resolve", detail: `in PagerDuty incident ${webhook.incident.id}` },
           user: undefined,
           actor,

@@ -162,6 +162,25 @@ describe("POST /webhooks/pagerduty: a person acts in PagerDuty", () => {
     });
   });
 
+  it("a merge in PagerDuty (incident.resolved with a merge_resolve_reason) acknowledges, not resolves: the alert still fires", async () => {
+    const { incident, pd } = await openBoth();
+    const merged = { ...pd, status: "resolved" as const, mergedInto: "PTARGET" };
+
+    const answer = await post(delivery("incident.resolved", merged));
+
+    expect(answer.body).toEqual({ status: "acknowledged", incidentId: incident.id });
+    const stored = (await store.get(incident.id))!;
+    expect(stored.status).toBe("acknowledged");
+    expect(stored.resolvedAt).toBeNull();
+    expect(stored.timeline.at(-1)).toEqual({
+      at: NOW.toISOString(),
+      type: "acknowledged",
+      actor: "Dmitri Volkov (dmitri)",
+      detail: `PagerDuty incident ${pd.id} merged into PTARGET; the alert stays open until it resolves`,
+    });
+    expect(calls).toEqual([`stop ${incident.id}`, `mirror ${incident.id} acknowledge`]);
+  });
+
   it("a delivery signed only with the secret being rotated out is taken", async () => {
     const { pd } = await openBoth();
     const answer = await post(delivery("incident.acknowledged", pd, { secrets: [OLD_SECRET] }));

@@ -45,6 +45,21 @@ describe("parsePagerDutyWebhook", () => {
     expect(parsed.ok && parsed.event).toMatchObject({ kind: "resolve", agent: null });
   });
 
+  it("reads an incident.resolved that is a merge as an acknowledge naming the incident merged into", () => {
+    const body = acknowledged();
+    body.event.event_type = "incident.resolved";
+    body.event.data.resolve_reason = {
+      type: "merge_resolve_reason",
+      incident: { id: "PTARGET", type: "incident_reference", html_url: null },
+    };
+    const parsed = parsePagerDutyWebhook(body);
+    expect(parsed.ok && parsed.event).toMatchObject({ kind: "acknowledge", mergedInto: "PTARGET" });
+    body.event.data.resolve_reason = { type: "some_future_reason" };
+    const other = parsePagerDutyWebhook(body);
+    expect(other.ok && other.event).toMatchObject({ kind: "resolve" });
+    expect(other.ok && "mergedInto" in other.event).toBe(false);
+  });
+
   it("ignores every other event type, such as the documented priority_updated", () => {
     expect(parsePagerDutyWebhook(documented())).toEqual({
       ok: true,
