@@ -176,6 +176,7 @@ describe("POST /webhooks/pagerduty: a person acts in PagerDuty", () => {
       at: NOW.toISOString(),
       type: "acknowledged",
       actor: "Dmitri Volkov (dmitri)",
+      via: "pagerduty",
       detail: `PagerDuty incident ${pd.id} merged into PTARGET; the alert stays open until it resolves`,
     });
     expect(calls).toEqual([`stop ${incident.id}`, `mirror ${incident.id} acknowledge`]);
