@@ -48,6 +48,21 @@ function postedSlackMessages(incident: Incident, attempted: readonly Attempted[]
   return [...posted].map(([channelId, ref]) => ({ channelId, ref }));
 }
 
+/**
+ * The PagerDuty incidents these deliveries opened (user mode), one per channel where the
+ * incident had none: later levels reassign it and the mirror acknowledges it, instead of
+ * opening another through PagerDuty's heavily rate-limited creation API.
+ */
+function openedPagerDutyIncidents(incident: Incident, attempted: readonly Attempted[]) {
+  const opened = new Map<string, string>();
+  for (const { notification, outcome } of attempted) {
+    const { channelId } = notification;
+    if (outcome.pagerDutyIncident && !incident.pagerDutyIncidents?.[channelId])
+      opened.set(channelId, opened.get(channelId) ?? outcome.pagerDutyIncident);
+  }
+  return [...opened].map(([channelId, id]) => ({ channelId, id }));
+}
+
 const delivered = (attempted: readonly Attempted[]) =>
   attempted.filter((a) => a.outcome.status === "delivered").map((a) => a.notification.channelId);
 
@@ -100,6 +115,7 @@ export async function deliverOwed(
       pending,
       delivered: delivered(attempted),
       slackMessages: postedSlackMessages(incident, attempted),
+      pagerDutyIncidents: openedPagerDutyIncidents(incident, attempted),
     },
     { config: deps.config, now: (deps.clock ?? systemClock).now().toISOString(), after: addTime },
   );

@@ -92,5 +92,9 @@ export function toNotification(
     recipients: delivery.recipients,
     runbook: parts.runbook(incident),
     slackMessage,
+    // PagerDuty user mode: the PagerDuty incident a level before opened, reassigned now.
+    ...(personal
+      ? {}
+      : { pagerDutyIncident: incident.pagerDutyIncidents?.[delivery.channelId] ?? null }),
   };
 }

@@ -124,6 +124,19 @@ describe("PagerDuty user mode", () => {
     );
     expect(pagerDuty.rest.incidents.size).toBe(1);
     expect(pagerDuty.restRequests.every((r) => r.headers.from === BOT.email)).toBe(true);
+    // One creation, then reassignments of the incident tocsin remembered: never a second
+    // create refused as a duplicate and looked up (PagerDuty rate-limits creation heavily).
+    expect(
+      pagerDuty.restRequests.map((r) => `${r.method} ${r.path.split("?")[0]} ${r.status}`),
+    ).toEqual([
+      "POST /incidents 201",
+      `PUT /incidents/${pd.id} 200`,
+      `PUT /incidents/${pd.id} 200`,
+      `PUT /incidents/${pd.id} 200`,
+    ]);
+    expect((await incident(local.url, id)).pagerDutyIncidents).toEqual({
+      "pagerduty-people": pd.id,
+    });
 
     // tocsin's timeline says which PagerDuty incident each level's person was assigned.
     const stored = await incident(local.url, id);
