@@ -66,6 +66,12 @@ describe("the notification of a delivery", () => {
     })!;
     expect(channel.channel).toEqual({ type: "slack", channel: "#incidents" });
     expect(channel.links).toBeUndefined();
+    expect(channel.pagerDutyIncident).toBeUndefined();
+    // PagerDuty: the PagerDuty incident the channel opened (user mode reassigns it), or none yet.
+    const page = { channelId: "pagerduty", kind: "escalate" as const, level: 2, recipients: [] };
+    expect(toNotification(parts, incident, page)!.pagerDutyIncident).toBeNull();
+    const opened = { ...incident, pagerDutyIncidents: { pagerduty: "Q1ABC23" } };
+    expect(toNotification(parts, opened, page)!.pagerDutyIncident).toBe("Q1ABC23");
     const personal = toNotification({ ...parts, links: undefined }, incident, {
       channelId: "@alice:slack",
       kind: "trigger",
