@@ -118,6 +118,7 @@ describe("an SMS reply", () => {
       expect(acked?.timeline.at(-1)).toMatchObject({
         type: "acknowledged",
         actor: "Alice Martin (alice)",
+        via: "sms",
       });
       expect((await store.get(older.id))?.status).toBe("triggered");
       expect(calls).toEqual([`stop ${latest.id}`, `mirror ${latest.id} acknowledge`]);
