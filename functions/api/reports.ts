@@ -6,6 +6,7 @@ import {
   type EscalationReport,
   escalationReport,
   invalidReportRange,
+  MAX_UNREACHABLE_ROWS,
   reportRange,
 } from "../core/report.js";
 import { reportCsv } from "./incident-csv.js";
@@ -33,13 +34,17 @@ export function parseReportRange(params: Record<string, string | undefined>, now
   return range;
 }
 
-/** Reads the range's incidents (one Query on byTime, paged) and computes the report. */
+/**
+ * Reads the range's incidents (one Query on byTime, paged) and the people its levels could
+ * not reach (one Query per month), and computes the report.
+ */
 export async function buildReport(
   store: IncidentStore,
   range: { since: string; until: string },
 ): Promise<EscalationReport> {
   const slice = await store.listForReport({ ...range, maxIncidents: MAX_REPORT_INCIDENTS });
-  return escalationReport(slice.incidents, { ...range, truncated: slice.truncated });
+  const unreachable = await store.listUnreachable({ ...range, limit: MAX_UNREACHABLE_ROWS });
+  return escalationReport(slice.incidents, { ...range, truncated: slice.truncated }, unreachable);
 }
 
 /** GET /reports/escalations?since=&until=&format= */

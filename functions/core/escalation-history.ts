@@ -9,6 +9,19 @@ export interface DeliveryRecord {
   target: string | null;
   state: DeliveryState;
   detail: string | null;
+  /** A person's own delivery: who (config user id) and how; null for a channel's. */
+  person: string | null;
+  method: string | null;
+  /** The provider's id for it: SNS message id, PagerDuty incident, Slack ts. */
+  providerId: string | null;
+}
+
+/** A person the level named whom no contact method could reach. */
+export interface UnreachablePerson {
+  at: string;
+  person: string;
+  target: string | null;
+  reason: string | null;
 }
 
 /** One level of an incident's escalation, as its timeline tells it. */
@@ -20,6 +33,7 @@ export interface LevelHistory {
   /** Who the level was for, as the escalation recorded it (e.g. "to level 2: Bob Chen"). */
   escalation: string | null;
   deliveries: DeliveryRecord[];
+  unreachable: UnreachablePerson[];
 }
 
 /**
@@ -36,7 +50,8 @@ export function deliveryState(event: TimelineEvent): DeliveryState | null {
 
 /**
  * Groups the escalation part of a timeline by level, in the order levels were reached:
- * who each level was for, and every notification with its channel, target and outcome.
+ * who each level was for, every notification with its channel, target, person, method,
+ * provider id and outcome, and the people it could not reach.
  * Events without a level (a failure of the escalation itself) are not part of any level.
  */
 export function escalationByLevel(timeline: readonly TimelineEvent[]): LevelHistory[] {
@@ -45,11 +60,26 @@ export function escalationByLevel(timeline: readonly TimelineEvent[]): LevelHist
   for (const event of ordered) {
     if (event.level === undefined) continue;
     const state = deliveryState(event);
-    if (state === null && event.type !== "escalated") continue;
+    if (state === null && event.type !== "escalated" && event.type !== "unreachable") continue;
     let entry = levels.get(event.level);
     if (!entry) {
-      entry = { level: event.level, reachedAt: event.at, escalation: null, deliveries: [] };
+      entry = {
+        level: event.level,
+        reachedAt: event.at,
+        escalation: null,
+        deliveries: [],
+        unreachable: [],
+      };
       levels.set(event.level, entry);
+    }
+    if (event.type === "unreachable") {
+      entry.unreachable.push({
+        at: event.at,
+        person: event.person ?? "",
+        target: event.target ?? null,
+        reason: event.detail ?? null,
+      });
+      continue;
     }
     if (event.type === "escalated") {
       entry.escalation ??= event.detail ?? null;
@@ -62,6 +92,9 @@ export function escalationByLevel(timeline: readonly TimelineEvent[]): LevelHist
       target: event.target ?? null,
       state: state!,
       detail: event.detail ?? null,
+      person: event.person ?? null,
+      method: event.method ?? null,
+      providerId: event.providerId ?? null,
     });
   }
   return [...levels.values()].sort(

@@ -1,5 +1,6 @@
 import { SEVERITIES } from "./alert.js";
 import type { Incident } from "./incident.js";
+import type { UnreachableEntry } from "./incident-store.js";
 
 /** What a report needs of an incident: the summary fields, never the timeline. */
 export type ReportIncident = Pick<
@@ -80,7 +81,15 @@ export interface EscalationReport {
   }>;
   /** One entry per UTC day of the range, zeros included. */
   perDay: Array<{ day: string; incidents: number }>;
+  /**
+   * Who could not be reached: people a level named whom none of their contact methods
+   * reached, found in the range, newest first, at most MAX_UNREACHABLE_ROWS.
+   */
+  unreachable: UnreachableEntry[];
 }
+
+/** The most "who could not be reached" rows a report lists. */
+export const MAX_UNREACHABLE_ROWS = 500;
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
@@ -168,6 +177,7 @@ export function daysBetween(since: string, until: string): string[] {
 export function escalationReport(
   incidents: readonly ReportIncident[],
   range: { since: string; until: string; truncated?: boolean },
+  unreachable: readonly UnreachableEntry[] = [],
 ): EscalationReport {
   const from = Date.parse(range.since);
   const to = Date.parse(range.until);
@@ -226,6 +236,10 @@ export function escalationReport(
     reachedLevel,
     acknowledgementsByResponder,
     perDay: [...perDayCounts].map(([day, count]) => ({ day, incidents: count })),
+    unreachable: unreachable
+      .filter((u) => Date.parse(u.at) >= from && Date.parse(u.at) <= to)
+      .sort((a, b) => b.at.localeCompare(a.at))
+      .slice(0, MAX_UNREACHABLE_ROWS),
   };
 }
 

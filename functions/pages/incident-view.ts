@@ -42,22 +42,34 @@ ${entries.map(([name, value]) => html`<tr><th>${name}</th><td class="wrap">${val
 
 function levelSection(level: LevelHistory): SafeHtml {
   const heading = level.level === 0 ? "When it opened" : `Level ${level.level}`;
+  const rows = level.deliveries.length + level.unreachable.length;
   return html`<section class="level" data-level="${level.level}">
 <h3>${heading} <span class="muted">· ${formatTime(level.reachedAt)}</span></h3>
 ${level.escalation ? html`<p>Escalated ${level.escalation}</p>` : null}
 ${
-  level.deliveries.length > 0
-    ? html`<div class="scroll"><table><thead><tr><th>When</th><th>Channel</th><th>To</th><th>Outcome</th><th>Detail</th></tr></thead><tbody>
+  rows > 0
+    ? html`<div class="scroll"><table><thead><tr><th>When</th><th>Channel</th><th>To</th><th>Method</th><th>Outcome</th><th>Provider id</th><th>Detail</th></tr></thead><tbody>
 ${level.deliveries.map(
   (
     d,
-  ) => html`<tr><td>${formatTime(d.at)}</td><td>${d.channel ?? "–"}</td><td>${d.target ?? "–"}</td>
-<td class="${d.state}">${OUTCOME[d.state]}</td><td class="wrap">${d.detail}</td></tr>`,
+  ) => html`<tr><td>${formatTime(d.at)}</td><td>${d.channel ?? "–"}</td><td>${d.target ?? "–"}</td><td>${d.method ?? "–"}</td>
+<td class="${d.state}">${OUTCOME[d.state]}</td><td>${d.providerId ?? "–"}</td><td class="wrap">${d.detail}</td></tr>`,
+)}
+${level.unreachable.map(
+  (u) =>
+    html`<tr class="unreachable"><td>${formatTime(u.at)}</td><td>–</td><td>${u.target ?? u.person}</td><td>–</td>
+<td class="failed">unreachable</td><td>–</td><td class="wrap">${u.reason}</td></tr>`,
 )}
 </tbody></table></div>`
     : html`<p class="muted">No notifications recorded at this level.</p>`
 }
 </section>`;
+}
+
+/** Where the incident's current acknowledgement or resolve came from (`via slack`). */
+function viaOf(incident: IncidentWithTimeline, type: "acknowledged" | "resolved"): string {
+  const via = incident.timeline.findLast((e) => e.type === type)?.via;
+  return via ? ` via ${via}` : "";
 }
 
 function timelineItem(event: TimelineEvent): SafeHtml {
@@ -95,8 +107,8 @@ export function incidentView(
 <dl class="fields">
 <dt>Created</dt><dd>${formatTime(incident.createdAt)}</dd>
 <dt>Highest level</dt><dd>${highestLevel(incident)}</dd>
-<dt>Acknowledged</dt><dd>${incident.acknowledgedAt ? html`by ${incident.acknowledgedBy} at ${formatTime(incident.acknowledgedAt)} (after ${formatDuration(ack)})` : html`<span class="muted">no</span>`}</dd>
-<dt>Resolved</dt><dd>${incident.resolvedAt ? html`by ${incident.resolvedBy} at ${formatTime(incident.resolvedAt)} (after ${formatDuration(res)})` : html`<span class="muted">no</span>`}</dd>
+<dt>Acknowledged</dt><dd>${incident.acknowledgedAt ? html`by ${incident.acknowledgedBy}${viaOf(incident, "acknowledged")} at ${formatTime(incident.acknowledgedAt)} (after ${formatDuration(ack)})` : html`<span class="muted">no</span>`}</dd>
+<dt>Resolved</dt><dd>${incident.resolvedAt ? html`by ${incident.resolvedBy}${viaOf(incident, "resolved")} at ${formatTime(incident.resolvedAt)} (after ${formatDuration(res)})` : html`<span class="muted">no</span>`}</dd>
 ${incident.snoozedUntil ? html`<dt>Snoozed until</dt><dd>${formatTime(incident.snoozedUntil)}</dd>` : null}
 <dt>Occurrences</dt><dd>${incident.occurrences} (last seen ${formatTime(incident.lastSeenAt)})</dd>
 <dt>Escalation policy</dt><dd>${incident.escalationPolicy ?? html`<span class="muted">none</span>`}</dd>

@@ -69,6 +69,18 @@ ${report.byHighestLevel.map(
     html`<tr><td><a href="/${queryString({ level: String(l.level), since: report.since.slice(0, 10), until: report.until.slice(0, 10) })}">${l.level === 0 ? "0 (not escalated)" : l.level}</a></td><td class="num">${l.incidents}</td></tr>`,
 )}
 </tbody></table></div>
+<h2>Who could not be reached</h2>
+<p class="muted">People an escalation level named whom none of their contact methods reached (no usable method, or every one failed).</p>
+<div class="scroll"><table id="unreachable"><thead><tr><th>When</th><th>Incident</th><th>Team</th><th class="num">Level</th><th>Person</th><th>Why</th></tr></thead><tbody>
+${
+  report.unreachable.length > 0
+    ? report.unreachable.map(
+        (u) =>
+          html`<tr><td>${formatTime(u.at)}</td><td><a href="/${queryString({ incident: u.incidentId })}">${u.incidentId}</a></td><td>${u.team}</td><td class="num">${u.level}</td><td>${u.userId}</td><td class="wrap">${u.reason}</td></tr>`,
+      )
+    : html`<tr><td colspan="6" class="muted">Everyone a level named was reached.</td></tr>`
+}
+</tbody></table></div>
 <h2>Acknowledgements per responder</h2>
 <div class="scroll"><table><thead><tr><th>Responder</th><th class="num">Acknowledged</th><th>Time to acknowledge (mean · p50 · p90)</th></tr></thead><tbody>
 ${

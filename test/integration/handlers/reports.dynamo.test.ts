@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 describe("GET /reports/escalations on DynamoDB", () => {
-  it("reads the last 30 days from one Query on the time index and nothing else", async () => {
+  it("reads the last 30 days from one Query on the time index and one per month of the unreachable, nothing else", async () => {
     const handler = readApi({
       store,
       apiToken: () => TOKEN,
@@ -51,7 +51,8 @@ describe("GET /reports/escalations on DynamoDB", () => {
       }),
       lambdaContext,
     );
-    expect(faults.sent).toEqual(["QueryCommand"]);
+    // The time index; then UNREACH#2026-11 and UNREACH#2026-10 (the range starts on 31 October).
+    expect(faults.sent).toEqual(["QueryCommand", "QueryCommand", "QueryCommand"]);
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body ?? "null").overall).toMatchObject({
       incidents: 5,

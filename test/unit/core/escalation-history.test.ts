@@ -85,6 +85,9 @@ describe("escalationByLevel", () => {
         target: "Erin Walsh",
         state: "delivered",
         detail: "escalate: accepted",
+        person: null,
+        method: null,
+        providerId: null,
       },
       {
         at: at(15),
@@ -92,6 +95,9 @@ describe("escalationByLevel", () => {
         target: null,
         state: "failed",
         detail: "escalate: slack 500",
+        person: null,
+        method: null,
+        providerId: null,
       },
     ]);
   });
@@ -113,8 +119,59 @@ describe("escalationByLevel", () => {
             target: null,
             state: "delivered",
             detail: "escalate: sent",
+            person: null,
+            method: null,
+            providerId: null,
           },
         ],
+        unreachable: [],
+      },
+    ]);
+  });
+
+  it("says per level who was tried, how, with the provider's id, and who could not be reached", () => {
+    const [level] = escalationByLevel([
+      { at: at(15), type: "escalated", level: 2, detail: "to level 2: Bob Chen, Grace Okafor" },
+      {
+        at: at(15),
+        type: "notified",
+        level: 2,
+        channel: "@bob:sms",
+        target: "Bob Chen",
+        person: "bob",
+        method: "sms",
+        rule: 0,
+        outcome: "delivered",
+        providerId: "7f0c",
+        detail: "escalate: accepted by SNS",
+      },
+      {
+        at: at(15),
+        type: "unreachable",
+        level: 2,
+        person: "grace",
+        target: "Grace Okafor",
+        detail: "no usable contact method: rules name sms; no phone",
+      },
+    ]);
+    expect(level!.deliveries).toEqual([
+      {
+        at: at(15),
+        channel: "@bob:sms",
+        target: "Bob Chen",
+        state: "delivered",
+        detail: "escalate: accepted by SNS",
+        person: "bob",
+        method: "sms",
+        providerId: "7f0c",
+      },
+    ]);
+    expect(level!.unreachable).toEqual([
+      {
+        at: at(15),
+        person: "grace",
+        target: "Grace Okafor",
+        reason: "no usable contact method: rules name sms; no phone",
       },
     ]);
   });

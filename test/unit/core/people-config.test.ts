@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_NOTIFICATION_RULES } from "../../../functions/core/config.js";
 import { parseConfig } from "../../../functions/core/yaml-files.js";
@@ -212,5 +213,37 @@ describe("people's contact methods and notification rules in tocsin.yaml", () =>
     const refusal = configProblem(text);
     expect(refusal).toMatch(message);
     expect(refusal).toMatch(/^test\.yaml/);
+  });
+});
+
+describe("examples/tocsin-people.yaml", () => {
+  it("is valid and shows a person with every contact method and both PagerDuty modes", () => {
+    const text = readFileSync(
+      new URL("../../../examples/tocsin-people.yaml", import.meta.url),
+      "utf8",
+    );
+    const config = parseConfig(text);
+    const alice = config.users.alice!;
+    expect(Object.keys(alice).sort()).toEqual([
+      "email",
+      "name",
+      "pagerduty",
+      "phone",
+      "rules",
+      "slack",
+    ]);
+    expect(alice.rules!.flatMap((r) => r.notify).sort()).toEqual(
+      ["email", "slack", "sms", "voice", "voice"].sort(),
+    );
+    expect(
+      Object.values(config.channels).map((c) =>
+        c.type === "pagerduty" ? (c.mode ?? "service") : c.type,
+      ),
+    ).toEqual(["service", "user", "slack"]);
+  });
+
+  it("the shipped tocsin.yaml writes out the built-in default rules", () => {
+    const text = readFileSync(new URL("../../../tocsin.yaml", import.meta.url), "utf8");
+    expect(parseConfig(text).notificationRules).toEqual(DEFAULT_NOTIFICATION_RULES);
   });
 });

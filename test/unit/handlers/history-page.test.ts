@@ -333,7 +333,7 @@ describe("the pages", () => {
     expect(body).toContain("Escalated to level 2: Erin Walsh");
     expect(body).toContain('<td class="failed">failed</td>');
     expect(body).toContain('<td class="not_delivered">not delivered</td>');
-    expect(body).toContain("by Erin Walsh at 2026-11-30 09:20:00 UTC (after 19m 00s)");
+    expect(body).toContain("by Erin Walsh via slack at 2026-11-30 09:20:00 UTC (after 19m 00s)");
     expect(body).toContain(`href="/incidents/${escalatedId}?format=csv"`);
   });
 
@@ -371,6 +371,61 @@ describe("the pages", () => {
     );
   });
 
+  it("show per level who was tried how, with the provider's id, and who could not be reached", async () => {
+    const reason = `no usable contact method: rules name sms; no phone ${SCRIPT}`;
+    await store.apply(escalatedId, {
+      guard: { exists: true },
+      append: [
+        {
+          at: at(16),
+          type: "notified",
+          level: 2,
+          channel: "@erin:sms",
+          target: "Erin Walsh",
+          person: "erin",
+          method: "sms",
+          rule: 0,
+          outcome: "delivered",
+          providerId: "7f0c2a",
+          detail: "escalate: accepted by SNS for +1•••••2671",
+        },
+        {
+          at: at(16),
+          type: "unreachable",
+          level: 2,
+          person: "grace",
+          target: "Grace Okafor",
+          detail: reason,
+        },
+      ],
+    });
+    await store.recordUnreachable([
+      {
+        at: at(16),
+        incidentId: escalatedId,
+        team: "ml-training",
+        level: 2,
+        userId: "grace",
+        reason,
+      },
+    ]);
+    const incident = (await page({ incident: escalatedId })).body;
+    expect(incident).toContain("<th>Method</th><th>Outcome</th><th>Provider id</th>");
+    expect(incident).toMatch(
+      /<td>Erin Walsh<\/td><td>sms<\/td>\s*<td class="delivered">delivered<\/td><td>7f0c2a<\/td>/,
+    );
+    expect(incident).toMatch(/<tr class="unreachable">.*<td>Grace Okafor<\/td>/s);
+    expect(incident).not.toContain(SCRIPT);
+    const report = (await page({ view: "report" })).body;
+    expect(report).toContain("<h2>Who could not be reached</h2>");
+    expect(report).toMatch(
+      new RegExp(
+        `<td><a href="/\\?incident=${escapeRegExp(escalatedId)}">[^<]+</a></td><td>ml-training</td><td class="num">2</td><td>grace</td>`,
+      ),
+    );
+    expect(report).not.toContain(SCRIPT);
+  });
+
   it("refuse a report range that runs backwards", async () => {
     const { status, body } = await page({
       view: "report",
@@ -381,3 +436,7 @@ describe("the pages", () => {
     expect(body).toContain("since: must not be after until");
   });
 });
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -25,6 +25,25 @@ beforeAll(async () => {
   faults = plan.faults;
   store = new MemoryIncidentStore({ beforeRequest: plan.beforeRequest });
   ids = await seedReportIncidents(store);
+  await store.recordUnreachable([
+    {
+      at: "2026-11-11T09:20:00.000Z",
+      incidentId: ids.a!,
+      team: "ml-training",
+      level: 3,
+      userId: "grace",
+      reason: "no usable contact method: rules name sms, voice; no phone",
+    },
+    // Before the default range: not listed.
+    {
+      at: "2026-10-01T09:00:00.000Z",
+      incidentId: ids.a!,
+      team: "ml-training",
+      level: 2,
+      userId: "bob",
+      reason: "no contact method reached them: sms failed",
+    },
+  ]);
   faults.sent.length = 0;
   handler = readApi({
     store,
@@ -138,10 +157,21 @@ describe("GET /incidents?format=csv", () => {
 });
 
 describe("GET /reports/escalations", () => {
-  it("reports the last 30 days by default, from one Query on the time index and nothing else", async () => {
+  it("reports the last 30 days by default, from a Query on the time index and one of the unreachable, nothing else", async () => {
     const sentBefore = faults.sent.length;
     const { status, body } = await get("/reports/escalations");
-    expect(faults.sent.slice(sentBefore)).toEqual(["query"]);
+    expect(faults.sent.slice(sentBefore)).toEqual(["query", "query"]);
+    // Who could not be reached, in the range only.
+    expect(body.unreachable).toEqual([
+      {
+        at: "2026-11-11T09:20:00.000Z",
+        incidentId: ids.a,
+        team: "ml-training",
+        level: 3,
+        userId: "grace",
+        reason: "no usable contact method: rules name sms, voice; no phone",
+      },
+    ]);
     expect(status).toBe(200);
     expect(body.since).toBe("2026-10-31T12:00:00.000Z");
     expect(body.until).toBe(NOW.toISOString());
