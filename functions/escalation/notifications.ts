@@ -89,10 +89,6 @@ export function toNotification(
     channel,
     ...(contact ? { contact } : {}),
     ...(contact ? { links: linksFor(parts, incident.id, contact) } : {}),
-    // PagerDuty user mode: the PagerDuty incident this channel opened, reassigned or told.
-    ...(channel.type === "pagerduty"
-      ? { pagerDutyIncident: incident.pagerDutyIncidents?.[delivery.channelId] ?? null }
-      : {}),
     recipients: delivery.recipients,
     runbook: parts.runbook(incident),
     slackMessage,

@@ -66,7 +66,6 @@ describe("the notification of a delivery", () => {
     })!;
     expect(channel.channel).toEqual({ type: "slack", channel: "#incidents" });
     expect(channel.links).toBeUndefined();
-    expect(channel.pagerDutyIncident).toBeUndefined();
     // PagerDuty: the PagerDuty incident the channel opened (user mode reassigns it), or none yet.
     const page = { channelId: "pagerduty", kind: "escalate" as const, level: 2, recipients: [] };
     expect(toNotification(parts, incident, page)!.pagerDutyIncident).toBeNull();
