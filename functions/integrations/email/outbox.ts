@@ -65,6 +65,13 @@ export function fileOutbox(
 }
 
 /** An outbox that only logs (the local server with `TOCSIN_DATA_DIR=:memory:`), phones masked. */
+/**
+ * A text with its acknowledgement links' tokens withheld: a token acts for its person, and
+ * logs are read by many (the outbox files of a kept data directory hold the whole text).
+ */
+export const withoutLinkTokens = (text: string) =>
+  text.replace(/\/a\/[A-Za-z0-9_.~%-]+/g, "/a/[token withheld from logs]");
+
 export function consoleOutbox(
   log: (message: string, fields: Record<string, unknown>) => void,
 ): Outbox {
@@ -80,7 +87,7 @@ export function consoleOutbox(
       log(`${kind} (local outbox)`, {
         event: `${kind}_outbox`,
         to: maskPhone(message.to),
-        body: message.body,
+        body: withoutLinkTokens(message.body),
       });
     }
   };
