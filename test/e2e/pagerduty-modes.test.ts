@@ -123,6 +123,13 @@ describe("PagerDuty user mode", () => {
       pd.assignmentHistory.flat(),
     );
     expect(pagerDuty.rest.incidents.size).toBe(1);
+    // The incident opened at level 1 is remembered: each later level is one PUT.
+    expect(pagerDuty.restRequests.map((r) => [r.method, r.status])).toEqual([
+      ["POST", 201],
+      ["PUT", 200],
+      ["PUT", 200],
+      ["PUT", 200],
+    ]);
     expect(pagerDuty.restRequests.every((r) => r.headers.from === BOT.email)).toBe(true);
     // One creation, then reassignments of the incident tocsin remembered: never a second
     // create refused as a duplicate and looked up (PagerDuty rate-limits creation heavily).
@@ -183,6 +190,12 @@ describe("PagerDuty user mode", () => {
     const message = slack.messages.get(`${ref.channel}/${ref.ts}`)!;
     expect(JSON.stringify(message.blocks)).toContain("Acknowledged");
     expect(JSON.stringify(message.blocks)).not.toContain('"action_id":"acknowledge"');
+    // PagerDuty, where the person acted, is not told again (the mirror skips it): no status PUT.
+    expect(
+      pagerDuty.restRequests.filter(
+        (r) => (r.body as { incident?: { status?: string } }).incident?.status !== undefined,
+      ),
+    ).toEqual([]);
     // The only webhook is the person's: tocsin's mirror caused none (no bounce).
     await pagerDuty.echoed();
     expect(pagerDuty.webhooks).toHaveLength(1);
@@ -199,6 +212,27 @@ describe("PagerDuty user mode", () => {
 });
 
 describe("PagerDuty service mode", () => {
+  it("one Events v2 trigger for the whole escalation: PagerDuty's own policy pages people", async () => {
+    const { local, pagerDuty } = await start();
+    const posted = await postAlert(local.url, WEBHOOK, critical("service-mode"));
+    const id = posted.incident!.id;
+
+    await within(local.escalation.untilEnded(id), "the escalation to end", PATIENCE_MS);
+
+    const stored = await incident(local.url, id);
+    expect(stored.level).toBe(4);
+    const triggers = pagerDuty.events.filter(
+      (e) => e.dedup_key === id && e.event_action === "trigger",
+    );
+    expect(triggers).toHaveLength(1);
+    expect(pagerDuty.restRequests).toEqual([]);
+    const notified = stored.timeline.filter(
+      (e) => e.type === "notified" && e.channel === "pagerduty",
+    );
+    expect(notified).toHaveLength(1);
+    expect(notified[0]!.person).toBeUndefined();
+  });
+
   /** The shipped config with Dmitri's PagerDuty user id, so the timeline can name him. */
   function serviceModeConfig(): Config {
     const config = structuredClone(loadServiceFiles("tocsin.yaml").config);
