@@ -101,10 +101,21 @@ export class PagerDutyUserMode {
     let incident: RestIncident;
     let opened = false;
     if (notification.pagerDutyIncident) {
+      // Reassigning re-triggers a PagerDuty incident: one acknowledged (or resolved) there,
+      // whose webhook has not reached tocsin yet, must not be undone by the next level.
+      const current = await this.read(rest, notification.pagerDutyIncident);
+      if (current.status !== undefined && current.status !== "triggered")
+        return actedInPagerDuty(current, people);
       incident = await this.reassign(rest, notification.pagerDutyIncident, ids);
     } else {
       const created = await this.create(rest, notification, service, ids[0]!);
       opened = created.opened;
+      if (
+        !opened &&
+        created.incident.status !== undefined &&
+        created.incident.status !== "triggered"
+      )
+        return actedInPagerDuty(created.incident, people);
       incident = sameAssignees(created.incident, ids)
         ? created.incident
         : await this.reassign(rest, created.incident.id, ids);
@@ -156,6 +167,13 @@ export class PagerDutyUserMode {
       if (open) return { incident: open, opened: false };
     }
     throw new Refused(refusal(answer, "open the PagerDuty incident"));
+  }
+
+  /** GET /incidents/{id}: its status now. */
+  private async read(rest: PagerDutyRest, id: string): Promise<RestIncident> {
+    const answer = await rest.request("GET", `/incidents/${encodeURIComponent(id)}`);
+    if (answer.status !== 200) throw new Refused(refusal(answer, `read PagerDuty incident ${id}`));
+    return incidentOf(answer, `read PagerDuty incident ${id}`);
   }
 
   /** PUT /incidents/{id} with the level's people as the assignees. */
@@ -295,4 +313,23 @@ const noUserId = (person: Recipient) => ({
 
 function truncate(text: string, limit: number): string {
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
+/**
+ * A level not sent to PagerDuty because someone acknowledged (or resolved) its incident there
+ * first: reassigning would re-trigger it and page the next person. PagerDuty's webhook brings
+ * that acknowledgement to tocsin, which then stops the escalation.
+ */
+function actedInPagerDuty(
+  incident: RestIncident,
+  people: ReadonlyArray<{ userId: string; name: string }>,
+): DeliveryOutcome {
+  const detail = `PagerDuty incident ${incident.id} is ${incident.status} in PagerDuty: not reassigned (that would trigger it again)`;
+  return {
+    status: "not_delivered",
+    detail,
+    providerId: incident.id,
+    pagerDutyIncident: incident.id,
+    perPerson: people.map((p) => ({ userId: p.userId, status: "not_delivered", detail })),
+  };
 }

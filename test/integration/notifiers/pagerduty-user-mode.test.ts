@@ -88,10 +88,38 @@ describe("PagerDuty user mode: the incident follows the levels' people", () => {
     expect(second.detail).toBe(`PagerDuty incident ${pd.id} assigned to Erin Walsh (PERIN01)`);
     expect(fake.requests.map((r) => [r.method, r.path, r.notified])).toEqual([
       ["POST", "/incidents", ["PDMITRI"]],
+      ["GET", `/incidents/${pd.id}`, []],
       ["PUT", `/incidents/${pd.id}`, ["PERIN01"]],
     ]);
     expect(pd.assignmentHistory).toEqual([["PDMITRI"], ["PERIN01"]]);
     expect(fake.rest.incidents.size).toBe(1);
+  });
+
+  it("a level never reassigns an incident acknowledged in PagerDuty (that would trigger it again): not_delivered, the next person not paged", async () => {
+    await notifier().send(userMode());
+    const pd = fake.incident(incidentId())!;
+    // Dmitri acknowledges in the PagerDuty app; its webhook has not reached tocsin yet.
+    pd.status = "acknowledged";
+    pd.acknowledgedBy = "PDMITRI";
+
+    const second = await notifier().send(
+      userMode({ kind: "escalate", level: 2, recipients: [ERIN_PD], pagerDutyIncident: pd.id }),
+    );
+
+    const detail = `PagerDuty incident ${pd.id} is acknowledged in PagerDuty: not reassigned (that would trigger it again)`;
+    expect(second).toEqual({
+      status: "not_delivered",
+      detail,
+      providerId: pd.id,
+      pagerDutyIncident: pd.id,
+      perPerson: [{ userId: "erin", status: "not_delivered", detail }],
+    });
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      "POST /incidents",
+      `GET /incidents/${pd.id}`,
+    ]);
+    expect(pd.status).toBe("acknowledged");
+    expect(pd.assignmentHistory).toEqual([["PDMITRI"]]);
   });
 
   it("a level of two people: created with the first (the API takes one), then both by PUT", async () => {
@@ -215,7 +243,8 @@ describe("PagerDuty user mode: PagerDuty's refusals", () => {
     );
     expect(outcome).toEqual({
       status: "failed",
-      detail: "PagerDuty answered 404 to assign PagerDuty incident QGONE000: Not Found (code 2100)",
+      // Read before it is reassigned (one acknowledged in PagerDuty is left alone): gone.
+      detail: "PagerDuty answered 404 to read PagerDuty incident QGONE000: Not Found (code 2100)",
     });
   });
 
