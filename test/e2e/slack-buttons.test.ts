@@ -213,6 +213,14 @@ describe("Slack buttons on the local server, with fake Slack and PagerDuty", () 
     const { id } = await fireCritical();
     await until(() => pagesOf(id).length === 1, "the level-1 page", 5_000);
     const message = await postedMessage();
+    // Level 1 recorded (its people's DM and email too): the acknowledge comes after, so the
+    // mirror alone tells PagerDuty. One still in flight would be followed by the state from
+    // its own Task as well (a second, harmless acknowledge), by design.
+    await until(
+      async () => (await incident(id)).owedDeliveries === undefined,
+      "level 1's deliveries recorded",
+      PATIENCE_MS,
+    );
 
     // Act: Dmitri (primary rotation) acknowledges, while Slack and PagerDuty hold every answer.
     const held = holdAnswers(id);
