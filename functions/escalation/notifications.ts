@@ -1,5 +1,10 @@
 import type { Config } from "../core/config.js";
-import { type ContactTarget, destinationOf, parsePersonalChannelId } from "../core/contacts.js";
+import {
+  type ContactTarget,
+  destinationOf,
+  parsePersonalChannelId,
+  slackMessageKey,
+} from "../core/contacts.js";
 import type { Incident } from "../core/incident.js";
 import type {
   LinkMaker,
@@ -13,14 +18,8 @@ export type DeliveryOf = Pick<Notification, "channelId" | "kind" | "level" | "re
   contact?: ContactTarget | undefined;
 };
 
-/**
- * Where an incident keeps the Slack message of a channel: a config channel's id, or for a
- * person's Slack DMs `@<userId>` (their first direct message, updated on every state change).
- */
-export function slackMessageKey(channelId: string): string {
-  const personal = parsePersonalChannelId(channelId);
-  return personal?.method === "slack" ? `@${personal.userId}` : channelId;
-}
+/** Where an incident keeps a channel's Slack message (`@<userId>` for a person's DMs). */
+export { slackMessageKey } from "../core/contacts.js";
 
 /**
  * The person and method of a personal channel, as the config knows them now: what a state
