@@ -3,7 +3,12 @@ import type { After } from "./clock.js";
 import type { Config, EscalationPolicy, UserConfig } from "./config.js";
 import { type ContactTarget, personalDeliveries } from "./contacts.js";
 import { LATER_ATTEMPTS } from "./delivery-retry.js";
-import { escalates, type Incident, type TimelineEvent } from "./incident.js";
+import {
+  escalates,
+  type Incident,
+  type IncidentWithTimeline,
+  type TimelineEvent,
+} from "./incident.js";
 import type { Notification, OwedDelivery, Recipient } from "./notification.js";
 import { whoIsOnCall } from "./schedule.js";
 
@@ -161,8 +166,25 @@ export function owedDeliveries(
  * Whether channel `channelId` was paged by a level fired before the k-th: a PagerDuty
  * service is alerted once per incident, its own escalation policy pages people from there.
  */
-function pagedBefore(policy: EscalationPolicy, k: number, channelId: string): boolean {
-  if (k > 1 && policy.page.includes(channelId)) return true;
+function pagedBefore(
+  incident: Incident & Partial<Pick<IncidentWithTimeline, "timeline" | "owedDeliveries">>,
+  policy: EscalationPolicy,
+  k: number,
+  channelId: string,
+): boolean {
+  if (k === 1) return false;
+  // A level before fired it, and it reached PagerDuty or is still being tried: once is enough.
+  // One that never got there (no routing key yet, refused, given up) is sent again.
+  if (incident.owedDeliveries?.some((o) => o.channelId === channelId)) return true;
+  if (incident.timeline) {
+    return incident.timeline.some(
+      (e) =>
+        e.type === "notified" &&
+        e.channel === channelId &&
+        (e.outcome === undefined || e.outcome === "delivered"),
+    );
+  }
+  if (policy.page.includes(channelId)) return true;
   const n = policy.levels.length;
   for (let earlier = 1; earlier < k; earlier++) {
     const level = policy.levels[(earlier - 1) % n]!;
@@ -204,7 +226,8 @@ function noPagerDutyId(
  * whose methods can be used is recorded as unreachable.
  */
 export function planEscalationStep(
-  incident: Incident,
+  /** With its timeline, a PagerDuty service whose alert never got through is alerted again. */
+  incident: Incident & Partial<Pick<IncidentWithTimeline, "timeline" | "owedDeliveries">>,
   step: number,
   context: EscalationContext,
 ): EscalationPlan {
@@ -238,7 +261,7 @@ export function planEscalationStep(
       }
       if (channel.mode !== "user") {
         // Service mode: one alert per incident; PagerDuty's escalation policy pages people.
-        if (!pagedBefore(policy!, k, channelId))
+        if (!pagedBefore(incident, policy!, k, channelId))
           deliveries.push({ channelId, kind: channelKind, level, recipients: [] });
         return;
       }

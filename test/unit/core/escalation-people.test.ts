@@ -148,14 +148,28 @@ describe("each level reaches its people by their own methods and rules", () => {
 
 describe("PagerDuty service mode: one alert per incident, PagerDuty's policy chooses who is paged", () => {
   const config = parseConfig(text("pd"));
-  const incident = incidentOf(config);
-  const toPd = (k: number, at: Date) =>
-    planEscalationStep(incident, k, { config, now: at, after: scaledAfter(1) }).deliveries.filter(
+  const opened = incidentOf(config);
+  // What the Task recorded of level 1: PagerDuty accepted its trigger.
+  const incident = {
+    ...opened,
+    timeline: [
+      ...opened.timeline,
+      {
+        at: minutes(0).toISOString(),
+        type: "notified" as const,
+        level: 1,
+        channel: "pd",
+        outcome: "delivered" as const,
+      },
+    ],
+  };
+  const toPd = (k: number, at: Date, of = incident) =>
+    planEscalationStep(of, k, { config, now: at, after: scaledAfter(1) }).deliveries.filter(
       (d) => d.channelId === "pd",
     );
 
   it("the first level triggers it, naming nobody; later levels send it nothing", () => {
-    expect(toPd(0, minutes(0))).toEqual([
+    expect(toPd(0, minutes(0), opened)).toEqual([
       { channelId: "pd", kind: "trigger", level: 1, recipients: [] },
     ]);
     expect(toPd(2, minutes(15))).toEqual([]);

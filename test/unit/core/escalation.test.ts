@@ -22,13 +22,22 @@ const minutes = (n: number) => new Date(CREATED.getTime() + n * 60_000);
 
 function incidentFor(severity: string) {
   const labels = { alertname: "TrainingNaNLoss", severity, team: "ml-training" };
-  return openIncident({
+  const opened = openIncident({
     id: `inc-${severity}`,
     alert: alert("fp", { labels }),
     routing: routeAlert(config, labels),
     runbook: null,
     now: CREATED.toISOString(),
   });
+  // What the Task recorded of the first level: PagerDuty accepted its trigger.
+  const reached = {
+    at: CREATED.toISOString(),
+    type: "notified" as const,
+    level: 1,
+    channel: "pagerduty",
+    outcome: "delivered" as const,
+  };
+  return { ...opened, timeline: [...opened.timeline, reached] };
 }
 
 const summary = (plan: ReturnType<typeof planEscalationStep>) => ({
@@ -72,6 +81,45 @@ describe("the default escalation, step by step", () => {
       events: ["escalated:2"],
       next: { step: 3, waitSeconds: 900 },
     });
+  });
+
+  it("a PagerDuty service whose alert never got through is alerted again at the next level; once it did, or while it is still tried, not", () => {
+    const at = minutes(15);
+    const withTimeline = (outcome: "delivered" | "failed" | "not_delivered") => ({
+      ...critical,
+      timeline: [
+        critical.timeline[0]!,
+        {
+          at: minutes(0).toISOString(),
+          type: "notified" as const,
+          level: 1,
+          channel: "pagerduty",
+          outcome,
+        },
+      ],
+    });
+    const level2 = (incident: Parameters<typeof planEscalationStep>[0]) =>
+      summary(planEscalationStep(incident, 2, { config, now: at, after: scaledAfter(1) }))
+        .deliveries;
+    expect(level2(withTimeline("failed"))).toContain("pagerduty:escalate:2:");
+    expect(level2(withTimeline("not_delivered"))).toContain("pagerduty:escalate:2:");
+    expect(level2(withTimeline("delivered"))).not.toContain("pagerduty:escalate:2:");
+    const stillTried = {
+      ...withTimeline("failed"),
+      owedDeliveries: [
+        {
+          key: "s0d2",
+          step: 0,
+          channelId: "pagerduty",
+          kind: "trigger" as const,
+          level: 1,
+          recipients: [],
+          claimedAt: minutes(0).toISOString(),
+          attempts: 1,
+        },
+      ],
+    };
+    expect(level2(stillTried)).not.toContain("pagerduty:escalate:2:");
   });
 
   it("critical: at 30 minutes the engineering manager, then the VP at 60, then nobody", () => {
@@ -214,9 +262,23 @@ defaults: { team: t }
     });
 
   it("repeats the levels after one more gap, then stops", () => {
+    // Level 1 reached PagerDuty (the Task recorded it), so its repeat does not alert it again.
+    const paged = {
+      ...incident("critical"),
+      timeline: [
+        ...incident("critical").timeline,
+        {
+          at: minutes(0).toISOString(),
+          type: "notified" as const,
+          level: 1,
+          channel: "pd",
+          outcome: "delivered" as const,
+        },
+      ],
+    };
     const steps = [0, 2, 3, 4].map((step, i) =>
       summary(
-        planEscalationStep(incident("critical"), step, {
+        planEscalationStep(step === 0 ? incident("critical") : paged, step, {
           config: custom,
           now: minutes([0, 10, 20, 30][i]!),
           after: scaledAfter(1),
