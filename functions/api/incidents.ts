@@ -9,7 +9,7 @@ import type { TokenThrottle } from "../adapters/http/token-throttle.js";
 import { type HttpEvent, type HttpResult, json } from "../adapters/http/types.js";
 import { SEVERITIES } from "../core/alert.js";
 import { IncidentNotFoundError, InvalidParameterError } from "../core/errors.js";
-import type { Incident } from "../core/incident.js";
+import type { Incident, IncidentWithTimeline } from "../core/incident.js";
 import { INCIDENT_STATUSES } from "../core/incident.js";
 import { incidentIdParameter } from "../core/incident-id.js";
 import type { IncidentQuery, IncidentStore } from "../core/incident-store.js";
@@ -166,8 +166,35 @@ export function getIncident(deps: ReadApiDeps) {
     if (format === "csv") {
       return csvResponse(`tocsin-incident-${id}-timeline.csv`, timelineCsv(incident));
     }
-    return json(200, incident);
+    return json(200, withPhonesMasked(incident));
   });
+}
+
+/** A phone number with all but its last four digits hidden (no phone library in this bundle). */
+const lastFourOnly = (phone: string) => {
+  const digits = phone.replace(/\D/g, "");
+  return `+${"•".repeat(Math.max(0, digits.length - 4))}${digits.slice(-4)}`;
+};
+
+/**
+ * The incident as the API shows it: the phone numbers of its owed texts and calls masked,
+ * as they are on the timeline and in every log line (the API is read by more than the paged).
+ */
+function withPhonesMasked(incident: IncidentWithTimeline): IncidentWithTimeline {
+  if (
+    !incident.owedDeliveries?.some(
+      (o) => o.contact?.method === "sms" || o.contact?.method === "voice",
+    )
+  )
+    return incident;
+  return {
+    ...incident,
+    owedDeliveries: incident.owedDeliveries.map((o) =>
+      o.contact && (o.contact.method === "sms" || o.contact.method === "voice")
+        ? { ...o, contact: { ...o.contact, address: lastFourOnly(o.contact.address) } }
+        : o,
+    ),
+  };
 }
 
 /** GET /healthz: no auth, no dependencies. */

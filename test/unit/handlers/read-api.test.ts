@@ -106,3 +106,40 @@ describe("GET /healthz", () => {
     });
   });
 });
+
+describe("GET /incidents/{id}: people's phones", () => {
+  it("masks the phone of an owed text or call, as the timeline does", async () => {
+    const store = new MemoryIncidentStore();
+    const { created: ids, get: read } = await readApiOver(store);
+    const id = ids[0]!;
+    const contact = (method: "sms" | "email", address: string) => ({
+      userId: "alice",
+      name: "Alice Martin",
+      method,
+      address,
+      rule: 0,
+    });
+    const owed = (key: string, method: "sms" | "email", address: string) => ({
+      key,
+      step: 0,
+      channelId: `@alice:${method}`,
+      kind: "trigger" as const,
+      level: 1,
+      recipients: [],
+      claimedAt: at(0),
+      attempts: 0,
+      contact: contact(method, address),
+    });
+    await store.apply(id, {
+      guard: { exists: true },
+      owe: [owed("s0p0", "sms", "+14155552671"), owed("s0p1", "email", "alice@example.com")],
+    });
+
+    const { body } = await read("GET /incidents/{id}", { id });
+
+    expect(
+      body.owedDeliveries.map((o: { contact: { address: string } }) => o.contact.address),
+    ).toEqual(["+•••••••2671", "alice@example.com"]);
+    expect(JSON.stringify(body)).not.toContain("4155552671");
+  });
+});
