@@ -100,3 +100,37 @@ export function isServiceFault(error: unknown): boolean {
     (sdk.$metadata?.attempts ?? 0) > 0
   );
 }
+
+/** `Retry-After` of an SDK error's HTTP answer, in ms. */
+export function retryAfterMs(error: unknown): number | undefined {
+  const headers = (error as { $response?: { headers?: Record<string, string> } })?.$response
+    ?.headers;
+  const value = headers?.["retry-after"];
+  const seconds = value === undefined ? Number.NaN : Number(value);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
+/**
+ * An AWS SDK error as a failed delivery: `what` failed, with the error's name, its `Reason`
+ * if it has one (End User Messaging's), and its message as `clean` leaves it (phones masked),
+ * cut to 200 characters; retryable on a service fault, after its Retry-After if it gave one.
+ */
+export function awsRefusal(
+  error: unknown,
+  what: string,
+  clean: (text: string) => string = (text) => text,
+): { status: "failed"; detail: string; retryable: boolean; retryAfterMs?: number } {
+  const name = error instanceof Error ? error.name : "Error";
+  const reason = (error as { Reason?: unknown } | null)?.Reason;
+  const why = typeof reason === "string" ? ` (${reason})` : "";
+  const message =
+    error instanceof Error && error.message ? `: ${clean(error.message).slice(0, 200)}` : "";
+  const retryable = isServiceFault(error);
+  const wait = retryAfterMs(error);
+  return {
+    status: "failed",
+    detail: `${what}: ${name}${why}${message}`,
+    retryable,
+    ...(retryable && wait !== undefined ? { retryAfterMs: wait } : {}),
+  };
+}

@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { isServiceFault } from "../../adapters/aws-clients.js";
+import { awsRefusal } from "../../adapters/aws-clients.js";
 import type { DeliveryOutcome, Notification, Notifier } from "../../core/notification.js";
 import { describeError, NOT_DELIVERED_NO_CREDENTIALS } from "../../delivery/outcomes.js";
 import { maskPhone, maskPhonesIn, smsText } from "./message.js";
@@ -69,20 +69,7 @@ export class SmsNotifier implements Notifier {
       );
       messageId = result.MessageId ?? "without id";
     } catch (error) {
-      const name = error instanceof Error ? error.name : "Error";
-      const reason =
-        error instanceof Error && error.message
-          ? `: ${maskPhonesIn(error.message).slice(0, 200)}`
-          : "";
-      const retryable = isServiceFault(error);
-      const outcome: DeliveryOutcome = {
-        status: "failed",
-        detail: `SNS did not accept the SMS to ${to}: ${name}${reason}`,
-        retryable,
-      };
-      const wait = retryAfterMs(error);
-      if (retryable && wait !== undefined) outcome.retryAfterMs = wait;
-      return outcome;
+      return awsRefusal(error, `SNS did not accept the SMS to ${to}`, maskPhonesIn);
     }
     if (this.options.replyBook)
       await this.rememberForReplies(channel.phone, notification.incident.id);
@@ -125,15 +112,6 @@ export class SmsNotifier implements Notifier {
       );
     }
   }
-}
-
-/** `Retry-After` of an SDK error's HTTP answer, in ms. */
-export function retryAfterMs(error: unknown): number | undefined {
-  const headers = (error as { $response?: { headers?: Record<string, string> } })?.$response
-    ?.headers;
-  const value = headers?.["retry-after"];
-  const seconds = value === undefined ? Number.NaN : Number(value);
-  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }
 
 /** What the SMS notifier is configured with (delivery/registry.ts NotifierSettings.sms). */

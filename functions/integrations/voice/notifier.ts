@@ -3,11 +3,10 @@ import {
   SendVoiceMessageCommand,
   type VoiceId,
 } from "@aws-sdk/client-pinpoint-sms-voice-v2";
-import { isServiceFault } from "../../adapters/aws-clients.js";
+import { awsRefusal } from "../../adapters/aws-clients.js";
 import type { DeliveryOutcome, Notification, Notifier } from "../../core/notification.js";
 import { describeError, NOT_DELIVERED_NO_CREDENTIALS } from "../../delivery/outcomes.js";
 import { maskPhone, maskPhonesIn } from "../sms/message.js";
-import { retryAfterMs } from "../sms/notifier.js";
 import { voiceScript } from "./message.js";
 
 /** A call nobody picks up within five minutes is over: the next rule (or level) takes over. */
@@ -84,22 +83,7 @@ export class VoiceNotifier implements Notifier {
         providerId: id,
       };
     } catch (error) {
-      const name = error instanceof Error ? error.name : "Error";
-      const reason = (error as { Reason?: unknown }).Reason;
-      const why = typeof reason === "string" ? ` (${reason})` : "";
-      const message =
-        error instanceof Error && error.message
-          ? `: ${maskPhonesIn(error.message).slice(0, 200)}`
-          : "";
-      const retryable = isServiceFault(error);
-      const outcome: DeliveryOutcome = {
-        status: "failed",
-        detail: `End User Messaging did not place the call to ${to}: ${name}${why}${message}`,
-        retryable,
-      };
-      const wait = retryAfterMs(error);
-      if (retryable && wait !== undefined) outcome.retryAfterMs = wait;
-      return outcome;
+      return awsRefusal(error, `End User Messaging did not place the call to ${to}`, maskPhonesIn);
     }
   }
 }
