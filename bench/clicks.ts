@@ -24,7 +24,7 @@ export interface ClickResult {
   notAcknowledged: number;
 }
 
-function percentiles(values: number[]) {
+export function percentiles(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) =>
     sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;

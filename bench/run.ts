@@ -18,6 +18,7 @@ import { startLocalServer } from "../functions/local/server.js";
 import { alertmanagerDelivery } from "./alerts.js";
 import { bundlesMarkdown, measureBundles } from "./bundles.js";
 import { clicksMarkdown, measureClicks } from "./clicks.js";
+import { contactLatencyMarkdown, measureContactLatency } from "./contact-latency.js";
 import { compareRates } from "./compare-rates.js";
 import { deliveriesMarkdown, measureDeliveries } from "./deliveries.js";
 import { measureEscalation, PRICE_PER_1000_TRANSITIONS, PRICE_REGION } from "./escalation.js";
@@ -196,6 +197,7 @@ async function main() {
   const clicks = await measureClicks(200, log);
   // A slow Slack (1.5 s a call) must not slow the click's answer down.
   const slowSlackClicks = await measureClicks(30, log, 1_500);
+  const contacts = await measureContactLatency(40, log);
   log("deliveries: 1, 100 and 1,000 alerts in one delivery ...");
   const deliveries = await measureDeliveries(log);
   log("history: seeding 10,000 incidents and 100,000 timeline events ...");
@@ -221,6 +223,8 @@ async function main() {
       "",
       clicksMarkdown(slowSlackClicks),
       "",
+      contactLatencyMarkdown(contacts),
+      "",
       deliveriesMarkdown(deliveries),
       "",
       historyMarkdown(history),
@@ -230,7 +234,7 @@ async function main() {
       `Took ${fmt(result.seconds, 1)} s.`,
       "",
       "```json",
-      JSON.stringify(result, null, 2),
+      JSON.stringify({ ...result, contacts }, null, 2),
       "```",
       "",
     ].join("\n"),

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -33,6 +34,8 @@ export type AwsMessagingService = "sns" | "voice" | "email";
 
 /** An SMS SNS accepted or refused. */
 export interface FakeSms {
+  /** performance.now() when the request arrived, in ms. */
+  at: number;
   to: string;
   message: string;
   attributes: Record<string, string>;
@@ -49,6 +52,8 @@ export interface FakeSms {
 
 /** A voice call End User Messaging accepted or refused. */
 export interface FakeCall {
+  /** performance.now() when the request arrived, in ms. */
+  at: number;
   to: string;
   from: string;
   body: string;
@@ -63,6 +68,8 @@ export interface FakeCall {
 
 /** An email SES accepted or refused. */
 export interface FakeEmail {
+  /** performance.now() when the request arrived, in ms. */
+  at: number;
   from: string;
   to: string[];
   subject: string;
@@ -311,6 +318,7 @@ export class FakeAwsMessaging {
       attributes[name] = form.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? "";
     }
     const sms: FakeSms = {
+      at: performance.now(),
       to: form.get("PhoneNumber") ?? "",
       message: form.get("Message") ?? "",
       attributes,
@@ -389,6 +397,7 @@ export class FakeAwsMessaging {
   ): unknown {
     const text = (v: unknown) => (typeof v === "string" ? v : "");
     const call: FakeCall = {
+      at: performance.now(),
       to: text(input.DestinationPhoneNumber),
       from: text(input.OriginationIdentity),
       body: text(input.MessageBody),
@@ -499,6 +508,7 @@ export class FakeAwsMessaging {
       Body?: { Text?: { Data?: unknown }; Html?: { Data?: unknown } };
     };
     const email: FakeEmail = {
+      at: performance.now(),
       from: typeof input.FromEmailAddress === "string" ? input.FromEmailAddress : "",
       to: addresses(destination.ToAddresses),
       subject: typeof simple.Subject?.Data === "string" ? simple.Subject.Data : "",
