@@ -1,8 +1,8 @@
-import { performance } from "node:perf_hooks";
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 
 /*
  * Amazon SNS (SMS by Publish with PhoneNumber), AWS End User Messaging SMS and Voice v2
