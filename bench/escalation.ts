@@ -8,6 +8,7 @@ import { escalationDefinition } from "../functions/escalation/local-engine.js";
 import { startLocalServer } from "../functions/local/server.js";
 import { FakePagerDuty } from "../test/support/fake-pagerduty.js";
 import { FakeSlack } from "../test/support/fake-slack.js";
+import { isPagerDutyChannel, pagerDutyPerLevel } from "../test/support/pagerduty-per-level.js";
 import { alertmanagerDelivery } from "./alerts.js";
 import { FetchClient } from "./http-client.js";
 import { median } from "./throughput.js";
@@ -220,7 +221,10 @@ export async function measureEscalation(options: {
   const loadBefore = loadavg()[0]!;
   const anomalies: string[] = [];
   const note = (text: string) => anomalies.push(`×${timeScale}: ${text}`);
-  const { config, runbooks } = loadServiceFiles(CONFIG_FILE);
+  // The shipped tocsin.yaml with a PagerDuty service per level: a service is alerted once per
+  // incident, so only this way does every level make a request the fake can time.
+  const { runbooks } = loadServiceFiles(CONFIG_FILE);
+  const config = pagerDutyPerLevel();
   const severity = config.severities[SEVERITY];
   const policy = severity?.escalation ? config.escalationPolicies[severity.escalation] : undefined;
   if (!severity || !policy) throw new Error(`${CONFIG_FILE}: ${SEVERITY} has no escalation`);
@@ -354,12 +358,12 @@ export async function measureEscalation(options: {
           row.paged.push(late);
           if (late < 0) note(`${short} level ${level} paged ${(-late).toFixed(1)} ms early`);
         }
-        const lateness = (type: string, channel?: string) =>
+        const lateness = (type: string, pagerDutyOnly = false) =>
           incident.timeline
             .filter((e) => e.type === type && e.level === level)
-            .filter((e) => channel === undefined || e.channel === channel)
+            .filter((e) => !pagerDutyOnly || isPagerDutyChannel(e.channel))
             .map((e) => Date.parse(e.at) - due);
-        row.recorded.push(...lateness("notified", "pagerduty"));
+        row.recorded.push(...lateness("notified", true));
         if (level > 1) row.decided.push(...lateness("escalated"));
         const timing = timings[level - 1];
         if (timing?.done !== undefined) row.taskMs.push(timing.done - timing.task);
@@ -408,7 +412,10 @@ export async function measureEscalation(options: {
     if (resolved.timeline.some((e) => e.type === "escalated"))
       note("the resolved incident escalated after its resolve");
 
-    const posts = slack.callsTo("chat.postMessage").filter((c) => c.status === 200);
+    // Channel posts (people's direct messages, D… channels, apart).
+    const posts = slack
+      .callsTo("chat.postMessage")
+      .filter((c) => c.status === 200 && !String(c.args.channel).startsWith("D"));
     const threadReplies = posts.filter((c) => c.args.thread_ts !== undefined).length;
     const traffic = {
       pagerDutyRequests: pagerDuty.requests.length,
