@@ -22,6 +22,7 @@ import { loadServiceFiles } from "../functions/adapters/config-file.js";
 import { FakePagerDuty } from "../test/support/fake-pagerduty.js";
 import { FakeSlack } from "../test/support/fake-slack.js";
 import { DynamoFaultProxy, seededRandom } from "../test/support/fault-proxy.js";
+import { pagerDutyPerLevelYaml } from "../test/support/pagerduty-per-level.js";
 import { type GroupScript, groupState, runGroup } from "./chaos-alertmanager.js";
 import { answersByWindow, storageFaultAnswers, type Window } from "./chaos-answers.js";
 import { misbehaveChannels, pagesReceived } from "./chaos-channels.js";
@@ -71,6 +72,13 @@ async function main() {
   const pagerDuty = await FakePagerDuty.start();
   const caFile = join(dataDir, "pagerduty-ca.pem");
   await writeFile(caFile, pagerDuty.ca);
+  // tocsin.yaml with a PagerDuty service per level: a service is alerted once per incident,
+  // so only this way does each level send PagerDuty a trigger the tally can count.
+  const configFile = join(dataDir, "tocsin.yaml");
+  await writeFile(
+    configFile,
+    pagerDutyPerLevelYaml(join(new URL("..", import.meta.url).pathname, "runbooks")),
+  );
   const proxy = await DynamoFaultProxy.start({
     upstream: `http://127.0.0.1:${dynamoPort}`,
     seed: settings.seed,
@@ -81,6 +89,7 @@ async function main() {
     TOCSIN_WEBHOOK_TOKEN: WEBHOOK_TOKEN,
     TOCSIN_API_TOKEN: API_TOKEN,
     TOCSIN_TIME_SCALE: String(settings.timeScale),
+    TOCSIN_CONFIG: configFile,
     TOCSIN_DYNAMODB_PORT: String(dynamoPort),
     TOCSIN_DYNAMODB_ENDPOINT: proxy.endpoint,
     SLACK_BOT_TOKEN: SLACK_TOKEN,
