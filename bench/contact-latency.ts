@@ -1,7 +1,6 @@
 import { performance } from "node:perf_hooks";
-import { loadServiceFiles } from "../functions/adapters/config-file.js";
-import type { Config } from "../functions/core/config.js";
 import { startLocalWithFakes } from "../test/support/local-with-fakes.js";
+import { peopleConfig } from "../test/support/people-config.js";
 import { postAlert } from "../test/support/post-alert.js";
 import { percentiles } from "./clicks.js";
 
@@ -44,18 +43,19 @@ export async function measureContactLatency(
   count = 40,
   log: (line: string) => void = () => undefined,
 ): Promise<ContactLatencyResult> {
-  const { config } = loadServiceFiles("tocsin.yaml");
-  const people: Config = structuredClone(config);
-  people.teams["ml-training"]!.schedules.primary!.rotation.users = ["dmitri"];
-  people.users.dmitri = {
-    ...people.users.dmitri!,
-    email: EMAIL,
-    phone: PHONE,
-    rules: [
-      { after: 0, notify: ["slack", "sms", "email"] },
-      { after: VOICE_AFTER_S, notify: ["voice"] },
-    ],
-  };
+  const people = peopleConfig({
+    primary: "dmitri",
+    users: {
+      dmitri: {
+        email: EMAIL,
+        phone: PHONE,
+        rules: [
+          { after: 0, notify: ["slack", "sms", "email"] },
+          { after: VOICE_AFTER_S, notify: ["voice"] },
+        ],
+      },
+    },
+  });
   const fakes = await startLocalWithFakes({
     webhookToken: WEBHOOK,
     apiToken: API,

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { loadServiceFiles } from "../../functions/adapters/config-file.js";
-import type { Config } from "../../functions/core/config.js";
 import type { IncidentWithTimeline, TimelineEvent } from "../../functions/core/incident.js";
 import { type LocalWithFakes, startLocalWithFakes } from "../support/local-with-fakes.js";
+import { peopleConfig } from "../support/people-config.js";
 import { waitUntil, within } from "../support/poll-until.js";
 import { postAlert } from "../support/post-alert.js";
 
@@ -29,23 +28,23 @@ let fakes: LocalWithFakes;
 
 beforeAll(async () => {
   // The shipped config, ml-training's rotations pinned to one person each.
-  const { config } = loadServiceFiles("tocsin.yaml");
-  const people: Config = structuredClone(config);
-  const team = people.teams["ml-training"]!;
-  team.schedules.primary!.rotation.users = ["dmitri"];
-  team.schedules.secondary!.rotation.users = ["erin"];
-  people.users.dmitri = {
-    ...people.users.dmitri!,
-    phone: DMITRI_PHONE,
-    rules: [
-      { after: 0, notify: ["slack", "sms"] },
-      { after: 120, notify: ["voice"] },
-    ],
-  };
-  // Erin sets no rules: the shipped notificationRules (Slack, SMS, email at once; voice at 2 and 5 min).
-  people.users.erin = { ...people.users.erin!, phone: ERIN_PHONE };
-  // The manager, level 3, with no way to reach her.
-  people.users.grace = { name: "Grace Okafor" };
+  const people = peopleConfig({
+    primary: "dmitri",
+    secondary: "erin",
+    users: {
+      dmitri: {
+        phone: DMITRI_PHONE,
+        rules: [
+          { after: 0, notify: ["slack", "sms"] },
+          { after: 120, notify: ["voice"] },
+        ],
+      },
+      // Erin sets no rules: the shipped notificationRules (Slack, SMS, email at once; voice at 2 and 5 min).
+      erin: { phone: ERIN_PHONE },
+      // The manager, level 3, with no way to reach her.
+      grace: { email: undefined, slack: undefined },
+    },
+  });
   fakes = await startLocalWithFakes({
     webhookToken: WEBHOOK,
     apiToken: API,

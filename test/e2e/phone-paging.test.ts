@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { loadServiceFiles } from "../../functions/adapters/config-file.js";
-import type { Config } from "../../functions/core/config.js";
 import type { IncidentWithTimeline } from "../../functions/core/incident.js";
 import {
   type LocalWithFakes,
   PHONE_ORIGINATION,
   startLocalWithFakes,
 } from "../support/local-with-fakes.js";
+import { peopleConfig } from "../support/people-config.js";
 import { waitUntil, within } from "../support/poll-until.js";
 import { postAlert } from "../support/post-alert.js";
 
@@ -32,24 +31,20 @@ let fakes: LocalWithFakes;
 
 beforeAll(async () => {
   // The shipped config, ml-training's rotations pinned to one person each, with phones and rules.
-  const { config } = loadServiceFiles("tocsin.yaml");
-  const people: Config = structuredClone(config);
-  const team = people.teams["ml-training"]!;
-  team.schedules.primary!.rotation.users = ["dmitri"];
-  team.schedules.secondary!.rotation.users = ["erin"];
-  people.users.dmitri = {
-    ...people.users.dmitri!,
-    phone: DMITRI_PHONE,
-    rules: [
-      { after: 0, notify: ["sms", "email"] },
-      { after: 120, notify: ["voice"] },
-    ],
-  };
-  people.users.erin = {
-    ...people.users.erin!,
-    phone: ERIN_PHONE,
-    rules: [{ after: 0, notify: ["sms"] }],
-  };
+  const people = peopleConfig({
+    primary: "dmitri",
+    secondary: "erin",
+    users: {
+      dmitri: {
+        phone: DMITRI_PHONE,
+        rules: [
+          { after: 0, notify: ["sms", "email"] },
+          { after: 120, notify: ["voice"] },
+        ],
+      },
+      erin: { phone: ERIN_PHONE, rules: [{ after: 0, notify: ["sms"] }] },
+    },
+  });
   fakes = await startLocalWithFakes({
     webhookToken: WEBHOOK,
     apiToken: API,
